@@ -1,1 +1,5 @@
-export {};
+export type { CheckOptions, HealthResult, HealthState, ShutdownPhase } from './lib/health.types';
+export { classify, extractFacts } from './lib/classify';
+export { check, DEFAULT_CHECK_TIMEOUT_MS } from './lib/check';
+export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './lib/backoff';
+export { waitFor, type WaitForOptions, type WaitForOutcome } from './lib/wait-for';

@@ -1,0 +1,66 @@
+import type { HealthResult, HealthState, ShutdownPhase } from './health.types';
+
+const PHASES: readonly ShutdownPhase[] = ['starting', 'ready', 'draining', 'stopped'];
+
+type Facts = Pick<HealthResult, 'phase' | 'pid' | 'inFlight'>;
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function finiteNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Reads phase, pid and in-flight count from a terminus-shaped body
+ * (`details.shutdown` on /health, `details.process` on /health/live).
+ */
+export function extractFacts(body: unknown): Facts {
+  const details = record(record(body)?.['details']);
+  const entry = record(details?.['shutdown']) ?? record(details?.['process']);
+  const phase = entry?.['phase'];
+  return {
+    phase: PHASES.includes(phase as ShutdownPhase) ? (phase as ShutdownPhase) : undefined,
+    pid: finiteNumber(entry?.['pid']),
+    inFlight: finiteNumber(entry?.['inFlight']),
+  };
+}
+
+/**
+ * Maps an HTTP answer to a {@link HealthState}:
+ * phase `draining`/`stopped` -> draining (whatever the status); phase `starting` -> starting;
+ * 200 with phase `ready` -> ready; anything else (another non-200, no phase, a body that
+ * is not the health shape) -> down.
+ */
+export function classify(httpStatus: number, body: unknown): { state: HealthState; reason: string | undefined } & Facts {
+  const facts = extractFacts(body);
+  let state: HealthState;
+  let reason: string | undefined;
+  switch (facts.phase) {
+    case 'draining':
+    case 'stopped':
+      state = 'draining';
+      break;
+    case 'starting':
+      state = 'starting';
+      break;
+    case 'ready':
+      state = httpStatus === 200 ? 'ready' : 'down';
+      reason = httpStatus === 200 ? undefined : `HTTP ${httpStatus} while phase is ready (a required part is down: ${downParts(body)})`;
+      break;
+    case undefined:
+      state = 'down';
+      reason = `HTTP ${httpStatus} without a shutdown phase in the body (is this the API's /health URL?)`;
+      break;
+  }
+  return { state, reason, ...facts };
+}
+
+function downParts(body: unknown): string {
+  const error = record(record(body)?.['error']);
+  const names = error ? Object.keys(error) : [];
+  return names.length ? names.join(', ') : 'unknown';
+}
