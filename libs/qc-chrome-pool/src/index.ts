@@ -1,1 +1,23 @@
-export {};
+export { QcPool, type QcCloseSummary } from './lib/qc-pool';
+export {
+  QC_POOL_DEFAULTS,
+  CHROME_CANDIDATES,
+  resolveChromePath,
+  validateQcPoolConfig,
+  type QcIsolation,
+  type QcLogLevel,
+  type QcPoolConfig,
+} from './lib/qc-config';
+export { parseQcJobInput, QC_DEFAULT_VIEWPORT, type QcJobInput } from './lib/qc-input';
+export type { QcReport } from './lib/qc-report.types';
+export type { QcPoolStats } from './lib/pool-stats';
+export {
+  QcError,
+  QcInputError,
+  QueueFullError,
+  JobTimeoutError,
+  PoolClosedError,
+  BrowserCrashedError,
+  AcquireTimeoutError,
+} from './lib/qc-errors';
+export { PROFILE_PREFIX } from './lib/orphan-cleanup';

@@ -1,0 +1,88 @@
+import { disposeChrome, launchChrome, type LaunchedChrome } from './chrome-launcher';
+import { ContextSlot } from './context.slot';
+import type { QcIsolation } from './qc-config';
+import type { QcSlot, SlotEnv } from './qc-slot.types';
+import { WarmPageSlot } from './warm-page.slot';
+
+export interface BrowserWorkerOptions {
+  chromePath: string;
+  extraArgs: string[];
+  isolation: QcIsolation;
+  slots: number;
+  pageRecycleAfterJobs: number;
+  pageResetTimeoutMs: number;
+  log: SlotEnv['log'];
+  onPageRecycled: () => void;
+  /** Called once when the browser goes away without close() (crash, kill -9). */
+  onGone: (worker: BrowserWorker) => void;
+}
+
+/** A slot as the pool sees it: which worker it belongs to and whether it is leased. */
+export interface PoolSlot {
+  worker: BrowserWorker;
+  slot: QcSlot;
+  busy: boolean;
+}
+
+/** One Chrome and its slots. Knows its age and job count; the pool decides when to retire it. */
+export class BrowserWorker {
+  readonly slots: PoolSlot[] = [];
+  readonly startedAt = Date.now();
+  jobsStarted = 0;
+  active = 0;
+  retiring = false;
+  gone = false;
+  private closing = false;
+
+  private constructor(readonly chrome: LaunchedChrome) {}
+
+  static async start(options: BrowserWorkerOptions): Promise<BrowserWorker> {
+    const chrome = await launchChrome(options.chromePath, options.extraArgs);
+    const worker = new BrowserWorker(chrome);
+    const env: SlotEnv = {
+      log: options.log,
+      browserGone: () => worker.gone,
+      onPageRecycled: options.onPageRecycled,
+    };
+    for (let i = 0; i < options.slots; i += 1) {
+      const slot =
+        options.isolation === 'origin'
+          ? new WarmPageSlot(chrome.browser, env, {
+              recycleAfterJobs: options.pageRecycleAfterJobs,
+              resetTimeoutMs: options.pageResetTimeoutMs,
+            })
+          : new ContextSlot(chrome.browser, env);
+      worker.slots.push({ worker, slot, busy: false });
+    }
+    chrome.browser.on('disconnected', () => {
+      if (worker.closing || worker.gone) return;
+      worker.gone = true;
+      const error = new Error(`Chrome (pid ${chrome.pid}) disconnected`);
+      for (const s of worker.slots) s.slot.browserGone(error);
+      options.log('error', 'Chrome crashed or was killed; replacing it', { pid: chrome.pid });
+      // Renderers may outlive a killed browser process: remove the whole group and the profile.
+      void disposeChrome(chrome, 0).catch((cleanupError: unknown) =>
+        options.log('warn', 'cleanup after a Chrome crash failed', { error: String(cleanupError) }),
+      );
+      options.onGone(worker);
+    });
+    await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
+    return worker;
+  }
+
+  /** True when new jobs may be leased here. */
+  get usable(): boolean {
+    return !this.gone && !this.retiring && !this.closing;
+  }
+
+  /** True when the worker has done its share and should be replaced. */
+  dueForRecycle(maxJobs: number, maxAgeMs: number, now = Date.now()): boolean {
+    return this.jobsStarted >= maxJobs || now - this.startedAt >= maxAgeMs;
+  }
+
+  /** Closes Chrome (politely up to `deadlineMs`), kills its process group and removes its profile. */
+  async close(deadlineMs: number): Promise<void> {
+    this.closing = true;
+    await disposeChrome(this.chrome, deadlineMs);
+  }
+}

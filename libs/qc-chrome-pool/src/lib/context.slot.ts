@@ -1,0 +1,54 @@
+import type { Browser, BrowserContext } from 'puppeteer';
+import { GuardedPage } from './guarded-page';
+import { classifyJobError, withJobDeadline } from './job-deadline';
+import type { QcJob, QcJobOutput } from './qc-job.types';
+import type { QcSlot, SlotEnv } from './qc-slot.types';
+
+/** Isolation 'context': every job gets a fresh incognito browser context (and renderer). */
+export class ContextSlot implements QcSlot {
+  private context: BrowserContext | undefined;
+  private guarded: GuardedPage | undefined;
+
+  constructor(
+    private readonly browser: Browser,
+    private readonly env: SlotEnv,
+  ) {}
+
+  async warmUp(): Promise<void> {
+    return; // nothing survives between jobs in this mode
+  }
+
+  async run(job: QcJob): Promise<QcJobOutput> {
+    try {
+      const work = (async () => {
+        this.context = await this.browser.createBrowserContext();
+        this.guarded = await GuardedPage.prepare(await this.context.newPage(), this.env.log);
+        return this.guarded.run(job);
+      })();
+      return await withJobDeadline(work, job.input.timeoutMs, async () => {
+        await this.guarded?.terminateScript().catch(() => undefined);
+        await this.closeContext();
+      });
+    } catch (error) {
+      throw classifyJobError(error, this.env.browserGone(), this.guarded?.crashed ?? false);
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.closeContext();
+  }
+
+  browserGone(error: Error): void {
+    this.guarded?.abort(error);
+  }
+
+  private async closeContext(): Promise<void> {
+    const context = this.context;
+    this.context = undefined;
+    this.guarded = undefined;
+    if (!context || this.env.browserGone()) return;
+    await context.close().catch((error: unknown) => {
+      this.env.log('warn', 'closing a QC browser context failed', { error: String(error) });
+    });
+  }
+}

@@ -1,0 +1,96 @@
+import { accessSync, constants } from 'node:fs';
+
+/**
+ * 'origin': warm pages reused, each job on an origin of its own (default, see README).
+ * 'context': a fresh incognito browser context (new renderer) per job.
+ */
+export type QcIsolation = 'origin' | 'context';
+
+export type QcLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Pool configuration. Start from {@link QC_POOL_DEFAULTS} and override. */
+export interface QcPoolConfig {
+  /** Chrome/Chromium executable; when absent, {@link CHROME_CANDIDATES} are tried. */
+  chromePath?: string;
+  browsers: number;
+  pagesPerBrowser: number;
+  /** Jobs allowed to wait for a slot; one more is refused at once with QueueFullError. */
+  queueMax: number;
+  jobTimeoutMs: number;
+  acquireTimeoutMs: number;
+  cacheMaxEntries: number;
+  cacheMaxBytes: number;
+  isolation: QcIsolation;
+  /** A browser is retired after this many jobs ... */
+  recycleAfterJobs: number;
+  /** ... or after this age. */
+  recycleAfterMs: number;
+  /** A warm page (origin mode) is replaced after this many jobs. */
+  pageRecycleAfterJobs: number;
+  /** Bound on the between-jobs reset of a warm page; a slower reset discards the page. */
+  pageResetTimeoutMs: number;
+  /** Default deadline of close() for active jobs. */
+  closeTimeoutMs: number;
+  /** Extra Chromium flags, appended to the pool's own. */
+  extraChromeArgs?: string[];
+  log?: (level: QcLogLevel, message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** The one set of defaults; documentation refers here instead of repeating numbers. */
+export const QC_POOL_DEFAULTS: QcPoolConfig = Object.freeze({
+  browsers: 1,
+  pagesPerBrowser: 2,
+  queueMax: 32,
+  jobTimeoutMs: 10_000,
+  acquireTimeoutMs: 15_000,
+  cacheMaxEntries: 500,
+  cacheMaxBytes: 64 * 1024 * 1024,
+  isolation: 'origin' as QcIsolation,
+  recycleAfterJobs: 2_000,
+  recycleAfterMs: 30 * 60_000,
+  pageRecycleAfterJobs: 100,
+  pageResetTimeoutMs: 3_000,
+  closeTimeoutMs: 10_000,
+});
+
+/** Where Chromium is looked for when no chromePath is given. */
+export const CHROME_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+/** Returns the executable to launch or throws saying how to fix it. */
+export function resolveChromePath(chromePath: string | undefined, candidates = CHROME_CANDIDATES): string {
+  const list = chromePath ? [chromePath] : candidates;
+  for (const path of list) {
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      continue; // not this one; try the next candidate
+    }
+  }
+  throw new Error(
+    chromePath
+      ? `Chrome not executable at ${chromePath}; fix CHROME_PATH or install Chromium (apt-get install chromium)`
+      : `no Chromium found in ${candidates.join(', ')}; install it (apt-get install chromium) or set CHROME_PATH`,
+  );
+}
+
+/** Validates a config once at launch; throws naming the bad field. */
+export function validateQcPoolConfig(config: QcPoolConfig): QcPoolConfig {
+  const positive: (keyof QcPoolConfig)[] = [
+    'browsers', 'pagesPerBrowser', 'jobTimeoutMs', 'acquireTimeoutMs', 'cacheMaxEntries', 'cacheMaxBytes',
+    'recycleAfterJobs', 'recycleAfterMs', 'pageRecycleAfterJobs', 'pageResetTimeoutMs', 'closeTimeoutMs',
+  ];
+  for (const key of positive) {
+    const value = config[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new Error(`QcPoolConfig.${key} must be a positive number, got ${String(value)}`);
+    }
+  }
+  if (!Number.isInteger(config.queueMax) || config.queueMax < 0) {
+    throw new Error(`QcPoolConfig.queueMax must be an integer >= 0, got ${String(config.queueMax)}`);
+  }
+  if (config.isolation !== 'origin' && config.isolation !== 'context') {
+    throw new Error(`QcPoolConfig.isolation must be 'origin' or 'context', got ${String(config.isolation)}`);
+  }
+  return config;
+}

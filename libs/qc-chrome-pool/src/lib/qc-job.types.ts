@@ -1,0 +1,16 @@
+import type { QcJobInput } from './qc-input';
+import type { QcReport } from './qc-report.types';
+
+export type QcJobKind = 'check' | 'screenshot';
+
+/** One job as the pool hands it to a slot. */
+export interface QcJob {
+  id: number;
+  kind: QcJobKind;
+  input: QcJobInput;
+}
+
+export interface QcJobOutput {
+  report: QcReport;
+  png?: Buffer;
+}

@@ -1,0 +1,189 @@
+import { BrowserWorker, type PoolSlot } from './browser-worker';
+import { JobQueue } from './job-queue';
+import { cleanupOrphans } from './orphan-cleanup';
+import { PoolCounters, type QcPoolStats } from './pool-stats';
+import { type QcPoolConfig, resolveChromePath, validateQcPoolConfig } from './qc-config';
+import { JobTimeoutError, PoolClosedError, QcError } from './qc-errors';
+import type { QcJobInput } from './qc-input';
+import type { QcJobKind } from './qc-job.types';
+import type { QcReport } from './qc-report.types';
+import { ResultCache } from './result-cache';
+import { WorkerSet } from './worker-set';
+
+/** What close() did. */
+export interface QcCloseSummary {
+  /** Jobs running when close() began. */
+  activeAtClose: number;
+  /** Of those, jobs still running at the deadline (they fail with PoolClosedError). */
+  cutOff: number;
+  queuedRejected: number;
+  browsersClosed: number;
+  durationMs: number;
+}
+
+/**
+ * A pool of headless Chromium browsers that renders untrusted HTML behind a deny-by-default
+ * network guard and reports what a learner would see broken.
+ * @example
+ * const pool = await QcPool.launch({ ...QC_POOL_DEFAULTS, chromePath: process.env.CHROME_PATH });
+ * const report = await pool.check({ html, viewport: { width: 1280, height: 800 }, timeoutMs: 10_000 });
+ * await pool.close();
+ */
+export class QcPool {
+  private readonly counters = new PoolCounters();
+  private readonly cache: ResultCache;
+  private readonly queue: JobQueue<PoolSlot>;
+  private readonly workers: WorkerSet;
+  private readonly startedAt = Date.now();
+  private nextJobId = 1;
+  private active = 0;
+  private idleWaiters: (() => void)[] = [];
+  private closing: Promise<QcCloseSummary> | undefined;
+
+  private constructor(private readonly config: QcPoolConfig) {
+    this.cache = new ResultCache(config.cacheMaxEntries, config.cacheMaxBytes);
+    this.queue = new JobQueue<PoolSlot>(config.queueMax, () => this.retryAfterSec());
+    const log = config.log ?? (() => undefined);
+    this.workers = new WorkerSet(config, resolveChromePath(config.chromePath), log, this.counters, (slot) =>
+      this.offer(slot),
+    );
+  }
+
+  /** Cleans leftovers of crashed earlier runs, starts the browsers and returns a ready pool. */
+  static async launch(config: QcPoolConfig): Promise<QcPool> {
+    validateQcPoolConfig(config);
+    cleanupOrphans(undefined, (message, fields) => config.log?.('warn', message, fields));
+    const pool = new QcPool(config);
+    try {
+      await pool.workers.startAll();
+    } catch (error) {
+      await pool.close({ deadlineMs: 0 });
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Renders the HTML and returns its QC report (no screenshot work). */
+  async check(input: QcJobInput): Promise<QcReport> {
+    const { report } = await this.run('check', input);
+    if (!report) throw new Error('check job returned no report; this is a bug in qc-chrome-pool');
+    return report;
+  }
+
+  /** Renders the HTML and returns a PNG of the viewport. */
+  async screenshot(input: QcJobInput): Promise<Buffer> {
+    const { png } = await this.run('screenshot', input);
+    if (!png) throw new Error('screenshot job returned no image; this is a bug in qc-chrome-pool');
+    return png;
+  }
+
+  private async run(kind: QcJobKind, input: QcJobInput): Promise<{ report?: QcReport; png?: Buffer }> {
+    if (this.closing) throw new PoolClosedError();
+    const key = ResultCache.key(kind, input);
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      return Buffer.isBuffer(hit) ? { png: hit } : { report: { ...hit, cached: true } };
+    }
+    let slot: PoolSlot;
+    try {
+      slot = this.workers.takeIdle() ?? (await this.queue.wait(this.config.acquireTimeoutMs));
+    } catch (error) {
+      this.counters.rejected += 1;
+      throw error;
+    }
+    this.active += 1;
+    slot.worker.active += 1;
+    slot.worker.jobsStarted += 1;
+    try {
+      const output = await slot.slot.run({ id: this.nextJobId++, kind, input });
+      this.counters.done += 1;
+      this.counters.recordRender(output.report.renderTimeMs);
+      this.cache.set(key, kind === 'screenshot' && output.png ? output.png : output.report);
+      return output;
+    } catch (error) {
+      if (error instanceof JobTimeoutError) this.counters.timedOut += 1;
+      else this.counters.failed += 1;
+      if (this.closing && !(error instanceof QcError)) throw new PoolClosedError();
+      throw error;
+    } finally {
+      this.active -= 1;
+      slot.worker.active -= 1;
+      void this.workers.release(slot).finally(() => this.notifyIdle());
+    }
+  }
+
+  /** A slot became free: give it to the oldest waiting job or leave it idle. */
+  private offer(slot: PoolSlot): void {
+    slot.busy = true;
+    if (this.closing || !this.queue.handOff(slot)) slot.busy = false;
+  }
+
+  private retryAfterSec(): number {
+    const perJobMs = Math.max(this.counters.percentiles().p50, 500);
+    const slots = Math.max(1, this.config.browsers * this.config.pagesPerBrowser);
+    return Math.max(1, Math.ceil(((this.queue.length + 1) * perJobMs) / slots / 1000));
+  }
+
+  private notifyIdle(): void {
+    if (this.active > 0) return;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Current counters, capacity and cache state. */
+  stats(): QcPoolStats {
+    const slots = this.workers.slotCounts();
+    return {
+      browsers: this.workers.liveCount(),
+      slots,
+      queueLength: this.queue.length,
+      jobs: { done: this.counters.done, failed: this.counters.failed, timedOut: this.counters.timedOut, rejected: this.counters.rejected },
+      renderMs: this.counters.percentiles(),
+      cache: { hits: this.cache.hits, misses: this.cache.misses, entries: this.cache.entries, bytes: this.cache.bytes },
+      browserRestarts: this.counters.browserRestarts,
+      browserRecycles: this.counters.browserRecycles,
+      pageRecycles: this.counters.pageRecycles,
+      uptimeMs: Date.now() - this.startedAt,
+      browserProcesses: this.workers.processes(),
+    };
+  }
+
+  /** up=false when no browser can be had (all crashed and not yet replaced, or closed). */
+  health(): { up: boolean; browsers: number; message?: string } {
+    const browsers = this.workers.liveCount();
+    if (this.closing) return { up: false, browsers, message: 'QC pool is closed' };
+    if (browsers === 0) return { up: false, browsers, message: 'no Chrome browser is running; replacement pending' };
+    return { up: true, browsers };
+  }
+
+  /**
+   * Stops leasing, rejects queued jobs with PoolClosedError, lets active jobs finish up to the
+   * deadline, closes browsers, kills leftovers by process group, removes profiles, clears the cache.
+   * Idempotent: later calls return the first call's result.
+   */
+  close(options: { deadlineMs?: number } = {}): Promise<QcCloseSummary> {
+    this.closing ??= this.doClose(options.deadlineMs ?? this.config.closeTimeoutMs);
+    return this.closing;
+  }
+
+  private async doClose(deadlineMs: number): Promise<QcCloseSummary> {
+    const started = Date.now();
+    const activeAtClose = this.active;
+    const queuedRejected = this.queue.rejectAll(new PoolClosedError());
+    this.counters.rejected += queuedRejected;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        this.notifyIdle();
+      }),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    const cutOff = this.active;
+    const browsersClosed = await this.workers.closeAll(Math.max(500, deadlineMs - (Date.now() - started)));
+    this.cache.clear();
+    return { activeAtClose, cutOff, queuedRejected, browsersClosed, durationMs: Date.now() - started };
+  }
+}

@@ -1,0 +1,107 @@
+import type { Browser, BrowserContext } from 'puppeteer';
+import { GuardedPage } from './guarded-page';
+import { classifyJobError, withJobDeadline } from './job-deadline';
+import type { QcJob, QcJobOutput } from './qc-job.types';
+import type { QcSlot, SlotEnv } from './qc-slot.types';
+
+interface WarmPage {
+  context: BrowserContext;
+  guarded: GuardedPage;
+  jobs: number;
+}
+
+/**
+ * Isolation 'origin': a long-lived page in a browser context of its own (so cookies never
+ * cross between concurrent slots). Each job is served from an origin of its own; between
+ * jobs the page leaves the document and its origin's data is cleared. A page is replaced
+ * after `recycleAfterJobs`, after a failed reset, a crash or a timeout.
+ */
+export class WarmPageSlot implements QcSlot {
+  private warm: WarmPage | undefined;
+  private lastJobId: number | undefined;
+
+  constructor(
+    private readonly browser: Browser,
+    private readonly env: SlotEnv,
+    private readonly options: { recycleAfterJobs: number; resetTimeoutMs: number },
+  ) {}
+
+  async warmUp(): Promise<void> {
+    try {
+      await this.ensurePage();
+    } catch (error) {
+      this.env.log('warn', 'could not pre-create a warm QC page; the next job will try again', { error: String(error) });
+    }
+  }
+
+  private async ensurePage(): Promise<WarmPage> {
+    if (this.warm) return this.warm;
+    const context = await this.browser.createBrowserContext();
+    try {
+      const page = await context.newPage();
+      const guarded = await GuardedPage.prepare(page, this.env.log);
+      this.warm = { context, guarded, jobs: 0 };
+      return this.warm;
+    } catch (error) {
+      await context.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async run(job: QcJob): Promise<QcJobOutput> {
+    let warm: WarmPage | undefined;
+    try {
+      warm = await this.ensurePage();
+      warm.jobs += 1;
+      this.lastJobId = job.id;
+      const current = warm;
+      return await withJobDeadline(current.guarded.run(job), job.input.timeoutMs, async () => {
+        await current.guarded.terminateScript().catch(() => undefined); // best effort; close follows
+        await this.discard();
+      });
+    } catch (error) {
+      const crashed = warm?.guarded.crashed ?? false;
+      if (crashed || this.env.browserGone()) await this.discard();
+      throw classifyJobError(error, this.env.browserGone(), crashed);
+    }
+  }
+
+  async release(): Promise<void> {
+    const warm = this.warm;
+    if (!warm || this.lastJobId === undefined) return;
+    if (warm.jobs >= this.options.recycleAfterJobs || warm.guarded.crashed) {
+      await this.discard();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        warm.guarded.reset(this.lastJobId),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('warm page reset timed out')), this.options.resetTimeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      this.env.log('warn', 'warm QC page reset failed; replacing the page', { error: String(error) });
+      await this.discard();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  browserGone(error: Error): void {
+    this.warm?.guarded.abort(error);
+    this.warm = undefined;
+  }
+
+  private async discard(): Promise<void> {
+    const warm = this.warm;
+    this.warm = undefined;
+    if (!warm) return;
+    this.env.onPageRecycled();
+    if (this.env.browserGone()) return;
+    await warm.context.close().catch((error: unknown) => {
+      this.env.log('warn', 'closing a discarded QC page failed', { error: String(error) });
+    });
+  }
+}

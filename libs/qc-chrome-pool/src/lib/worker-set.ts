@@ -1,0 +1,131 @@
+import { BrowserWorker, type PoolSlot } from './browser-worker';
+import type { PoolCounters } from './pool-stats';
+import type { QcPoolConfig } from './qc-config';
+import type { SlotEnv } from './qc-slot.types';
+
+const RELAUNCH_BACKOFF_MS = [250, 1000, 2000, 5000];
+
+/** The pool's browsers: start, lease slots, recycle by age/jobs, replace after a crash, close. */
+export class WorkerSet {
+  private workers: BrowserWorker[] = [];
+  private readonly launching = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly config: QcPoolConfig,
+    private readonly chromePath: string,
+    private readonly log: SlotEnv['log'],
+    private readonly counters: PoolCounters,
+    private readonly offer: (slot: PoolSlot) => void,
+  ) {}
+
+  private start(): Promise<BrowserWorker> {
+    return BrowserWorker.start({
+      chromePath: this.chromePath,
+      extraArgs: this.config.extraChromeArgs ?? [],
+      isolation: this.config.isolation,
+      slots: this.config.pagesPerBrowser,
+      pageRecycleAfterJobs: this.config.pageRecycleAfterJobs,
+      pageResetTimeoutMs: this.config.pageResetTimeoutMs,
+      log: this.log,
+      onPageRecycled: () => (this.counters.pageRecycles += 1),
+      onGone: (worker) => this.onGone(worker),
+    });
+  }
+
+  async startAll(): Promise<void> {
+    for (let i = 0; i < this.config.browsers; i += 1) this.workers.push(await this.start());
+  }
+
+  /** Leases an idle slot of a usable browser, or undefined when all are busy. */
+  takeIdle(): PoolSlot | undefined {
+    for (const worker of this.workers) {
+      if (!worker.usable) continue;
+      const slot = worker.slots.find((s) => !s.busy);
+      if (slot) {
+        slot.busy = true;
+        return slot;
+      }
+    }
+    return undefined;
+  }
+
+  /** After a job: clean the slot, retire its browser if due, then offer the slot to the queue. */
+  async release(slot: PoolSlot): Promise<void> {
+    const { worker } = slot;
+    try {
+      await slot.slot.release();
+    } finally {
+      if (worker.usable && worker.dueForRecycle(this.config.recycleAfterJobs, this.config.recycleAfterMs)) {
+        worker.retiring = true;
+        this.counters.browserRecycles += 1;
+        this.log('info', 'recycling a QC browser', { pid: worker.chrome.pid, jobs: worker.jobsStarted });
+        this.spawnReplacement();
+      }
+      if (worker.usable && !this.closed) {
+        this.offer(slot);
+      } else {
+        slot.busy = false;
+        if (worker.retiring && !worker.gone && worker.slots.every((s) => !s.busy)) await this.retire(worker);
+      }
+    }
+  }
+
+  private async retire(worker: BrowserWorker): Promise<void> {
+    this.workers = this.workers.filter((w) => w !== worker);
+    await worker.close(this.config.closeTimeoutMs);
+  }
+
+  private onGone(worker: BrowserWorker): void {
+    this.workers = this.workers.filter((w) => w !== worker);
+    if (!this.closed && !worker.retiring) this.spawnReplacement(true);
+  }
+
+  private spawnReplacement(afterCrash = false): void {
+    const task = (async () => {
+      for (let attempt = 0; !this.closed; attempt += 1) {
+        try {
+          const worker = await this.start();
+          if (this.closed) {
+            await worker.close(0);
+            return;
+          }
+          this.workers.push(worker);
+          if (afterCrash) this.counters.browserRestarts += 1;
+          for (const slot of worker.slots) this.offer(slot);
+          return;
+        } catch (error) {
+          const waitMs = RELAUNCH_BACKOFF_MS[Math.min(attempt, RELAUNCH_BACKOFF_MS.length - 1)];
+          this.log('error', `could not start a replacement Chrome; retrying in ${waitMs} ms`, { error: String(error) });
+          await new Promise((resolve) => setTimeout(resolve, waitMs).unref());
+        }
+      }
+    })();
+    this.launching.add(task);
+    void task.finally(() => this.launching.delete(task));
+  }
+
+  liveCount(): number {
+    return this.workers.filter((w) => !w.gone).length;
+  }
+
+  slotCounts(): { busy: number; idle: number; total: number } {
+    const slots = this.workers.filter((w) => w.usable).flatMap((w) => w.slots);
+    const busy = slots.filter((s) => s.busy).length;
+    return { busy, idle: slots.length - busy, total: slots.length };
+  }
+
+  processes(): { pid: number; profileDir: string }[] {
+    return this.workers.map((w) => ({ pid: w.chrome.pid, profileDir: w.chrome.profileDir }));
+  }
+
+  /** Closes every browser (and any being launched); returns how many were closed. */
+  async closeAll(deadlineMs: number): Promise<number> {
+    this.closed = true;
+    await Promise.allSettled([...this.launching]);
+    const all = this.workers;
+    this.workers = [];
+    await Promise.allSettled(all.map((w) => w.close(deadlineMs)));
+    return all.length;
+  }
+}
