@@ -1,0 +1,98 @@
+import { SHUTDOWN_DEFAULTS } from '@edu-agents/shutdown-state';
+import { ConfigError, EnvReader } from './env-parsers';
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type QcIsolationSetting = 'origin' | 'context';
+
+/** The resolved configuration of the API, validated once at start-up. */
+export interface ApiConfig {
+  port: number;
+  host: string;
+  shutdownTimeoutMs: number;
+  shutdownDelayMs: number;
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyLimitBytes: number;
+  pidFile?: string;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  qc: {
+    enabled: boolean;
+    browsers: number;
+    pagesPerBrowser: number;
+    queueMax: number;
+    jobTimeoutMs: number;
+    cacheMaxEntries: number;
+    cacheMaxBytes: number;
+    closeTimeoutMs: number;
+    isolation: QcIsolationSetting;
+    chromePath?: string;
+  };
+}
+
+/**
+ * Defaults, in one place (docs point here). The timeout chain that keeps restarts
+ * clean: nginx upstream keepalive_timeout (60s) < KEEP_ALIVE_TIMEOUT_MS <
+ * HEADERS_TIMEOUT_MS, and SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS +
+ * QC_CLOSE_TIMEOUT_MS < systemd's TimeoutStopSec=30.
+ */
+export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
+  port: 8000,
+  host: '0.0.0.0',
+  shutdownTimeoutMs: SHUTDOWN_DEFAULTS.timeoutMs,
+  shutdownDelayMs: SHUTDOWN_DEFAULTS.delayMs,
+  keepAliveTimeoutMs: 75_000,
+  headersTimeoutMs: 76_000,
+  bodyLimitBytes: 1024 * 1024,
+  logFormat: 'text',
+  logLevel: 'info',
+  qc: Object.freeze({
+    enabled: true,
+    browsers: 2,
+    pagesPerBrowser: 2,
+    queueMax: 32,
+    jobTimeoutMs: 15_000,
+    cacheMaxEntries: 500,
+    cacheMaxBytes: 64 * 1024 * 1024,
+    closeTimeoutMs: 5_000,
+    isolation: 'origin',
+  }),
+});
+
+const HOUR = 3_600_000;
+
+/** Reads and validates the environment; throws {@link ConfigError} naming every bad variable. */
+export function resolveApiConfig(env: Record<string, string | undefined>): ApiConfig {
+  const r = new EnvReader(env);
+  const d = API_CONFIG_DEFAULTS;
+  const config: ApiConfig = {
+    port: r.int('PORT', d.port, 0, 65_535),
+    host: r.string('HOST', d.host, /^[\w.:-]+$/, 'a host name or IP address') ?? d.host,
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, 0, HOUR),
+    shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', d.shutdownDelayMs, 0, HOUR),
+    keepAliveTimeoutMs: r.int('KEEP_ALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs, 1_000, HOUR),
+    headersTimeoutMs: r.int('HEADERS_TIMEOUT_MS', d.headersTimeoutMs, 1_000, HOUR),
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', d.bodyLimitBytes, 1_024, 64 * 1024 * 1024),
+    pidFile: r.string('PID_FILE', undefined),
+    logFormat: r.oneOf('LOG_FORMAT', d.logFormat, ['text', 'json'] as const),
+    logLevel: r.oneOf('LOG_LEVEL', d.logLevel, ['debug', 'info', 'warn', 'error'] as const),
+    qc: {
+      enabled: r.bool('QC_ENABLED', d.qc.enabled),
+      browsers: r.int('QC_BROWSERS', d.qc.browsers, 1, 16),
+      pagesPerBrowser: r.int('QC_PAGES_PER_BROWSER', d.qc.pagesPerBrowser, 1, 16),
+      queueMax: r.int('QC_QUEUE_MAX', d.qc.queueMax, 0, 10_000),
+      jobTimeoutMs: r.int('QC_JOB_TIMEOUT_MS', d.qc.jobTimeoutMs, 100, 10 * 60_000),
+      cacheMaxEntries: r.int('QC_CACHE_MAX_ENTRIES', d.qc.cacheMaxEntries, 0, 1_000_000),
+      cacheMaxBytes: r.int('QC_CACHE_MAX_BYTES', d.qc.cacheMaxBytes, 0, 4 * 1024 ** 3),
+      closeTimeoutMs: r.int('QC_CLOSE_TIMEOUT_MS', d.qc.closeTimeoutMs, 0, 10 * 60_000),
+      isolation: r.oneOf('QC_ISOLATION', d.qc.isolation, ['origin', 'context'] as const),
+      chromePath: r.string('CHROME_PATH', undefined, /^\//, 'an absolute path to a Chrome or Chromium binary'),
+    },
+  };
+  if (config.headersTimeoutMs <= config.keepAliveTimeoutMs) {
+    r.problem('HEADERS_TIMEOUT_MS', `greater than KEEP_ALIVE_TIMEOUT_MS (${config.keepAliveTimeoutMs})`, String(config.headersTimeoutMs));
+  }
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}

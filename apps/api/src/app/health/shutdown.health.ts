@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { API_RUNTIME, type ApiRuntime } from '../runtime/api-runtime';
+
+/**
+ * Readiness from the shutdown coordinator: up only in the `ready` phase. Its
+ * details are what operators and the restart CLI follow during a drain.
+ */
+@Injectable()
+export class ShutdownHealthIndicator {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    @Inject(API_RUNTIME) private readonly runtime: ApiRuntime,
+  ) {}
+
+  readiness(key = 'shutdown'): HealthIndicatorResult {
+    const s = this.runtime.coordinator.snapshot();
+    const details = {
+      phase: s.phase,
+      inFlight: s.inFlight,
+      oldestInFlightMs: s.oldestInFlightMs,
+      drainingSince: s.drainingSince,
+      deadline: s.deadline,
+      pid: process.pid,
+    };
+    const session = this.indicators.check(key);
+    return s.ready ? session.up(details) : session.down(details);
+  }
+
+  /** Liveness: up until the process exits, whatever the phase. */
+  liveness(key = 'process'): HealthIndicatorResult {
+    return this.indicators.check(key).up({
+      pid: process.pid,
+      phase: this.runtime.coordinator.snapshot().phase,
+      uptimeMs: Date.now() - this.runtime.startedAt,
+    });
+  }
+}

@@ -1,0 +1,20 @@
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+
+/** Writes our pid atomically (temporary file + rename), so a reader never sees half a number. */
+export function writePidFile(path: string, pid = process.pid): void {
+  const tmp = `${path}.${pid}.tmp`;
+  writeFileSync(tmp, `${pid}\n`);
+  renameSync(tmp, path);
+}
+
+/** Removes the pid file if it still names us (a newer instance may have replaced it). */
+export function removePidFile(path: string, pid = process.pid): void {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`cannot read pid file ${path}`, { cause: error });
+  }
+  if (Number.parseInt(content, 10) === pid) unlinkSync(path);
+}
