@@ -15,7 +15,7 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 2000;
 export async function check(url: string, options: CheckOptions = {}): Promise<HealthResult> {
   const doFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? (() => performance.now());
-  const timeoutMs = options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const timeoutMs = Math.max(1, Math.ceil(options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS));
   const started = now();
   const signal = AbortSignal.timeout(timeoutMs);
   let httpStatus: number;

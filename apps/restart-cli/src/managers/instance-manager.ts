@@ -1,0 +1,28 @@
+/** What `start()` reports about the new instance. */
+export interface StartedInstance {
+  /** The new main pid when the manager knows it right away. */
+  readonly pid: number | undefined;
+  /** One line for the step list, e.g. `started pid 123, log run/api.pid.log`. */
+  readonly detail: string;
+}
+
+/**
+ * How an instance is stopped and started: systemd units or a pid file plus a start
+ * command. The restart flow only talks to this interface.
+ */
+export interface InstanceManager {
+  /** `systemd unit edu_agents@0.service` / `pid file run/api-0.pid`. */
+  readonly label: string;
+  /** The running main process, or `undefined` when none runs. */
+  readPid(): Promise<number | undefined>;
+  /** Sends the graceful shutdown signal (SIGTERM) to the main process only. */
+  signalStop(pid: number): Promise<void>;
+  /** True once the process `pid` has exited. */
+  isGone(pid: number): Promise<boolean>;
+  /** Starts a new instance. Throws when that is impossible. */
+  start(): Promise<StartedInstance>;
+  /** After `start()`: a description of the failure when the new instance already died, else `undefined`. */
+  startFailure(): Promise<string | undefined>;
+  /** A hint for the drain step, e.g. systemd's TimeoutStopSec; `undefined` when unknown. */
+  stopTimeoutMs?(): Promise<number | undefined>;
+}

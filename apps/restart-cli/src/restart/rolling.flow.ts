@@ -1,0 +1,72 @@
+import { waitFor } from '@edu-agents/health-client';
+import { ExitCode } from '../app/exit-code';
+import { formatDuration } from '../options/duration';
+import { runGraceful } from './graceful.flow';
+import { RestartFailure } from './restart-failure';
+import type { InstanceOutcome, RestartDeps, RestartSettings, RestartTarget } from './restart.types';
+import type { StepName } from './step-event';
+import { StepRunner } from './step-runner';
+
+/** Extra knobs of a rolling restart. */
+export interface RollingSettings extends RestartSettings {
+  /** Pause after each healthy instance before touching the next one. */
+  readonly pauseMs: number;
+  /** Health URL through the load balancer, checked after each instance. */
+  readonly lbUrl: string | undefined;
+}
+
+/** The result of a rolling restart. */
+export interface RollingOutcome {
+  readonly ok: boolean;
+  readonly exitCode: ExitCode;
+  readonly instances: readonly InstanceOutcome[];
+  /** Instances never touched because an earlier one failed. */
+  readonly untouched: readonly string[];
+  readonly failure?: { readonly instance: string; readonly step: StepName; readonly message: string };
+}
+
+/**
+ * Restarts the targets one at a time. Instance k+1 is not touched until instance k
+ * answered ready `healthyCount` times (and, with `lbUrl`, the balancer did too). The
+ * first failure stops the run; the remaining instances keep serving.
+ */
+export async function runRolling(targets: readonly RestartTarget[], settings: RollingSettings, deps: RestartDeps): Promise<RollingOutcome> {
+  const done: InstanceOutcome[] = [];
+  for (const [index, target] of targets.entries()) {
+    let outcome = await runGraceful(target, settings, deps);
+    if (outcome.ok && settings.lbUrl) outcome = await checkBalancer(outcome, settings.lbUrl, settings, deps);
+    done.push(outcome);
+    const untouched = targets.slice(index + 1).map((t) => t.instance);
+    if (!outcome.ok && outcome.failure) {
+      return { ok: false, exitCode: outcome.exitCode, instances: done, untouched, failure: { instance: target.instance, ...outcome.failure } };
+    }
+    if (untouched.length > 0 && settings.pauseMs > 0) {
+      const steps = new StepRunner(target.instance, deps.emit, deps.now);
+      await steps.run('pause', async () => {
+        await deps.sleep(settings.pauseMs);
+        return `${formatDuration(settings.pauseMs)} before instance ${untouched[0]}`;
+      });
+    }
+  }
+  return { ok: true, exitCode: ExitCode.Ok, instances: done, untouched: [] };
+}
+
+async function checkBalancer(outcome: InstanceOutcome, lbUrl: string, settings: RestartSettings, deps: RestartDeps): Promise<InstanceOutcome> {
+  const steps = new StepRunner(outcome.instance, deps.emit, deps.now);
+  try {
+    await steps.run('lb-check', async () => {
+      const out = await waitFor(lbUrl, (r) => r.state === 'ready', {
+        timeoutMs: settings.timeoutMs, consecutive: settings.healthyCount, check: deps.check, now: deps.now, sleep: deps.sleep,
+        interval: { initialMs: settings.intervalMs },
+      });
+      if (!out.met) {
+        throw new RestartFailure('lb-check', ExitCode.VerifyFailed, `the load balancer at ${lbUrl} did not answer ready ${settings.healthyCount} times in a row within ${formatDuration(settings.timeoutMs)} (last: ${out.last?.state ?? 'unknown'}). Check its upstream settings (proxy_next_upstream, max_fails).`);
+      }
+      return `${settings.healthyCount} consecutive ready answers through ${lbUrl}`;
+    });
+    return { ...outcome, steps: [...outcome.steps, ...steps.records] };
+  } catch (error) {
+    const failure = error as RestartFailure;
+    return { ...outcome, ok: false, exitCode: failure.exitCode, steps: [...outcome.steps, ...steps.records], failure: { step: failure.step, message: failure.message } };
+  }
+}
