@@ -96,6 +96,7 @@ export class GuardedPage {
     await this.page.setViewport(viewport);
     const started = performance.now();
     await this.page.goto(`${collector.origin}/`, { waitUntil: 'load', timeout: 0 });
+    if (job.settleMs > 0) await new Promise((resolve) => setTimeout(resolve, job.settleMs));
     const dom = await this.page.evaluate(runDomChecks, 20);
     const report: QcReport = collector.build(dom, performance.now() - started, viewport);
     if (job.kind === 'check') return { report };

@@ -5,6 +5,8 @@ export interface ProcInfo {
   pid: number;
   ppid: number;
   pgid: number;
+  /** Process state letter from /proc/<pid>/stat (R, S, D, Z, ...). */
+  state: string;
   /** utime+stime+cutime+cstime in clock ticks (USER_HZ, 100/s on Linux). */
   cpuTicks: number;
   rssBytes: number;
@@ -26,6 +28,7 @@ export function readProc(pid: number, procRoot = '/proc'): ProcInfo | undefined 
       pid,
       ppid: num(4),
       pgid: num(5),
+      state: fields[0],
       cpuTicks: num(14) + num(15) + num(16) + num(17),
       rssBytes: num(24) * PAGE_SIZE,
       cmdline,
@@ -64,7 +67,8 @@ export function descendantsOf(rootPid: number, procs = listProcs()): ProcInfo[] 
 /** Processes whose command line uses the given Chrome profile directory, or whose group is `pgid`. */
 export function chromeProcsOf(profileDir: string, pgid?: number, procs = listProcs()): ProcInfo[] {
   const flag = `--user-data-dir=${profileDir}`;
-  return procs.filter(
+  const live = procs.filter((p) => p.state !== 'Z' && p.state !== 'X');
+  return live.filter(
     (p) => p.cmdline.includes(flag) || (pgid !== undefined && p.pgid === pgid && p.pid !== process.pid),
   );
 }

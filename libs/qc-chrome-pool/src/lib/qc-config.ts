@@ -29,6 +29,8 @@ export interface QcPoolConfig {
   pageRecycleAfterJobs: number;
   /** Bound on the between-jobs reset of a warm page; a slower reset discards the page. */
   pageResetTimeoutMs: number;
+  /** Extra wait after the load event so late console/page errors (timers, promises) land in the report. */
+  settleMs: number;
   /** Default deadline of close() for active jobs. */
   closeTimeoutMs: number;
   /** Extra Chromium flags, appended to the pool's own. */
@@ -50,6 +52,7 @@ export const QC_POOL_DEFAULTS: QcPoolConfig = Object.freeze({
   recycleAfterMs: 30 * 60_000,
   pageRecycleAfterJobs: 100,
   pageResetTimeoutMs: 3_000,
+  settleMs: 0,
   closeTimeoutMs: 10_000,
 });
 
@@ -85,6 +88,9 @@ export function validateQcPoolConfig(config: QcPoolConfig): QcPoolConfig {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       throw new Error(`QcPoolConfig.${key} must be a positive number, got ${String(value)}`);
     }
+  }
+  if (typeof config.settleMs !== 'number' || !(config.settleMs >= 0)) {
+    throw new Error(`QcPoolConfig.settleMs must be a number >= 0, got ${String(config.settleMs)}`);
   }
   if (!Number.isInteger(config.queueMax) || config.queueMax < 0) {
     throw new Error(`QcPoolConfig.queueMax must be an integer >= 0, got ${String(config.queueMax)}`);

@@ -8,6 +8,8 @@ export interface QcJob {
   id: number;
   kind: QcJobKind;
   input: QcJobInput;
+  /** Wait after load before the DOM checks (QcPoolConfig.settleMs). */
+  settleMs: number;
 }
 
 export interface QcJobOutput {

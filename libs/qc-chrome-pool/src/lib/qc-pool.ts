@@ -95,7 +95,7 @@ export class QcPool {
     slot.worker.active += 1;
     slot.worker.jobsStarted += 1;
     try {
-      const output = await slot.slot.run({ id: this.nextJobId++, kind, input });
+      const output = await slot.slot.run({ id: this.nextJobId++, kind, input, settleMs: this.config.settleMs });
       this.counters.done += 1;
       this.counters.recordRender(output.report.renderTimeMs);
       this.cache.set(key, kind === 'screenshot' && output.png ? output.png : output.report);
