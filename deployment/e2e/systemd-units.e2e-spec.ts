@@ -1,0 +1,78 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseUnitFile, readUnit, SYSTEMD_DIR, systemdSpanMs, UNIT_FILES, verifyUnits } from './support/unit-file';
+
+// The shipped units, checked offline by systemd's own verifier (systemd is
+// never booted here) and for the settings the graceful restart depends on.
+
+describe('shipped systemd units', () => {
+  it('pass systemd-analyze verify without a single warning, templates as instances 0 and 1', () => {
+    const result = verifyUnits();
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('are rejected by the same check when a setting is broken, so the check above can fail', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edu-broken-units-'));
+    try {
+      for (const name of UNIT_FILES) copyFileSync(join(SYSTEMD_DIR, name), join(dir, name));
+      const service = join(dir, 'edu_agents.service');
+      writeFileSync(service, readFileSync(service, 'utf8').replace(/^KillMode=mixed$/m, 'KillMode=gently'));
+      const result = verifyUnits(dir);
+      expect(result.output).toContain('kill mode');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each(['edu_agents.service', 'edu_agents@.service'])(
+    '%s runs node directly, notifies readiness and stops gracefully',
+    (name) => {
+      const service = readUnit(name)['Service'];
+      expect(service['ExecStart']).toEqual(['/usr/bin/node dist/apps/api/main.js']);
+      expect(service['Type']).toEqual(['notify']);
+      // sd-notify.ts sends from the main process itself (unix-dgram).
+      expect(service['NotifyAccess']).toEqual(['main']);
+      expect(service['KillSignal']).toEqual(['SIGTERM']);
+      expect(service['KillMode']).toEqual(['mixed']);
+      expect(service['TimeoutStopSec']).toEqual(['30']);
+      expect(service['Restart']).toEqual(['always']);
+      expect(service['RestartSec']).toEqual(['1']);
+      expect(service['EnvironmentFile']).toEqual(['-/etc/edu_agents/edu_agents.env']);
+      expect(service['WorkingDirectory']).toEqual(['/opt/edu-agents']);
+    },
+  );
+
+  it('pairs each service with its socket unit, the template per instance on port 800N', () => {
+    expect(readUnit('edu_agents.service')['Service']['Sockets']).toEqual(['edu_agents.socket']);
+    expect(readUnit('edu_agents.service')['Unit']['Requires']).toEqual(['edu_agents.socket']);
+    expect(readUnit('edu_agents.socket')['Socket']['ListenStream']).toEqual(['8000']);
+
+    const template = readUnit('edu_agents@.service');
+    expect(template['Service']['Environment']).toContain('PORT=800%i');
+    expect(template['Service']['Sockets']).toEqual(['edu_agents@%i.socket']);
+    expect(template['Unit']['Requires']).toEqual(['edu_agents@%i.socket']);
+    expect(readUnit('edu_agents@.socket')['Socket']['ListenStream']).toEqual(['127.0.0.1:800%i']);
+  });
+
+  it('leave the sockets open while a service restarts (no PartOf= on the sockets)', () => {
+    for (const name of ['edu_agents.socket', 'edu_agents@.socket']) {
+      expect(readUnit(name)['Unit']['PartOf']).toBeUndefined();
+    }
+  });
+
+  it('stop after the whole drain fits: TimeoutStopSec above delay + drain timeout + Chrome close', () => {
+    const env = parseUnitFile(readFileSync(join(SYSTEMD_DIR, 'edu_agents.env.example'), 'utf8'))[''];
+    const ms = (key: string): number => {
+      expect(env[key]).toHaveLength(1);
+      return Number(env[key][0]);
+    };
+    const drainMs = ms('SHUTDOWN_DELAY_MS') + ms('SHUTDOWN_TIMEOUT_MS') + ms('QC_CLOSE_TIMEOUT_MS');
+    for (const name of ['edu_agents.service', 'edu_agents@.service']) {
+      const stopMs = systemdSpanMs(readUnit(name)['Service']['TimeoutStopSec'][0]);
+      expect(drainMs).toBeLessThan(stopMs);
+    }
+    expect(ms('KEEP_ALIVE_TIMEOUT_MS')).toBeLessThan(ms('HEADERS_TIMEOUT_MS'));
+  });
+});
