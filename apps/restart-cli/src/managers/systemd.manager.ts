@@ -6,10 +6,10 @@ import { assertUnitName } from './unit-name';
 /** Runs a program with an argument vector, no shell. Resolves stdout. */
 export type ExecFile = (file: string, args: readonly string[]) => Promise<string>;
 
-/** The real `ExecFile`: child_process.execFile with a 15 s bound. */
+/** The real `ExecFile`: child_process.execFile with a 120 s bound (a Type=notify start waits for READY=1). */
 export const realExecFile: ExecFile = (file, args) =>
   new Promise((resolve, reject) => {
-    execFile(file, [...args], { timeout: 15_000, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(file, [...args], { timeout: 120_000, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${file} ${args.join(' ')} failed: ${stderr.trim() || error.message}`, { cause: error }));
       else resolve(stdout);
     });

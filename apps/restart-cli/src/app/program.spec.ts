@@ -1,0 +1,83 @@
+import type { HealthResult } from '@edu-agents/health-client';
+import { captureDeps } from '../testing/capture-deps';
+import { ExitCode } from './exit-code';
+import { runCli } from './program';
+
+const ready = (pid: number): HealthResult => ({ state: 'ready', httpStatus: 200, body: {}, latencyMs: 3, phase: 'ready', pid, inFlight: 0, reason: undefined });
+
+async function cli(args: string[], overrides = {}) {
+  const systemdUnits: string[] = [];
+  const { deps, io } = captureDeps({
+    systemdManager: (unit) => {
+      systemdUnits.push(unit);
+      throw new Error('not in unit tests');
+    },
+    ...overrides,
+  });
+  const code = await runCli(args, deps);
+  return { code, systemdUnits, ...io };
+}
+
+describe('command line', () => {
+  it('lists every exit code in --help', async () => {
+    const { code, out } = await cli(['--help']);
+    expect(code).toBe(ExitCode.Ok);
+    for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8]) expect(out).toMatch(new RegExp(`^\\s+${n}  \\S`, 'm'));
+    expect(out).toMatch(/graceful|rolling|status|doctor/);
+  });
+
+  it.each([
+    [['graceful', '--service', 'edu_agents', '--timeout', '6x'], '--timeout'],
+    [['graceful', '--service', 'edu_agents', '--healthy-count', '0'], '--healthy-count'],
+    [['rolling', '--url', 'http://127.0.0.1:800%i/health', '--service', 'edu_agents@%i'], '--instances'],
+    [['rolling', '--instances', '0,0', '--url', 'http://x/health', '--service', 'e@%i'], '--instances'],
+    [['graceful', '--bogus'], '--bogus'],
+    [['graceful'], '--service'],
+    [['graceful', '--manager', 'docker', '--service', 'x'], '--manager'],
+    [['graceful', '--pid-file', 'run/api.pid'], '--start'],
+    [['graceful', '--service', 'edu_agents', '--url', 'not a url'], '--url'],
+    [['graceful', '--service', 'edu_agents@%i'], '--service'],
+    [['status', '--url', 'http://127.0.0.1:800%i/health'], '--instances'],
+    [['rolling', '--instances', '0', '--url', 'http://127.0.0.1:8000/health', '--service', 'edu@0', '--pause', 'soon'], '--pause'],
+  ])('exits with the usage code and names the argument for %j', async (args, name) => {
+    const { code, err, out } = await cli(args);
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toContain(name);
+    expect(out).toBe('');
+  });
+
+  it('refuses a unit name with shell metacharacters before creating a manager', async () => {
+    const { code, err, systemdUnits } = await cli(['graceful', '--service', 'edu_agents; rm -rf /']);
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toContain("option --service: 'edu_agents; rm -rf /' is not a valid unit name");
+    expect(systemdUnits).toEqual([]);
+  });
+
+  it('substitutes %i in rolling options for each instance', async () => {
+    const { systemdUnits } = await cli(['rolling', '--instances', 'a,b', '--url', 'http://127.0.0.1:8000/%i', '--service', 'edu_agents@%i']);
+    expect(systemdUnits).toEqual(['edu_agents@a']);
+  });
+
+  it('prints one status line per instance and exits 0 when all are ready', async () => {
+    const seen: string[] = [];
+    const { code, out } = await cli(['status', '--instances', '0,1', '--url', 'http://127.0.0.1:800%i/health'], {
+      check: async (url: string) => (seen.push(url), ready(url.includes('8001') ? 11 : 10)),
+    });
+    expect(code).toBe(ExitCode.Ok);
+    expect(seen.sort()).toEqual(['http://127.0.0.1:8000/health', 'http://127.0.0.1:8001/health']);
+    expect(out.trim().split('\n')).toEqual([
+      '0  http://127.0.0.1:8000/health  ready  phase=ready  inFlight=0  pid=10  3ms',
+      '1  http://127.0.0.1:8001/health  ready  phase=ready  inFlight=0  pid=11  3ms',
+    ]);
+  });
+
+  it('prints exactly one JSON object on stdout with --json and exits unhealthy when one instance is down', async () => {
+    const { code, out } = await cli(['status', '--instances', '0,1', '--url', 'http://127.0.0.1:800%i/health', '--json'], {
+      check: async (url: string) => (url.includes('8001') ? { ...ready(1), state: 'unreachable', httpStatus: undefined, reason: 'ECONNREFUSED' } : ready(2)),
+    });
+    expect(code).toBe(ExitCode.Unhealthy);
+    const result = JSON.parse(out);
+    expect(result).toMatchObject({ command: 'status', ok: false, exitCode: 3 });
+    expect(result.instances[1]).toMatchObject({ instance: '1', state: 'unreachable', reason: 'ECONNREFUSED' });
+  });
+});
