@@ -23,7 +23,8 @@ export function readProc(pid: number, procRoot = '/proc'): ProcInfo | undefined 
     // comm may contain spaces and parentheses: fields start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const num = (i: number) => Number(fields[i - 3]);
-    const cmdline = readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    // Chrome's children rewrite their title into one space-separated string: split on both.
+    const cmdline = readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8').split(/[\0 ]/).filter(Boolean);
     return {
       pid,
       ppid: num(4),

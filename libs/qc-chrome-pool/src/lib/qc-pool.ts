@@ -1,4 +1,4 @@
-import { BrowserWorker, type PoolSlot } from './browser-worker';
+import type { PoolSlot } from './browser-worker';
 import { JobQueue } from './job-queue';
 import { cleanupOrphans } from './orphan-cleanup';
 import { PoolCounters, type QcPoolStats } from './pool-stats';

@@ -33,8 +33,12 @@ export class WorkerSet {
     });
   }
 
+  /** Starts the configured browsers in parallel; if one fails, the others are closed too. */
   async startAll(): Promise<void> {
-    for (let i = 0; i < this.config.browsers; i += 1) this.workers.push(await this.start());
+    const results = await Promise.allSettled(Array.from({ length: this.config.browsers }, () => this.start()));
+    for (const result of results) if (result.status === 'fulfilled') this.workers.push(result.value);
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw (failure as PromiseRejectedResult).reason;
   }
 
   /** Leases an idle slot of a usable browser, or undefined when all are busy. */

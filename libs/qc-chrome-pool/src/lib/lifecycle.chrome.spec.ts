@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { PoolClosedError, QueueFullError, type QcPool } from '../index';
+import { job, launchTestPool, liveChromeProcs, waitFor } from '../../test-support/chrome-test-helpers';
+import { PROFILE_PREFIX } from './orphan-cleanup';
+
+const WORKSPACE = join(__dirname, '../../../..');
+const busy = (ms: number, tag = '') => `<p>${tag}</p><script>const end = Date.now() + ${ms}; while (Date.now() < end) {}</script>`;
+const ourProfileDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`${PROFILE_PREFIX}${process.pid}-`));
+
+describe('pool lifecycle on real Chromium', () => {
+  let pool: QcPool | undefined;
+  let child: ChildProcess | undefined;
+  const extraDirs: string[] = [];
+
+  afterEach(async () => {
+    await pool?.close({ deadlineMs: 1_000 });
+    pool = undefined;
+    if (child?.pid && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    child = undefined;
+    for (const dir of extraDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a job at once with QueueFullError when the queue is full', async () => {
+    pool = await launchTestPool({ pagesPerBrowser: 1, queueMax: 1 });
+    const running = pool.check(job(busy(1500, 'first')));
+    const queued = pool.check(job(busy(10, 'second')));
+    await waitFor(() => pool?.stats().queueLength === 1, 5_000, 10);
+    const started = performance.now();
+    const refused = await pool.check(job('<p>third</p>')).catch((error: unknown) => error);
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(refused).toBeInstanceOf(QueueFullError);
+    expect((refused as QueueFullError).retryAfterSec).toBeGreaterThanOrEqual(1);
+    expect(pool.stats().jobs.rejected).toBe(1);
+    await expect(running).resolves.toMatchObject({ ok: true });
+    await expect(queued).resolves.toMatchObject({ ok: true });
+  });
+
+  it('close() lets the active job finish, rejects queued ones and leaves no Chrome process or profile dir', async () => {
+    pool = await launchTestPool({ browsers: 2, pagesPerBrowser: 1 });
+    const procs = pool.stats().browserProcesses;
+    expect(procs).toHaveLength(2);
+    expect(ourProfileDirs().length).toBe(2);
+    const active = [pool.check(job(busy(800, 'a1'))), pool.check(job(busy(800, 'a2')))];
+    const queued = pool.check(job('<p>queued</p>')).catch((error: unknown) => error);
+    await waitFor(() => pool?.stats().queueLength === 1, 5_000, 10);
+    const closeStarted = performance.now();
+    const summary = await pool.close({ deadlineMs: 5_000 });
+    expect(performance.now() - closeStarted).toBeLessThan(4_000);
+    await expect(Promise.all(active)).resolves.toHaveLength(2);
+    expect(await queued).toBeInstanceOf(PoolClosedError);
+    await expect(pool.check(job('<p>late</p>'))).rejects.toBeInstanceOf(PoolClosedError);
+    expect(summary).toMatchObject({ activeAtClose: 2, cutOff: 0, queuedRejected: 1, browsersClosed: 2 });
+    for (const p of procs) expect(liveChromeProcs(p.profileDir, p.pid)).toEqual([]);
+    expect(ourProfileDirs()).toEqual([]);
+    expect(pool.stats().cache.entries).toBe(0);
+    await expect(pool.close()).resolves.toBe(summary); // idempotent
+  });
+
+  it('leaves no Chrome process 5 s after the owning node process is SIGKILLed', async () => {
+    child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '../../test-support/pool-child.ts')], {
+      cwd: WORKSPACE,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child?.stdout as NodeJS.ReadableStream }).once('line', resolve);
+      child?.once('exit', (code) => reject(new Error(`pool child exited early with ${code}`)));
+    });
+    const { processes } = JSON.parse(line) as { processes: { pid: number; profileDir: string }[] };
+    expect(processes).toHaveLength(2);
+    for (const p of processes) expect(liveChromeProcs(p.profileDir, p.pid).length).toBeGreaterThan(0);
+    extraDirs.push(...processes.map((p) => p.profileDir));
+    child.kill('SIGKILL');
+    const gone = await waitFor(() => processes.every((p) => liveChromeProcs(p.profileDir, p.pid).length === 0), 5_000);
+    expect(gone).toBe(true);
+  });
+
+  it('at launch, removes profile dirs of dead owners and kills the Chrome still using them', async () => {
+    const deadPid = await new Promise<number>((resolve) => {
+      const p = spawn('true');
+      p.once('exit', () => resolve(p.pid as number));
+    });
+    const dir = join(tmpdir(), `${PROFILE_PREFIX}${deadPid}-orphan${Date.now()}`);
+    mkdirSync(dir);
+    extraDirs.push(dir);
+    const orphan = spawn(
+      '/usr/bin/chromium',
+      ['--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-port=0', `--user-data-dir=${dir}`, 'about:blank'],
+      { detached: true, stdio: 'ignore' },
+    );
+    orphan.unref();
+    expect(await waitFor(() => liveChromeProcs(dir).length > 0, 10_000)).toBe(true);
+    pool = await launchTestPool();
+    expect(await waitFor(() => liveChromeProcs(dir).length === 0 && liveChromeProcs('', orphan.pid).length === 0, 5_000)).toBe(true);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
