@@ -1,0 +1,123 @@
+import { killLeftoverApis, startApi, type ApiProcess } from './support/api-process';
+import { chromeProcessesOf, profileDirsOf } from './support/chrome-procs';
+import { http, postJson, slowPost } from './support/http';
+import { waitFor } from './support/wait-for';
+
+const LESSON = { html: '<main><h1>Photosynthesis</h1><p>Plants make sugar from light.</p></main>' };
+const HANGS = { html: '<p>loops</p><script>for(;;){}</script>', timeoutMs: 1500 };
+
+interface Stats {
+  jobs: Record<string, number>;
+  slots: { busy: number };
+  queueLength: number;
+}
+const stats = async (api: ApiProcess) => (await http(`${api.url}/qc-stats`)).json<Stats>();
+
+
+describe('QC endpoints of the built API, with the real Chromium', () => {
+  let api: ApiProcess;
+  beforeAll(async () => {
+    api = await startApi({ QC_ENABLED: 'true', QC_BROWSERS: '1', QC_PAGES_PER_BROWSER: '1', QC_QUEUE_MAX: '1', BODY_LIMIT_BYTES: '4096', QC_JOB_TIMEOUT_MS: '5000' });
+  });
+  afterAll(async () => {
+    api.signal('SIGTERM');
+    expect((await api.exited).code).toBe(0);
+  });
+
+  it('rejects bad input with a clear 4xx before it reaches Chrome', async () => {
+    const before = await stats(api);
+    const malformed = await http(`${api.url}/qc/check`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"html":' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json()['message']).toMatch(/Malformed JSON/);
+
+    const missing = await postJson(`${api.url}/qc/check`, { viewport: { width: 800, height: 600 } });
+    expect(missing.status).toBe(400);
+    expect(missing.json()).toMatchObject({ code: 'qc_bad_input', field: 'html' });
+
+    const wrongType = await postJson(`${api.url}/qc/check`, { html: '<p>x</p>', viewport: { width: 'wide', height: 600 } });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.json()).toMatchObject({ field: 'viewport.width' });
+
+    const tooLarge = await postJson(`${api.url}/qc/check`, { html: 'x'.repeat(10_000) });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.json()['message']).toMatch(/BODY_LIMIT_BYTES/);
+
+    const notJson = await http(`${api.url}/qc/check`, { method: 'POST', headers: { 'Content-Type': 'text/html' }, body: '<p>x</p>' });
+    expect(notJson.status).toBe(415);
+
+    expect(await stats(api)).toEqual(expect.objectContaining({ jobs: before.jobs }));
+  });
+
+  it('reports a clean lesson as ok and returns a PNG screenshot', async () => {
+    const report = await postJson(`${api.url}/qc/check`, LESSON);
+    expect(report.status).toBe(200);
+    expect(report.json()).toMatchObject({ ok: true, consoleErrors: [], blockedRequests: [], brokenImages: [] });
+    const png = await postJson(`${api.url}/qc/screenshot`, { ...LESSON, viewport: { width: 640, height: 480 } });
+    expect(png.status).toBe(200);
+    expect(png.headers['content-type']).toBe('image/png');
+    expect(png.body.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('answers 503 with Retry-After at once when the queue is full, and ends a hanging job at its timeout', async () => {
+    await waitFor('the pool to be idle', async () => (await stats(api)).slots.busy === 0);
+    const hanging = postJson(`${api.url}/qc/check`, HANGS);
+    await waitFor('the hanging job to hold the only slot', async () => {
+      const s = await stats(api);
+      return s.slots.busy === 1 && s.queueLength === 0;
+    });
+    const queued = postJson(`${api.url}/qc/check`, { html: '<p>waits its turn</p>' });
+    await waitFor('the second job to wait in the queue', async () => (await stats(api)).queueLength === 1);
+
+    const startedAt = Date.now();
+    const refused = await postJson(`${api.url}/qc/check`, { html: '<p>one too many</p>' });
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(refused.json()).toMatchObject({ code: 'qc_queue_full' });
+
+    const timedOut = await hanging;
+    expect(timedOut.status).toBe(422);
+    expect(timedOut.json()).toMatchObject({ code: 'qc_job_timeout' });
+    const second = await queued;
+    expect({ status: second.status, body: second.json() }).toMatchObject({ status: 200, body: { ok: true } });
+    expect((await stats(api)).jobs).toMatchObject({ timedOut: 1, rejected: 1 });
+  });
+
+  it('serves pool statistics as Prometheus metrics', async () => {
+    const metrics = await http(`${api.url}/metrics`);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    expect(metrics.text).toMatch(/^edu_agents_qc_jobs_done_total \d+$/m);
+    expect(metrics.text).toMatch(/^edu_agents_shutdown_phase\{phase="ready"\} 1$/m);
+    expect(metrics.text).toMatch(/^edu_agents_process_resident_memory_bytes \d+/m);
+  });
+});
+
+describe('the QC pool across the API process lifecycle', () => {
+  afterEach(killLeftoverApis);
+
+  it('delivers a QC job in flight at SIGTERM, exits 0, and leaves no Chrome process or profile', async () => {
+    const api = await startApi({ QC_ENABLED: 'true', QC_BROWSERS: '2' });
+    expect(chromeProcessesOf(api.pid).length).toBeGreaterThan(0);
+    expect(profileDirsOf(api.pid)).toHaveLength(2);
+    const job = slowPost(`${api.url}/qc/check`, LESSON);
+    await waitFor('the job to be in flight', async () => (await http(`${api.url}/health`)).json<{ details: { shutdown: { inFlight: number } } }>().details.shutdown.inFlight === 1);
+    api.signal('SIGTERM');
+    await waitFor('the drain to begin', async () => (await http(`${api.url}/health`)).status === 503);
+    job.finish();
+    const answer = await job.answer;
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toMatchObject({ ok: true });
+    expect((await api.exited).code).toBe(0);
+    expect(chromeProcessesOf(api.pid)).toEqual([]);
+    expect(profileDirsOf(api.pid)).toEqual([]);
+  });
+
+  it('leaves no Chrome process behind when the API is killed with SIGKILL', async () => {
+    const api = await startApi({ QC_ENABLED: 'true', QC_BROWSERS: '2' });
+    expect(chromeProcessesOf(api.pid).length).toBeGreaterThan(0);
+    api.signal('SIGKILL');
+    const killedAt = (await api.exited).at;
+    await waitFor('every Chrome process of the killed API to exit', () => chromeProcessesOf(api.pid).length === 0, 5_000);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+  });
+});
