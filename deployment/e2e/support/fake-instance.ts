@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** How a fake API instance answers: serving, or draining like the real API. */
-export type InstanceMode = 'serving' | 'draining';
+/**
+ * How a fake API instance answers: serving; draining like the real API; or
+ * cutting the connection with the request on it (a process that dies mid-request).
+ */
+export type InstanceMode = 'serving' | 'draining' | 'cutting';
 
 /**
  * A tiny HTTP server standing in for one API instance behind nginx. It
@@ -30,6 +33,10 @@ export async function startFakeInstance(name: string, port = 0): Promise<FakeIns
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
       instance.requests.push(`${req.method} ${req.url}`);
+      if (instance.mode === 'cutting') {
+        req.socket.destroy();
+        return;
+      }
       if (instance.mode === 'draining') {
         res.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': '1' });
         res.end(JSON.stringify({ statusCode: 503, message: 'draining', instance: name }));
