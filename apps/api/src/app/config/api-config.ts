@@ -1,3 +1,4 @@
+import { QC_POOL_DEFAULTS } from '@edu-agents/qc-chrome-pool';
 import { SHUTDOWN_DEFAULTS } from '@edu-agents/shutdown-state';
 import { ConfigError, EnvReader } from './env-parsers';
 
@@ -49,14 +50,16 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   logLevel: 'info',
   qc: Object.freeze({
     enabled: true,
-    browsers: 2,
-    pagesPerBrowser: 2,
-    queueMax: 32,
-    jobTimeoutMs: 15_000,
-    cacheMaxEntries: 500,
-    cacheMaxBytes: 64 * 1024 * 1024,
+    browsers: QC_POOL_DEFAULTS.browsers,
+    pagesPerBrowser: QC_POOL_DEFAULTS.pagesPerBrowser,
+    queueMax: QC_POOL_DEFAULTS.queueMax,
+    jobTimeoutMs: QC_POOL_DEFAULTS.jobTimeoutMs,
+    cacheMaxEntries: QC_POOL_DEFAULTS.cacheMaxEntries,
+    cacheMaxBytes: QC_POOL_DEFAULTS.cacheMaxBytes,
+    // The pool's own default close deadline is longer; the API's stop budget is
+    // SHUTDOWN_TIMEOUT_MS + this, which must stay under TimeoutStopSec=30.
     closeTimeoutMs: 5_000,
-    isolation: 'origin',
+    isolation: QC_POOL_DEFAULTS.isolation,
   }),
 });
 
@@ -83,8 +86,8 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       pagesPerBrowser: r.int('QC_PAGES_PER_BROWSER', d.qc.pagesPerBrowser, 1, 16),
       queueMax: r.int('QC_QUEUE_MAX', d.qc.queueMax, 0, 10_000),
       jobTimeoutMs: r.int('QC_JOB_TIMEOUT_MS', d.qc.jobTimeoutMs, 100, 10 * 60_000),
-      cacheMaxEntries: r.int('QC_CACHE_MAX_ENTRIES', d.qc.cacheMaxEntries, 0, 1_000_000),
-      cacheMaxBytes: r.int('QC_CACHE_MAX_BYTES', d.qc.cacheMaxBytes, 0, 4 * 1024 ** 3),
+      cacheMaxEntries: r.int('QC_CACHE_MAX_ENTRIES', d.qc.cacheMaxEntries, 1, 1_000_000),
+      cacheMaxBytes: r.int('QC_CACHE_MAX_BYTES', d.qc.cacheMaxBytes, 1_024, 4 * 1024 ** 3),
       closeTimeoutMs: r.int('QC_CLOSE_TIMEOUT_MS', d.qc.closeTimeoutMs, 0, 10 * 60_000),
       isolation: r.oneOf('QC_ISOLATION', d.qc.isolation, ['origin', 'context'] as const),
       chromePath: r.string('CHROME_PATH', undefined, /^\//, 'an absolute path to a Chrome or Chromium binary'),

@@ -1,0 +1,41 @@
+import { API_CONFIG_DEFAULTS, resolveApiConfig } from './api-config';
+import { ConfigError } from './env-parsers';
+
+describe('resolveApiConfig', () => {
+  it('uses the defaults for an empty environment', () => {
+    expect(resolveApiConfig({})).toEqual({ ...API_CONFIG_DEFAULTS, pidFile: undefined, qc: { ...API_CONFIG_DEFAULTS.qc, chromePath: undefined } });
+  });
+
+  it('reads every variable it documents', () => {
+    const config = resolveApiConfig({
+      PORT: '8001', HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '9000', SHUTDOWN_DELAY_MS: '5000', KEEP_ALIVE_TIMEOUT_MS: '65000',
+      HEADERS_TIMEOUT_MS: '66000', LOG_FORMAT: 'JSON', LOG_LEVEL: 'warn', PID_FILE: 'run/api.pid', QC_ENABLED: 'no', QC_BROWSERS: '3',
+      QC_PAGES_PER_BROWSER: '4', QC_QUEUE_MAX: '0', QC_JOB_TIMEOUT_MS: '2000', QC_CACHE_MAX_ENTRIES: '10', QC_ISOLATION: 'context', CHROME_PATH: '/opt/chrome',
+    });
+    expect(config).toMatchObject({
+      port: 8001, host: '127.0.0.1', shutdownTimeoutMs: 9000, shutdownDelayMs: 5000, keepAliveTimeoutMs: 65000, headersTimeoutMs: 66000,
+      logFormat: 'json', logLevel: 'warn', pidFile: 'run/api.pid',
+      qc: { enabled: false, browsers: 3, pagesPerBrowser: 4, queueMax: 0, jobTimeoutMs: 2000, cacheMaxEntries: 10, isolation: 'context', chromePath: '/opt/chrome' },
+    });
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(resolveApiConfig({ PORT: '  ' }).port).toBe(API_CONFIG_DEFAULTS.port);
+  });
+
+  it('lists every invalid variable with what is allowed', () => {
+    let error: unknown;
+    try {
+      resolveApiConfig({ PORT: '70000', QC_ENABLED: 'maybe', CHROME_PATH: 'chromium', SHUTDOWN_DELAY_MS: '1.5' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['PORT', 'SHUTDOWN_DELAY_MS', 'QC_ENABLED', 'CHROME_PATH']);
+    expect((error as ConfigError).message).toMatch(/PORT="70000": must be an integer from 0 to 65535/);
+  });
+
+  it('keeps headersTimeout above keepAliveTimeout, as Node requires for keep-alive to work', () => {
+    expect(() => resolveApiConfig({ KEEP_ALIVE_TIMEOUT_MS: '80000' })).toThrow(/HEADERS_TIMEOUT_MS="76000": must be greater than KEEP_ALIVE_TIMEOUT_MS \(80000\)/);
+  });
+});
