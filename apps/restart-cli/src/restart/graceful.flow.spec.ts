@@ -49,7 +49,7 @@ describe('runGraceful', () => {
     const out = await run();
     expect(out).toMatchObject({ ok: false, exitCode: ExitCode.Unhealthy, failure: { step: 'check' } });
     expect(out.failure?.message).toContain('--force');
-    expect(calls).toEqual(['0:readPid']);
+    expect(calls).toEqual([]);
   });
 
   it('restarts an instance that is not ready when forced', async () => {

@@ -30,13 +30,17 @@ export async function runGraceful(target: RestartTarget, settings: RestartSettin
   try {
     await steps.run('check', async () => {
       const health = await deps.check(url, {});
-      oldPid = await manager.readPid();
+      const why = `${health.state}${health.reason ? ` (${health.reason})` : ''}`;
+      if (health.state !== 'ready' && !settings.force) {
+        throw new RestartFailure('check', ExitCode.Unhealthy, `instance ${instance} (${manager.label}) is ${why} at ${url}; refusing to restart. Make it healthy first, or pass --force to restart anyway.`);
+      }
+      try {
+        oldPid = await manager.readPid();
+      } catch (error) {
+        throw new RestartFailure('check', ExitCode.SignalFailed, `cannot find the running process (${manager.label}): ${(error as Error).message}`, { cause: error });
+      }
       const where = oldPid === undefined ? 'no running process' : `pid ${oldPid}`;
       if (health.state === 'ready') return `ready, ${where}, in flight ${health.inFlight ?? '?'} (${Math.round(health.latencyMs)}ms)`;
-      const why = `${health.state}${health.reason ? ` (${health.reason})` : ''}`;
-      if (!settings.force) {
-        throw new RestartFailure('check', ExitCode.Unhealthy, `instance ${instance} is ${why} at ${url}, ${where}; refusing to restart. Make it healthy first, or pass --force to restart anyway.`);
-      }
       return `${why}, ${where}; continuing because of --force`;
     });
 
