@@ -9,7 +9,7 @@ import { inheritedListenFd } from '../systemd/listen-fds';
 import { createSdNotifier } from '../systemd/sd-notify';
 import { AppModule } from './app.module';
 import type { ApiConfig } from './config/api-config';
-import { closeHttpServer, createHttpServer, listen, type ListenTarget } from './http/http-server';
+import { closeHttpServer, createHttpServer, listen, stopAccepting, type ListenTarget } from './http/http-server';
 import { jsonBody } from './http/json-body';
 import { RequestGate } from './http/request-gate';
 import type { Logger } from './logging/logger';
@@ -72,6 +72,9 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     if (state !== 'delaying' && state !== 'draining') return;
     gate.closeConnectionsOfInFlight();
     httpServer.closeIdleConnections();
+    // On a socket inherited from systemd, new connections wait in the kernel
+    // backlog for the next instance instead of getting 503 (single-instance restarts).
+    if (state === 'draining' && fd !== undefined) void stopAccepting(httpServer);
   });
   evictForeignSignalHandlers(signalHandlers, logger);
   if (coordinator.state !== 'starting') return; // a signal arrived during start-up: the coordinator is cleaning up
