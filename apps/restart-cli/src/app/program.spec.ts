@@ -46,6 +46,13 @@ describe('command line', () => {
     expect(out).toBe('');
   });
 
+  it('explains how to quote through nx when a value was split into extra arguments', async () => {
+    const { code, err } = await cli(['graceful', '--pid-file', 'a.pid', '--start', 'PORT=8000', 'node', 'main.js']);
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toContain('too many arguments');
+    expect(err).toContain("--start='PORT=8000 node ...'");
+  });
+
   it('refuses a unit name with shell metacharacters before creating a manager', async () => {
     const { code, err, systemdUnits } = await cli(['graceful', '--service', 'edu_agents; rm -rf /']);
     expect(code).toBe(ExitCode.Usage);

@@ -41,6 +41,10 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
   } catch (error) {
     if (error instanceof CommanderError) {
       const quiet = ['commander.helpDisplayed', 'commander.version'];
+      if (error.code === 'commander.excessArguments') {
+        // nx run-commands forwards an argument containing '=' without its quotes.
+        deps.err("hint: quote values with spaces; through `nx run`, write them as --start='PORT=8000 node ...' (nx drops the quotes around a value that contains '=').\n");
+      }
       return quiet.includes(error.code) ? ExitCode.Ok : ExitCode.Usage;
     }
     if (error instanceof UsageError) {
