@@ -21,3 +21,6 @@ export {
   AcquireTimeoutError,
 } from './lib/qc-errors';
 export { PROFILE_PREFIX } from './lib/orphan-cleanup';
+export { listProcs, readProc, descendantsOf, CLOCK_TICKS_PER_SEC, type ProcInfo } from './lib/proc-tree';
+export { runDomChecks } from './lib/dom-checks';
+export type { DomFindings } from './lib/qc-report.types';

@@ -111,9 +111,13 @@ export class GuardedPage {
   async reset(lastJobId: number): Promise<void> {
     this.collector = undefined;
     await this.page.goto('about:blank', { waitUntil: 'load', timeout: 0 });
-    await this.cdp.send('Storage.clearDataForOrigin', { origin: jobOrigin(lastJobId), storageTypes: 'all' });
-    await this.cdp.send('Network.clearBrowserCookies');
-    await this.cdp.send('Emulation.clearDeviceMetricsOverride');
+    // The document is gone (timers, listeners, globals with it); now its origin's data.
+    await Promise.all([
+      this.cdp.send('Storage.clearDataForOrigin', { origin: jobOrigin(lastJobId), storageTypes: 'all' }),
+      // Cookies can be set for the parent domain (qc.invalid) and would reach the next job's origin.
+      this.cdp.send('Network.clearBrowserCookies'),
+      this.cdp.send('Emulation.clearDeviceMetricsOverride'),
+    ]);
   }
 
   /** Stops the page's script now (even an endless loop) so closing it cannot wait on the renderer. */

@@ -9,6 +9,8 @@ export interface ProcInfo {
   state: string;
   /** utime+stime+cutime+cstime in clock ticks (USER_HZ, 100/s on Linux). */
   cpuTicks: number;
+  /** cutime+cstime: CPU of children this process has already reaped. */
+  reapedChildTicks: number;
   rssBytes: number;
   cmdline: string[];
 }
@@ -31,6 +33,7 @@ export function readProc(pid: number, procRoot = '/proc'): ProcInfo | undefined 
       pgid: num(5),
       state: fields[0],
       cpuTicks: num(14) + num(15) + num(16) + num(17),
+      reapedChildTicks: num(16) + num(17),
       rssBytes: num(24) * PAGE_SIZE,
       cmdline,
     };

@@ -1,0 +1,139 @@
+// QC pool benchmark: jobs/s, p50/p95 latency, Chrome CPU ms per job and peak RSS of the Chrome
+// process tree, at concurrency 1, 2, 4, for this pool (both isolation modes), puppeteer-cluster
+// (CONCURRENCY_CONTEXT), a browser per job and plain page reuse; plus cached vs uncached.
+// Run: npx nx run qc-chrome-pool:bench   (JSON on stdout, readable table on stderr)
+// Env: QC_BENCH_JOBS (jobs per cell, default 20), QC_BENCH_LAUNCH_JOBS (default 6), QC_BENCH_CONCURRENCY (default 1,2,4)
+import { CLOCK_TICKS_PER_SEC, descendantsOf, listProcs, readProc } from '@edu-agents/qc-chrome-pool';
+import { readFileSync } from 'node:fs';
+import { lessonCorpus } from './qc-corpus';
+import { clusterRunner, launchPerJobRunner, pageReuseRunner, poolRunner, type BenchRunner } from './qc-bench.runners';
+
+interface Cell { approach: string; concurrency: number; jobs: number; jobsPerSec: number; p50Ms: number; p95Ms: number;
+  chromeCpuMsPerJob: number; peakRssMb: number; peakPssMb: number }
+
+const JOBS = Number(process.env['QC_BENCH_JOBS'] ?? 20);
+const LAUNCH_JOBS = Number(process.env['QC_BENCH_LAUNCH_JOBS'] ?? 6);
+const LEVELS = (process.env['QC_BENCH_CONCURRENCY'] ?? '1,2,4').split(',').map(Number);
+const corpus = lessonCorpus(20);
+
+const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
+
+/** CPU ticks of everything this process started: live descendants plus children already reaped. */
+function treeCpuTicks(): number {
+  const self = readProc(process.pid);
+  return (self?.reapedChildTicks ?? 0) + descendantsOf(process.pid, listProcs()).reduce((s, p) => s + p.cpuTicks, 0);
+}
+
+/** Proportional set size: shared pages split between the processes sharing them (RSS sums overcount). */
+function pssBytes(pid: number): number {
+  try {
+    const kb = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
+    return Number(kb ?? 0) * 1024;
+  } catch {
+    return 0; // the process exited between listing and reading
+  }
+}
+
+/** Samples the Chrome tree every 100 ms; stop() returns peak summed RSS and peak summed PSS. */
+function memorySampler(): { stop: () => { rss: number; pss: number } } {
+  const peak = { rss: 0, pss: 0 };
+  const sample = () => {
+    const procs = descendantsOf(process.pid, listProcs());
+    peak.rss = Math.max(peak.rss, procs.reduce((s, p) => s + p.rssBytes, 0));
+    peak.pss = Math.max(peak.pss, procs.reduce((s, p) => s + pssBytes(p.pid), 0));
+  };
+  const timer = setInterval(sample, 100);
+  sample();
+  return { stop: () => (clearInterval(timer), sample(), peak) };
+}
+
+let serial = 0;
+const unique = (html: string) => `${html}\n<!-- bench job ${(serial += 1)} -->`; // defeats the result cache
+
+async function runLanes(runner: BenchRunner, concurrency: number, inputs: string[]): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async (_, lane) => {
+    while (next < inputs.length) {
+      const html = inputs[next++];
+      const started = performance.now();
+      await runner.job(html, lane);
+      latencies.push(performance.now() - started);
+    }
+  }));
+  return latencies;
+}
+
+async function measure(approach: string, runner: BenchRunner, concurrency: number, jobs: number): Promise<Cell> {
+  await runner.start(concurrency);
+  try {
+    await runLanes(runner, concurrency, corpus.slice(0, concurrency).map(unique)); // warm-up, not timed
+    const inputs = Array.from({ length: jobs }, (_, i) => unique(corpus[i % corpus.length]));
+    const memory = memorySampler();
+    const cpuBefore = treeCpuTicks();
+    const started = performance.now();
+    const latencies = (await runLanes(runner, concurrency, inputs)).sort((a, b) => a - b);
+    const wallMs = performance.now() - started;
+    const cpuMs = ((treeCpuTicks() - cpuBefore) * 1000) / CLOCK_TICKS_PER_SEC;
+    const peak = memory.stop();
+    return { approach, concurrency, jobs, jobsPerSec: +(jobs / (wallMs / 1000)).toFixed(2), p50Ms: Math.round(pct(latencies, 0.5)),
+      p95Ms: Math.round(pct(latencies, 0.95)), chromeCpuMsPerJob: Math.round(cpuMs / jobs), peakRssMb: Math.round(peak.rss / 2 ** 20), peakPssMb: Math.round(peak.pss / 2 ** 20) };
+  } finally {
+    await runner.stop();
+  }
+}
+
+async function measureCache(): Promise<{ uncachedP50Ms: number; cachedP50Ms: number; speedup: number }> {
+  const runner = poolRunner('origin');
+  await runner.start(1);
+  try {
+    const inputs = corpus.map(unique);
+    const uncached = (await runLanes(runner, 1, inputs)).sort((a, b) => a - b);
+    const cached = (await runLanes(runner, 1, inputs)).sort((a, b) => a - b);
+    const hits = runner.pool?.stats().cache.hits ?? 0;
+    if (hits < inputs.length) throw new Error(`expected ${inputs.length} cache hits, got ${hits}`);
+    const [u, c] = [pct(uncached, 0.5), pct(cached, 0.5)];
+    return { uncachedP50Ms: +u.toFixed(2), cachedP50Ms: +c.toFixed(3), speedup: Math.round(u / Math.max(c, 0.001)) };
+  } finally {
+    await runner.stop();
+  }
+}
+
+function table(cells: Cell[]): string {
+  const head = ['approach', 'conc', 'jobs', 'jobs/s', 'p50 ms', 'p95 ms', 'Chrome CPU ms/job', 'peak RSS sum MB', 'peak PSS MB'];
+  const rows = cells.map((c) =>
+    [c.approach, c.concurrency, c.jobs, c.jobsPerSec, c.p50Ms, c.p95Ms, c.chromeCpuMsPerJob, c.peakRssMb, c.peakPssMb].map(String));
+  const lines = [head, ...rows].map((r) => `| ${r.join(' | ')} |`);
+  lines.splice(1, 0, `|${head.map(() => '---').join('|')}|`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const approaches: [string, () => BenchRunner, number][] = [
+    ['pool origin (default)', () => poolRunner('origin'), JOBS],
+    ['pool context', () => poolRunner('context'), JOBS],
+    ['puppeteer-cluster CONTEXT', clusterRunner, JOBS],
+    ['page reuse (no isolation)', pageReuseRunner, JOBS],
+    ['browser per job', launchPerJobRunner, LAUNCH_JOBS],
+  ];
+  const cells: Cell[] = [];
+  for (const concurrency of LEVELS) {
+    for (const [name, make, jobs] of approaches) {
+      const cell = await measure(name, make(), concurrency, jobs);
+      process.stderr.write(`${JSON.stringify(cell)}\n`);
+      cells.push(cell);
+    }
+  }
+  const cache = await measureCache();
+  const at = (name: string, c: number) => cells.find((x) => x.approach.startsWith(name) && x.concurrency === c)?.jobsPerSec ?? NaN;
+  const ratios = LEVELS.map((c) => ({ concurrency: c, vsCluster: +(at('pool origin', c) / at('puppeteer-cluster', c)).toFixed(2),
+    vsPageReuse: +(at('pool origin', c) / at('page reuse', c)).toFixed(2), vsLaunchPerJob: +(at('pool origin', c) / at('browser per job', c)).toFixed(2) }));
+  const result = { date: new Date().toISOString(), chrome: process.env['CHROME_PATH'] ?? '/usr/bin/chromium', cells, cache, ratios };
+  process.stderr.write(`\n${table(cells)}\n\ncache: ${JSON.stringify(cache)}\nratios of pool origin: ${JSON.stringify(ratios)}\n`);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`qc-pool bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});
