@@ -2,8 +2,8 @@ import { check } from '@edu-agents/health-client';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, API_MAIN, killAll, readPidFile, ROOT, startApi, track } from './support/api-process';
-import { runProgram } from './support/run-cli';
+import { alive, API_MAIN, freePort, killAll, readPidFile, ROOT, startApi, track } from './support/api-process';
+import { runCliProcess, runProgram } from './support/run-cli';
 
 const START = `QC_ENABLED=false LOG_FORMAT=text HOST=127.0.0.1 node ${API_MAIN}`;
 
@@ -55,4 +55,14 @@ describe('the operator entry points restart a running API', () => {
     expect(JSON.parse(json ?? '{}')).toMatchObject({ ok: true, oldPid: api.pid, newPid });
     await expect(check(api.url)).resolves.toMatchObject({ state: 'ready', pid: newPid });
   }, 120_000);
+
+  it('status shows a ready instance with its pid and an unreachable one, and exits unhealthy', async () => {
+    const api = await startApi(join(dir, 'api.pid'));
+    const closed = await freePort();
+    const run = await runCliProcess(['status', '--instances', `${api.port},${closed}`, '--url', 'http://127.0.0.1:%i/health']).done;
+    expect(run.code).toBe(3);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${api.port}  ${api.url}  ready  phase=ready  inFlight=0  pid=${api.pid}  \\d+ms$`));
+    expect(lines[1]).toMatch(new RegExp(`^${closed}  http://127.0.0.1:${closed}/health  unreachable .*ECONNREFUSED`));
+  });
 });
