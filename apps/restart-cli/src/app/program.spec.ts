@@ -65,6 +65,11 @@ describe('command line', () => {
     expect(systemdUnits).toEqual(['edu_agents@a']);
   });
 
+  it('fills %i in graceful options from --instance', async () => {
+    const { systemdUnits } = await cli(['graceful', '--instance', '1', '--url', 'http://127.0.0.1:800%i/health', '--service', 'edu_agents@%i']);
+    expect(systemdUnits).toEqual(['edu_agents@1']);
+  });
+
   it('prints one status line per instance and exits 0 when all are ready', async () => {
     const seen: string[] = [];
     const { code, out } = await cli(['status', '--instances', '0,1', '--url', 'http://127.0.0.1:800%i/health'], {

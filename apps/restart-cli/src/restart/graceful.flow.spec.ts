@@ -112,4 +112,15 @@ describe('runGraceful', () => {
     const out = await setup({}, { healthyCount: 5 }).run();
     expect(out.steps.find((s) => s.step === 'verify')?.detail).toBe('5 consecutive ready answers from pid 101');
   });
+
+  it('mentions the unit stop timeout and warns when --timeout is shorter', async () => {
+    const { run } = setup({}, { timeoutMs: 10_000 });
+    const clock = { t: 0 };
+    const calls: string[] = [];
+    const instance = Object.assign(new FakeInstance('0', clock, calls), { stopTimeoutMs: async () => 30_000 });
+    const world = fakeWorld({ [URL0]: instance }, clock);
+    const out = await runGraceful({ instance: '0', url: URL0, manager: instance }, { ...settings, timeoutMs: 10_000 }, { ...world, emit: () => undefined });
+    expect(out.steps.find((s) => s.step === 'signal')?.detail).toBe('SIGTERM sent to pid 100 (unit TimeoutStopSec 30.0s; note: --timeout 10.0s is below it, a long drain may outlast the CLI\'s wait)');
+    expect((await run()).steps.find((s) => s.step === 'signal')?.detail).toBe('SIGTERM sent to pid 100');
+  });
 });

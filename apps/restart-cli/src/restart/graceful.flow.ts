@@ -55,7 +55,7 @@ export async function runGraceful(target: RestartTarget, settings: RestartSettin
         throw new RestartFailure('signal', ExitCode.SignalFailed, `could not send SIGTERM to pid ${oldPid} (${manager.label}): ${(error as Error).message}`, { cause: error });
       }
       signalled = true;
-      return `SIGTERM sent to pid ${oldPid}`;
+      return `SIGTERM sent to pid ${oldPid}${await stopTimeoutNote(manager, settings)}`;
     });
 
     await steps.run('ack', async () => {
@@ -120,6 +120,14 @@ async function followDrain(oldPid: number, target: RestartTarget, settings: Rest
     await deps.sleep(Math.min(settings.intervalMs, Math.max(0, deadline - deps.now())));
   }
   throw new RestartFailure('restart', ExitCode.Timeout, `pid ${oldPid} still running ${formatDuration(settings.timeoutMs)} after SIGTERM (last in flight: ${lastInFlight ?? '?'}). Raise --timeout above the API's SHUTDOWN_TIMEOUT_MS, or look for what blocks its exit.`);
+}
+
+/** Mentions the unit's TimeoutStopSec, and warns when --timeout would give up on a drain systemd still allows. */
+async function stopTimeoutNote(manager: RestartTarget['manager'], settings: RestartSettings): Promise<string> {
+  const stopMs = manager.stopTimeoutMs ? await manager.stopTimeoutMs().catch(() => undefined) : undefined;
+  if (stopMs === undefined) return '';
+  const warn = settings.timeoutMs < stopMs ? `; note: --timeout ${formatDuration(settings.timeoutMs)} is below it, a long drain may outlast the CLI's wait` : '';
+  return ` (unit TimeoutStopSec ${formatDuration(stopMs)}${warn})`;
 }
 
 function describe(r: HealthResult | undefined): string {
