@@ -32,7 +32,8 @@ export class BrowserWorker {
   active = 0;
   retiring = false;
   gone = false;
-  private closing = false;
+  /** Set by close(): the browser is going away on purpose. */
+  closing = false;
 
   private constructor(readonly chrome: LaunchedChrome) {}
 
@@ -41,7 +42,7 @@ export class BrowserWorker {
     const worker = new BrowserWorker(chrome);
     const env: SlotEnv = {
       log: options.log,
-      browserGone: () => worker.gone,
+      browserGone: () => worker.gone || worker.closing,
       onPageRecycled: options.onPageRecycled,
     };
     for (let i = 0; i < options.slots; i += 1) {

@@ -60,6 +60,18 @@ describe('pool lifecycle on real Chromium', () => {
     await expect(pool.close()).resolves.toBe(summary); // idempotent
   });
 
+  it('close() cuts a job still running at the deadline with PoolClosedError', async () => {
+    pool = await launchTestPool({ pagesPerBrowser: 1 });
+    const [{ pid, profileDir }] = pool.stats().browserProcesses;
+    const running = pool.check(job(busy(5_000, 'long'))).catch((error: unknown) => error);
+    await waitFor(() => pool?.stats().slots.busy === 1, 5_000, 10);
+    const summary = await pool.close({ deadlineMs: 300 });
+    expect(await running).toBeInstanceOf(PoolClosedError);
+    expect(summary).toMatchObject({ activeAtClose: 1, cutOff: 1 });
+    expect(summary.durationMs).toBeLessThan(3_000);
+    expect(liveChromeProcs(profileDir, pid)).toEqual([]);
+  });
+
   it('leaves no Chrome process 5 s after the owning node process is SIGKILLed', async () => {
     child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '../../test-support/pool-child.ts')], {
       cwd: WORKSPACE,

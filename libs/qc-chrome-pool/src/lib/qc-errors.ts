@@ -42,8 +42,8 @@ export class AcquireTimeoutError extends QcError {
 /** The pool is closing or closed; no new jobs are taken. */
 export class PoolClosedError extends QcError {
   readonly code = 'qc_pool_closed';
-  constructor() {
-    super('QC pool is closed (the service is shutting down); retry against another instance');
+  constructor(options?: { cause?: unknown }) {
+    super('QC pool is closed (the service is shutting down); retry against another instance', options);
   }
 }
 

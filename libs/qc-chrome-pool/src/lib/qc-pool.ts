@@ -3,7 +3,7 @@ import { JobQueue } from './job-queue';
 import { cleanupOrphans } from './orphan-cleanup';
 import { PoolCounters, type QcPoolStats } from './pool-stats';
 import { type QcPoolConfig, resolveChromePath, validateQcPoolConfig } from './qc-config';
-import { JobTimeoutError, PoolClosedError, QcError } from './qc-errors';
+import { BrowserCrashedError, JobTimeoutError, PoolClosedError, QcError } from './qc-errors';
 import type { QcJobInput } from './qc-input';
 import type { QcJobKind } from './qc-job.types';
 import type { QcReport } from './qc-report.types';
@@ -103,7 +103,10 @@ export class QcPool {
     } catch (error) {
       if (error instanceof JobTimeoutError) this.counters.timedOut += 1;
       else this.counters.failed += 1;
-      if (this.closing && !(error instanceof QcError)) throw new PoolClosedError();
+      // Cut off by close(): the browser went away under the job on purpose, not by a crash.
+      if (this.closing && (error instanceof BrowserCrashedError || !(error instanceof QcError))) {
+        throw new PoolClosedError({ cause: error });
+      }
       throw error;
     } finally {
       this.active -= 1;

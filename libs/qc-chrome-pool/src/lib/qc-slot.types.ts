@@ -3,7 +3,7 @@ import type { QcJob, QcJobOutput } from './qc-job.types';
 /** Callbacks a slot gets from its browser worker. */
 export interface SlotEnv {
   log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
-  /** True once the browser is gone (crashed, killed, disconnected). */
+  /** True once the browser is gone (crashed, killed, disconnected) or being closed. */
   browserGone: () => boolean;
   onPageRecycled: () => void;
 }

@@ -69,6 +69,10 @@ export class WarmPageSlot implements QcSlot {
   async release(): Promise<void> {
     const warm = this.warm;
     if (!warm || this.lastJobId === undefined) return;
+    if (this.env.browserGone()) {
+      this.warm = undefined; // the browser is going away; nothing to reset
+      return;
+    }
     if (warm.jobs >= this.options.recycleAfterJobs || warm.guarded.crashed) {
       await this.discard();
       return;
