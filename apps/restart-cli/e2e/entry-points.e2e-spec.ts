@@ -65,4 +65,12 @@ describe('the operator entry points restart a running API', () => {
     expect(lines[0]).toMatch(new RegExp(`^${api.port}  ${api.url}  ready  phase=ready  inFlight=0  pid=${api.pid}  \\d+ms$`));
     expect(lines[1]).toMatch(new RegExp(`^${closed}  http://127.0.0.1:${closed}/health  unreachable .*ECONNREFUSED`));
   });
+
+  it('the built CLI is an executable that lists its commands and exit codes', async () => {
+    const run = await runProgram(join(ROOT, 'dist/apps/restart-cli/main.js'), ['--help']).done;
+    expect(run.code).toBe(0);
+    for (const command of ['graceful', 'rolling', 'status', 'doctor']) expect(run.stdout).toContain(command);
+    expect(run.stdout).toContain('Exit codes:');
+    expect(run.stdout).toMatch(/^\s+5 {2}the new instance failed to start/m);
+  });
 });
