@@ -2,13 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiStartCommand, CLI_MAIN, getJson, readPid, requireBuilt, startDetached, stopGroups, waitReady, WORKSPACE, API_MAIN } from './support/api-fleet';
+import { API_MAIN, apiStartCommand, CLI_MAIN, getJson, isAlive, readPid, requireBuilt, startDetached, stopGroups, waitReady, WORKSPACE } from './support/api-fleet';
 import { startLoad } from './support/load-generator';
 import { qcMix } from './support/load-mix';
 import { formatSummary, outcomeGaps, summarize } from './support/load-report';
 import { freePort } from './support/net';
 import { nginxProblems, startNginxForLoad } from './support/load-nginx';
 import type { RunningNginx } from './support/nginx';
+import { startLoopedApi, type LoopedApi } from './support/restart-loop';
+import { waitFor } from './support/wait';
 
 // The proof of the product's promise: real nginx with the shipped config in
 // front of two real API instances (QC on, real Chromium), an open-loop load of
@@ -115,6 +117,89 @@ describe('zero downtime under load', () => {
     const stats = await Promise.all(ports.map((port) => getJson<{ jobs: { done: number }; cache: { misses: number } }>(port, '/qc-stats')));
     expect(stats.reduce((n, s) => n + s.body.jobs.done, 0)).toBeGreaterThan(0);
   }, 150_000);
+});
+
+describe('a single instance restarting on an inherited socket', () => {
+  let dir: string;
+  let looped: LoopedApi | undefined;
+  let apiPid: number | undefined;
+
+  beforeAll(() => {
+    requireBuilt(API_MAIN);
+    dir = mkdtempSync(join(tmpdir(), 'edu-socket-restart-'));
+  });
+
+  afterEach(async () => {
+    await looped?.stop(apiPid);
+    looped = undefined;
+    apiPid = undefined;
+  }, 30_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /**
+   * One instance under restart-loop.sh, load straight at its port (no nginx),
+   * SIGTERM to the API mid-load; the loop starts the next one when it exits.
+   */
+  async function restartUnderLoad(inheritSocket: boolean) {
+    const port = await freePort();
+    looped = await startLoopedApi(port, inheritSocket, dir, { QC_ENABLED: 'false', LOG_FORMAT: 'text', SHUTDOWN_TIMEOUT_MS: '5000' });
+    const oldPid = await waitReady(port, 30_000);
+    apiPid = oldPid;
+    const load = startLoad({ port, ratePerSec: RATE, maxDurationMs: 60_000, baseClients: 16, maxClients: 1_024, request: () => ({ label: 'GET /qc-stats', method: 'GET', path: '/qc-stats' }) });
+    let marks = { killMs: 0, exitMs: 0, readyMs: 0 };
+    let run;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // a measured steady window before the restart
+      const killMs = load.elapsed();
+      process.kill(oldPid, 'SIGTERM');
+      await waitFor(() => (isAlive(oldPid) ? undefined : true), `pid ${oldPid} to exit`, 15_000);
+      const exitMs = load.elapsed();
+      apiPid = await waitFor(async () => {
+        const pid = await waitReady(port, 30_000);
+        return pid !== oldPid ? pid : undefined;
+      }, 'the next instance to be ready', 30_000);
+      marks = { killMs, exitMs, readyMs: load.elapsed() };
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    } finally {
+      load.stop();
+      run = await load.done;
+    }
+    const summary = summarize(run, [
+      { name: 'steady', fromMs: 0, toMs: marks.killMs },
+      { name: 'drain', fromMs: marks.killMs, toMs: marks.exitMs },
+      { name: 'gap', fromMs: marks.exitMs, toMs: marks.readyMs },
+      { name: 'after', fromMs: marks.readyMs, toMs: Infinity },
+    ]);
+    // Connections opened while no process was accepting on the port, and how they ended.
+    const inGap = run.records.filter((r) => r.newConnection && r.startMs >= marks.exitMs && r.startMs < marks.readyMs);
+    const gapAnswered = inGap.filter((r) => r.status === 200).length;
+    console.log(`${formatSummary(`single-instance restart, ${inheritSocket ? 'inherited socket' : 'own port (control)'}`, summary)}\n` +
+      `  old pid ${oldPid} -> new pid ${apiPid}; no process accepting for ${Math.round(marks.readyMs - marks.exitMs)} ms; ` +
+      `${inGap.length} connections opened in that gap, ${gapAnswered} of them answered 200`);
+    return { run, summary, oldPid, newPid: apiPid, inGap, gapAnswered };
+  }
+
+  it(`queues new connections in the kernel backlog while the instance restarts: not one connection is refused at ${RATE}/s`, async () => {
+    const { run, summary, oldPid, newPid, inGap, gapAnswered } = await restartUnderLoad(true);
+    expect(newPid).not.toBe(oldPid);
+    expect(outcomeGaps(run)).toEqual({ missing: [], repeated: [] });
+    expect(summary.all.byError['ECONNREFUSED']).toBeUndefined();
+    // Connections made while no process accepted were answered by the next one.
+    expect(inGap.length).toBeGreaterThan(0);
+    expect(gapAnswered).toBe(inGap.length);
+    // What is left is the drain of the old process seen without a balancer:
+    // a request on a kept-alive connection gets 503 + Connection: close, or
+    // meets the close of an idle connection. Counted and printed above.
+    const others = Object.keys({ ...summary.all.byError, ...summary.all.byStatus }).filter((k) => !['200', '503', 'ECONNRESET'].includes(k));
+    expect(others).toEqual([]);
+  }, 90_000);
+
+  it('without the inherited socket the same restart refuses connections (the control: the measurement sees refusals)', async () => {
+    const { summary, oldPid, newPid } = await restartUnderLoad(false);
+    expect(newPid).not.toBe(oldPid);
+    expect(summary.all.byError['ECONNREFUSED']).toBeGreaterThan(0);
+  }, 90_000);
 });
 
 /** Runs the built restart CLI from the workspace root; start and end on the load's clock. */
