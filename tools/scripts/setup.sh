@@ -24,6 +24,12 @@ stamp=node_modules/.edu-agents-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund
+  # A registry mirror that lacks other platforms' optional packages (e.g.
+  # @swc/core-darwin-*) makes npm ci refuse the lockfile as "out of sync";
+  # npm install then installs the same locked versions and skips those.
+  if ! npm ci --no-audit --no-fund; then
+    echo "setup: npm ci refused the lockfile; installing the locked versions with npm install" >&2
+    npm install --no-audit --no-fund
+  fi
   echo "$want" > "$stamp"
 fi
