@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_MAIN, apiStartCommand, CLI_MAIN, getJson, isAlive, readPid, requireBuilt, startDetached, stopGroups, waitReady, WORKSPACE } from './support/api-fleet';
+import { API_MAIN, apiStartCommand, CLI_MAIN, getJson, isAlive, readPid, requireBuilt, runCli, startDetached, stopGroups, waitReady } from './support/api-fleet';
 import { startLoad } from './support/load-generator';
-import { qcMix } from './support/load-mix';
+import { LOAD_API_ENV, qcMix } from './support/load-mix';
 import { formatSummary, outcomeGaps, summarize } from './support/load-report';
 import { freePort } from './support/net';
 import { nginxProblems, startNginxForLoad } from './support/load-nginx';
@@ -29,11 +28,6 @@ const STEADY_MS = 4_000;
 const AFTER_MS = 2_000;
 
 
-const API_ENV = {
-  QC_ENABLED: 'true', QC_BROWSERS: 1, QC_PAGES_PER_BROWSER: 2, QC_QUEUE_MAX: 64,
-  // Above any render on a busy machine, so a slow render is slow, not a 504 (which nginx does not retry).
-  QC_JOB_TIMEOUT_MS: 30_000, LOG_FORMAT: 'text', HOST: '127.0.0.1',
-};
 
 describe('zero downtime under load', () => {
   let dir: string;
@@ -58,7 +52,7 @@ describe('zero downtime under load', () => {
     // nginx and the start commands; the instance names are the ports.
     const ports = [await freePort(), await freePort()];
     const pidFile = join(dir, 'api-%i.pid');
-    const start = apiStartCommand({ ...API_ENV, PORT: '%i' });
+    const start = apiStartCommand({ ...LOAD_API_ENV, PORT: '%i' });
     const oldPids: number[] = [];
     for (const port of ports) {
       started.add(startDetached(start.replace('%i', String(port)), pidFile.replace('%i', String(port))));
@@ -201,17 +195,3 @@ describe('a single instance restarting on an inherited socket', () => {
     expect(summary.all.byError['ECONNREFUSED']).toBeGreaterThan(0);
   }, 90_000);
 });
-
-/** Runs the built restart CLI from the workspace root; start and end on the load's clock. */
-function runCli(args: string[], clock: () => number): Promise<{ code: number | null; stdout: string; stderr: string; startMs: number; endMs: number }> {
-  const startMs = clock();
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: WORKSPACE, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', (error) => reject(new Error(`could not run ${CLI_MAIN}`, { cause: error })));
-    child.once('close', (code) => resolve({ code, stdout, stderr, startMs, endMs: clock() }));
-  });
-}

@@ -100,3 +100,17 @@ export async function stopGroups(pids: Iterable<number>, graceMs = 15_000): Prom
     }
   }
 }
+
+/** Runs the built restart CLI from the workspace root; start and end on the load's clock. */
+export function runCli(args: string[], clock: () => number): Promise<{ code: number | null; stdout: string; stderr: string; startMs: number; endMs: number }> {
+  const startMs = clock();
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: WORKSPACE, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', (error) => reject(new Error(`could not run ${CLI_MAIN}`, { cause: error })));
+    child.once('close', (code) => resolve({ code, stdout, stderr, startMs, endMs: clock() }));
+  });
+}

@@ -13,10 +13,13 @@ import { waitFor } from './wait';
  * upstream, and an open-loop load on a slow machine holds hundreds of client
  * connections; at 512 nginx drops connections ("worker_connections are not
  * enough"), a limit of the harness, not of the shipped config.
+ * `serverConf`: another server config with the same placeholders (the
+ * benchmark's copy of the original guide's config); default the shipped one.
  */
-export async function startNginxForLoad(upstreamPorts: number[], workerConnections = 4_096): Promise<RunningNginx> {
+export async function startNginxForLoad(upstreamPorts: number[], options: { workerConnections?: number; serverConf?: string } = {}): Promise<RunningNginx> {
+  const workerConnections = options.workerConnections ?? 4_096;
   const port = await freePort();
-  const files = writeNginxFiles(port, upstreamPorts);
+  const files = writeNginxFiles(port, upstreamPorts, options.serverConf);
   const main = readFileSync(files.mainConf, 'utf8');
   if (!main.includes('worker_connections 512;')) throw new Error(`the nginx wrapper changed: no "worker_connections 512;" in ${files.mainConf}`);
   writeFileSync(files.mainConf, main.replace('worker_connections 512;', `worker_connections ${workerConnections};`));
