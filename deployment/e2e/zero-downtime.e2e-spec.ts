@@ -22,12 +22,12 @@ import { waitFor } from './support/wait';
 // a rolling restart one instance carries everything, so 1 request in QC_EVERY
 // is a QC POST (2/s at 200/s), each with distinct HTML so the result cache
 // cannot answer it. The rest are GET /qc-stats, a real route of the API.
+// On a saturated machine the CLI itself may refuse to start (its health check
+// waits 2 s for an answer): that fails the test with the CLI's message.
 const RATE = Number(process.env['ZD_RATE'] ?? 200);
 const QC_EVERY = Number(process.env['ZD_QC_EVERY'] ?? 100);
 const STEADY_MS = 4_000;
 const AFTER_MS = 2_000;
-
-
 
 describe('zero downtime under load', () => {
   let dir: string;
