@@ -24,7 +24,7 @@ export const BASE_CHROME_ARGS = [
   '--disable-extensions',
   '--mute-audio',
   // bfcache would keep a finished job's document (and its timers) alive after navigation.
-  '--disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints',
+  '--disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints,SpareRendererForSitePerProcess',
   ...NETWORK_GUARD_CHROME_ARGS,
 ];
 

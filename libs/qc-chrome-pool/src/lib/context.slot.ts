@@ -26,7 +26,10 @@ export class ContextSlot implements QcSlot {
         return this.guarded.run(job);
       })();
       return await withJobDeadline(work, job.input.timeoutMs, async () => {
-        await this.guarded?.terminateScript().catch(() => undefined);
+        // Best effort: closing the context below stops the page even if this fails.
+        await this.guarded?.terminateScript().catch((error: unknown) =>
+          this.env.log('debug', 'Runtime.terminateExecution failed on a timed-out job', { error: String(error) }),
+        );
         await this.closeContext();
       });
     } catch (error) {

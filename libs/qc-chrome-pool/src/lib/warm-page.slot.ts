@@ -43,7 +43,9 @@ export class WarmPageSlot implements QcSlot {
       this.warm = { context, guarded, jobs: 0 };
       return this.warm;
     } catch (error) {
-      await context.close().catch(() => undefined);
+      await context.close().catch((closeError: unknown) =>
+        this.env.log('debug', 'closing a half-created QC context failed', { error: String(closeError) }),
+      );
       throw error;
     }
   }
@@ -56,7 +58,8 @@ export class WarmPageSlot implements QcSlot {
       this.lastJobId = job.id;
       const current = warm;
       return await withJobDeadline(current.guarded.run(job), job.input.timeoutMs, async () => {
-        await current.guarded.terminateScript().catch(() => undefined); // best effort; close follows
+        // Best effort: closing the context below stops the page even if this fails.
+        await current.guarded.terminateScript().catch((error: unknown) => this.logStopFailure(error));
         await this.discard();
       });
     } catch (error) {
@@ -96,6 +99,10 @@ export class WarmPageSlot implements QcSlot {
   browserGone(error: Error): void {
     this.warm?.guarded.abort(error);
     this.warm = undefined;
+  }
+
+  private logStopFailure(error: unknown): void {
+    this.env.log('debug', 'Runtime.terminateExecution failed on a timed-out job', { error: String(error) });
   }
 
   private async discard(): Promise<void> {
