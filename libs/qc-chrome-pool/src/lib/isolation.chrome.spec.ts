@@ -24,6 +24,7 @@ sessionStorage.setItem('leak', 'A');
 window.name = 'leak-A';
 window.__qcLeak = 'A';
 setTimeout(() => console.error('A-TIMER-FIRED'), 1200);
+addEventListener('pagehide', () => { document.cookie = 'pagehideleak=A; domain=qc.invalid; path=/'; });
 new BroadcastChannel('qc-leak').onmessage = (e) => console.error('A-BC-RECEIVED ' + e.data);
 new BroadcastChannel('qc-leak').postMessage('self-test');
 (async () => {
@@ -86,7 +87,7 @@ describe.each<QcIsolation>(['origin', 'context'])('isolation between jobs (isola
     expect(reportA.consoleErrors.map((e) => e.text)).not.toContain('A-TIMER-FIRED');
   });
 
-  it("job B sees none of job A's cookies", () => expect(b['cookie']).toBe(''));
+  it("job B sees none of job A's cookies, not even one set on the way out (pagehide)", () => expect(b['cookie']).toBe(''));
   it("job B sees none of job A's localStorage", () => expect(b['localStorage']).toBeNull());
   it("job B sees none of job A's sessionStorage", () => expect(b['sessionStorage']).toBeNull());
   it("job B sees none of job A's IndexedDB databases", () => expect(b['indexedDB']).toBe(false));
