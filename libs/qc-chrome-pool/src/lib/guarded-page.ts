@@ -38,6 +38,12 @@ export class GuardedPage {
     );
     page.on('console', (message) => guarded.collector?.console(message));
     page.on('pageerror', (error) => guarded.collector?.pageError(error));
+    // A popup would be a second window of the job's origin that outlives the job: close it at once.
+    page.on('popup', (popup) => {
+      if (!popup) return;
+      guarded.collector?.blocked(popup.url() || 'about:blank', 'popup windows are not allowed');
+      popup.close().catch((error: unknown) => log('debug', 'closing a popup failed', { error: String(error) }));
+    });
     page.on('error', (error) => {
       guarded.crashed = true;
       guarded.abort(new Error('the page crashed', { cause: error }));
@@ -110,6 +116,9 @@ export class GuardedPage {
    */
   async reset(lastJobId: number): Promise<void> {
     this.collector = undefined;
+    // Any other window of this slot's context (a popup that slipped through) goes first.
+    const strays = (await this.page.browserContext().pages()).filter((other) => other !== this.page);
+    await Promise.all(strays.map((stray) => stray.close()));
     await this.page.goto('about:blank', { waitUntil: 'load', timeout: 0 });
     // The document is gone (timers, listeners, globals with it); now its origin's data.
     await Promise.all([

@@ -25,6 +25,8 @@ window.name = 'leak-A';
 window.__qcLeak = 'A';
 setTimeout(() => console.error('A-TIMER-FIRED'), 1200);
 addEventListener('pagehide', () => { document.cookie = 'pagehideleak=A; domain=qc.invalid; path=/'; });
+const popup = window.open('');
+if (popup) popup.document.write('<script>setInterval(() => { document.cookie = "popupleak=A; domain=qc.invalid; path=/"; console.error("A-POPUP-ALIVE"); }, 50)<\\/script>');
 new BroadcastChannel('qc-leak').onmessage = (e) => console.error('A-BC-RECEIVED ' + e.data);
 new BroadcastChannel('qc-leak').postMessage('self-test');
 (async () => {
@@ -85,9 +87,11 @@ describe.each<QcIsolation>(['origin', 'context'])('isolation between jobs (isola
     });
     expect(reportA.consoleErrors.map((e) => e.text)).toContain('A-BC-RECEIVED self-test');
     expect(reportA.consoleErrors.map((e) => e.text)).not.toContain('A-TIMER-FIRED');
+    expect(reportA.blockedRequests).toEqual([{ url: expect.any(String), reason: expect.stringContaining('popup') }]);
   });
 
-  it("job B sees none of job A's cookies, not even one set on the way out (pagehide)", () => expect(b['cookie']).toBe(''));
+  it("job B sees none of job A's cookies, not even one set on the way out (pagehide) or by a popup", () =>
+    expect(b['cookie']).toBe(''));
   it("job B sees none of job A's localStorage", () => expect(b['localStorage']).toBeNull());
   it("job B sees none of job A's sessionStorage", () => expect(b['sessionStorage']).toBeNull());
   it("job B sees none of job A's IndexedDB databases", () => expect(b['indexedDB']).toBe(false));
