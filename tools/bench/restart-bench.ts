@@ -18,7 +18,7 @@ import { API_MAIN, CLI_MAIN, requireBuilt } from '../../deployment/e2e/support/a
 import { startLoad } from '../../deployment/e2e/support/load-generator';
 import { qcMix } from '../../deployment/e2e/support/load-mix';
 import { nginxProblems } from '../../deployment/e2e/support/load-nginx';
-import { isFailure, summarize } from '../../deployment/e2e/support/load-report';
+import { isFailure, summarize, windowStats } from '../../deployment/e2e/support/load-report';
 import { SCENARIOS, type ScenarioName } from './restart-bench.scenarios';
 
 const { values } = parseArgs({
@@ -40,7 +40,10 @@ const LABELS: Record<ScenarioName, string> = { project: '(a) this project', naiv
 interface Row {
   approach: string; rate: number; restartMs: number; requests: number; failed: number; failedByKind: Record<string, number>;
   steady: { p50Ms: number; p99Ms: number }; restart: { p50Ms: number; p99Ms: number }; p99Ratio: number;
-  maxSendLagMs: number; oldPids: number[]; newPids: number[]; note: string; nginxErrors: Record<string, number>;
+  maxSendLagMs: number;
+  /** p50/p99 per request label in each window: where the tail comes from. */
+  byLabel: Record<string, { steady: [number, number]; restart: [number, number] }>;
+  oldPids: number[]; newPids: number[]; note: string; nginxErrors: Record<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,10 +78,17 @@ async function measure(name: ScenarioName, rate: number): Promise<Row> {
     const failedByKind: Record<string, number> = { ...s.all.byError };
     for (const r of run.records.filter((x) => isFailure(x) && x.error === undefined)) failedByKind[`HTTP ${r.status}`] = (failedByKind[`HTTP ${r.status}`] ?? 0) + 1;
     const [steady, restart] = s.windows;
+    const byLabel: Row['byLabel'] = {};
+    for (const label of Object.keys(s.byLabel)) {
+      const inWindow = (from: number, to: number) => windowStats(label, run.records.filter((r) => r.label === label && r.scheduledMs >= from && r.scheduledMs < to));
+      const a = inWindow(1_000, restartFrom);
+      const b = inWindow(restartFrom, restartTo);
+      byLabel[label] = { steady: [a.p50Ms, a.p99Ms], restart: [b.p50Ms, b.p99Ms] };
+    }
     return {
       approach: LABELS[name], rate, restartMs: Math.round(restartTo - restartFrom), requests: s.outcomes, failed: s.all.failed, failedByKind,
       steady: { p50Ms: steady.p50Ms, p99Ms: steady.p99Ms }, restart: { p50Ms: restart.p50Ms, p99Ms: restart.p99Ms },
-      p99Ratio: Math.round((restart.p99Ms / Math.max(steady.p99Ms, 0.1)) * 100) / 100, maxSendLagMs: s.all.maxSendLagMs,
+      p99Ratio: Math.round((restart.p99Ms / Math.max(steady.p99Ms, 0.1)) * 100) / 100, maxSendLagMs: s.all.maxSendLagMs, byLabel,
       ...pids, nginxErrors: nginxProblems(scenario.nginx),
     };
   } finally {
@@ -90,10 +100,10 @@ async function measure(name: ScenarioName, rate: number): Promise<Row> {
 function markdown(rows: Row[]): string {
   const kinds = (k: Record<string, number>) => Object.entries(k).map(([kind, n]) => `${kind}: ${n}`).join(', ') || '-';
   return [
-    '| approach | req/s | requests | failed | failed by kind | steady p50 / p99 (ms) | restart p50 / p99 (ms) | p99 restart/steady | restart took (s) |',
-    '|---|---:|---:|---:|---|---:|---:|---:|---:|',
+    '| approach | req/s | requests | failed | failed by kind | steady p50 / p99 (ms) | restart p50 / p99 (ms) | p99 restart/steady | restart took (s) | send lag max (ms) |',
+    '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.approach}${r.note.startsWith('RESTART FAILED') ? ' (restart failed)' : ''} | ${r.rate} | ${r.requests} | ${r.failed} | ${kinds(r.failedByKind)} | ${r.steady.p50Ms} / ${r.steady.p99Ms} | ` +
-      `${r.restart.p50Ms} / ${r.restart.p99Ms} | ${r.p99Ratio} | ${(r.restartMs / 1_000).toFixed(1)} |`),
+      `${r.restart.p50Ms} / ${r.restart.p99Ms} | ${r.p99Ratio} | ${(r.restartMs / 1_000).toFixed(1)} | ${r.maxSendLagMs} |`),
   ].join('\n');
 }
 
