@@ -31,7 +31,7 @@ describe('pool lifecycle on real Chromium', () => {
     await waitFor(() => pool?.stats().queueLength === 1, 5_000, 10);
     const started = performance.now();
     const refused = await pool.check(job('<p>third</p>')).catch((error: unknown) => error);
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(performance.now() - started).toBeLessThan(250); // at once: the running job needs 1.5 s
     expect(refused).toBeInstanceOf(QueueFullError);
     expect((refused as QueueFullError).retryAfterSec).toBeGreaterThanOrEqual(1);
     expect(pool.stats().jobs.rejected).toBe(1);

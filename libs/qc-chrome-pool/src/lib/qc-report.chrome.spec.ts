@@ -67,7 +67,7 @@ describe('QC report on real Chromium', () => {
     const first = await pool.check(job(html));
     const started = performance.now();
     const second = await pool.check(job(html));
-    expect(performance.now() - started).toBeLessThan(20);
+    expect(performance.now() - started).toBeLessThan(50); // no Chrome round trip (a render takes 100+ ms)
     expect(first.cached).toBe(false);
     expect(second).toEqual({ ...first, cached: true });
     expect(pool.stats().cache.hits).toBeGreaterThanOrEqual(1);
