@@ -182,6 +182,8 @@ describe('a single instance restarting on an inherited socket', () => {
     // Connections made while no process accepted were answered by the next one.
     expect(inGap.length).toBeGreaterThan(0);
     expect(gapAnswered).toBe(inGap.length);
+    // The draining process stopped accepting: no new connection met its 503.
+    expect(run.records.filter((r) => r.newConnection && r.status === 503)).toEqual([]);
     // What is left is the drain of the old process seen without a balancer:
     // a request on a kept-alive connection gets 503 + Connection: close, or
     // meets the close of an idle connection. Counted and printed above.
