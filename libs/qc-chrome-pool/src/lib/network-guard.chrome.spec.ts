@@ -11,7 +11,7 @@ describe('network guard on real Chromium', () => {
   beforeAll(async () => {
     ({ server, port, seen } = await startRecordingServer());
     // settle so that late requests (fetch, worker, WebSocket) land in the report
-    pool = await launchTestPool({ settleMs: 400 });
+    pool = await launchTestPool({ settleMs: 800 });
   });
   afterAll(async () => {
     await pool.close();
