@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { DEFAULT_CHECK_TIMEOUT_MS } from '@edu-agents/health-client';
 import { UsageError } from '../app/usage-error';
 import type { CliDeps } from '../app/cli-deps';
 import type { InstanceManager } from '../managers/instance-manager';
@@ -19,6 +20,7 @@ export interface TargetOptions {
   readonly timeout: number;
   readonly healthyCount: number;
   readonly interval: number;
+  readonly checkTimeout: number;
   readonly force?: boolean;
   readonly json?: boolean;
 }
@@ -36,13 +38,14 @@ export function addTargetOptions(command: Command, urlDefault?: string): Command
     .option('--timeout <duration>', 'bound of each waiting step: acknowledgment, drain, verification', durationArg, 60_000)
     .option('--healthy-count <n>', 'consecutive ready answers that prove the new instance healthy', positiveIntArg, 3)
     .option('--interval <duration>', 'first pause between health polls', durationArg, 250)
+    .option('--check-timeout <duration>', 'how long one health request may take before it counts as unreachable', durationArg, DEFAULT_CHECK_TIMEOUT_MS)
     .option('--force', 'restart even when the instance is not ready before the start')
     .option('--json', 'print one JSON result object on stdout');
 }
 
 /** Settings from the parsed options. */
 export function restartSettings(o: TargetOptions): RestartSettings {
-  return { timeoutMs: o.timeout, healthyCount: o.healthyCount, force: Boolean(o.force), intervalMs: o.interval };
+  return { timeoutMs: o.timeout, healthyCount: o.healthyCount, force: Boolean(o.force), intervalMs: o.interval, checkTimeoutMs: o.checkTimeout };
 }
 
 /** Resolves the manager and expands `%i` for one instance; usage errors name the option. */

@@ -1,11 +1,11 @@
 import { ExitCode } from '../app/exit-code';
 import { FakeInstance, fakeWorld, type FakeScript } from '../testing/fake-instance';
 import { runGraceful } from './graceful.flow';
-import type { RestartSettings } from './restart.types';
+import type { RestartDeps, RestartSettings } from './restart.types';
 import type { StepEvent } from './step-event';
 
 const URL0 = 'http://127.0.0.1:8000/health';
-const settings: RestartSettings = { timeoutMs: 5_000, healthyCount: 3, force: false, intervalMs: 50 };
+const settings: RestartSettings = { timeoutMs: 5_000, healthyCount: 3, force: false, intervalMs: 50, checkTimeoutMs: 2_000 };
 
 function setup(script: FakeScript = {}, overrides: Partial<RestartSettings> = {}) {
   const clock = { t: 0 };
@@ -27,6 +27,21 @@ describe('runGraceful', () => {
     expect(calls).toEqual(['0:readPid', '0:signal 100', '0:start']);
     expect(ends(events)).toEqual(['check:ok', 'signal:ok', 'ack:ok', 'restart:ok', 'verify:ok']);
     expect(events.filter((e) => e.type === 'step-start').map((e) => e.step)).toEqual(['check', 'signal', 'ack', 'restart', 'verify']);
+  });
+
+  it('gives every health request the --check-timeout bound', async () => {
+    const clock = { t: 0 };
+    const instance = new FakeInstance('0', clock, [], {});
+    const world = fakeWorld({ [URL0]: instance }, clock);
+    const timeouts = new Set<number | undefined>();
+    const check: RestartDeps['check'] = (url, options) => {
+      timeouts.add(options.timeoutMs);
+      return world.check(url);
+    };
+    const out = await runGraceful({ instance: '0', url: URL0, manager: instance }, { ...settings, checkTimeoutMs: 7_500 }, { ...world, check, emit: () => undefined });
+    expect(out.ok).toBe(true);
+    expect([...timeouts].every((t) => t !== undefined && t <= 7_500)).toBe(true);
+    expect(timeouts.has(7_500)).toBe(true);
   });
 
   it('starts the new instance only after the old process has exited', async () => {

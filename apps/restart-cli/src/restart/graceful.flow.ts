@@ -16,7 +16,7 @@ export async function runGraceful(target: RestartTarget, settings: RestartSettin
   const { url, manager, instance } = target;
   const steps = new StepRunner(instance, deps.emit, deps.now);
   const started = deps.now();
-  const poll = { interval: { initialMs: settings.intervalMs, maxMs: Math.max(settings.intervalMs, 1000) }, now: deps.now, sleep: deps.sleep };
+  const poll = { interval: { initialMs: settings.intervalMs, maxMs: Math.max(settings.intervalMs, 1000) }, requestTimeoutMs: settings.checkTimeoutMs, now: deps.now, sleep: deps.sleep };
   let oldPid: number | undefined;
   let newPid: number | undefined;
   let signalled = false;
@@ -29,7 +29,7 @@ export async function runGraceful(target: RestartTarget, settings: RestartSettin
 
   try {
     await steps.run('check', async () => {
-      const health = await deps.check(url, {});
+      const health = await deps.check(url, { timeoutMs: settings.checkTimeoutMs });
       const why = `${health.state}${health.reason ? ` (${health.reason})` : ''}`;
       if (health.state !== 'ready' && !settings.force) {
         throw new RestartFailure('check', ExitCode.Unhealthy, `instance ${instance} (${manager.label}) is ${why} at ${url}; refusing to restart. Make it healthy first, or pass --force to restart anyway.`);
@@ -112,7 +112,7 @@ async function followDrain(oldPid: number, target: RestartTarget, settings: Rest
   for (;;) {
     if (await target.manager.isGone(oldPid)) return `pid ${oldPid} exited after ${formatDuration(deps.now() - started)}; `;
     if (deps.now() >= deadline) break;
-    const health = await deps.check(target.url, { timeoutMs: Math.min(1000, settings.intervalMs * 4) });
+    const health = await deps.check(target.url, { timeoutMs: Math.min(settings.checkTimeoutMs, Math.max(1000, settings.intervalMs * 4)) });
     if (health.inFlight !== undefined && health.inFlight !== lastInFlight) {
       lastInFlight = health.inFlight;
       steps.progress('restart', `draining pid ${oldPid}: ${health.inFlight} in flight`);

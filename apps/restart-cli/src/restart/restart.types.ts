@@ -20,6 +20,8 @@ export interface RestartSettings {
   readonly force: boolean;
   /** First pause between health polls (backoff grows from here). */
   readonly intervalMs: number;
+  /** How long one health request may take before it counts as unreachable. */
+  readonly checkTimeoutMs: number;
 }
 
 /** Side effects of the flows, injected. */

@@ -5,7 +5,7 @@ import type { StepEvent } from './step-event';
 
 const url = (i: string) => `http://127.0.0.1:800${i}/health`;
 const LB = 'http://127.0.0.1:8080/health';
-const settings: RollingSettings = { timeoutMs: 5_000, healthyCount: 2, force: false, intervalMs: 50, pauseMs: 0, lbUrl: undefined };
+const settings: RollingSettings = { timeoutMs: 5_000, healthyCount: 2, force: false, intervalMs: 50, checkTimeoutMs: 2_000, pauseMs: 0, lbUrl: undefined };
 
 function setup(scripts: FakeScript[], lbScript?: FakeScript) {
   const clock = { t: 0 };

@@ -56,8 +56,8 @@ async function checkBalancer(outcome: InstanceOutcome, lbUrl: string, settings: 
   try {
     await steps.run('lb-check', async () => {
       const out = await waitFor(lbUrl, (r) => r.state === 'ready', {
-        timeoutMs: settings.timeoutMs, consecutive: settings.healthyCount, check: deps.check, now: deps.now, sleep: deps.sleep,
-        interval: { initialMs: settings.intervalMs },
+        timeoutMs: settings.timeoutMs, consecutive: settings.healthyCount, requestTimeoutMs: settings.checkTimeoutMs,
+        check: deps.check, now: deps.now, sleep: deps.sleep, interval: { initialMs: settings.intervalMs },
       });
       if (!out.met) {
         throw new RestartFailure('lb-check', ExitCode.VerifyFailed, `the load balancer at ${lbUrl} did not answer ready ${settings.healthyCount} times in a row within ${formatDuration(settings.timeoutMs)} (last: ${out.last?.state ?? 'unknown'}). Check its upstream settings (proxy_next_upstream, max_fails).`);

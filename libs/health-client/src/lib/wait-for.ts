@@ -1,5 +1,5 @@
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
-import { check as realCheck } from './check';
+import { check as realCheck, DEFAULT_CHECK_TIMEOUT_MS } from './check';
 import type { HealthResult } from './health.types';
 
 /** Options of {@link waitFor}. Give either `timeoutMs` or an absolute `deadline`. */
@@ -59,7 +59,7 @@ export async function waitFor(
   let last: HealthResult | undefined;
   for (;;) {
     const remaining = deadline - now();
-    const requestTimeout = Math.max(1, Math.min(options.requestTimeoutMs ?? 2000, remaining));
+    const requestTimeout = Math.max(1, Math.min(options.requestTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS, remaining));
     last = await doCheck(url, { timeoutMs: requestTimeout });
     attempts += 1;
     options.onResult?.(last);
