@@ -22,8 +22,8 @@ import { waitFor } from './support/wait';
 // a rolling restart one instance carries everything, so 1 request in QC_EVERY
 // is a QC POST (2/s at 200/s), each with distinct HTML so the result cache
 // cannot answer it. The rest are GET /qc-stats, a real route of the API.
-// On a saturated machine the CLI itself may refuse to start (its health check
-// waits 2 s for an answer): that fails the test with the CLI's message.
+// On a saturated machine a health answer can take seconds; --check-timeout 10s
+// keeps the CLI from taking a slow answer for an unreachable instance.
 const RATE = Number(process.env['ZD_RATE'] ?? 200);
 const QC_EVERY = Number(process.env['ZD_QC_EVERY'] ?? 100);
 const STEADY_MS = 4_000;
@@ -68,7 +68,7 @@ describe('zero downtime under load', () => {
       cli = await runCli([
         'rolling', '--manager', 'process', '--instances', ports.join(','), '--url', 'http://127.0.0.1:%i/health',
         '--pid-file', pidFile, '--start', start, '--lb-url', `http://127.0.0.1:${nginx.port}/health`,
-        '--timeout', '60s', '--interval', '100ms', '--json',
+        '--timeout', '60s', '--interval', '100ms', '--check-timeout', '10s', '--json',
       ], load.elapsed);
       await new Promise((resolve) => setTimeout(resolve, AFTER_MS));
     } finally {

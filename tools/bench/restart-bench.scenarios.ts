@@ -52,7 +52,7 @@ export async function projectScenario(dir: string): Promise<Scenario> {
     nginx,
     restart: async () => {
       const cli = await runCli(['rolling', '--manager', 'process', '--instances', ports.join(','), '--url', 'http://127.0.0.1:%i/health',
-        '--pid-file', pidFile, '--start', start, '--lb-url', `http://127.0.0.1:${nginx.port}/health`, '--timeout', '60s', '--interval', '100ms', '--json'], () => Date.now());
+        '--pid-file', pidFile, '--start', start, '--lb-url', `http://127.0.0.1:${nginx.port}/health`, '--timeout', '60s', '--interval', '100ms', '--check-timeout', '10s', '--json'], () => Date.now());
       const newPids = ports.map((port) => readPid(pidFile.replace('%i', String(port))) ?? 0);
       newPids.forEach((pid) => started.add(pid));
       if (cli.code !== 0) throw new Error(`restart-cli rolling exited with ${cli.code}:\n${cli.stderr}`);
