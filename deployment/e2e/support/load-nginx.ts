@@ -1,54 +1,13 @@
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { accepts, freePort } from './net';
-import { NGINX_BIN, writeNginxFiles, type RunningNginx } from './nginx';
-import { waitFor } from './wait';
+import { readFileSync } from 'node:fs';
+import { startNginx, type RunningNginx, type StartNginxOptions } from './nginx';
 
 /**
- * `startNginx` (support/nginx.ts) for load tests: the same shipped server
- * config with only ports substituted, in the same throw-away wrapper, except
- * that the wrapper's `worker_connections` is raised from 512 to
- * `workerConnections`. Each client connection costs nginx a second one
- * upstream, and an open-loop load on a slow machine holds hundreds of client
- * connections; at 512 nginx drops connections ("worker_connections are not
- * enough"), a limit of the harness, not of the shipped config.
- * `serverConf`: another server config with the same placeholders (the
- * benchmark's copy of the original guide's config); default the shipped one.
+ * `startNginx` for load tests: the same shipped server config (or `serverConf`,
+ * e.g. the benchmark's copy of the original guide's config) with the wrapper's
+ * `worker_connections` raised, 4096 by default (see {@link StartNginxOptions}).
  */
-export async function startNginxForLoad(upstreamPorts: number[], options: { workerConnections?: number; serverConf?: string } = {}): Promise<RunningNginx> {
-  const workerConnections = options.workerConnections ?? 4_096;
-  const port = await freePort();
-  const files = writeNginxFiles(port, upstreamPorts, options.serverConf);
-  const main = readFileSync(files.mainConf, 'utf8');
-  if (!main.includes('worker_connections 512;')) throw new Error(`the nginx wrapper changed: no "worker_connections 512;" in ${files.mainConf}`);
-  writeFileSync(files.mainConf, main.replace('worker_connections 512;', `worker_connections ${workerConnections};`));
-  let output = '';
-  const child = spawn(NGINX_BIN, ['-p', files.dir, '-c', files.mainConf, '-e', files.errorLog, '-g', `daemon off; pid ${join(files.dir, 'nginx.pid')}; worker_rlimit_nofile ${workerConnections * 2 + 64};`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const forced = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(forced);
-    }
-    files.remove();
-  };
-  try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${output}`);
-      return (await accepts(port)) ? true : undefined;
-    }, `nginx to accept connections on port ${port}`);
-  } catch (error) {
-    await stop();
-    throw new Error(`nginx did not start: ${output}`, { cause: error });
-  }
-  return { port, files, process: child, stop };
+export function startNginxForLoad(upstreamPorts: number[], options: StartNginxOptions = {}): Promise<RunningNginx> {
+  return startNginx(upstreamPorts, { workerConnections: 4_096, ...options });
 }
 
 /**

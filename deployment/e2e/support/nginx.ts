@@ -86,16 +86,33 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startNginx}. */
+export interface StartNginxOptions {
+  /**
+   * Raises the wrapper's `worker_connections` (512) for load tests: each client
+   * connection costs nginx a second one upstream, and an open-loop load on a slow
+   * machine holds hundreds; a limit of the harness, not of the shipped config.
+   */
+  workerConnections?: number;
+  /** Another server config with the same placeholders (default: the shipped one). */
+  serverConf?: string;
+}
+
 /** Starts nginx in the foreground with the shipped config in front of the given ports. */
-export async function startNginx(upstreamPorts: number[]): Promise<RunningNginx> {
+export async function startNginx(upstreamPorts: number[], options: StartNginxOptions = {}): Promise<RunningNginx> {
   const port = await freePort();
-  const files = writeNginxFiles(port, upstreamPorts);
+  const files = writeNginxFiles(port, upstreamPorts, options.serverConf);
+  const globals = [`daemon off;`, `pid ${join(files.dir, 'nginx.pid')};`];
+  if (options.workerConnections !== undefined) {
+    const main = readFileSync(files.mainConf, 'utf8');
+    if (!main.includes('worker_connections 512;')) throw new Error(`the nginx wrapper changed: no "worker_connections 512;" in ${files.mainConf}`);
+    writeFileSync(files.mainConf, main.replace('worker_connections 512;', `worker_connections ${options.workerConnections};`));
+    globals.push(`worker_rlimit_nofile ${options.workerConnections * 2 + 64};`);
+  }
   let output = '';
-  const child = spawn(
-    NGINX_BIN,
-    ['-p', files.dir, '-c', files.mainConf, '-e', files.errorLog, '-g', `daemon off; pid ${join(files.dir, 'nginx.pid')};`],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(NGINX_BIN, ['-p', files.dir, '-c', files.mainConf, '-e', files.errorLog, '-g', globals.join(' ')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const stop = async (): Promise<void> => {
