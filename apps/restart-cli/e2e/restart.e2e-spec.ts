@@ -127,7 +127,7 @@ describe('restart-cli against real API processes (process manager)', () => {
     const bad = await runCliProcess(['graceful', '--pid-file', 'x.pid', '--start', 'node x', '--timeout', 'soon']).done;
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("option '--timeout <duration>' argument 'soon' is invalid");
-    const missing = await runCliProcess(['rolling', '--url', 'http://127.0.0.1:8000/health', '--service', 'edu_agents@%i']).done;
+    const missing = await runCliProcess(['rolling', '--url', 'http://api.invalid/health', '--service', 'edu_agents@%i']).done;
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("required option '--instances <list>' not specified");
     const shell = await runCliProcess(['graceful', '--service', 'edu_agents;reboot']).done;

@@ -18,6 +18,8 @@ async function cli(args: string[], overrides = {}) {
   return { code, systemdUnits, ...io };
 }
 
+// URLs on the reserved .invalid domain: these runs stop at argument parsing or a
+// fake manager and must never reach a real port.
 describe('command line', () => {
   it('lists every exit code in --help', async () => {
     const { code, out } = await cli(['--help']);
@@ -38,7 +40,7 @@ describe('command line', () => {
     [['graceful', '--service', 'edu_agents', '--url', 'not a url'], '--url'],
     [['graceful', '--service', 'edu_agents@%i'], '--service'],
     [['status', '--url', 'http://127.0.0.1:800%i/health'], '--instances'],
-    [['rolling', '--instances', '0', '--url', 'http://127.0.0.1:8000/health', '--service', 'edu@0', '--pause', 'soon'], '--pause'],
+    [['rolling', '--instances', '0', '--url', 'http://api.invalid/health', '--service', 'edu@0', '--pause', 'soon'], '--pause'],
   ])('exits with the usage code and names the argument for %j', async (args, name) => {
     const { code, err, out } = await cli(args);
     expect(code).toBe(ExitCode.Usage);
@@ -61,7 +63,7 @@ describe('command line', () => {
   });
 
   it('substitutes %i in rolling options for each instance', async () => {
-    const { systemdUnits } = await cli(['rolling', '--instances', 'a,b', '--url', 'http://127.0.0.1:8000/%i', '--service', 'edu_agents@%i']);
+    const { systemdUnits } = await cli(['rolling', '--instances', 'a,b', '--url', 'http://api.invalid/%i', '--service', 'edu_agents@%i']);
     expect(systemdUnits).toEqual(['edu_agents@a']);
   });
 
