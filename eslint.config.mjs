@@ -37,6 +37,11 @@ export default [
               onlyDependOnLibsWithTags: [],
               bannedExternalImports: ['@nestjs/*', 'express', 'puppeteer', 'puppeteer-*'],
             },
+            {
+              sourceTag: 'scope:handoff',
+              onlyDependOnLibsWithTags: [],
+              bannedExternalImports: ['@nestjs/*', 'express', 'puppeteer', 'puppeteer-*'],
+            },
             { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shutdown', 'scope:qc'] },
             {
               sourceTag: 'scope:cli',

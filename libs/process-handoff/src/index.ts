@@ -1,0 +1,26 @@
+export { Upgrader } from './lib/upgrader';
+export type {
+  HandoffSnapshot,
+  HandoffUpgrader,
+  LastUpgrade,
+  StateProvider,
+  UpgradeFailure,
+  UpgradeFailureReason,
+  UpgradeOutcome,
+  UpgradeSuccess,
+} from './lib/upgrader.types';
+export { HANDOFF_DEFAULTS } from './lib/upgrader-options';
+export type { HandoffLog, HandoffLogLevel, UpgraderOptions } from './lib/upgrader-options';
+export type { ListenTarget } from './lib/listener-registry';
+export type { HandoffState } from './lib/handoff-state';
+export { HANDOFF_ENV } from './lib/inheritance';
+export { nodeProcessEnvironment } from './lib/node-process-environment';
+export type {
+  ChildHandlers,
+  ParentChannel,
+  ParentHandlers,
+  ProcessEnvironment,
+  SpawnedChild,
+  SpawnRequest,
+} from './lib/process-environment';
+export type { OutputStream, ToPredecessor, ToSuccessor } from './lib/handoff-messages';

@@ -1,0 +1,178 @@
+import { withDeadline } from './deadline';
+import { isToPredecessor } from './handoff-messages';
+import type { HandoffEvent } from './handoff-state';
+import { OutputTail } from './output-tail';
+import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
+import { TreeKiller } from './tree-killer';
+import type { HandoffLog } from './upgrader-options';
+import type { StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
+
+export interface ChildWatchOptions {
+  readyTimeoutMs: number;
+  outputLines: number;
+  log: HandoffLog;
+  stateProvider: StateProvider | undefined;
+  /** Every state machine event of this run, in order. */
+  onEvent: (event: HandoffEvent) => void;
+}
+
+/** How often the successor's descendants are recorded, so that orphans of a crash can be killed. */
+const TREE_SAMPLE_MS = 500;
+/** How long to wait for the exit event after SIGKILL before giving up on it (and saying so). */
+const KILL_WAIT_MS = 5_000;
+const NO_OUTPUT = 'no output captured before exit; its own output went to the same stdout/stderr as this process';
+
+type Failure = Pick<UpgradeFailure, 'reason' | 'message'>;
+
+/**
+ * The predecessor's side of one upgrade: starts the successor, sends it the
+ * state after its hello, keeps the tail of its output, and settles exactly once:
+ * ready, or exited / timed out / cancelled (then the successor is killed with
+ * its tree, and the outcome resolves once its exit event fired).
+ */
+export class ChildWatch {
+  private child: SpawnedChild | undefined;
+  private readonly tail: OutputTail;
+  private readonly tree: TreeKiller;
+  private readonly timers: unknown[] = [];
+  private startedAt = 0;
+  private greeted = false;
+  private settled = false;
+  private exit: UpgradeFailure['exit'];
+  private markExited!: () => void;
+  private readonly exited = new Promise<void>((resolve) => (this.markExited = resolve));
+  private resolve!: (outcome: UpgradeOutcome) => void;
+  private readonly done = new Promise<UpgradeOutcome>((resolve) => (this.resolve = resolve));
+
+  constructor(
+    private readonly env: ProcessEnvironment,
+    private readonly options: ChildWatchOptions,
+  ) {
+    this.tail = new OutputTail(options.outputLines);
+    this.tree = new TreeKiller(env);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Spawns the successor; resolves with the outcome of the whole upgrade. */
+  start(request: SpawnRequest): Promise<UpgradeOutcome> {
+    this.startedAt = this.env.now();
+    try {
+      this.child = this.env.spawn(request, {
+        message: (message) => this.onMessage(message),
+        exit: (code, signal) => this.onExit(code, signal),
+        spawnError: (error) => this.spawnFailed(error),
+      });
+    } catch (error) {
+      this.spawnFailed(error as Error);
+      return this.done;
+    }
+    const pid = this.child.pid;
+    if (pid === undefined) return this.done; // spawnError follows
+    this.options.log('info', 'successor started', { successorPid: pid, timeoutMs: this.options.readyTimeoutMs });
+    this.timers.push(this.env.setTimer(() => this.fail({ reason: 'timeout', message: `successor ${pid} was not ready within ${this.options.readyTimeoutMs} ms` }), this.options.readyTimeoutMs));
+    const sample = () => {
+      this.tree.remember(pid);
+      this.timers.push(this.env.setTimer(sample, TREE_SAMPLE_MS));
+    };
+    this.timers.push(this.env.setTimer(sample, TREE_SAMPLE_MS));
+    return this.done;
+  }
+
+  /** Kills a starting successor with its tree; resolves when it is gone (at once when there is none). */
+  async cancel(reason: string): Promise<void> {
+    this.fail({ reason: 'cancelled', message: `upgrade cancelled (${reason})` });
+    await this.done;
+  }
+
+  private onMessage(message: unknown): void {
+    if (!isToPredecessor(message)) {
+      this.options.log('warn', 'ignored a message from the successor that is not part of the handoff protocol');
+      return;
+    }
+    switch (message.type) {
+      case 'hello':
+        if (this.greeted || this.settled) return;
+        this.greeted = true;
+        this.options.onEvent({ type: 'hello' });
+        void this.sendState();
+        return;
+      case 'output':
+        this.tail.write(message.stream, message.text);
+        return;
+      case 'fatal':
+        this.tail.fatal(message.text);
+        return;
+      case 'ready':
+        this.succeed();
+        return;
+    }
+  }
+
+  private async sendState(): Promise<void> {
+    let data: unknown;
+    try {
+      data = await this.options.stateProvider?.();
+      await this.child?.send({ type: 'state', data });
+      return;
+    } catch (error) {
+      this.options.log('warn', 'could not hand the state to the successor; it starts without it', { error: (error as Error).message });
+    }
+    // The successor waits for a state message: tell it there is none rather than let it wait out its timeout.
+    await this.child?.send({ type: 'state', data: undefined }).catch((error: Error) => this.options.log('warn', 'successor channel closed', { error: error.message }));
+  }
+
+  private succeed(): void {
+    if (this.settled) return; // too late: it is being killed already
+    this.settled = true;
+    this.timers.forEach((timer) => this.env.clearTimer(timer));
+    // Our end of the channel and the child handle must not keep this process alive now that it drains.
+    this.child?.disconnect();
+    this.child?.unref();
+    this.options.onEvent({ type: 'ready' });
+    this.resolve({ ok: true, successorPid: this.pid as number, durationMs: this.env.now() - this.startedAt });
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exit = { code, signal };
+    this.markExited();
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const note = this.tail.isEmpty ? `; ${NO_OUTPUT}` : '';
+    this.fail({ reason: 'exited', message: `successor ${this.pid} ${how} before it was ready${note}` });
+  }
+
+  private spawnFailed(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.options.onEvent({ type: 'spawnFailed' });
+    this.resolve({ ok: false, reason: 'spawn-failed', message: `cannot start the successor: ${error.message}`, output: [], durationMs: this.env.now() - this.startedAt });
+  }
+
+  private fail(failure: Failure): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.timers.forEach((timer) => this.env.clearTimer(timer));
+    this.options.onEvent({ type: 'failed' });
+    void this.killAndReport(failure);
+  }
+
+  private async killAndReport(failure: Failure): Promise<void> {
+    const { pid } = this;
+    try {
+      const killed = this.tree.kill(this.exit ? undefined : pid);
+      this.options.log('warn', 'upgrade failed; killed the successor with its process tree', { ...failure, successorPid: pid, killed });
+    } catch (error) {
+      this.options.log('error', 'could not kill the successor with its process tree', { successorPid: pid, error: (error as Error).message });
+    }
+    if (pid !== undefined && !this.exit) {
+      const gone = await withDeadline(this.env, this.exited.then(() => true), KILL_WAIT_MS, () => false);
+      if (!gone) this.options.log('error', `successor ${pid} did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
+    }
+    this.child?.disconnect();
+    this.options.onEvent({ type: 'killed' });
+    const { exit } = this;
+    this.resolve({ ok: false, ...failure, successorPid: pid, exit, output: this.tail.lines(), durationMs: this.env.now() - this.startedAt });
+  }
+}

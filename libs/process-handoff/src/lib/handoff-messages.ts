@@ -1,0 +1,43 @@
+/**
+ * The IPC protocol between predecessor and successor (advanced serialization).
+ *
+ * successor -> predecessor: `hello` as soon as its library runs, `output` (a copy
+ * of what it writes to stdout/stderr until it is ready), `fatal` (an uncaught
+ * exception), `ready` (it serves). predecessor -> successor: `state`, sent right
+ * after `hello`, with the data of the app's state provider (or `undefined`).
+ */
+export type ToPredecessor =
+  | { type: 'hello'; pid: number }
+  | { type: 'output'; stream: OutputStream; text: string }
+  | { type: 'fatal'; text: string }
+  | { type: 'ready' };
+
+export type ToSuccessor = { type: 'state'; data: unknown };
+
+export type OutputStream = 'stdout' | 'stderr';
+
+type Tagged = { type?: unknown } & Record<string, unknown>;
+
+const tagged = (message: unknown): message is Tagged => typeof message === 'object' && message !== null;
+
+/** Whether a message from the successor is one of ours and well formed. */
+export function isToPredecessor(message: unknown): message is ToPredecessor {
+  if (!tagged(message)) return false;
+  switch (message.type) {
+    case 'hello':
+      return typeof message['pid'] === 'number';
+    case 'output':
+      return (message['stream'] === 'stdout' || message['stream'] === 'stderr') && typeof message['text'] === 'string';
+    case 'fatal':
+      return typeof message['text'] === 'string';
+    case 'ready':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Whether a message from the predecessor is one of ours. */
+export function isToSuccessor(message: unknown): message is ToSuccessor {
+  return tagged(message) && message.type === 'state' && 'data' in message;
+}

@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { OutputStream } from './handoff-messages';
+import type { ChildHandlers, ParentChannel, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
+
+/** After the exit event, how long to wait for the IPC channel to close (late messages) before reporting the exit anyway. */
+const CHANNEL_CLOSE_GRACE_MS = 2_000;
+
+/** Resolves or rejects with the callback of a `send`; a synchronous throw (data that cannot be cloned) rejects too. */
+function sent(send: (callback: (error: Error | null) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      send((error) => (error ? reject(error) : resolve()));
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChild {
+  const child = spawn(request.command, request.args, {
+    cwd: request.cwd,
+    env: request.env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...request.fds],
+    serialization: 'advanced',
+  });
+  let spawnFailed = false;
+  let exited = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const reportExit = () => {
+    if (exited || spawnFailed) return;
+    exited = true;
+    clearTimeout(graceTimer);
+    handlers.exit(child.exitCode, child.signalCode);
+  };
+  child.on('message', (message) => handlers.message(message));
+  // Without a pid, 'error' means spawning failed; sends use callbacks and kills go through
+  // process.kill, so no other 'error' is expected - but one must never crash the predecessor.
+  child.on('error', (error) => {
+    if (child.pid !== undefined || spawnFailed) return;
+    spawnFailed = true;
+    handlers.spawnError(error);
+  });
+  child.on('exit', () => {
+    graceTimer = setTimeout(reportExit, CHANNEL_CLOSE_GRACE_MS).unref();
+  });
+  child.on('close', reportExit);
+  return {
+    pid: child.pid,
+    send: (message) => sent((callback) => child.send(message, callback)),
+    disconnect: () => {
+      if (child.connected) child.disconnect();
+    },
+    unref: () => child.unref(),
+  };
+}
+
+function parentChannel(): ParentChannel | undefined {
+  if (typeof process.send !== 'function') return undefined;
+  const send = process.send.bind(process);
+  return {
+    get connected() {
+      return process.connected;
+    },
+    send: (message) => sent((callback) => send(message, callback)),
+    listen: (handlers) => {
+      process.on('message', handlers.message);
+      process.on('disconnect', handlers.disconnect);
+      return () => {
+        process.off('message', handlers.message);
+        process.off('disconnect', handlers.disconnect);
+      };
+    },
+    disconnect: () => {
+      if (process.connected) process.disconnect();
+    },
+  };
+}
+
+function tapOutput(listener: (stream: OutputStream, text: string) => void): () => void {
+  const restores = (['stdout', 'stderr'] as const).map((name) => {
+    const stream = process[name];
+    const original = stream.write;
+    let active = true;
+    const tapped = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+      if (active) listener(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof stream.write;
+    stream.write = tapped;
+    return () => {
+      active = false;
+      // Someone may have wrapped write after us: then ours stays in their chain, switched off.
+      if (stream.write === tapped) stream.write = original;
+    };
+  });
+  return () => restores.forEach((restore) => restore());
+}
+
+function kill(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw new Error(`cannot send ${signal} to ${pid}`, { cause: error });
+  }
+}
+
+function readStat(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined; // the process is gone: not an error
+  }
+}
+
+/** The real process environment: this process, child_process, /proc, the fs and unref'd timers. */
+export function nodeProcessEnvironment(): ProcessEnvironment {
+  return {
+    pid: process.pid,
+    ppid: process.ppid,
+    platform: process.platform,
+    execPath: process.execPath,
+    execArgv: [...process.execArgv],
+    argv: [...process.argv],
+    env: process.env,
+    cwd: () => process.cwd(),
+    spawn: spawnChild,
+    kill,
+    listPids: () => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number),
+    readStat,
+    writeFile: (path, data) => writeFileSync(path, data),
+    rename: (from, to) => renameSync(from, to),
+    parentChannel,
+    tapOutput,
+    onFatal: (listener) => {
+      process.on('uncaughtExceptionMonitor', listener);
+      return () => void process.off('uncaughtExceptionMonitor', listener);
+    },
+    now: () => Date.now(),
+    setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
+    clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  };
+}

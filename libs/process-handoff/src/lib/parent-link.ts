@@ -1,0 +1,124 @@
+import { withDeadline } from './deadline';
+import { isToSuccessor, type OutputStream, type ToPredecessor } from './handoff-messages';
+import type { ParentChannel, ProcessEnvironment } from './process-environment';
+import type { HandoffLog } from './upgrader-options';
+
+/** A chunk longer than this is cut to its end: the predecessor keeps only the last lines anyway. */
+const MAX_CHUNK_CHARS = 16_000;
+/** Output messages in flight before further output is held back and coalesced (a slow channel must not grow memory). */
+const MAX_IN_FLIGHT = 16;
+
+/**
+ * The successor's side of a handoff: greets the predecessor, receives its state,
+ * copies this process's output to it until ready (its own stdout/stderr are the
+ * predecessor's anyway; the copy is for the failure report), reports a fatal
+ * error, and says ready. Then it lets go of the channel, so the channel never
+ * keeps either process alive. If the predecessor goes away first, this process
+ * carries on standalone: it holds the listeners.
+ */
+export class ParentLink {
+  private state: { data: unknown } | undefined;
+  private stateArrived!: () => void;
+  private readonly stateSeen = new Promise<void>((resolve) => (this.stateArrived = resolve));
+  private teeing = true;
+  private inFlight = 0;
+  private readonly held: Record<OutputStream, string> = { stdout: '', stderr: '' };
+  private finished = false;
+  private readonly stops: (() => void)[] = [];
+
+  constructor(
+    private readonly channel: ParentChannel,
+    private readonly env: ProcessEnvironment,
+    private readonly log: HandoffLog,
+  ) {}
+
+  /** Starts listening and greets the predecessor; call once, as early as possible. */
+  start(): void {
+    this.stops.push(
+      this.channel.listen({ message: (message) => this.onMessage(message), disconnect: () => this.onDisconnect() }),
+      this.env.tapOutput((stream, text) => this.forward(stream, text)),
+      this.env.onFatal((error) => {
+        const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        void this.send({ type: 'fatal', text }).catch(() => undefined); // the process dies next; nobody to tell
+      }),
+    );
+    void this.send({ type: 'hello', pid: this.env.pid }).catch((error: Error) => this.log('warn', 'could not greet the predecessor', { error: error.message }));
+  }
+
+  /** The predecessor's state, or undefined when none arrives within `timeoutMs` (or the predecessor is gone). */
+  async inheritedState(timeoutMs: number): Promise<unknown> {
+    await withDeadline(this.env, this.stateSeen, timeoutMs, () => undefined);
+    if (!this.state) this.log('warn', `no state from the predecessor within ${timeoutMs} ms; starting without it`);
+    return this.state?.data;
+  }
+
+  /** Tells the predecessor this process serves, waits until the message left, then lets go of the channel. */
+  async ready(): Promise<void> {
+    if (this.finished) return;
+    if (this.channel.connected) {
+      try {
+        await this.send({ type: 'ready' });
+      } catch (error) {
+        this.log('warn', 'could not tell the predecessor that this process is ready; it will time out and kill its successor', {
+          error: (error as Error).message,
+        });
+      }
+    }
+    this.close();
+  }
+
+  /** Stops the copy of the output and every listener, and disconnects the channel. */
+  close(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.teeing = false;
+    this.stops.splice(0).forEach((stop) => stop());
+    this.stateArrived();
+    this.channel.disconnect();
+  }
+
+  private onMessage(message: unknown): void {
+    if (!isToSuccessor(message) || this.state) return;
+    this.state = { data: message.data };
+    this.stateArrived();
+  }
+
+  private onDisconnect(): void {
+    if (this.finished) return;
+    this.log('warn', 'the predecessor went away before this process was ready; carrying on on its own');
+    this.close();
+  }
+
+  private forward(stream: OutputStream, text: string): void {
+    if (!this.teeing) return;
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      this.held[stream] = clipChunk(this.held[stream] + text);
+      return;
+    }
+    this.sendOutput(stream, clipChunk(text));
+  }
+
+  private sendOutput(stream: OutputStream, text: string): void {
+    this.inFlight += 1;
+    this.send({ type: 'output', stream, text })
+      // A failed copy only means the channel closed; the disconnect handler says so.
+      .catch(() => (this.teeing = false))
+      .finally(() => {
+        this.inFlight -= 1;
+        for (const held of ['stdout', 'stderr'] as const) {
+          if (this.held[held] === '' || !this.teeing) continue;
+          const text = this.held[held];
+          this.held[held] = '';
+          this.sendOutput(held, text);
+        }
+      });
+  }
+
+  private send(message: ToPredecessor): Promise<void> {
+    return this.channel.send(message);
+  }
+}
+
+function clipChunk(text: string): string {
+  return text.length > MAX_CHUNK_CHARS ? text.slice(-MAX_CHUNK_CHARS) : text;
+}

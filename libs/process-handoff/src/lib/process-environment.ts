@@ -1,0 +1,84 @@
+import type { OutputStream, ToPredecessor, ToSuccessor } from './handoff-messages';
+
+/** What starting a successor needs: the command line, where, with what, and the fds to pass at 4, 5, ... */
+export interface SpawnRequest {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  fds: number[];
+}
+
+/** What the predecessor hears from a spawned successor. */
+export interface ChildHandlers {
+  message: (message: unknown) => void;
+  /** The process is gone: its exit event fired (and its IPC channel closed, so no message is still on the way). */
+  exit: (code: number | null, signal: NodeJS.Signals | null) => void;
+  /** Spawning failed (there is no pid); no `exit` follows. */
+  spawnError: (error: Error) => void;
+}
+
+/** The predecessor's hold on a successor it spawned. */
+export interface SpawnedChild {
+  /** Undefined when spawning failed; `spawnError` follows. */
+  readonly pid: number | undefined;
+  /** Resolves when the message was handed to the channel; rejects when the channel is gone. */
+  send(message: ToSuccessor): Promise<void>;
+  /** Closes our end of the IPC channel (idempotent). */
+  disconnect(): void;
+  /** Lets this process exit while the child still runs. */
+  unref(): void;
+}
+
+/** What the successor hears from its predecessor. */
+export interface ParentHandlers {
+  message: (message: unknown) => void;
+  disconnect: () => void;
+}
+
+/** The successor's IPC channel to the process that spawned it. */
+export interface ParentChannel {
+  readonly connected: boolean;
+  /** Resolves when the message was handed to the channel; rejects when the channel is gone. */
+  send(message: ToPredecessor): Promise<void>;
+  /** Starts listening; returns the function that stops it. */
+  listen(handlers: ParentHandlers): () => void;
+  disconnect(): void;
+}
+
+/**
+ * Everything the handoff does to the operating system, behind one interface so
+ * that unit tests run the whole protocol without forking. The real one is
+ * {@link nodeProcessEnvironment}; Linux only (it reads /proc).
+ */
+export interface ProcessEnvironment {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly platform: string;
+  readonly execPath: string;
+  readonly execArgv: readonly string[];
+  readonly argv: readonly string[];
+  /** The live environment: the handoff variable is deleted from it at start. */
+  readonly env: Record<string, string | undefined>;
+  cwd(): string;
+  /** Starts a process; throws when that fails synchronously. */
+  spawn(request: SpawnRequest, handlers: ChildHandlers): SpawnedChild;
+  /** Sends a signal; false when no such process exists. */
+  kill(pid: number, signal: NodeJS.Signals): boolean;
+  /** The pids currently in /proc. */
+  listPids(): number[];
+  /** The text of /proc/<pid>/stat, or undefined when the process is gone. */
+  readStat(pid: number): string | undefined;
+  writeFile(path: string, data: string): void;
+  rename(from: string, to: string): void;
+  /** The IPC channel to our parent, when it spawned us with one. */
+  parentChannel(): ParentChannel | undefined;
+  /** Copies what this process writes to stdout/stderr to `listener`; returns the function that stops it. */
+  tapOutput(listener: (stream: OutputStream, text: string) => void): () => void;
+  /** Calls `listener` with an uncaught exception before the process dies of it; returns the function that stops it. */
+  onFatal(listener: (error: unknown) => void): () => void;
+  now(): number;
+  /** Schedules `fn`; the real timers are `unref()`'d so they never keep the process alive. */
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}

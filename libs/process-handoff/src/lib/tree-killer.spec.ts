@@ -1,0 +1,53 @@
+import { FakeEnvironment } from '../../test-support/fake-environment';
+import { parseStat, TreeKiller } from './tree-killer';
+
+/** Our process 100 (group 100), successor 200 in our group, its node child 201, a detached Chromium 300 with a renderer 301. */
+function tree(): FakeEnvironment {
+  const env = new FakeEnvironment();
+  env.procs.set(200, { ppid: 100, pgid: 100 });
+  env.procs.set(201, { ppid: 200, pgid: 100 });
+  env.procs.set(300, { ppid: 200, pgid: 300 });
+  env.procs.set(301, { ppid: 300, pgid: 300 });
+  env.procs.set(999, { ppid: 1, pgid: 999 }); // unrelated
+  return env;
+}
+
+describe('parseStat', () => {
+  it('reads the fields after the last parenthesis, so a command name with spaces and parentheses does not shift them', () => {
+    const fields = ['S', '7', '9', ...Array.from({ length: 16 }, () => '0'), '4242', '0'];
+    expect(parseStat(12, `12 (a) b (c)) ${fields.join(' ')}`)).toEqual({ pid: 12, ppid: 7, pgid: 9, state: 'S', startTime: 4242 });
+    expect(parseStat(12, 'garbage')).toBeUndefined();
+  });
+});
+
+describe('TreeKiller', () => {
+  it('stops every process of the tree before killing any, then kills them all and the detached group', () => {
+    const env = tree();
+    const killed = new TreeKiller(env).kill(200);
+    expect(killed.sort()).toEqual([200, 201, 300, 301]);
+    const firstKill = env.signals.findIndex(([, s]) => s === 'SIGKILL');
+    expect(env.signals.slice(0, firstKill).map(([pid]) => pid).sort()).toEqual([200, 201, 300, 301]);
+    expect(env.signals.filter(([, s]) => s === 'SIGKILL').map(([pid]) => pid)).toContain(-300);
+    expect([...env.procs.keys()].sort()).toEqual([100, 999]);
+  });
+
+  it('never signals its own process or its own process group', () => {
+    const env = tree();
+    new TreeKiller(env).kill(200);
+    expect(env.signals.map(([pid]) => pid)).not.toContain(100);
+    expect(env.signals.map(([pid]) => pid)).not.toContain(-100);
+  });
+
+  it('kills remembered descendants that outlived the successor, but not a new process that reuses a pid', () => {
+    const env = tree();
+    const killer = new TreeKiller(env);
+    killer.remember(200);
+    // The successor dies: its children hang off init now; 201 exits and its pid is reused.
+    env.procs.delete(200);
+    env.procs.set(300, { ppid: 1, pgid: 300 });
+    env.procs.set(201, { ppid: 1, pgid: 201, startTime: 99_999 });
+    const killed = killer.kill();
+    expect(killed.sort()).toEqual([300, 301]);
+    expect(env.procs.has(201)).toBe(true);
+  });
+});

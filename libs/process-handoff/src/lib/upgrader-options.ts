@@ -1,0 +1,60 @@
+import type { ProcessEnvironment } from './process-environment';
+
+export type HandoffLogLevel = 'info' | 'warn' | 'error';
+
+/** Receives every line the handoff logs; the app turns it into its own log format. */
+export type HandoffLog = (level: HandoffLogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+/** Options of `Upgrader.create()`; every field is optional. */
+export interface UpgraderOptions {
+  /** How long a successor may take from spawn to ready before it is killed with its tree. */
+  readyTimeoutMs?: number;
+  /** Written atomically (temporary file + rename) with this process's pid by `ready()`. */
+  pidFile?: string;
+  /** How many of the successor's last output lines a failed outcome carries. */
+  outputLines?: number;
+  /** Where the handoff logs; default: one line on stderr per event. */
+  log?: HandoffLog;
+  /** The operating system as the handoff sees it; tests pass a fake. Default: this process. */
+  environment?: ProcessEnvironment;
+}
+
+export interface ResolvedUpgraderOptions {
+  readyTimeoutMs: number;
+  pidFile: string | undefined;
+  outputLines: number;
+  log: HandoffLog;
+}
+
+/** The one place the handoff's defaults live. */
+export const HANDOFF_DEFAULTS = Object.freeze({
+  /** Long enough for Nest plus a Chromium pool on a busy 2-core host. */
+  readyTimeoutMs: 60_000,
+  outputLines: 40,
+});
+
+const stderrLog: HandoffLog = (level, message, fields) => {
+  const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+  process.stderr.write(`process-handoff ${level}: ${message}${extra}\n`);
+};
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`process-handoff: ${name} must be a positive integer, got ${String(value)} (default ${fallback})`);
+  }
+  return value;
+}
+
+/** Validates the options once, at start-up, with a clear message for a bad value. */
+export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgraderOptions {
+  if (options.pidFile !== undefined && options.pidFile.trim() === '') {
+    throw new Error('process-handoff: pidFile is empty; leave it out to write no pid file');
+  }
+  return {
+    readyTimeoutMs: positiveInteger('readyTimeoutMs', options.readyTimeoutMs, HANDOFF_DEFAULTS.readyTimeoutMs),
+    pidFile: options.pidFile,
+    outputLines: positiveInteger('outputLines', options.outputLines, HANDOFF_DEFAULTS.outputLines),
+    log: options.log ?? stderrLog,
+  };
+}

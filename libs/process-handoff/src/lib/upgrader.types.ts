@@ -1,0 +1,79 @@
+import type { AddressInfo, Server } from 'node:net';
+import type { HandoffState } from './handoff-state';
+import type { ListenTarget } from './listener-registry';
+
+/** The successor serves on the inherited listeners: stop accepting, drain, exit. */
+export interface UpgradeSuccess {
+  ok: true;
+  successorPid: number;
+  durationMs: number;
+}
+
+/**
+ * Why an upgrade did not happen. `busy`: another one runs; `handed-over`: this
+ * process already handed over; `spawn-failed`: no successor could be started;
+ * `exited`: it exited before it was ready; `timeout`: it was not ready in time;
+ * `cancelled`: `cancel()` was called. In the last three the successor was killed
+ * with its process tree before the outcome resolved.
+ */
+export type UpgradeFailureReason = 'busy' | 'handed-over' | 'spawn-failed' | 'exited' | 'timeout' | 'cancelled';
+
+/** This process still serves; `message` says why in one line, `output` holds the successor's last lines. */
+export interface UpgradeFailure {
+  ok: false;
+  reason: UpgradeFailureReason;
+  message: string;
+  successorPid?: number;
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+  output: string[];
+  durationMs: number;
+}
+
+export type UpgradeOutcome = UpgradeSuccess | UpgradeFailure;
+
+/** The last upgrade attempt as the health body shows it (without the output lines). */
+export interface LastUpgrade {
+  ok: boolean;
+  reason?: UpgradeFailureReason;
+  message?: string;
+  successorPid?: number;
+  exit?: UpgradeFailure['exit'];
+  durationMs: number;
+  /** When it ended, ISO 8601. */
+  at: string;
+}
+
+/** What `/health` may show of the handoff. */
+export interface HandoffSnapshot {
+  /** Whether this process can start a successor (Linux, started from an entry file). */
+  supported: boolean;
+  state: HandoffState;
+  /** Upgrades started by this process (refused triggers not counted). */
+  attempts: number;
+  /** The successor being started, or the one that took over. */
+  successorPid?: number;
+  /** The process this one took over from. */
+  predecessorPid?: number;
+  last?: LastUpgrade;
+}
+
+/** Provides the state handed to a successor (for example a result cache); anything structured clone can copy. */
+export type StateProvider = () => unknown;
+
+/**
+ * The surface of the upgrader, for code that only needs the surface (tests use
+ * `StubUpgrader` from `@edu-agents/process-handoff/testing`).
+ */
+export interface HandoffUpgrader {
+  /** Whether a predecessor started this process and passed it listeners. */
+  readonly isSuccessor: boolean;
+  readonly predecessorPid: number | undefined;
+  listen(name: string, server: Server, target: ListenTarget): Promise<AddressInfo>;
+  provideState(provider: StateProvider): void;
+  inheritedState(timeoutMs: number): Promise<unknown>;
+  upgrade(): Promise<UpgradeOutcome>;
+  ready(): Promise<void>;
+  cancel(reason: string): Promise<void>;
+  snapshot(): HandoffSnapshot;
+  close(): void;
+}

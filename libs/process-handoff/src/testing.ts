@@ -1,0 +1,81 @@
+import type { AddressInfo, Server } from 'node:net';
+import type { HandoffState } from './lib/handoff-state';
+import { listenOn, type ListenTarget } from './lib/listener-registry';
+import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './lib/upgrader.types';
+
+/**
+ * A stand-in for the upgrader, for code that only needs its surface (the API's
+ * wiring, the health body). It listens for real on the given target, never
+ * forks, and answers `upgrade()` from a script of outcomes; every call is recorded.
+ *
+ * @example
+ * const upgrader = new StubUpgrader({ outcomes: [{ ok: false, reason: 'timeout', message: 'slow', output: ['booting'], durationMs: 5 }] });
+ * await wiring.onSighup(upgrader);
+ * expect(upgrader.calls).toContain('upgrade');
+ */
+export class StubUpgrader implements HandoffUpgrader {
+  readonly isSuccessor: boolean;
+  readonly predecessorPid: number | undefined;
+  /** Every call by method name, in order. */
+  readonly calls: string[] = [];
+  /** Registered listeners by name. */
+  readonly listeners = new Map<string, Server>();
+  /** The provider passed to `provideState`, to call it as a successor's hello would. */
+  stateProvider: StateProvider | undefined;
+  private readonly outcomes: UpgradeOutcome[];
+  private readonly state: unknown;
+  private current: HandoffState = 'idle';
+  private attempts = 0;
+
+  constructor(
+    options: { isSuccessor?: boolean; predecessorPid?: number; inheritedState?: unknown; outcomes?: UpgradeOutcome[] } = {},
+  ) {
+    this.isSuccessor = options.isSuccessor ?? false;
+    this.predecessorPid = options.predecessorPid;
+    this.state = options.inheritedState;
+    this.outcomes = [...(options.outcomes ?? [])];
+  }
+
+  async listen(name: string, server: Server, target: ListenTarget): Promise<AddressInfo> {
+    this.calls.push('listen');
+    const address = await listenOn(server, target);
+    this.listeners.set(name, server);
+    return address;
+  }
+
+  provideState(provider: StateProvider): void {
+    this.calls.push('provideState');
+    this.stateProvider = provider;
+  }
+
+  async inheritedState(_timeoutMs: number): Promise<unknown> {
+    this.calls.push('inheritedState');
+    return this.state;
+  }
+
+  /** The next scripted outcome; without one, a handoff to pid 999999. */
+  async upgrade(): Promise<UpgradeOutcome> {
+    this.calls.push('upgrade');
+    if (this.current === 'handed-over') return { ok: false, reason: 'handed-over', message: 'already handed over', output: [], durationMs: 0 };
+    this.attempts += 1;
+    const outcome = this.outcomes.shift() ?? { ok: true, successorPid: 999_999, durationMs: 1 };
+    if (outcome.ok) this.current = 'handed-over';
+    return outcome;
+  }
+
+  async ready(): Promise<void> {
+    this.calls.push('ready');
+  }
+
+  async cancel(_reason: string): Promise<void> {
+    this.calls.push('cancel');
+  }
+
+  snapshot(): HandoffSnapshot {
+    return { supported: true, state: this.current, attempts: this.attempts };
+  }
+
+  close(): void {
+    this.calls.push('close');
+  }
+}

@@ -1,0 +1,241 @@
+import type { OutputStream, ToPredecessor, ToSuccessor } from '../src/lib/handoff-messages';
+import type { ChildHandlers, ParentChannel, ParentHandlers, ProcessEnvironment, SpawnedChild, SpawnRequest } from '../src/lib/process-environment';
+
+/** A process in the fake /proc. */
+export interface FakeProc {
+  ppid: number;
+  pgid: number;
+  state?: string;
+  startTime?: number;
+}
+
+/** A successor as the fake spawn made it: the test plays its part. */
+export class FakeChild implements SpawnedChild {
+  readonly sent: ToSuccessor[] = [];
+  disconnected = false;
+  unrefed = false;
+  exited = false;
+  sendFails = false;
+  /** Where sent messages go besides `sent` (a connected {@link FakeParentChannel}). */
+  peer: ((message: ToSuccessor) => void) | undefined;
+
+  constructor(
+    readonly pid: number | undefined,
+    readonly request: SpawnRequest,
+    private readonly handlers: ChildHandlers,
+  ) {}
+
+  async send(message: ToSuccessor): Promise<void> {
+    if (this.sendFails || this.disconnected) throw new Error('channel closed');
+    this.sent.push(message);
+    const peer = this.peer;
+    if (peer) void Promise.resolve().then(() => peer(message));
+  }
+
+  disconnect(): void {
+    this.disconnected = true;
+  }
+
+  unref(): void {
+    this.unrefed = true;
+  }
+
+  /** The successor sends a message. */
+  says(message: ToPredecessor | unknown): void {
+    this.handlers.message(message);
+  }
+
+  exit(code: number | null, signal: NodeJS.Signals | null = null): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.handlers.exit(code, signal);
+  }
+
+  failToSpawn(error: Error): void {
+    this.handlers.spawnError(error);
+  }
+}
+
+/** The successor's channel to its predecessor. */
+export class FakeParentChannel implements ParentChannel {
+  readonly sent: ToPredecessor[] = [];
+  connected = true;
+  /** Where sent messages go besides `sent` (a connected {@link FakeChild}). */
+  peer: ((message: ToPredecessor) => void) | undefined;
+  private handlers: ParentHandlers | undefined;
+
+  async send(message: ToPredecessor): Promise<void> {
+    if (!this.connected) throw new Error('channel closed');
+    this.sent.push(message);
+    const peer = this.peer;
+    if (peer) void Promise.resolve().then(() => peer(message));
+  }
+
+  listen(handlers: ParentHandlers): () => void {
+    this.handlers = handlers;
+    return () => (this.handlers = undefined);
+  }
+
+  disconnect(): void {
+    this.connected = false;
+  }
+
+  get listening(): boolean {
+    return this.handlers !== undefined;
+  }
+
+  /** The predecessor sends a message. */
+  deliver(message: ToSuccessor): void {
+    this.handlers?.message(message);
+  }
+
+  /** The predecessor goes away. */
+  drop(): void {
+    this.connected = false;
+    this.handlers?.disconnect();
+  }
+}
+
+/**
+ * The whole operating system as the handoff sees it, in memory: spawn hands out
+ * {@link FakeChild}ren, /proc is a map, SIGKILL of a child makes it exit on the
+ * next microtask, timers are the (jest-faked) global ones.
+ */
+export class FakeEnvironment implements ProcessEnvironment {
+  pid = 100;
+  ppid = 1;
+  platform = 'linux';
+  execPath = '/usr/bin/node';
+  execArgv = ['-r', '@swc-node/register'];
+  argv = ['/usr/bin/node', '/srv/app/main.js', '--port', '8000'];
+  env: Record<string, string | undefined> = { PATH: '/usr/bin', PORT: '8000' };
+  workdir = '/srv/app';
+  readonly children: FakeChild[] = [];
+  readonly signals: [number, NodeJS.Signals][] = [];
+  readonly procs = new Map<number, FakeProc>([[100, { ppid: 1, pgid: 100 }]]);
+  readonly files = new Map<string, string>();
+  readonly fileOps: string[] = [];
+  channel: FakeParentChannel | undefined;
+  spawnThrows: Error | undefined;
+  nextPid = 200;
+  private taps = new Set<(stream: OutputStream, text: string) => void>();
+  private fatals = new Set<(error: unknown) => void>();
+
+  cwd(): string {
+    return this.workdir;
+  }
+
+  spawn(request: SpawnRequest, handlers: ChildHandlers): SpawnedChild {
+    if (this.spawnThrows) throw this.spawnThrows;
+    const pid = this.nextPid++;
+    this.procs.set(pid, { ppid: this.pid, pgid: 100 });
+    const child = new FakeChild(pid, request, handlers);
+    this.children.push(child);
+    return child;
+  }
+
+  get lastChild(): FakeChild {
+    const child = this.children.at(-1);
+    if (!child) throw new Error('nothing was spawned');
+    return child;
+  }
+
+  kill(pid: number, signal: NodeJS.Signals): boolean {
+    this.signals.push([pid, signal]);
+    const target = Math.abs(pid);
+    if (signal !== 'SIGKILL') return this.procs.has(target);
+    const victims = pid < 0 ? [...this.procs].filter(([, p]) => p.pgid === target).map(([p]) => p) : [target];
+    for (const victim of victims) {
+      this.procs.delete(victim);
+      const child = this.children.find((c) => c.pid === victim);
+      if (child) void Promise.resolve().then(() => child.exit(null, 'SIGKILL'));
+    }
+    return victims.length > 0;
+  }
+
+  listPids(): number[] {
+    return [...this.procs.keys()];
+  }
+
+  readStat(pid: number): string | undefined {
+    const p = this.procs.get(pid);
+    if (!p) return undefined;
+    const rest = Array.from({ length: 50 }, () => '0');
+    rest[0] = p.state ?? 'S';
+    rest[1] = String(p.ppid);
+    rest[2] = String(p.pgid);
+    rest[19] = String(p.startTime ?? 1000 + pid);
+    return `${pid} (node (x) y) ${rest.join(' ')}\n`;
+  }
+
+  writeFile(path: string, data: string): void {
+    this.fileOps.push(`write ${path}`);
+    this.files.set(path, data);
+  }
+
+  rename(from: string, to: string): void {
+    this.fileOps.push(`rename ${from} ${to}`);
+    const data = this.files.get(from);
+    if (data === undefined) throw new Error(`ENOENT: ${from}`);
+    this.files.delete(from);
+    this.files.set(to, data);
+  }
+
+  parentChannel(): ParentChannel | undefined {
+    return this.channel;
+  }
+
+  tapOutput(listener: (stream: OutputStream, text: string) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
+
+  onFatal(listener: (error: unknown) => void): () => void {
+    this.fatals.add(listener);
+    return () => this.fatals.delete(listener);
+  }
+
+  /** This process writes to stdout/stderr. */
+  write(stream: OutputStream, text: string): void {
+    this.taps.forEach((tap) => tap(stream, text));
+  }
+
+  /** This process dies of an uncaught exception. */
+  crash(error: unknown): void {
+    this.fatals.forEach((fatal) => fatal(error));
+  }
+
+  get tapped(): boolean {
+    return this.taps.size > 0;
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  setTimer(fn: () => void, ms: number): unknown {
+    return setTimeout(fn, ms);
+  }
+
+  clearTimer(handle: unknown): void {
+    clearTimeout(handle as NodeJS.Timeout);
+  }
+}
+
+/**
+ * The environment of the successor `child` of `predecessor`: started with the
+ * request's environment, its parent's pid, and a channel wired to `child`, so
+ * that two upgraders talk the whole protocol in memory.
+ */
+export function successorEnvironment(predecessor: FakeEnvironment, child: FakeChild): FakeEnvironment {
+  const env = new FakeEnvironment();
+  env.pid = child.pid as number;
+  env.ppid = predecessor.pid;
+  env.env = { ...child.request.env };
+  env.procs.set(predecessor.pid, predecessor.procs.get(predecessor.pid) as FakeProc);
+  const channel = new FakeParentChannel();
+  channel.peer = (message) => child.says(message);
+  child.peer = (message) => channel.deliver(message);
+  env.channel = channel;
+  return env;
+}
