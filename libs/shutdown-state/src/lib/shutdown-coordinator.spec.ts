@@ -97,7 +97,7 @@ describe('ShutdownCoordinator', () => {
     coordinator.addHook({ name: 'pool', run: hook });
     registry.begin('POST', '/qc/check');
     coordinator.handleSignal('SIGINT');
-    await jest.advanceTimersByTimeAsync(100);
+    await jest.advanceTimersByTimeAsync(400);
     coordinator.handleSignal('SIGINT');
     await jest.advanceTimersByTimeAsync(0);
     expect(log).toContainEqual(expect.objectContaining({ kind: 'cut-off', route: '/qc/check', reason: 'skipped' }));
@@ -110,12 +110,24 @@ describe('ShutdownCoordinator', () => {
     coordinator.addHook({ name: 'hangs', run: () => new Promise<void>(() => undefined), timeoutMs: 60_000 });
     registry.begin('POST', '/qc/screenshot');
     coordinator.handleSignal('SIGINT');
+    await jest.advanceTimersByTimeAsync(400);
     coordinator.handleSignal('SIGINT');
-    await jest.advanceTimersByTimeAsync(10);
+    await jest.advanceTimersByTimeAsync(400);
     coordinator.handleSignal('SIGINT');
     const forced = log.find((e) => e.kind === 'forced-exit');
     expect(forced).toMatchObject({ inFlight: [expect.objectContaining({ method: 'POST', route: '/qc/screenshot' })] });
     expect(exit).toHaveBeenLastCalledWith(1);
+  });
+
+  it('takes one Ctrl-C that arrives twice within moments (terminal and npm) as one: the drain goes on', async () => {
+    const { coordinator, registry, exit, log } = setup();
+    registry.begin('POST', '/qc/check');
+    coordinator.handleSignal('SIGINT');
+    await jest.advanceTimersByTimeAsync(5);
+    coordinator.handleSignal('SIGINT');
+    expect(log).toContainEqual(expect.objectContaining({ kind: 'signal', signal: 'SIGINT', action: 'ignore' }));
+    expect(coordinator.state).toBe('draining');
+    expect(exit).not.toHaveBeenCalled();
   });
 
   it('runs every hook even when one throws and one hangs, each bounded by its timeout', async () => {

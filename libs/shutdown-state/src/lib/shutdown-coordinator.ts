@@ -1,7 +1,7 @@
 import type { InFlightRegistry } from './in-flight-registry';
 import type { ShutdownDeps } from './shutdown-events';
 import type { ShutdownHook, ShutdownOptions } from './shutdown-options';
-import { signalAction, type StopSignal } from './signal-policy';
+import { isNewInterrupt, signalAction, type SignalHistory, type StopSignal } from './signal-policy';
 import { isAdmitting, isReady, phaseOf, transition, type ShutdownEvent, type ShutdownPhase, type ShutdownState } from './shutdown-state';
 
 /** What `/health` shows of the shutdown. */
@@ -29,6 +29,7 @@ export class ShutdownCoordinator {
   private readonly hooks: ShutdownHook[] = [];
   private readonly listeners = new Set<StateListener>();
   private interrupts = 0;
+  private lastInterruptAt: number | null = null;
   private drainingSince: number | null = null;
   private deadline: number | null = null;
   private skipping = false;
@@ -78,8 +79,17 @@ export class ShutdownCoordinator {
 
   /** Applies the signal policy: begin, ignore, skip the drain, or exit 1 at once. */
   handleSignal(signal: StopSignal): void {
-    const action = signalAction({ begun: this.finished !== null, interrupts: this.interrupts }, signal);
-    if (signal === 'SIGINT') this.interrupts += 1;
+    const now = this.deps.now();
+    const history: SignalHistory = {
+      begun: this.finished !== null,
+      interrupts: this.interrupts,
+      sinceLastInterruptMs: this.lastInterruptAt === null ? undefined : now - this.lastInterruptAt,
+    };
+    const action = signalAction(history, signal);
+    if (signal === 'SIGINT') {
+      if (isNewInterrupt(history)) this.interrupts += 1;
+      this.lastInterruptAt = now;
+    }
     this.deps.log({ kind: 'signal', signal, action, inFlight: this.registry.count });
     switch (action) {
       case 'begin':
