@@ -2,5 +2,4 @@
 // source maps only for files compiled after they were enabled, so this loader
 // enables them first and then loads the application bundle (api.js, from api.ts).
 process.setSourceMapsEnabled(true);
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the switch above, on purpose
 require('./api.js');

@@ -3,5 +3,4 @@
 // through source maps only for files compiled after they were enabled, so this
 // loader enables them first and then loads the CLI bundle (cli.js, from cli.ts).
 process.setSourceMapsEnabled(true);
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the switch above, on purpose
 require('./cli.js');
