@@ -5,7 +5,7 @@ export type { InFlightEntry, InFlightSnapshot } from './lib/in-flight-registry';
 export { signalAction, isNewInterrupt, SAME_KEYPRESS_MS } from './lib/signal-policy';
 export type { StopSignal, SignalAction, SignalHistory } from './lib/signal-policy';
 export { SHUTDOWN_DEFAULTS } from './lib/shutdown-options';
-export type { ShutdownOptions, ShutdownHook } from './lib/shutdown-options';
+export type { ShutdownOptions, ShutdownHook, Linger, StopOptions } from './lib/shutdown-options';
 export { processShutdownDeps } from './lib/shutdown-events';
 export type { ShutdownDeps, ShutdownLogEvent } from './lib/shutdown-events';
 export { ShutdownCoordinator } from './lib/shutdown-coordinator';
