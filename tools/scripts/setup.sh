@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the workspace needs on Debian/Ubuntu, only what is missing:
 # the system Chromium (the QC pool drives it), nginx and systemd's offline tools
-# (deployment tests), and the npm packages from package-lock.json.
+# (deployment tests), and the npm packages exactly as package-lock.json locks them.
+# Run twice, the second run installs nothing and changes no file in the repository.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,17 +20,17 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# npm ci only when node_modules was not installed from this exact lockfile.
-stamp=node_modules/.edu-agents-lock.sha256
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
+# npm ci only when node_modules was not installed from this exact lockfile and
+# these dependency fields of package.json (a changed script needs no install);
+# the stamp is written only after npm ci succeeded.
+stamp=node_modules/.edu-agents-install.sha256
+want=$(node -e '
+const p = require("./package.json");
+const keys = ["dependencies", "devDependencies", "optionalDependencies", "overrides", "allowScripts", "engines"];
+process.stdout.write(JSON.stringify(keys.map((k) => p[k] ?? null)));
+' | cat - package-lock.json | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: npm ci" >&2
-  # A registry mirror that lacks other platforms' optional packages (e.g.
-  # @swc/core-darwin-*) makes npm ci refuse the lockfile as "out of sync";
-  # npm install then installs the same locked versions and skips those.
-  if ! npm ci --no-audit --no-fund; then
-    echo "setup: npm ci refused the lockfile; installing the locked versions with npm install" >&2
-    npm install --no-audit --no-fund
-  fi
+  echo "setup: npm ci (node_modules does not match package-lock.json)" >&2
+  npm ci --no-audit --no-fund
   echo "$want" > "$stamp"
 fi

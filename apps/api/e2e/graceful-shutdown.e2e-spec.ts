@@ -1,7 +1,14 @@
 import { Agent } from 'node:http';
+import { SAME_KEYPRESS_MS } from '@edu-agents/shutdown-state';
 import { killLeftoverApis, startApi, type ApiProcess } from './support/api-process';
 import { http, slowPost } from './support/http';
 import { waitFor } from './support/wait-for';
+
+/**
+ * The gap between two Ctrl-Cs of a person. Closer SIGINTs are one keypress
+ * delivered twice (terminal group + a forwarding parent such as npm) and count once.
+ */
+const aPersonsPause = () => new Promise((resolve) => setTimeout(resolve, SAME_KEYPRESS_MS + 100));
 
 const LESSON = { html: '<main><h1>Fractions</h1><p>Half of 4 is 2.</p></main>' };
 
@@ -117,6 +124,7 @@ describe('graceful shutdown of the built API', () => {
     const signalledAt = Date.now();
     api.signal('SIGINT');
     await waitFor('the drain to begin', () => api.output().includes('signal SIGINT action=begin'));
+    await aPersonsPause();
     api.signal('SIGINT');
     const exit = await api.exited;
     expect(exit.code).toBe(0);
@@ -134,6 +142,7 @@ describe('graceful shutdown of the built API', () => {
     api.signal('SIGINT');
     await waitFor('the first Ctrl-C to be logged', () => api.output().includes('signal SIGINT action=ignore'));
     expect((await health(api)).body.details['shutdown']).toMatchObject({ phase: 'draining', inFlight: 1 });
+    await aPersonsPause();
     api.signal('SIGINT');
     await waitFor('the second Ctrl-C to be logged', () => api.output().includes('signal SIGINT action=skipDrain'));
     expect((await api.exited).code).toBe(0);

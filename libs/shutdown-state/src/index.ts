@@ -2,10 +2,10 @@ export { transition, phaseOf, isAdmitting, isReady } from './lib/shutdown-state'
 export type { ShutdownState, ShutdownPhase, ShutdownEvent } from './lib/shutdown-state';
 export { InFlightRegistry } from './lib/in-flight-registry';
 export type { InFlightEntry, InFlightSnapshot } from './lib/in-flight-registry';
-export { signalAction } from './lib/signal-policy';
+export { signalAction, isNewInterrupt, SAME_KEYPRESS_MS } from './lib/signal-policy';
 export type { StopSignal, SignalAction, SignalHistory } from './lib/signal-policy';
 export { SHUTDOWN_DEFAULTS } from './lib/shutdown-options';
-export type { ShutdownOptions, ShutdownHook } from './lib/shutdown-options';
+export type { ShutdownOptions, ShutdownHook, Linger, StopOptions } from './lib/shutdown-options';
 export { processShutdownDeps } from './lib/shutdown-events';
 export type { ShutdownDeps, ShutdownLogEvent } from './lib/shutdown-events';
 export { ShutdownCoordinator } from './lib/shutdown-coordinator';

@@ -27,7 +27,7 @@ export interface ApiProcess {
 
 /** Runs the built API with `env` on top of a small, fast default environment. */
 export function runApi(env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<Exit> } {
-  if (!existsSync(API_MAIN)) throw new Error(`${API_MAIN} is missing: run \`npx nx build api\` first (nx e2e api does)`);
+  if (!existsSync(API_MAIN)) throw new Error(`${API_MAIN} is missing: run \`npx nx build api\` first (nx e2e api-e2e does)`);
   const child = spawn(process.execPath, [API_MAIN], {
     cwd: WORKSPACE,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', PORT: '0', HOST: '127.0.0.1', QC_ENABLED: 'false', ...env },

@@ -97,7 +97,7 @@ describe('ShutdownCoordinator', () => {
     coordinator.addHook({ name: 'pool', run: hook });
     registry.begin('POST', '/qc/check');
     coordinator.handleSignal('SIGINT');
-    await jest.advanceTimersByTimeAsync(100);
+    await jest.advanceTimersByTimeAsync(400);
     coordinator.handleSignal('SIGINT');
     await jest.advanceTimersByTimeAsync(0);
     expect(log).toContainEqual(expect.objectContaining({ kind: 'cut-off', route: '/qc/check', reason: 'skipped' }));
@@ -110,12 +110,58 @@ describe('ShutdownCoordinator', () => {
     coordinator.addHook({ name: 'hangs', run: () => new Promise<void>(() => undefined), timeoutMs: 60_000 });
     registry.begin('POST', '/qc/screenshot');
     coordinator.handleSignal('SIGINT');
+    await jest.advanceTimersByTimeAsync(400);
     coordinator.handleSignal('SIGINT');
-    await jest.advanceTimersByTimeAsync(10);
+    await jest.advanceTimersByTimeAsync(400);
     coordinator.handleSignal('SIGINT');
     const forced = log.find((e) => e.kind === 'forced-exit');
     expect(forced).toMatchObject({ inFlight: [expect.objectContaining({ method: 'POST', route: '/qc/screenshot' })] });
     expect(exit).toHaveBeenLastCalledWith(1);
+  });
+
+  it('takes one Ctrl-C that arrives twice within moments (terminal and npm) as one: the drain goes on', async () => {
+    const { coordinator, registry, exit, log } = setup();
+    registry.begin('POST', '/qc/check');
+    coordinator.handleSignal('SIGINT');
+    await jest.advanceTimersByTimeAsync(5);
+    coordinator.handleSignal('SIGINT');
+    expect(log).toContainEqual(expect.objectContaining({ kind: 'signal', signal: 'SIGINT', action: 'ignore' }));
+    expect(coordinator.state).toBe('draining');
+    expect(exit).not.toHaveBeenCalled();
+  });
+
+  it('lingers after a handoff: serves on (delaying, readiness 503) until every connection closed, then drains and exits 0', async () => {
+    const { coordinator, exit, phases } = setup();
+    let connections = 2;
+    const wakes = new Set<() => void>();
+    const close = () => {
+      connections -= 1;
+      for (const wake of wakes) wake();
+    };
+    const stopped = coordinator.stop('handed over to pid 42', {
+      linger: { maxMs: 10_000, settled: () => connections === 0, subscribe: (wake) => (wakes.add(wake), () => wakes.delete(wake)) },
+    });
+    expect(coordinator.state).toBe('delaying');
+    expect(coordinator.snapshot()).toMatchObject({ phase: 'draining', ready: false, admitting: true });
+    close();
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(coordinator.state).toBe('delaying');
+    close();
+    await stopped;
+    expect(phases()).toEqual(['ready', 'delaying', 'draining', 'cleaning', 'stopped']);
+    expect(wakes.size).toBe(0);
+    expect(exit).toHaveBeenCalledWith(0);
+  });
+
+  it('ends the lingering at maxMs when a connection stays open, then drains as usual', async () => {
+    const { coordinator, exit, log } = setup();
+    const stopped = coordinator.stop('handed over', { linger: { maxMs: 3_000, settled: () => false, subscribe: () => () => undefined } });
+    await jest.advanceTimersByTimeAsync(2_999);
+    expect(coordinator.state).toBe('delaying');
+    await jest.advanceTimersByTimeAsync(1);
+    await stopped;
+    expect(log).toContainEqual(expect.objectContaining({ kind: 'phase', state: 'draining', reason: 'linger time up' }));
+    expect(exit).toHaveBeenCalledWith(0);
   });
 
   it('runs every hook even when one throws and one hangs, each bounded by its timeout', async () => {

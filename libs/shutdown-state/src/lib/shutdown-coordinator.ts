@@ -1,7 +1,7 @@
 import type { InFlightRegistry } from './in-flight-registry';
 import type { ShutdownDeps } from './shutdown-events';
-import type { ShutdownHook, ShutdownOptions } from './shutdown-options';
-import { signalAction, type StopSignal } from './signal-policy';
+import type { Linger, ShutdownHook, ShutdownOptions, StopOptions } from './shutdown-options';
+import { isNewInterrupt, signalAction, type SignalHistory, type StopSignal } from './signal-policy';
 import { isAdmitting, isReady, phaseOf, transition, type ShutdownEvent, type ShutdownPhase, type ShutdownState } from './shutdown-state';
 
 /** What `/health` shows of the shutdown. */
@@ -29,6 +29,7 @@ export class ShutdownCoordinator {
   private readonly hooks: ShutdownHook[] = [];
   private readonly listeners = new Set<StateListener>();
   private interrupts = 0;
+  private lastInterruptAt: number | null = null;
   private drainingSince: number | null = null;
   private deadline: number | null = null;
   private skipping = false;
@@ -78,8 +79,17 @@ export class ShutdownCoordinator {
 
   /** Applies the signal policy: begin, ignore, skip the drain, or exit 1 at once. */
   handleSignal(signal: StopSignal): void {
-    const action = signalAction({ begun: this.finished !== null, interrupts: this.interrupts }, signal);
-    if (signal === 'SIGINT') this.interrupts += 1;
+    const now = this.deps.now();
+    const history: SignalHistory = {
+      begun: this.finished !== null,
+      interrupts: this.interrupts,
+      sinceLastInterruptMs: this.lastInterruptAt === null ? undefined : now - this.lastInterruptAt,
+    };
+    const action = signalAction(history, signal);
+    if (signal === 'SIGINT') {
+      if (isNewInterrupt(history)) this.interrupts += 1;
+      this.lastInterruptAt = now;
+    }
     this.deps.log({ kind: 'signal', signal, action, inFlight: this.registry.count });
     switch (action) {
       case 'begin':
@@ -98,21 +108,29 @@ export class ShutdownCoordinator {
     }
   }
 
-  /** Starts the shutdown (once; later calls return the same promise). */
-  stop(reason: string): Promise<void> {
-    this.finished ??= this.run(reason);
+  /**
+   * Starts the shutdown (once; later calls return the same promise). With
+   * `linger`, the service first keeps serving while readiness is 503 (the
+   * `delaying` state) until `linger.settled()` holds or `linger.maxMs` passed,
+   * instead of the configured propagation delay: a hot handoff uses it to serve
+   * requests that still arrive on connections accepted before the switch.
+   */
+  stop(reason: string, options: StopOptions = {}): Promise<void> {
+    this.finished ??= this.run(reason, options.linger);
     return this.finished;
   }
 
-  private async run(reason: string): Promise<void> {
-    const delay = this.options.delayMs > 0;
+  private async run(reason: string, linger: Linger | undefined): Promise<void> {
+    const delayMs = linger ? linger.maxMs : this.options.delayMs;
+    const delay = delayMs > 0;
     this.drainingSince = this.deps.now();
-    this.deadline = this.drainingSince + this.options.delayMs + this.options.timeoutMs;
+    this.deadline = this.drainingSince + delayMs + this.options.timeoutMs;
     this.apply({ type: 'stop', delay }, reason);
     if (delay) {
-      await this.pause(this.options.delayMs, () => false);
+      const settled = await this.pause(delayMs, linger?.settled ?? (() => false), linger?.subscribe);
       this.deadline = this.deps.now() + this.options.timeoutMs;
-      this.apply({ type: 'delayElapsed' }, this.skipping ? 'delay skipped' : 'propagation delay elapsed');
+      const why = linger ? (settled ? 'every connection closed' : 'linger time up') : 'propagation delay elapsed';
+      this.apply({ type: 'delayElapsed' }, this.skipping ? 'delay skipped' : why);
     }
     const drained = await this.pause(this.deadline - this.deps.now(), () => this.registry.count === 0);
     if (!drained) this.logCutOffs(this.skipping ? 'skipped' : 'timeout');
@@ -123,21 +141,24 @@ export class ShutdownCoordinator {
   }
 
   /**
-   * Waits up to `ms` for `done()` to hold (checked now and whenever in-flight work
-   * reaches zero). Returns whether `done()` held; a skip ends the wait early.
+   * Waits up to `ms` for `done()` to hold (checked now, whenever in-flight work
+   * reaches zero, and whenever `subscribe` calls back). Returns whether `done()`
+   * held; a skip ends the wait early.
    */
-  private pause(ms: number, done: () => boolean): Promise<boolean> {
+  private pause(ms: number, done: () => boolean, subscribe?: Linger['subscribe']): Promise<boolean> {
     if (done()) return Promise.resolve(true);
     if (this.skipping || ms <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       const finish = (result: boolean) => {
         this.deps.clearTimer(timer);
         unsubscribe();
+        unsubscribeExtra?.();
         this.wake = null;
         resolve(result);
       };
       const timer = this.deps.setTimer(() => finish(done()), ms);
       const unsubscribe = this.registry.onIdle(() => done() && finish(true));
+      const unsubscribeExtra = subscribe?.(() => done() && finish(true));
       this.wake = () => finish(done());
     });
   }

@@ -25,3 +25,22 @@ export interface ShutdownHook {
   /** Overrides `ShutdownOptions.hookTimeoutMs` for this hook. */
   timeoutMs?: number;
 }
+
+/**
+ * Serving on after a stop while readiness is already 503, until nothing is left
+ * to serve: what a process does after a hot handoff, for the requests that still
+ * arrive on the client connections it accepted before the switch.
+ */
+export interface Linger {
+  /** Upper bound of the lingering; then the ordinary drain begins. */
+  maxMs: number;
+  /** True once nothing is left to serve (e.g. every client connection closed). */
+  settled: () => boolean;
+  /** Calls `wake` whenever `settled()` may have turned true; returns the unsubscribe. */
+  subscribe: (wake: () => void) => () => void;
+}
+
+/** Options of one `ShutdownCoordinator.stop()`. */
+export interface StopOptions {
+  linger?: Linger;
+}

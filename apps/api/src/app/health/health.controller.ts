@@ -1,4 +1,4 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { QcHealthIndicator } from './qc.health';
 import { ShutdownHealthIndicator } from './shutdown.health';
@@ -11,9 +11,9 @@ import { ShutdownHealthIndicator } from './shutdown.health';
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly shutdown: ShutdownHealthIndicator,
-    private readonly qc: QcHealthIndicator,
+    @Inject(HealthCheckService) private readonly health: HealthCheckService,
+    @Inject(ShutdownHealthIndicator) private readonly shutdown: ShutdownHealthIndicator,
+    @Inject(QcHealthIndicator) private readonly qc: QcHealthIndicator,
   ) {}
 
   @Get()

@@ -6,7 +6,7 @@ import { API_RUNTIME, type ApiRuntime } from '../runtime/api-runtime';
 @Injectable()
 export class QcHealthIndicator {
   constructor(
-    private readonly indicators: HealthIndicatorService,
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
     @Inject(API_RUNTIME) private readonly runtime: ApiRuntime,
   ) {}
 

@@ -1,12 +1,12 @@
 // End-to-end suites: real API processes (built with `nx build api`), real
-// signals, real Chromium. Run with `nx e2e api`.
+// signals, real Chromium. Run with `nx e2e api-e2e`.
 module.exports = {
   displayName: 'api-e2e',
-  preset: '../../jest.preset.js',
+  preset: '../../../jest.preset.js',
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/e2e/**/*.e2e-spec.ts'],
+  testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
   transform: {
-    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   moduleFileExtensions: ['ts', 'js'],
   testTimeout: 90_000,
