@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -111,10 +111,16 @@ export class FixtureRun {
     process.kill(pid, signal);
   }
 
-  /** Kills every process this run started: its process group and any grandchild it reported. */
+  /**
+   * Kills every process this run started: its process group, and any grandchild
+   * (found by the run's directory on its command line: one whose parent was
+   * SIGKILLed before it could report it is out of reach otherwise).
+   */
   cleanup(): void {
-    for (const e of this.events.filter((ev) => ev.event === 'grandchild')) tryKill(e['grandchild'] as number);
     tryKill(-this.firstPid);
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      if (commandLine(Number(pid)).includes(this.dir)) tryKill(Number(pid));
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -125,6 +131,14 @@ export class FixtureRun {
     for (const line of lines) {
       if (line.startsWith('{')) this.events.push({ ...(JSON.parse(line) as FixtureEvent), at: Date.now() });
     }
+  }
+}
+
+function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return []; // gone meanwhile
   }
 }
 

@@ -63,7 +63,8 @@ async function main(): Promise<void> {
   });
 
   if (mode === 'hang') {
-    const grandchild = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)'], { detached: true, stdio: 'ignore' });
+    // The fixture dir on its command line lets the test's cleanup find it even when it was never reported.
+    const grandchild = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)', dir], { detached: true, stdio: 'ignore' });
     grandchild.unref();
     say('grandchild', { grandchild: grandchild.pid });
     return;

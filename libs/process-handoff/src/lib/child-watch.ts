@@ -4,22 +4,13 @@ import type { HandoffEvent } from './handoff-state';
 import { OutputTail } from './output-tail';
 import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { TreeKiller } from './tree-killer';
-import type { HandoffLog } from './upgrader-options';
+import { HANDOFF_TIMINGS, type ResolvedUpgraderOptions } from './upgrader-options';
 import type { StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
 
-export interface ChildWatchOptions {
-  readyTimeoutMs: number;
-  outputLines: number;
-  log: HandoffLog;
-  stateProvider: StateProvider | undefined;
-  /** Every state machine event of this run, in order. */
-  onEvent: (event: HandoffEvent) => void;
-}
+/** The upgrader's options, the app's state provider, and where every state machine event of this run goes. */
+export type ChildWatchOptions = ResolvedUpgraderOptions & { stateProvider: StateProvider | undefined; onEvent: (event: HandoffEvent) => void };
 
-/** How often the successor's descendants are recorded, so that orphans of a crash can be killed. */
-const TREE_SAMPLE_MS = 500;
-/** How long to wait for the exit event after SIGKILL before giving up on it (and saying so). */
-const KILL_WAIT_MS = 5_000;
+const { treeSampleMs, killWaitMs } = HANDOFF_TIMINGS;
 const NO_OUTPUT = 'no output captured before exit; its own output went to the same stdout/stderr as this process';
 
 type Failure = Pick<UpgradeFailure, 'reason' | 'message'>;
@@ -34,7 +25,7 @@ export class ChildWatch {
   private child: SpawnedChild | undefined;
   private readonly tail: OutputTail;
   private readonly tree: TreeKiller;
-  private readonly timers: unknown[] = [];
+  private readonly stops: (() => void)[] = [];
   private startedAt = 0;
   private greeted = false;
   private settled = false;
@@ -67,17 +58,13 @@ export class ChildWatch {
       });
     } catch (error) {
       this.spawnFailed(error as Error);
-      return this.done;
     }
-    const pid = this.child.pid;
-    if (pid === undefined) return this.done; // spawnError follows
-    this.options.log('info', 'successor started', { successorPid: pid, timeoutMs: this.options.readyTimeoutMs });
-    this.timers.push(this.env.setTimer(() => this.fail({ reason: 'timeout', message: `successor ${pid} was not ready within ${this.options.readyTimeoutMs} ms` }), this.options.readyTimeoutMs));
-    const sample = () => {
-      this.tree.remember(pid);
-      this.timers.push(this.env.setTimer(sample, TREE_SAMPLE_MS));
-    };
-    this.timers.push(this.env.setTimer(sample, TREE_SAMPLE_MS));
+    const pid = this.child?.pid;
+    if (pid === undefined) return this.done; // spawn failed, or spawnError follows
+    const { readyTimeoutMs } = this.options;
+    this.options.log('info', 'successor started', { successorPid: pid, timeoutMs: readyTimeoutMs });
+    const timer = this.env.setTimer(() => this.fail({ reason: 'timeout', message: `successor ${pid} was not ready within ${readyTimeoutMs} ms` }), readyTimeoutMs);
+    this.stops.push(() => this.env.clearTimer(timer), this.tree.follow(pid, treeSampleMs));
     return this.done;
   }
 
@@ -100,22 +87,17 @@ export class ChildWatch {
         void this.sendState();
         return;
       case 'output':
-        this.tail.write(message.stream, message.text);
-        return;
+        return this.tail.write(message.stream, message.text);
       case 'fatal':
-        this.tail.fatal(message.text);
-        return;
+        return this.tail.fatal(message.text);
       case 'ready':
-        this.succeed();
-        return;
+        return this.succeed();
     }
   }
 
   private async sendState(): Promise<void> {
-    let data: unknown;
     try {
-      data = await this.options.stateProvider?.();
-      await this.child?.send({ type: 'state', data });
+      await this.child?.send({ type: 'state', data: await this.options.stateProvider?.() });
       return;
     } catch (error) {
       this.options.log('warn', 'could not hand the state to the successor; it starts without it', { error: (error as Error).message });
@@ -126,9 +108,8 @@ export class ChildWatch {
 
   private succeed(): void {
     if (this.settled) return; // too late: it is being killed already
-    this.settled = true;
-    this.timers.forEach((timer) => this.env.clearTimer(timer));
-    // Our end of the channel and the child handle must not keep this process alive now that it drains.
+    this.settle();
+    // Our end of the channel and the child handle must not keep this process alive while it drains.
     this.child?.disconnect();
     this.child?.unref();
     this.options.onEvent({ type: 'ready' });
@@ -145,30 +126,35 @@ export class ChildWatch {
 
   private spawnFailed(error: Error): void {
     if (this.settled) return;
-    this.settled = true;
+    this.settle();
     this.options.onEvent({ type: 'spawnFailed' });
     this.resolve({ ok: false, reason: 'spawn-failed', message: `cannot start the successor: ${error.message}`, output: [], durationMs: this.env.now() - this.startedAt });
   }
 
   private fail(failure: Failure): void {
     if (this.settled) return;
-    this.settled = true;
-    this.timers.forEach((timer) => this.env.clearTimer(timer));
+    this.settle();
     this.options.onEvent({ type: 'failed' });
     void this.killAndReport(failure);
+  }
+
+  private settle(): void {
+    this.settled = true;
+    this.stops.splice(0).forEach((stop) => stop());
   }
 
   private async killAndReport(failure: Failure): Promise<void> {
     const { pid } = this;
     try {
+      // Once its exit was seen its pid may belong to someone else: then only what it left behind.
       const killed = this.tree.kill(this.exit ? undefined : pid);
       this.options.log('warn', 'upgrade failed; killed the successor with its process tree', { ...failure, successorPid: pid, killed });
     } catch (error) {
       this.options.log('error', 'could not kill the successor with its process tree', { successorPid: pid, error: (error as Error).message });
     }
     if (pid !== undefined && !this.exit) {
-      const gone = await withDeadline(this.env, this.exited.then(() => true), KILL_WAIT_MS, () => false);
-      if (!gone) this.options.log('error', `successor ${pid} did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
+      const gone = await withDeadline(this.env, this.exited.then(() => true), killWaitMs, () => false);
+      if (!gone) this.options.log('error', `successor ${pid} did not exit within ${killWaitMs} ms of SIGKILL`);
     }
     this.child?.disconnect();
     this.options.onEvent({ type: 'killed' });

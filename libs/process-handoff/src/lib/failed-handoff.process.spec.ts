@@ -48,14 +48,15 @@ describe('a handoff that fails', () => {
   });
 
   it('a successor that never gets ready is killed at the timeout together with the detached grandchild it started', async () => {
-    const started = await serving({ HANDOFF_TIMEOUT_MS: '8000' });
+    // 15 s: the successor must have started its grandchild before the timeout, also on a loaded 2-core machine.
+    const started = await serving({ HANDOFF_TIMEOUT_MS: '15000' });
     run = started.run;
     run.setMode('hang');
     run.signal(started.first, 'SIGHUP');
     const grandchild = (await run.next('the grandchild', (e) => e.event === 'grandchild'))['grandchild'] as number;
     expect(isAlive(grandchild)).toBe(true);
     const failed = outcomeOf(await nthOutcome(run, 1));
-    expect(failed).toMatchObject({ ok: false, reason: 'timeout', exit: { signal: 'SIGKILL' }, message: expect.stringContaining('was not ready within 8000 ms') });
+    expect(failed).toMatchObject({ ok: false, reason: 'timeout', exit: { signal: 'SIGKILL' }, message: expect.stringContaining('was not ready within 15000 ms') });
     expect(isAlive(failed.successorPid as number)).toBe(false);
     expect(isAlive(grandchild)).toBe(false);
     expect(await askPid(started.port)).toBe(started.first);

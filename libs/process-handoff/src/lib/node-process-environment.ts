@@ -2,9 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { OutputStream } from './handoff-messages';
 import type { ChildHandlers, ParentChannel, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
-
-/** After the exit event, how long to wait for the IPC channel to close (late messages) before reporting the exit anyway. */
-const CHANNEL_CLOSE_GRACE_MS = 2_000;
+import { HANDOFF_TIMINGS } from './upgrader-options';
 
 /** Resolves or rejects with the callback of a `send`; a synchronous throw (data that cannot be cloned) rejects too. */
 function sent(send: (callback: (error: Error | null) => void) => void): Promise<void> {
@@ -42,7 +40,7 @@ function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChil
     handlers.spawnError(error);
   });
   child.on('exit', () => {
-    graceTimer = setTimeout(reportExit, CHANNEL_CLOSE_GRACE_MS).unref();
+    graceTimer = setTimeout(reportExit, HANDOFF_TIMINGS.channelCloseGraceMs).unref();
   });
   child.on('close', reportExit);
   return {

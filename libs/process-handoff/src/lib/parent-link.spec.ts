@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { FakeEnvironment, FakeParentChannel, successorEnvironment } from '../../test-support/fake-environment';
 import { closeServers, predecessorSetup, settle } from '../../test-support/upgrader-setup';
 import { HANDOFF_ENV } from './inheritance';
@@ -39,8 +40,9 @@ describe('the successor side', () => {
   });
 
   it('after ready stops the copy, stops listening and disconnects, so the channel keeps no process alive', async () => {
-    const { env, channel, upgrader } = successorSetup();
+    const { env, channel, upgrader, logs } = successorSetup();
     await upgrader.ready();
+    expect(logs).toContain('ready before listening on inherited http: new connections wait in the backlog until then');
     expect(channel.sent.at(-1)).toEqual({ type: 'ready' });
     expect({ connected: channel.connected, listening: channel.listening, tapped: env.tapped }).toEqual({ connected: false, listening: false, tapped: false });
   });
@@ -88,6 +90,28 @@ describe('the successor side', () => {
     const copied = channel.sent.filter((m) => m.type === 'output').map((m) => (m.type === 'output' ? m.text : '')).join('');
     expect(copied).toContain('line 39\n');
     expect(copied.split('\n').filter(Boolean)).toHaveLength(40);
+  });
+});
+
+describe('a successor that upgrades in turn', () => {
+  afterEach(closeServers);
+
+  it('refuses before it said ready, and while its predecessor still drains; starts once the predecessor is gone', async () => {
+    const { env, upgrader, logs } = successorSetup();
+    env.procs.set(100, { ppid: 1, pgid: 100 }); // the predecessor
+    const server = createServer();
+    await upgrader.listen('other', server, { port: 0, host: '127.0.0.1' });
+    await expect(upgrader.upgrade()).resolves.toMatchObject({ reason: 'busy', message: 'this process has not said ready to its predecessor yet' });
+    await upgrader.ready();
+    await expect(upgrader.upgrade()).resolves.toMatchObject({ reason: 'busy', message: 'predecessor 100 still runs (draining); one handoff at a time' });
+    env.procs.set(100, { ppid: 1, pgid: 100, state: 'Z' });
+    const outcome = upgrader.upgrade();
+    expect(env.children).toHaveLength(1);
+    expect(JSON.parse(env.lastChild.request.env[HANDOFF_ENV] as string)).toEqual({ v: 1, parent: 300, listeners: { other: 4 } });
+    expect(logs.filter((m) => m.startsWith('upgrade refused'))).toHaveLength(2);
+    upgrader.close();
+    await expect(outcome).resolves.toMatchObject({ reason: 'cancelled', message: 'upgrade cancelled (upgrader closed)' });
+    await new Promise((resolve) => server.close(resolve));
   });
 });
 

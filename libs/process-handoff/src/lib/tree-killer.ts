@@ -37,7 +37,18 @@ const MAX_ROUNDS = 20;
 export class TreeKiller {
   private readonly remembered = new Map<number, number>();
 
-  constructor(private readonly env: Pick<ProcessEnvironment, 'pid' | 'listPids' | 'readStat' | 'kill'>) {}
+  constructor(private readonly env: Pick<ProcessEnvironment, 'pid' | 'listPids' | 'readStat' | 'kill' | 'setTimer' | 'clearTimer'>) {}
+
+  /** Remembers the descendants of `root` every `everyMs` until the returned function is called. */
+  follow(root: number, everyMs: number): () => void {
+    let timer: unknown;
+    const sample = () => {
+      this.remember(root);
+      timer = this.env.setTimer(sample, everyMs);
+    };
+    timer = this.env.setTimer(sample, everyMs);
+    return () => this.env.clearTimer(timer);
+  }
 
   /** Records the current descendants of `root`. */
   remember(root: number): void {

@@ -33,6 +33,16 @@ export const HANDOFF_DEFAULTS = Object.freeze({
   outputLines: 40,
 });
 
+/** Internal timings of the handoff, not worth an option. */
+export const HANDOFF_TIMINGS = Object.freeze({
+  /** How often a starting successor's descendants are recorded, so that orphans of a crash can be killed. */
+  treeSampleMs: 500,
+  /** How long to wait for the exit event after SIGKILL before giving up on it (and saying so). */
+  killWaitMs: 5_000,
+  /** After a child's exit event, how long its IPC channel may take to close (late messages) before the exit is reported anyway. */
+  channelCloseGraceMs: 2_000,
+});
+
 const stderrLog: HandoffLog = (level, message, fields) => {
   const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
   process.stderr.write(`process-handoff ${level}: ${message}${extra}\n`);

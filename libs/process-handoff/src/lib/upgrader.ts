@@ -1,26 +1,24 @@
 import type { AddressInfo, Server } from 'node:net';
-import { ChildWatch } from './child-watch';
-import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from './handoff-state';
 import { takeInheritance, type Inheritance } from './inheritance';
 import { ListenerRegistry, listenOn, type ListenTarget } from './listener-registry';
 import { nodeProcessEnvironment } from './node-process-environment';
 import { ParentLink } from './parent-link';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
-import { captureStart, launchRequest, unsupportedBecause, type StartSnapshot } from './successor-launch';
+import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
+import { parseStat } from './tree-killer';
+import { UpgradeRunner } from './upgrade-runner';
 import { resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
-import type { HandoffSnapshot, HandoffUpgrader, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
+import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './upgrader.types';
 
 /**
  * Zero-downtime upgrades of a Node process, the counterpart of cloudflare/tableflip.
- *
- * The process listens through the upgrader. `upgrade()` starts a successor (same
- * node, execArgv, entry path, arguments, cwd and start-up environment; so a new
- * build at that path is what runs) that inherits the listening sockets; both
- * accept on the same kernel socket until the successor says `ready()`. Then the
- * outcome is `ok` and the app stops accepting and drains; the upgrader never
- * closes listeners and never exits the process. A successor that exits or is not
- * ready in time is killed with its process tree, and this process serves on.
+ * The process listens through the upgrader; `upgrade()` starts a successor (same
+ * node, execArgv, entry path, arguments, cwd, start-up environment) that inherits
+ * the listening sockets, and both accept on them until the successor says
+ * `ready()`. On `ok` the app stops accepting and drains: the upgrader never closes
+ * listeners and never exits the process. A successor that exits or is not ready in
+ * time is killed with its process tree, and this process serves on.
  *
  * @example
  * const upgrader = Upgrader.create({ readyTimeoutMs: 60_000, pidFile: 'run/api.pid' });
@@ -31,26 +29,21 @@ import type { HandoffSnapshot, HandoffUpgrader, LastUpgrade, StateProvider, Upgr
  * process.on('SIGHUP', async () => {
  *   const outcome = await upgrader.upgrade();
  *   if (outcome.ok) await drainAndExit();
- *   else log.warn(outcome.message, outcome.output);
+ *   else log.warn(outcome.message, { output: outcome.output });
  * });
  */
 export class Upgrader implements HandoffUpgrader {
   readonly isSuccessor: boolean;
   readonly predecessorPid: number | undefined;
   private readonly registry = new ListenerRegistry();
-  private state: HandoffState = 'idle';
-  private attempts = 0;
-  private watch: ChildWatch | undefined;
-  private successorPid: number | undefined;
-  private last: LastUpgrade | undefined;
-  private stateProvider: StateProvider | undefined;
+  private readonly runner: UpgradeRunner;
+  private readonly predecessorStart: number | undefined;
   private readying: Promise<void> | undefined;
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
    * the environment for a later successor, and greets the predecessor. Call it
    * once per process, first thing, before the app changes `process.env`.
-   *
    * @throws on a bad option, or a malformed handoff variable from the predecessor.
    */
   static create(options: UpgraderOptions = {}): Upgrader {
@@ -71,14 +64,16 @@ export class Upgrader implements HandoffUpgrader {
   ) {
     this.isSuccessor = inheritance !== undefined;
     this.predecessorPid = inheritance?.parent;
+    this.predecessorStart = this.processStart(inheritance?.parent);
+    this.runner = new UpgradeRunner(env, options, start, this.registry);
     link?.start();
     if (inheritance) options.log('info', 'started as a successor', { predecessorPid: inheritance.parent, listeners: inheritance.listeners });
   }
 
   /**
    * Listens on the socket inherited under `name` when there is one, else on
-   * `target`, and registers the server so a later upgrade passes it on.
-   * Resolves with the address once listening.
+   * `target` (a port and host, or systemd's fd), and registers the server so that
+   * a later upgrade passes it on. Resolves with the address once listening.
    */
   async listen(name: string, server: Server, target: ListenTarget): Promise<AddressInfo> {
     if (this.registry.has(name)) throw new Error(`a listener named '${name}' is already registered; give each listener its own name`);
@@ -89,9 +84,9 @@ export class Upgrader implements HandoffUpgrader {
     return address;
   }
 
-  /** Registers what a successor inherits: called once per upgrade, after the successor greeted us. */
+  /** What a successor inherits: `provider` is called once per upgrade, after the successor's hello. */
   provideState(provider: StateProvider): void {
-    this.stateProvider = provider;
+    this.runner.stateProvider = provider;
   }
 
   /** The predecessor's state; undefined without a predecessor, or when none arrives within `timeoutMs`. */
@@ -100,26 +95,16 @@ export class Upgrader implements HandoffUpgrader {
   }
 
   /**
-   * Starts a successor and waits until it is ready or has failed. Never throws
-   * for an expected failure: the outcome says what happened. One at a time: a
-   * call during an upgrade resolves `busy` at once, after a handoff `handed-over`.
+   * Starts a successor and waits until it is ready or has failed; never throws for
+   * an expected failure. One at a time: during an upgrade, before this successor
+   * said ready, or while its predecessor still drains, a call resolves `busy` at
+   * once; after a handoff, `handed-over`.
    */
   async upgrade(): Promise<UpgradeOutcome> {
-    const verdict = triggerVerdict(this.state);
-    if (verdict !== 'start') {
-      const message = verdict === 'busy' ? `an upgrade is already running (successor ${this.watch?.pid ?? 'starting'})` : `already handed over to ${this.successorPid}`;
-      this.options.log('warn', `upgrade refused: ${message}`, { reason: verdict });
-      return { ok: false, reason: verdict, message, output: [], durationMs: 0 };
-    }
-    this.attempts += 1;
-    this.apply({ type: 'trigger' });
-    const outcome = await this.runUpgrade();
-    if (outcome.ok) this.successorPid = outcome.successorPid;
-    const { output: _output, ...summary } = outcome as UpgradeFailure;
-    this.last = { ...summary, at: new Date(this.env.now()).toISOString() };
-    if (outcome.ok) this.options.log('info', 'handed over: stop accepting and drain', { ...outcome });
-    else this.options.log('warn', `upgrade failed: ${outcome.message}`, { ...outcome });
-    return outcome;
+    const refusal = this.runner.refusal() ?? this.successorRefusal();
+    if (refusal === undefined) return this.runner.upgrade();
+    this.options.log('warn', `upgrade refused: ${refusal.message}`, { reason: refusal.reason });
+    return { ok: false, ...refusal, output: [], durationMs: 0 };
   }
 
   /**
@@ -129,6 +114,10 @@ export class Upgrader implements HandoffUpgrader {
    */
   ready(): Promise<void> {
     this.readying ??= (async () => {
+      const unclaimed = Object.keys(this.inheritance?.listeners ?? {}).filter((name) => !this.registry.has(name));
+      if (unclaimed.length > 0) {
+        this.options.log('warn', `ready before listening on inherited ${unclaimed.join(', ')}: new connections wait in the backlog until then`);
+      }
       if (this.options.pidFile !== undefined) writePidFile(this.env, this.options.pidFile, this.env.pid);
       await this.link?.ready();
       this.options.log('info', 'ready', { pid: this.env.pid, pidFile: this.options.pidFile });
@@ -140,48 +129,35 @@ export class Upgrader implements HandoffUpgrader {
   }
 
   /** Kills a starting successor with its tree (the running `upgrade()` resolves `cancelled`); resolves when it is gone. */
-  async cancel(reason: string): Promise<void> {
-    if (this.watch) await this.watch.cancel(reason);
+  cancel(reason: string): Promise<void> {
+    return this.runner.cancel(reason);
   }
 
-  /** What the health body may show: support, state, attempts, pids, the last outcome. */
+  /** For the health body: whether handoff is supported here, its state, attempts, pids and the last outcome. */
   snapshot(): HandoffSnapshot {
-    const successorPid = this.watch?.pid ?? this.successorPid;
-    return {
-      supported: unsupportedBecause(this.start) === undefined,
-      state: this.state,
-      attempts: this.attempts,
-      ...(successorPid === undefined ? {} : { successorPid }),
-      ...(this.predecessorPid === undefined ? {} : { predecessorPid: this.predecessorPid }),
-      ...(this.last ? { last: this.last } : {}),
-    };
+    const supported = unsupportedBecause(this.start) === undefined;
+    return { supported, ...this.runner.snapshot(), ...(this.predecessorPid === undefined ? {} : { predecessorPid: this.predecessorPid }) };
   }
 
-  /** Stops listening to the predecessor and kills a starting successor; clears every timer and listener. */
+  /** Lets go of the predecessor's channel and kills a starting successor: no timer or listener is left. */
   close(): void {
     this.link?.close();
-    void this.watch?.cancel('upgrader closed');
+    void this.runner.cancel('upgrader closed');
   }
 
-  private async runUpgrade(): Promise<UpgradeOutcome> {
-    let request;
-    try {
-      request = launchRequest(this.start, this.env.pid, this.registry);
-    } catch (error) {
-      this.apply({ type: 'spawnFailed' });
-      return { ok: false, reason: 'spawn-failed', message: `cannot start a successor: ${(error as Error).message}`, output: [], durationMs: 0 };
+  private successorRefusal(): { reason: 'busy'; message: string } | undefined {
+    if (this.link && this.readying === undefined) return { reason: 'busy', message: 'this process has not said ready to its predecessor yet' };
+    const pid = this.predecessorPid;
+    if (pid !== undefined && this.predecessorStart !== undefined && this.processStart(pid) === this.predecessorStart) {
+      return { reason: 'busy', message: `predecessor ${pid} still runs (draining); one handoff at a time` };
     }
-    this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
-    try {
-      return await this.watch.start(request);
-    } finally {
-      this.watch = undefined;
-    }
+    return undefined;
   }
 
-  private apply(event: HandoffEvent): void {
-    const previous = this.state;
-    this.state = transition(previous, event);
-    if (this.state !== previous) this.options.log('info', `handoff ${previous} -> ${this.state}`, { event: event.type, successorPid: this.watch?.pid });
+  /** The start time of a running process (zombies count as gone), to recognise it across pid reuse. */
+  private processStart(pid: number | undefined): number | undefined {
+    const text = pid === undefined ? undefined : this.env.readStat(pid);
+    const stat = text === undefined ? undefined : parseStat(pid as number, text);
+    return stat && stat.state !== 'Z' ? stat.startTime : undefined;
   }
 }

@@ -1,0 +1,88 @@
+import { ChildWatch } from './child-watch';
+import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from './handoff-state';
+import type { ListenerRegistry } from './listener-registry';
+import type { ProcessEnvironment } from './process-environment';
+import { launchRequest, type StartSnapshot } from './successor-launch';
+import type { ResolvedUpgraderOptions } from './upgrader-options';
+import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
+
+/**
+ * The predecessor's role: runs upgrades one at a time through the state machine,
+ * each in a {@link ChildWatch}, and remembers the last outcome.
+ */
+export class UpgradeRunner {
+  stateProvider: StateProvider | undefined;
+  private state: HandoffState = 'idle';
+  private attempts = 0;
+  private watch: ChildWatch | undefined;
+  private successorPid: number | undefined;
+  private last: LastUpgrade | undefined;
+
+  constructor(
+    private readonly env: ProcessEnvironment,
+    private readonly options: ResolvedUpgraderOptions,
+    private readonly start: StartSnapshot,
+    private readonly registry: ListenerRegistry,
+  ) {}
+
+  /** Why a trigger is refused now (`busy`, `handed-over`), or undefined when an upgrade may start. */
+  refusal(): Pick<UpgradeFailure, 'reason' | 'message'> | undefined {
+    switch (triggerVerdict(this.state)) {
+      case 'start':
+        return undefined;
+      case 'busy':
+        return { reason: 'busy', message: `an upgrade is already running (successor ${this.watch?.pid ?? 'starting'})` };
+      case 'handed-over':
+        return { reason: 'handed-over', message: `already handed over to ${this.successorPid}` };
+    }
+  }
+
+  async upgrade(): Promise<UpgradeOutcome> {
+    this.attempts += 1;
+    this.apply({ type: 'trigger' });
+    const outcome = await this.run();
+    if (outcome.ok) this.successorPid = outcome.successorPid;
+    const { output: _output, ...summary } = outcome as UpgradeFailure;
+    this.last = { ...summary, at: new Date(this.env.now()).toISOString() };
+    if (outcome.ok) this.options.log('info', 'handed over: stop accepting and drain', { ...outcome });
+    else this.options.log('warn', `upgrade failed: ${outcome.message}`, { ...outcome });
+    return outcome;
+  }
+
+  /** Kills a starting successor; resolves once it is gone (at once when none starts). */
+  async cancel(reason: string): Promise<void> {
+    await this.watch?.cancel(reason);
+  }
+
+  snapshot(): Pick<HandoffSnapshot, 'state' | 'attempts' | 'successorPid' | 'last'> {
+    const successorPid = this.watch?.pid ?? this.successorPid;
+    return {
+      state: this.state,
+      attempts: this.attempts,
+      ...(successorPid === undefined ? {} : { successorPid }),
+      ...(this.last ? { last: this.last } : {}),
+    };
+  }
+
+  private async run(): Promise<UpgradeOutcome> {
+    let request;
+    try {
+      request = launchRequest(this.start, this.env.pid, this.registry);
+    } catch (error) {
+      this.apply({ type: 'spawnFailed' });
+      return { ok: false, reason: 'spawn-failed', message: `cannot start a successor: ${(error as Error).message}`, output: [], durationMs: 0 };
+    }
+    this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
+    try {
+      return await this.watch.start(request);
+    } finally {
+      this.watch = undefined;
+    }
+  }
+
+  private apply(event: HandoffEvent): void {
+    const previous = this.state;
+    this.state = transition(previous, event);
+    if (this.state !== previous) this.options.log('info', `handoff ${previous} -> ${this.state}`, { event: event.type, successorPid: this.watch?.pid });
+  }
+}
