@@ -20,7 +20,8 @@ export {
   BrowserCrashedError,
   AcquireTimeoutError,
 } from './lib/qc-errors';
-export { PROFILE_PREFIX } from './lib/orphan-cleanup';
+export { PROFILE_PREFIX, cleanupOrphans } from './lib/orphan-cleanup';
+export { QC_CACHE_FORMAT, type QcCacheExport, type QcCacheImport } from './lib/result-cache';
 export { listProcs, readProc, descendantsOf, CLOCK_TICKS_PER_SEC, type ProcInfo } from './lib/proc-tree';
 export { runDomChecks } from './lib/dom-checks';
 export type { DomFindings } from './lib/qc-report.types';

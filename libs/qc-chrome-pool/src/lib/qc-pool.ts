@@ -7,7 +7,7 @@ import { BrowserCrashedError, JobTimeoutError, PoolClosedError, QcError } from '
 import type { QcJobInput } from './qc-input';
 import type { QcJobKind } from './qc-job.types';
 import type { QcReport } from './qc-report.types';
-import { ResultCache } from './result-cache';
+import { ResultCache, type QcCacheExport, type QcCacheImport } from './result-cache';
 import { WorkerSet } from './worker-set';
 
 /** What close() did. */
@@ -130,6 +130,16 @@ export class QcPool {
   private notifyIdle(): void {
     if (this.active > 0) return;
     for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** The result cache for a successor process (hot handoff): structured-clone data, most recently used first. */
+  exportCache(): QcCacheExport {
+    return this.cache.export();
+  }
+
+  /** Takes over a predecessor's cache within this pool's bounds; another format is dropped with the reason. */
+  importCache(snapshot: unknown): QcCacheImport {
+    return this.cache.import(snapshot);
   }
 
   /** Current counters, capacity and cache state. */
