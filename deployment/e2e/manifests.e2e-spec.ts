@@ -4,7 +4,8 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
-import { DEPLOYMENT_DIR } from './support/net';
+import { KUSTOMIZATION_FILE, loadKustomization, parseImage, podSpecOf, renderKustomization, type K8sObject } from './support/container-kustomization';
+import { DEPLOYMENT_DIR } from '@edu-agents/e2e-support';
 
 // Every manifest in deployment/k8s against the Kubernetes schemas
 // (kubernetes-models), and the numbers that have to agree across them.
@@ -21,7 +22,7 @@ const validators: Record<string, (manifest: Manifest) => void> = {
 
 function loadManifests(): { file: string; manifest: Manifest }[] {
   return readdirSync(K8S_DIR)
-    .filter((file) => /\.ya?ml$/.test(file))
+    .filter((file) => /\.ya?ml$/.test(file) && file !== KUSTOMIZATION_FILE)
     .flatMap((file) =>
       parseAllDocuments(readFileSync(join(K8S_DIR, file), 'utf8')).map((doc) => {
         if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
@@ -114,8 +115,9 @@ describe('Kubernetes manifests in deployment/k8s', () => {
       expect(container?.resources?.limits?.['memory']).toBeDefined();
     });
 
-    it('runs node on the built API directly', () => {
-      expect(container?.command).toEqual(['node', 'dist/apps/api/main.js']);
+    it('runs node on the built API directly, under the image\'s init (args, not command)', () => {
+      expect(container?.args).toEqual(['node', 'dist/apps/api/main.js']);
+      expect(container?.command).toBeUndefined();
     });
   });
 
@@ -128,5 +130,29 @@ describe('Kubernetes manifests in deployment/k8s', () => {
     expect(Object.keys(service.spec?.selector ?? {}).length).toBeGreaterThan(0);
     expect(service.spec?.ports?.[0].targetPort).toBe('http');
     expect(pdb.spec?.minAvailable).toBe(1);
+  });
+});
+
+describe('deployment/k8s/kustomization.yaml', () => {
+  const kustomization = loadKustomization();
+  const deploymentImage = find<Deployment>('Deployment').spec?.template.spec?.containers[0].image ?? '';
+  const renderedImage = (overrides?: Parameters<typeof renderKustomization>[1]) =>
+    podSpecOf(renderKustomization(undefined, overrides).find((o) => o.kind === 'Deployment') as K8sObject).containers[0].image;
+
+  it('lists every manifest of the directory, so `kubectl apply -k` applies them all', () => {
+    expect(kustomization).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' });
+    expect([...kustomization.resources].sort()).toEqual([...new Set(manifests.map(({ file }) => file))].sort());
+  });
+
+  it('names the image in one place: its images: entry turns the Deployment\'s placeholder into registry and tag', () => {
+    expect(parseImage(deploymentImage)).toEqual({ name: deploymentImage, tag: undefined, digest: undefined });
+    expect(kustomization.images).toEqual([{ name: deploymentImage, newName: expect.stringMatching(/\//), newTag: expect.any(String) }]);
+    const [override] = kustomization.images ?? [];
+    expect(renderedImage()).toBe(`${override.newName}:${override.newTag}`);
+  });
+
+  it('lets a release replace registry and tag the way `kustomize edit set image` does', () => {
+    expect(renderedImage([{ name: deploymentImage, newName: 'registry.internal/qc/api', newTag: '2.3.4' }])).toBe('registry.internal/qc/api:2.3.4');
+    expect(renderedImage([{ name: 'some/other-image', newTag: '9' }])).toBe(renderedImage());
   });
 });
