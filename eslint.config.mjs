@@ -3,7 +3,8 @@ import nx from '@nx/eslint-plugin';
 /**
  * Module boundaries: apps depend on libs only, libs never on apps, and each lib
  * only on what its scope allows. `shutdown-state` and `qc-chrome-pool` import
- * nothing of ours; `health-client` knows nothing of Chrome or Nest.
+ * nothing of ours; `health-client` knows nothing of Chrome or Nest. Test support
+ * (`e2e-support`) is for test projects only: apps and libs may not import it.
  */
 export default [
   ...nx.configs['flat/base'],
@@ -21,7 +22,13 @@ export default [
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:test-support'] },
+            { sourceTag: 'type:test-support', onlyDependOnLibsWithTags: ['type:lib'] },
+            {
+              sourceTag: 'scope:e2e-support',
+              onlyDependOnLibsWithTags: ['scope:health'],
+              bannedExternalImports: ['@nestjs/*', 'express', 'puppeteer', 'puppeteer-*'],
+            },
             {
               sourceTag: 'scope:shutdown',
               onlyDependOnLibsWithTags: [],
@@ -42,10 +49,11 @@ export default [
               onlyDependOnLibsWithTags: [],
               bannedExternalImports: ['@nestjs/*', 'express', 'puppeteer', 'puppeteer-*'],
             },
-            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shutdown', 'scope:qc'] },
+            // e2e-support: for the e2e projects of these scopes (type:app above keeps it out of the apps).
+            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shutdown', 'scope:qc', 'scope:handoff', 'scope:e2e-support'] },
             {
               sourceTag: 'scope:cli',
-              onlyDependOnLibsWithTags: ['scope:health'],
+              onlyDependOnLibsWithTags: ['scope:health', 'scope:e2e-support'],
               bannedExternalImports: ['@nestjs/*', 'puppeteer', 'puppeteer-*'],
             },
           ],

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { HandoffHealthIndicator } from './health/handoff.health';
 import { HealthController } from './health/health.controller';
 import { QcHealthIndicator } from './health/qc.health';
 import { ShutdownHealthIndicator } from './health/shutdown.health';
@@ -21,6 +22,7 @@ export class AppModule {
         { provide: METRICS_REGISTRY, useValue: createMetricsRegistry(runtime) },
         ShutdownHealthIndicator,
         QcHealthIndicator,
+        HandoffHealthIndicator,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { QcPool, QC_POOL_DEFAULTS } from '@edu-agents/qc-chrome-pool';
+import { Upgrader, type ListenTarget } from '@edu-agents/process-handoff';
+import { cleanupOrphans } from '@edu-agents/qc-chrome-pool';
 import { InFlightRegistry, SHUTDOWN_DEFAULTS, ShutdownCoordinator, processShutdownDeps } from '@edu-agents/shutdown-state';
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
@@ -9,35 +10,49 @@ import { inheritedListenFd } from '../systemd/listen-fds';
 import { createSdNotifier } from '../systemd/sd-notify';
 import { AppModule } from './app.module';
 import type { ApiConfig } from './config/api-config';
-import { closeHttpServer, createHttpServer, listen, stopAccepting, type ListenTarget } from './http/http-server';
+import { HotHandoff } from './handoff/hot-handoff';
+import { handoffLog } from './handoff/handoff-log';
+import { takeOverState, type InheritedState } from './handoff/inherited-state';
+import { ConnectionTracker } from './http/connection-tracker';
+import { closeHttpServer, createHttpServer, stopAccepting } from './http/http-server';
 import { jsonBody } from './http/json-body';
 import { RequestGate } from './http/request-gate';
 import type { Logger } from './logging/logger';
 import { nestLogger } from './logging/nest-logger';
 import { logShutdownEvent } from './logging/shutdown-log';
+import { launchPool } from './runtime/launch-qc-pool';
 import { reportLifecycleToSystemd } from './runtime/drain-reporter';
 import { removePidFile, writePidFile } from './runtime/pid-file';
 import { evictForeignSignalHandlers, installSignalHandlers } from './runtime/signals';
 
 /**
- * Starts the API: signals first (a SIGTERM during start-up is honoured), then
- * the QC pool, Nest, and the HTTP server behind the request gate; registers the
- * cleanup hooks in shutdown order (HTTP, QC pool, Nest, pid file); then reports
- * ready. Everything after that is the coordinator's.
+ * Starts the API. The upgrader comes first (it takes what a predecessor handed
+ * over and keeps the start-up environment for a later successor), then signals
+ * (a SIGTERM during start-up is honoured), the QC pool, Nest, and the HTTP
+ * server behind the request gate; cleanup hooks are registered in shutdown order
+ * (HTTP, QC pool, Nest, pid file). Once listening: pid file, systemd
+ * (MAINPID= first in a successor, then READY=1), and the predecessor is told.
+ * Everything after that is the coordinator's and the hot handoff's.
  */
 export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<void> {
   const startedAt = Date.now();
+  const upgrader = Upgrader.create({ readyTimeoutMs: config.handoff.timeoutMs, log: handoffLog(logger) });
   const registry = new InFlightRegistry();
   const coordinator = new ShutdownCoordinator(
     registry,
     { timeoutMs: config.shutdownTimeoutMs, delayMs: config.shutdownDelayMs, hookTimeoutMs: SHUTDOWN_DEFAULTS.hookTimeoutMs },
     processShutdownDeps((event) => logShutdownEvent(logger, event)),
   );
-  const signalHandlers = installSignalHandlers(coordinator);
   const notifier = createSdNotifier(env, { logger: { warn: (m) => logger.warn(m) } });
+  const handoff = new HotHandoff({
+    upgrader, coordinator, notifier, logger, enabled: config.handoff.enabled, lingerMs: config.shutdownTimeoutMs,
+    // The killed successor's Chromium is gone with its process tree; its profile dirs remain.
+    afterFailure: () => void (config.qc.enabled && cleanupOrphans(undefined, (message, fields) => logger.info(`qc: ${message}`, fields))),
+  });
+  const signalHandlers = installSignalHandlers(coordinator, handoff, logger);
   reportLifecycleToSystemd(coordinator, notifier);
   const fd = inheritedListenFd(env);
-  logger.info('phase starting', { pid: process.pid, node: process.version, qc: config.qc.enabled });
+  logger.info('phase starting', { pid: process.pid, node: process.version, qc: config.qc.enabled, predecessorPid: upgrader.predecessorPid });
 
   // Cleanup hooks are registered before anything starts, so a SIGTERM during
   // start-up still closes what exists; they run in this order: the HTTP server
@@ -51,14 +66,21 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     timeoutMs: config.qc.closeTimeoutMs + 2_000,
   });
   coordinator.addHook({ name: 'nest', run: () => started.app?.close(), timeoutMs: 2_000 });
+  coordinator.addHook({ name: 'handoff', run: () => upgrader.close() });
   if (config.pidFile) coordinator.addHook({ name: 'pid-file', run: () => removePidFile(config.pidFile as string) });
 
   const pool = await launching;
+  // A predecessor's state (its QC result cache; where its socket came from)
+  // arrives while our Chromium starts; a first process gets nothing.
+  const inherited: InheritedState = takeOverState(await upgrader.inheritedState(5_000), pool, logger);
+  const socketHeldBySystemd = fd !== undefined || inherited.socketHeldBySystemd;
+  upgrader.provideState(() => ({ socketHeldBySystemd, qcCache: pool?.exportCache() }));
+
   const expressApp = express();
   expressApp.disable('x-powered-by');
   expressApp.use('/qc', jsonBody(config.bodyLimitBytes));
   const app = await NestFactory.create(
-    AppModule.forRoot({ config, coordinator, qc: pool, logger, startedAt }),
+    AppModule.forRoot({ config, coordinator, qc: pool, logger, handoff, startedAt }),
     new ExpressAdapter(expressApp),
     { bodyParser: false, logger: nestLogger(logger), abortOnError: false },
   );
@@ -67,40 +89,34 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
 
   const gate = new RequestGate(registry, coordinator);
   const httpServer = createHttpServer(gate.wrap(expressApp), config);
+  const connections = new ConnectionTracker(httpServer);
   started.server = httpServer;
   coordinator.onStateChange((state) => {
     if (state !== 'delaying' && state !== 'draining') return;
     gate.closeConnectionsOfInFlight();
-    httpServer.closeIdleConnections();
-    // On a socket inherited from systemd, new connections wait in the kernel
-    // backlog for the next instance instead of getting 503 (single-instance restarts).
-    if (state === 'draining' && fd !== undefined) void stopAccepting(httpServer);
+    // After a handoff the old connections stay until each client's next request
+    // was answered (with Connection: close) or the linger ended: cutting an idle
+    // keep-alive connection races with a request the client is sending on it.
+    const lingering = state === 'delaying' && upgrader.snapshot().state === 'handed-over';
+    if (!lingering) httpServer.closeIdleConnections();
+    // On a socket that systemd holds, new connections wait in its backlog for
+    // the next instance instead of getting 503 (single-instance restarts).
+    if (state === 'draining' && socketHeldBySystemd) void stopAccepting(httpServer);
   });
   evictForeignSignalHandlers(signalHandlers, logger);
   if (coordinator.state !== 'starting') return; // a signal arrived during start-up: the coordinator is cleaning up
 
   const target: ListenTarget = fd === undefined ? { port: config.port, host: config.host } : { fd };
-  const address = await listen(httpServer, target);
+  const address = await upgrader.listen('http', httpServer, target);
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
-  if (config.logFormat === 'json') logger.info('listening', { url, port: address.port, host: address.address, inherited: fd !== undefined });
-  else logger.info(`listening on ${url}`, { port: address.port, inherited: fd !== undefined });
-  if (config.pidFile) writePidFile(config.pidFile);
-  coordinator.markStarted();
-}
+  const inheritedSocket = fd !== undefined || upgrader.isSuccessor;
+  if (config.logFormat === 'json') logger.info('listening', { url, port: address.port, host: address.address, inherited: inheritedSocket });
+  else logger.info(`listening on ${url}`, { port: address.port, inherited: inheritedSocket });
+  handoff.attach({ stopAccepting: () => stopAccepting(httpServer), connections });
 
-async function launchPool(config: ApiConfig, logger: Logger): Promise<QcPool> {
-  const qc = config.qc;
-  return QcPool.launch({
-    ...QC_POOL_DEFAULTS,
-    chromePath: qc.chromePath,
-    browsers: qc.browsers,
-    pagesPerBrowser: qc.pagesPerBrowser,
-    queueMax: qc.queueMax,
-    jobTimeoutMs: qc.jobTimeoutMs,
-    cacheMaxEntries: qc.cacheMaxEntries,
-    cacheMaxBytes: qc.cacheMaxBytes,
-    isolation: qc.isolation,
-    closeTimeoutMs: qc.closeTimeoutMs,
-    log: (level, message, fields) => logger[level](`qc: ${message}`, fields),
-  });
+  if (config.pidFile) writePidFile(config.pidFile);
+  if (upgrader.isSuccessor) notifier.mainPid(process.pid);
+  coordinator.markStarted();
+  await notifier.flush();
+  await upgrader.ready();
 }

@@ -92,6 +92,29 @@ describe('createSdNotifier', () => {
     ]);
   });
 
+  it('delivers a handoff in order: RELOADING=1 with MONOTONIC_USEC from the predecessor, then MAINPID= and READY=1 from the successor', async () => {
+    const path = listenOnPath();
+    const predecessor = createSdNotifier({ NOTIFY_SOCKET: path });
+    const successor = createSdNotifier({ NOTIFY_SOCKET: path });
+    predecessor.reloading('handoff: starting a successor');
+    await predecessor.flush();
+    successor.mainPid(4242);
+    successor.ready('serving');
+    await waitFor(() => (received.length >= 3 ? received : undefined), 'three datagrams');
+    expect(received[0]).toMatch(/^RELOADING=1\nMONOTONIC_USEC=\d+\nSTATUS=handoff: starting a successor$/);
+    expect(received.slice(1)).toEqual(['MAINPID=4242', 'READY=1\nSTATUS=serving']);
+  });
+
+  it('refuses a MAINPID that is not a pid, with a warning instead of a datagram', async () => {
+    const warnings = collectWarnings();
+    const transport = jest.fn(async () => undefined);
+    const notifier = createSdNotifier({ NOTIFY_SOCKET: '/run/x' }, { transport, logger: warnings });
+    notifier.mainPid(0);
+    await notifier.flush();
+    expect(transport).not.toHaveBeenCalled();
+    expect(warnings.messages[0]).toMatch(/ignored MAINPID=0/);
+  });
+
   it('keeps a STATUS value on one line so that it cannot inject other fields', async () => {
     const notifier = createSdNotifier({ NOTIFY_SOCKET: listenOnPath() });
     notifier.status('phase draining\nREADY=1');

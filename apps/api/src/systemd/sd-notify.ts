@@ -27,6 +27,18 @@ export interface SdNotifier {
   /** `STATUS=...`: one line shown by `systemctl status`. */
   status(text: string): void;
   /**
+   * `MAINPID=<pid>`: this process is now the unit's main process. A successor
+   * of a hot handoff sends it before `READY=1` (the unit needs `NotifyAccess=all`,
+   * since the sender is not yet the main process when it sends).
+   */
+  mainPid(pid: number): void;
+  /**
+   * `RELOADING=1` with `MONOTONIC_USEC=`: a hot handoff began; `systemctl status`
+   * shows "reloading" until a `READY=1` (from the successor, or from this
+   * process when the handoff failed and it serves on).
+   */
+  reloading(status?: string): void;
+  /**
    * `EXTEND_TIMEOUT_USEC=...`: asks for this many more microseconds before
    * the current start/stop timeout fires; send it again while progress lasts.
    */
@@ -35,6 +47,11 @@ export interface SdNotifier {
   close(): void;
   /** Resolves once every message sent so far was delivered or its failure logged. */
   flush(): Promise<void>;
+}
+
+/** CLOCK_MONOTONIC in microseconds, as systemd wants it next to RELOADING=1 (libuv's hrtime is CLOCK_MONOTONIC on Linux). */
+function monotonicUsec(): string {
+  return (process.hrtime.bigint() / 1_000n).toString();
 }
 
 /** A STATUS= value is one line: the protocol separates fields by newlines. */
@@ -86,6 +103,14 @@ export function createSdNotifier(
       return open;
     },
     ready: (status) => send(withStatus('READY=1', status)),
+    mainPid: (pid) => {
+      if (!Number.isInteger(pid) || pid <= 1) {
+        logger.warn(`sd_notify: ignored MAINPID=${pid}; pass the pid of a running process`);
+        return;
+      }
+      send([`MAINPID=${pid}`]);
+    },
+    reloading: (status) => send(withStatus(`RELOADING=1\nMONOTONIC_USEC=${monotonicUsec()}`, status)),
     stopping: (status) => send(withStatus('STOPPING=1', status)),
     status: (text) => send([`STATUS=${oneLine(text)}`]),
     extendTimeout: (usec) => {

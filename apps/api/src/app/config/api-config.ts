@@ -1,3 +1,4 @@
+import { HANDOFF_DEFAULTS } from '@edu-agents/process-handoff';
 import { QC_POOL_DEFAULTS } from '@edu-agents/qc-chrome-pool';
 import { SHUTDOWN_DEFAULTS } from '@edu-agents/shutdown-state';
 import { ConfigError, EnvReader } from './env-parsers';
@@ -18,6 +19,12 @@ export interface ApiConfig {
   pidFile?: string;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  handoff: {
+    /** SIGHUP starts a hot handoff; false where the process cannot be replaced (a container's main process). */
+    enabled: boolean;
+    /** How long a successor may take from its start to ready before it is killed. */
+    timeoutMs: number;
+  };
   qc: {
     enabled: boolean;
     browsers: number;
@@ -48,6 +55,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   bodyLimitBytes: 1024 * 1024,
   logFormat: 'text',
   logLevel: 'info',
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -80,6 +88,10 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
     pidFile: r.string('PID_FILE', undefined),
     logFormat: r.oneOf('LOG_FORMAT', d.logFormat, ['text', 'json'] as const),
     logLevel: r.oneOf('LOG_LEVEL', d.logLevel, ['debug', 'info', 'warn', 'error'] as const),
+    handoff: {
+      enabled: r.bool('HANDOFF_ENABLED', d.handoff.enabled),
+      timeoutMs: r.int('HANDOFF_TIMEOUT_MS', d.handoff.timeoutMs, 1_000, HOUR),
+    },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),
       browsers: r.int('QC_BROWSERS', d.qc.browsers, 1, 16),

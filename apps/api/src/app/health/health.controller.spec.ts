@@ -1,11 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { QcPool } from '@edu-agents/qc-chrome-pool';
+import { StubUpgrader } from '@edu-agents/process-handoff/testing';
 import { InFlightRegistry, ShutdownCoordinator } from '@edu-agents/shutdown-state';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from '../app.module';
 import { API_CONFIG_DEFAULTS } from '../config/api-config';
+import { HotHandoff } from '../handoff/hot-handoff';
 import { createLogger } from '../logging/logger';
+import { createSdNotifier } from '../../systemd/sd-notify';
 
 /** The health routes over real HTTP, with a stand-in pool whose health the test sets. */
 async function setup() {
@@ -16,8 +19,11 @@ async function setup() {
   });
   const poolHealth = { up: true, browsers: 1 } as { up: boolean; browsers: number; message?: string };
   const pool = { health: () => poolHealth } as unknown as QcPool;
+  const logger = createLogger('text', 'error', () => undefined);
+  const upgrader = new StubUpgrader({ outcomes: [{ ok: false, reason: 'exited', message: 'successor 4242 exited with code 1', successorPid: 4242, exit: { code: 1, signal: null }, output: ['Error: broken build'], durationMs: 80 }] });
+  const handoff = new HotHandoff({ upgrader, coordinator, notifier: createSdNotifier({}), logger, enabled: true, lingerMs: 1_000 });
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot({ config: API_CONFIG_DEFAULTS, coordinator, qc: pool, logger: createLogger('text', 'error', () => undefined), startedAt: Date.now() })],
+    imports: [AppModule.forRoot({ config: API_CONFIG_DEFAULTS, coordinator, qc: pool, logger, handoff, startedAt: Date.now() })],
   }).compile();
   const app: INestApplication = moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
@@ -26,7 +32,7 @@ async function setup() {
     const res = await fetch(`http://127.0.0.1:${port}${path}`);
     return { status: res.status, body: (await res.json()) as { status: string; error: Record<string, Record<string, unknown>>; details: Record<string, Record<string, unknown>> } };
   };
-  return { app, coordinator, registry, poolHealth, get };
+  return { app, coordinator, registry, poolHealth, handoff, get };
 }
 
 describe('health routes', () => {
@@ -63,5 +69,17 @@ describe('health routes', () => {
     const live = await ctx.get('/health/live');
     expect(live.status).toBe(200);
     expect(live.body.details['process']).toMatchObject({ status: 'up', phase: 'draining', pid: process.pid });
+  });
+
+  it('shows the hot handoff: supported and idle, then the failed attempt with the successor\'s last output, while staying ready', async () => {
+    ctx.coordinator.markStarted();
+    expect((await ctx.get('/health')).body.details['handoff']).toMatchObject({ status: 'up', enabled: true, supported: true, state: 'idle', attempts: 0 });
+    ctx.handoff.attach({ stopAccepting: () => undefined, connections: { count: 0, onClose: () => () => undefined } });
+    await ctx.handoff.trigger('test');
+    const after = await ctx.get('/health');
+    expect(after.status).toBe(200);
+    expect(after.body.details['handoff']).toMatchObject({
+      attempts: 1, last: { ok: false, reason: 'exited', successorPid: 4242, output: ['Error: broken build'] },
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { HandoffHealthIndicator } from './handoff.health';
 import { QcHealthIndicator } from './qc.health';
 import { ShutdownHealthIndicator } from './shutdown.health';
 
@@ -14,6 +15,7 @@ export class HealthController {
     @Inject(HealthCheckService) private readonly health: HealthCheckService,
     @Inject(ShutdownHealthIndicator) private readonly shutdown: ShutdownHealthIndicator,
     @Inject(QcHealthIndicator) private readonly qc: QcHealthIndicator,
+    @Inject(HandoffHealthIndicator) private readonly handoff: HandoffHealthIndicator,
   ) {}
 
   @Get()
@@ -40,6 +42,7 @@ export class HealthController {
   private readinessChecks(): HealthIndicatorFunction[] {
     const checks: HealthIndicatorFunction[] = [() => this.shutdown.readiness()];
     if (this.qc.enabled) checks.push(() => this.qc.check());
+    checks.push(() => this.handoff.check());
     return checks;
   }
 }

@@ -1,5 +1,4 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 export interface HttpServerOptions {
   keepAliveTimeoutMs: number;
@@ -16,24 +15,6 @@ export function createHttpServer(listener: RequestListener, options: HttpServerO
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.headersTimeout = options.headersTimeoutMs;
   return server;
-}
-
-/** Where to listen: a port and host, or a socket inherited from systemd. */
-export type ListenTarget = { port: number; host: string } | { fd: number };
-
-export function listen(server: Server, target: ListenTarget): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(new Error(`cannot listen on ${describeTarget(target)}: ${error.message}`, { cause: error }));
-    server.once('error', onError);
-    server.listen(target, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
-export function describeTarget(target: ListenTarget): string {
-  return 'fd' in target ? `inherited socket fd ${target.fd}` : `${target.host}:${target.port}`;
 }
 
 const closing = new WeakMap<Server, Promise<void>>();

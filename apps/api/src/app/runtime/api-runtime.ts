@@ -1,6 +1,7 @@
 import type { QcPool } from '@edu-agents/qc-chrome-pool';
 import type { ShutdownCoordinator } from '@edu-agents/shutdown-state';
 import type { ApiConfig } from '../config/api-config';
+import type { HotHandoff } from '../handoff/hot-handoff';
 import type { Logger } from '../logging/logger';
 
 /**
@@ -13,6 +14,8 @@ export interface ApiRuntime {
   /** The QC pool, or null when QC_ENABLED=false. */
   qc: QcPool | null;
   logger: Logger;
+  /** The hot handoff: SIGHUP's owner, shown on /health. */
+  handoff: HotHandoff;
   startedAt: number;
 }
 

@@ -1,0 +1,118 @@
+import type { HandoffSnapshot, HandoffUpgrader, LastUpgrade, UpgradeOutcome } from '@edu-agents/process-handoff';
+import type { ShutdownCoordinator } from '@edu-agents/shutdown-state';
+import type { SdNotifier } from '../../systemd/sd-notify';
+import type { Logger } from '../logging/logger';
+
+/** What the predecessor serves on after the switch, known once the HTTP server exists. */
+export interface HandoffServing {
+  /** Stops accepting on the listening socket (the successor accepts on it by then). */
+  stopAccepting(): Promise<void> | void;
+  /** Client connections accepted before the switch, still served until they close. */
+  connections: { readonly count: number; onClose(listener: () => void): () => void };
+}
+
+export interface HotHandoffDeps {
+  upgrader: HandoffUpgrader;
+  coordinator: ShutdownCoordinator;
+  notifier: SdNotifier;
+  logger: Logger;
+  /** HANDOFF_ENABLED. */
+  enabled: boolean;
+  /** Upper bound of serving the old connections after the switch (SHUTDOWN_TIMEOUT_MS). */
+  lingerMs: number;
+  /** Cleans what a killed successor left behind (its Chromium profiles). */
+  afterFailure?: () => void;
+}
+
+/** The last attempt as `/health` shows it; a failed one carries the successor's last lines. */
+export interface LastHandoff extends LastUpgrade {
+  output?: string[];
+}
+
+/** The `handoff` entry of `/health`. */
+export interface HandoffHealth extends Omit<HandoffSnapshot, 'last'> {
+  enabled: boolean;
+  last?: LastHandoff;
+}
+
+/**
+ * The API's side of a hot handoff. A trigger (SIGHUP, so `systemctl reload`)
+ * starts a successor through the upgrader while this process serves on. When
+ * the successor is ready and accepting on the same socket, this process stops
+ * accepting, tells systemd nothing more (the successor is the main process now),
+ * serves the connections it already has until they close (readiness 503, every
+ * response `Connection: close`) and then runs the ordinary shutdown. When the
+ * successor fails, this process stays ready and says why.
+ */
+export class HotHandoff {
+  private serving: HandoffServing | undefined;
+  private last: LastHandoff | undefined;
+
+  constructor(private readonly deps: HotHandoffDeps) {}
+
+  /** Called once the HTTP server listens; a trigger before that is refused. */
+  attach(serving: HandoffServing): void {
+    this.serving = serving;
+  }
+
+  /** Starts a handoff unless handoffs are off, the process is not ready, or one runs. Never throws. */
+  async trigger(source: string): Promise<UpgradeOutcome | undefined> {
+    const { upgrader, coordinator, notifier, logger } = this.deps;
+    if (!this.deps.enabled) {
+      logger.warn(`${source}: hot handoff is off (HANDOFF_ENABLED=false); this process serves on`);
+      return undefined;
+    }
+    if (coordinator.state !== 'ready' || !this.serving) {
+      logger.warn(`${source}: no handoff while ${coordinator.snapshot().phase}; trigger it again once /health answers ready`);
+      return undefined;
+    }
+    const before = upgrader.snapshot().state;
+    if (before === 'idle') {
+      logger.info(`handoff requested by ${source}: starting a successor`, { pid: process.pid });
+      notifier.reloading(`handoff: starting a successor (${source})`);
+    }
+    const outcome = await upgrader.upgrade();
+    if (outcome.ok || (outcome.reason !== 'busy' && outcome.reason !== 'handed-over')) this.last = describe(outcome);
+    if (outcome.ok) {
+      this.switchOver(outcome.successorPid, this.serving);
+    } else if (outcome.reason !== 'busy' && outcome.reason !== 'handed-over') {
+      if (coordinator.state === 'ready') notifier.ready(`serving; handoff failed: ${outcome.message}`);
+      logger.warn(`handoff failed, this process serves on: ${outcome.message}`, {
+        reason: outcome.reason, successorPid: outcome.successorPid, exit: outcome.exit, output: outcome.output,
+      });
+      this.deps.afterFailure?.();
+    }
+    return outcome;
+  }
+
+  /** Kills a successor that is still starting (a stop signal arrived); resolves when it is gone. */
+  cancel(reason: string): Promise<void> {
+    return this.deps.upgrader.cancel(reason);
+  }
+
+  snapshot(): HandoffHealth {
+    const { last: _last, ...snapshot } = this.deps.upgrader.snapshot();
+    return { enabled: this.deps.enabled, ...snapshot, ...(this.last ? { last: this.last } : {}) };
+  }
+
+  private switchOver(successorPid: number, serving: HandoffServing): void {
+    const { coordinator, notifier, logger, lingerMs } = this.deps;
+    // systemd follows the successor now (it sent MAINPID=); a STOPPING=1 from
+    // this process would stop the whole unit.
+    notifier.close();
+    void serving.stopAccepting();
+    logger.info('handed over: stopped accepting; serving the connections accepted before the switch, then exiting', {
+      successorPid, connections: serving.connections.count,
+    });
+    void coordinator.stop(`handed over to pid ${successorPid}`, {
+      linger: { maxMs: lingerMs, settled: () => serving.connections.count === 0, subscribe: (wake) => serving.connections.onClose(wake) },
+    });
+  }
+}
+
+function describe(outcome: UpgradeOutcome): LastHandoff {
+  const at = new Date().toISOString();
+  if (outcome.ok) return { ok: true, successorPid: outcome.successorPid, durationMs: outcome.durationMs, at };
+  const { ok, reason, message, successorPid, exit, durationMs, output } = outcome;
+  return { ok, reason, message, successorPid, exit, durationMs, at, output };
+}

@@ -1,0 +1,21 @@
+import { QcPool, QC_POOL_DEFAULTS } from '@edu-agents/qc-chrome-pool';
+import type { ApiConfig } from '../config/api-config';
+import type { Logger } from '../logging/logger';
+
+/** Launches the QC pool from the API's configuration; resolves once its browsers are up. */
+export function launchPool(config: ApiConfig, logger: Logger): Promise<QcPool> {
+  const qc = config.qc;
+  return QcPool.launch({
+    ...QC_POOL_DEFAULTS,
+    chromePath: qc.chromePath,
+    browsers: qc.browsers,
+    pagesPerBrowser: qc.pagesPerBrowser,
+    queueMax: qc.queueMax,
+    jobTimeoutMs: qc.jobTimeoutMs,
+    cacheMaxEntries: qc.cacheMaxEntries,
+    cacheMaxBytes: qc.cacheMaxBytes,
+    isolation: qc.isolation,
+    closeTimeoutMs: qc.closeTimeoutMs,
+    log: (level, message, fields) => logger[level](`qc: ${message}`, fields),
+  });
+}
