@@ -7,6 +7,13 @@
 #   deployment/graceful_restart.sh --manager process --pid-file run/api.pid \
 #       --start 'node dist/apps/api/main.js' --url http://127.0.0.1:8000/health
 #
+# By default the restart is a hot handoff (`--mode auto`, wherever /health says
+# the instance supports it): the CLI runs `systemctl reload edu_agents` (the
+# unit's ExecReload sends SIGHUP), the API starts its successor on the same
+# socket, and the old process drains only once the new one serves; a new build
+# that cannot start changes nothing and the CLI exits 5 with its error.
+# `--mode replace` is the stop-then-start of the original script.
+#
 # All arguments go to `restart-cli graceful` (see `--help` for options and exit
 # codes). Defaults added unless given: --url http://127.0.0.1:8000/health and,
 # when no --service/--pid-file/--manager is given, --service edu_agents.

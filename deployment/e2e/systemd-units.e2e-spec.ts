@@ -27,13 +27,15 @@ describe('shipped systemd units', () => {
   });
 
   it.each(['edu_agents.service', 'edu_agents@.service'])(
-    '%s runs node directly, notifies readiness and stops gracefully',
+    '%s runs node directly, notifies readiness, reloads by hot handoff and stops gracefully',
     (name) => {
       const service = readUnit(name)['Service'];
       expect(service['ExecStart']).toEqual(['/usr/bin/node dist/apps/api/main.js']);
       expect(service['Type']).toEqual(['notify']);
-      // sd-notify.ts sends from the main process itself (unix-dgram).
-      expect(service['NotifyAccess']).toEqual(['main']);
+      // The hot handoff: SIGHUP on reload; the successor sends MAINPID= and
+      // READY=1 before it is the main process.
+      expect(service['ExecReload']).toEqual(['/bin/kill -HUP $MAINPID']);
+      expect(service['NotifyAccess']).toEqual(['all']);
       expect(service['KillSignal']).toEqual(['SIGTERM']);
       expect(service['KillMode']).toEqual(['mixed']);
       expect(service['TimeoutStopSec']).toEqual(['30']);

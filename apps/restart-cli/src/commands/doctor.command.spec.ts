@@ -79,6 +79,15 @@ describe('doctor', () => {
     expect(out).toContain('set KillMode=mixed');
   });
 
+  it('fails when a unit cannot do the hot handoff: no ExecReload, or NotifyAccess that ignores the successor', async () => {
+    await edit('systemd/edu_agents@.service', /^ExecReload=.*$/m, '');
+    await edit('systemd/edu_agents.service', /^NotifyAccess=.*$/m, 'NotifyAccess=main');
+    const { out } = await doctor('--deployment', copy);
+    expect(out).toContain('set ExecReload=/bin/kill -HUP $MAINPID');
+    expect(out).toContain('NotifyAccess=main');
+    expect(out).toContain('set NotifyAccess=all');
+  });
+
   it('fails when nginx does not retry POSTs on a draining instance', async () => {
     await edit('nginx/edu_agents.conf', /proxy_next_upstream (?!tries|timeout)[^;]*;/, 'proxy_next_upstream error timeout http_502;');
     const { out } = await doctor('--deployment', copy);

@@ -83,6 +83,13 @@ function unitChecks(path: string, text: string, ms: Ms): DoctorCheck[] {
   const killMode = get('KillMode');
   checks.push(killMode === 'mixed' ? pass('kill-mode', `${path}: KillMode=mixed`, 'SIGTERM to the main process only, SIGKILL to the rest at the end')
     : fail('kill-mode', `${path}: KillMode=mixed`, `KillMode=${killMode ?? '(unset: control-group)'}`, 'set KillMode=mixed so SIGTERM reaches node alone and Chrome is closed by the app'));
+  const reload = get('ExecReload') ?? '';
+  const reloadTitle = `${path}: ExecReload sends SIGHUP to the main process (hot handoff)`;
+  checks.push(/kill\s+(-s\s*)?-?(SIG)?HUP\s+\$\{?MAINPID\}?/.test(reload) ? pass('exec-reload', reloadTitle, `ExecReload=${reload}`)
+    : fail('exec-reload', reloadTitle, reload ? `ExecReload=${reload}` : 'no ExecReload', 'set ExecReload=/bin/kill -HUP $MAINPID so that `systemctl reload` hands over to a new process without dropping a connection'));
+  const notifyAccess = get('NotifyAccess');
+  checks.push(notifyAccess === 'all' ? pass('notify-access', `${path}: NotifyAccess=all`, 'the successor of a handoff may send MAINPID= and READY=1')
+    : fail('notify-access', `${path}: NotifyAccess=all`, `NotifyAccess=${notifyAccess ?? '(unset: none)'}`, 'set NotifyAccess=all: after a handoff the successor sends MAINPID= and READY=1 before it is the main process; without it systemd ignores them and stops the unit when the old process exits'));
   const killSignal = get('KillSignal');
   checks.push(killSignal === undefined || killSignal === 'SIGTERM' || killSignal === 'TERM'
     ? pass('kill-signal', `${path}: KillSignal=SIGTERM`, killSignal ? `KillSignal=${killSignal}` : 'unset (systemd default SIGTERM)')
