@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { reportStartFailure } from '@edu-agents/process-handoff';
 import { startApi } from './app/bootstrap';
 import { ConfigError } from './app/config/env-parsers';
 import { resolveApiConfig } from './app/config/api-config';
@@ -12,6 +13,7 @@ function main(): void {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`edu-agents api: ${error.message}\n`);
+    reportStartFailure(`edu-agents api: ${error.message}`);
     process.exitCode = 2;
     return;
   }

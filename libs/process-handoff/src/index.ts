@@ -14,6 +14,7 @@ export type { HandoffLog, HandoffLogLevel, UpgraderOptions } from './lib/upgrade
 export type { ListenTarget } from './lib/listener-registry';
 export type { HandoffState } from './lib/handoff-state';
 export { HANDOFF_ENV } from './lib/inheritance';
+export { reportStartFailure } from './lib/start-failure';
 export { nodeProcessEnvironment } from './lib/node-process-environment';
 export type {
   ChildHandlers,

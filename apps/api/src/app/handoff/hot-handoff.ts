@@ -77,9 +77,8 @@ export class HotHandoff {
       this.switchOver(outcome.successorPid, this.serving);
     } else if (outcome.reason !== 'busy' && outcome.reason !== 'handed-over') {
       if (coordinator.state === 'ready') notifier.ready(`serving; handoff failed: ${outcome.message}`);
-      logger.warn(`handoff failed, this process serves on: ${outcome.message}`, {
-        reason: outcome.reason, successorPid: outcome.successorPid, exit: outcome.exit, output: outcome.output,
-      });
+      // The upgrader logged why, with the successor's last lines; /health shows them too.
+      logger.warn('handoff failed: this process serves on and stays ready', { pid: process.pid, successorPid: outcome.successorPid });
       this.deps.afterFailure?.();
     }
     return outcome;
