@@ -29,6 +29,14 @@ describe('check against a real HTTP server', () => {
     expect(r.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('carries details.handoff when the body has it, and leaves it out when it does not', async () => {
+    const handoff = { status: 'up', enabled: true, supported: true, state: 'starting', attempts: 1, successorPid: 12 };
+    answer = () => ({ status: 200, text: JSON.stringify({ status: 'ok', details: { shutdown: { phase: 'ready', pid: 9, inFlight: 0 }, handoff } }) });
+    await expect(check(`${base}/health`)).resolves.toMatchObject({ state: 'ready', pid: 9, handoff: { supported: true, state: 'starting', attempts: 1, successorPid: 12 } });
+    answer = () => ({ status: 200, text: JSON.stringify({ status: 'ok', details: { shutdown: { phase: 'ready', pid: 9, inFlight: 0 } } }) });
+    expect(await check(`${base}/health`)).not.toHaveProperty('handoff');
+  });
+
   it('returns draining for a 503 whose phase is draining', async () => {
     answer = () => ({ status: 503, text: JSON.stringify({ status: 'error', details: { shutdown: { phase: 'draining', pid: 9, inFlight: 3 } } }) });
     await expect(check(`${base}/health`)).resolves.toMatchObject({ state: 'draining', httpStatus: 503, inFlight: 3 });

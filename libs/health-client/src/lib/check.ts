@@ -1,4 +1,5 @@
 import { classify } from './classify';
+import { extractHandoff } from './handoff-facts';
 import type { CheckOptions, HealthResult } from './health.types';
 
 /** Default per-request timeout of {@link check}. */
@@ -35,7 +36,8 @@ export async function check(url: string, options: CheckOptions = {}): Promise<He
     // Not JSON: keep the text for the operator, classify as down below.
     return { state: 'down', httpStatus, body: text, latencyMs, phase: undefined, pid: undefined, inFlight: undefined, reason: `HTTP ${httpStatus} with a body that is not JSON` };
   }
-  return { httpStatus, body, latencyMs, ...classify(httpStatus, body) };
+  const handoff = extractHandoff(body);
+  return { httpStatus, body, latencyMs, ...classify(httpStatus, body), ...(handoff && { handoff }) };
 }
 
 function unreachable(reason: string, latencyMs: number): HealthResult {

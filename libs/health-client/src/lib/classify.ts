@@ -1,18 +1,9 @@
 import type { HealthResult, HealthState, ShutdownPhase } from './health.types';
+import { finiteNumber, record } from './json-shape';
 
 const PHASES: readonly ShutdownPhase[] = ['starting', 'ready', 'draining', 'stopped'];
 
 type Facts = Pick<HealthResult, 'phase' | 'pid' | 'inFlight'>;
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function finiteNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
 
 /**
  * Reads phase, pid and in-flight count from a terminus-shaped body

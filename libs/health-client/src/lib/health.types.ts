@@ -1,3 +1,5 @@
+import type { HandoffFacts } from './handoff.types';
+
 /** What an instance's health endpoint says about it, reduced to one word. */
 export type HealthState = 'ready' | 'starting' | 'draining' | 'down' | 'unreachable';
 
@@ -22,6 +24,8 @@ export interface HealthResult {
   readonly inFlight: number | undefined;
   /** Why the state is `down` or `unreachable`, in words. */
   readonly reason: string | undefined;
+  /** `details.handoff` when the body has it (an API with hot handoff); absent otherwise. */
+  readonly handoff?: HandoffFacts;
 }
 
 /** Side effects `check` needs; all optional, defaulting to the real ones. */
