@@ -1,16 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, httpRequest } from './support/net';
-import { waitFor } from './support/wait';
+import { join } from 'node:path';
+import { API_MAIN, freePort, httpRequest, requireBuilt, waitFor, WORKSPACE } from '@edu-agents/e2e-support';
 
 // The built API (dist/apps/api/main.js) started the way the shipped socket
 // unit starts it: systemd-socket-activate hands it the listening socket
 // (LISTEN_FDS) and a notify socket (NOTIFY_SOCKET) that a real unix datagram
 // socket in this test receives. QC is off: this is about the systemd contract.
-
-const API_MAIN = resolve(__dirname, '../../dist/apps/api/main.js');
 
 const unixDgram = require('unix-dgram') as {
   createSocket(type: 'unix_dgram', onMessage: (buf: Buffer) => void): { bind(path: string): void; close(): void };
@@ -22,7 +19,7 @@ describe('the built API under a socket unit with Type=notify', () => {
   let api: ChildProcess | undefined;
 
   beforeAll(() => {
-    if (!existsSync(API_MAIN)) throw new Error(`${API_MAIN} is missing: run \`npx nx build api\` first`);
+    requireBuilt(API_MAIN);
   });
 
   beforeEach(() => {
@@ -60,24 +57,24 @@ describe('the built API under a socket unit with Type=notify', () => {
         '-E', 'SHUTDOWN_TIMEOUT_MS=5000',
         process.execPath, API_MAIN,
       ],
-      { cwd: resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: WORKSPACE, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     api = child;
     child.stdout?.resume();
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    await waitFor(() => (stderr.includes('Listening on') ? true : undefined), 'systemd-socket-activate to listen');
+    await waitFor('systemd-socket-activate to listen', () => stderr.includes('Listening on'));
 
     // This connection starts the API (as with a socket unit) and waits in the backlog meanwhile.
     const health = await httpRequest(port, 'GET', '/health');
 
     expect(health.status).toBe(200);
-    const ready = await waitFor(() => notifications.find((n) => n.startsWith('READY=1')), 'READY=1');
+    const ready = await waitFor('READY=1', () => notifications.find((n) => n.startsWith('READY=1')));
     expect(ready).toMatch(/^READY=1(\nSTATUS=.+)?$/);
 
     const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
-    const stopping = await waitFor(() => notifications.find((n) => n.startsWith('STOPPING=1')), 'STOPPING=1');
+    const stopping = await waitFor('STOPPING=1', () => notifications.find((n) => n.startsWith('STOPPING=1')));
     expect(stopping).toContain('STATUS=draining');
     expect(notifications.indexOf(ready)).toBeLessThan(notifications.indexOf(stopping));
   });

@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './support/net';
-import { renderServerConfig, SHIPPED_NGINX_CONF, testNginxConfig, writeNginxFiles } from './support/nginx';
+import { freePort, renderServerConfig, SHIPPED_NGINX_CONF, testNginxConfig, writeNginxFiles } from '@edu-agents/e2e-support';
 import { parseUnitFile, SYSTEMD_DIR } from './support/unit-file';
 
 // The shipped nginx include file as Debian's nginx reads it, and its timeouts

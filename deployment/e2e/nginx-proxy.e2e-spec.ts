@@ -1,8 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { startFakeInstance, type FakeInstance } from './support/fake-instance';
-import { freePort, httpRequest, type HttpAnswer } from './support/net';
-import { startNginx, type RunningNginx } from './support/nginx';
-import { waitFor } from './support/wait';
+import { freePort, httpRequest, startFakeInstance, startNginx, waitFor, type FakeInstance, type HttpAnswer, type RunningNginx } from '@edu-agents/e2e-support';
 
 // Real nginx with the shipped config (only ports substituted) in front of two
 // real HTTP servers on ports from the OS. Each case drives nginx with fresh
@@ -136,10 +133,10 @@ describe('nginx with the shipped edu_agents.conf in front of two instances', () 
 
     expect(health.map((answer) => answer.status)).toEqual([200, 200]);
     expect([...a.requests, ...b.requests]).toContain('GET /health');
-    const accessLog = await waitFor(() => {
+    const accessLog = await waitFor('the QC request in the access log', () => {
       const text = readFileSync(nginx?.files.accessLog ?? '', 'utf8');
       return text.includes('/qc/check') ? text : undefined;
-    }, 'the QC request in the access log');
+    });
     expect(accessLog).not.toMatch(/GET \/health/);
   });
 });

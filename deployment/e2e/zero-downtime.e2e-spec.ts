@@ -1,15 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_MAIN, apiStartCommand, CLI_MAIN, getJson, isAlive, readPid, requireBuilt, runCli, startDetached, stopGroups, waitReady } from './support/api-fleet';
-import { startLoad } from './support/load-generator';
-import { LOAD_API_ENV, qcMix } from './support/load-mix';
-import { formatSummary, outcomeGaps, summarize } from './support/load-report';
-import { freePort } from './support/net';
-import { nginxProblems, startNginxForLoad } from './support/load-nginx';
-import type { RunningNginx } from './support/nginx';
+import {
+  API_MAIN, apiStartCommand, CLI_MAIN, formatSummary, freePort, getJson, isAlive, killLeftoverApis, LOAD_API_ENV, nginxProblems, outcomeGaps, qcMix,
+  readPid, requireBuilt, runCli, startApi, startLoad, startNginxForLoad, STATS_ONLY, summarize, track, waitFor, waitReady, type ProgramRun, type RunningNginx,
+} from '@edu-agents/e2e-support';
 import { startLoopedApi, type LoopedApi } from './support/restart-loop';
-import { waitFor } from './support/wait';
 
 // The proof of the product's promise: real nginx with the shipped config in
 // front of two real API instances (QC on, real Chromium), an open-loop load of
@@ -32,7 +28,6 @@ const AFTER_MS = 2_000;
 describe('zero downtime under load', () => {
   let dir: string;
   let nginx: RunningNginx | undefined;
-  const started = new Set<number>();
 
   beforeAll(() => {
     requireBuilt(API_MAIN, CLI_MAIN);
@@ -41,7 +36,7 @@ describe('zero downtime under load', () => {
 
   afterAll(async () => {
     // Every API this suite or the CLI started: the first pids, the pid files' current ones.
-    await stopGroups(started);
+    await killLeftoverApis(15_000);
     await nginx?.stop();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
@@ -54,30 +49,25 @@ describe('zero downtime under load', () => {
     const pidFile = join(dir, 'api-%i.pid');
     const start = apiStartCommand({ ...LOAD_API_ENV, PORT: '%i' });
     const oldPids: number[] = [];
-    for (const port of ports) {
-      started.add(startDetached(start.replace('%i', String(port)), pidFile.replace('%i', String(port))));
-    }
+    for (const port of ports) await startApi(LOAD_API_ENV, { port, pidFile: pidFile.replace('%i', String(port)) });
     for (const port of ports) oldPids.push(await waitReady(port));
     nginx = await startNginxForLoad(ports);
 
     const load = startLoad({ port: nginx.port, ratePerSec: RATE, maxDurationMs: 100_000, baseClients: 32, maxClients: 1_024, request: qcMix(QC_EVERY) });
     let run;
-    let cli: { code: number | null; stdout: string; stderr: string; startMs: number; endMs: number };
+    let cli: ProgramRun;
     try {
       await new Promise((resolve) => setTimeout(resolve, STEADY_MS)); // steady state before the restart: a measured window, not a wait for a condition
       cli = await runCli([
         'rolling', '--manager', 'process', '--instances', ports.join(','), '--url', 'http://127.0.0.1:%i/health',
         '--pid-file', pidFile, '--start', start, '--lb-url', `http://127.0.0.1:${nginx.port}/health`,
         '--timeout', '60s', '--interval', '100ms', '--check-timeout', '10s', '--json',
-      ], load.elapsed);
+      ], { clock: load.elapsed }).done;
       await new Promise((resolve) => setTimeout(resolve, AFTER_MS));
     } finally {
       load.stop();
       run = await load.done;
-      for (const port of ports) {
-        const pid = readPid(pidFile.replace('%i', String(port)));
-        if (pid !== undefined) started.add(pid);
-      }
+      for (const port of ports) track(readPid(pidFile.replace('%i', String(port))));
     }
 
     const summary = summarize(run, [
@@ -140,19 +130,19 @@ describe('a single instance restarting on an inherited socket', () => {
     looped = await startLoopedApi(port, inheritSocket, dir, { QC_ENABLED: 'false', LOG_FORMAT: 'text', SHUTDOWN_TIMEOUT_MS: '5000' });
     const oldPid = await waitReady(port, 30_000);
     apiPid = oldPid;
-    const load = startLoad({ port, ratePerSec: RATE, maxDurationMs: 60_000, baseClients: 16, maxClients: 1_024, request: () => ({ label: 'GET /qc-stats', method: 'GET', path: '/qc-stats' }) });
+    const load = startLoad({ port, ratePerSec: RATE, maxDurationMs: 60_000, baseClients: 16, maxClients: 1_024, request: STATS_ONLY });
     let marks = { killMs: 0, exitMs: 0, readyMs: 0 };
     let run;
     try {
       await new Promise((resolve) => setTimeout(resolve, 1_500)); // a measured steady window before the restart
       const killMs = load.elapsed();
       process.kill(oldPid, 'SIGTERM');
-      await waitFor(() => (isAlive(oldPid) ? undefined : true), `pid ${oldPid} to exit`, 15_000);
+      await waitFor(`pid ${oldPid} to exit`, () => !isAlive(oldPid), 15_000);
       const exitMs = load.elapsed();
-      apiPid = await waitFor(async () => {
+      apiPid = await waitFor('the next instance to be ready', async () => {
         const pid = await waitReady(port, 30_000);
         return pid !== oldPid ? pid : undefined;
-      }, 'the next instance to be ready', 30_000);
+      }, 30_000);
       marks = { killMs, exitMs, readyMs: load.elapsed() };
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     } finally {

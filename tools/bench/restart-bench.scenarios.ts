@@ -2,12 +2,10 @@
 // restarts both its own way while the benchmark's load runs, and cleans up.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { apiStartCommand, isAlive, readPid, runCli, startDetached, stopGroups, waitReady, WORKSPACE } from '../../deployment/e2e/support/api-fleet';
-import { startNginxForLoad } from '../../deployment/e2e/support/load-nginx';
-import { LOAD_API_ENV } from '../../deployment/e2e/support/load-mix';
-import { freePort, httpRequest } from '../../deployment/e2e/support/net';
-import type { RunningNginx } from '../../deployment/e2e/support/nginx';
-import { waitFor } from '../../deployment/e2e/support/wait';
+import {
+  apiStartCommand, freePort, httpRequest, isAlive, LOAD_API_ENV, readPid, runCli, startApi, startNginxForLoad, stopProcesses, waitFor, waitReady, WORKSPACE,
+  type RunningNginx,
+} from '@edu-agents/e2e-support';
 
 export const ORIGINAL_NGINX_CONF = join(__dirname, 'restart-original-nginx.conf');
 const NAIVE_APP = 'tools/bench/naive-app/main.js';
@@ -36,7 +34,7 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 async function waitHealthy(port: number, timeoutMs = 30_000): Promise<void> {
-  await waitFor(async () => ((await httpRequest(port, 'GET', '/health')).status === 200 ? true : undefined), `port ${port} to answer /health`, timeoutMs);
+  await waitFor(`port ${port} to answer /health`, async () => (await httpRequest(port, 'GET', '/health')).status === 200, timeoutMs);
 }
 
 /** (a) This project: the built API (QC on, real Chromium), the shipped nginx config, `restart-cli rolling`. */
@@ -45,21 +43,21 @@ export async function projectScenario(dir: string): Promise<Scenario> {
   const pidFile = join(dir, 'api-%i.pid');
   const start = apiStartCommand({ ...LOAD_API_ENV, PORT: '%i' });
   const started = new Set<number>();
-  for (const port of ports) started.add(startDetached(start.replace('%i', String(port)), pidFile.replace('%i', String(port))));
+  for (const port of ports) started.add((await startApi(LOAD_API_ENV, { port, pidFile: pidFile.replace('%i', String(port)) })).pid);
   const oldPids = await Promise.all(ports.map((port) => waitReady(port)));
   const nginx = await startNginxForLoad(ports);
   return {
     nginx,
     restart: async () => {
       const cli = await runCli(['rolling', '--manager', 'process', '--instances', ports.join(','), '--url', 'http://127.0.0.1:%i/health',
-        '--pid-file', pidFile, '--start', start, '--lb-url', `http://127.0.0.1:${nginx.port}/health`, '--timeout', '60s', '--interval', '100ms', '--check-timeout', '10s', '--json'], () => Date.now());
+        '--pid-file', pidFile, '--start', start, '--lb-url', `http://127.0.0.1:${nginx.port}/health`, '--timeout', '60s', '--interval', '100ms', '--check-timeout', '10s', '--json']).done;
       const newPids = ports.map((port) => readPid(pidFile.replace('%i', String(port))) ?? 0);
       newPids.forEach((pid) => started.add(pid));
       if (cli.code !== 0) throw new Error(`restart-cli rolling exited with ${cli.code}:\n${cli.stderr}`);
       return { oldPids, newPids, note: 'restart-cli rolling (process manager, --lb-url)' };
     },
     teardown: async () => {
-      await stopGroups(started);
+      await stopProcesses(started);
       await nginx.stop();
     },
   };
@@ -75,7 +73,7 @@ export async function naiveScenario(dir: string): Promise<Scenario> {
   const pids: number[] = [];
   const started = new Set<number>();
   const startOne = async (k: number) => {
-    const pid = startDetached(`PORT=${ports[k]} HOST=127.0.0.1 ${process.execPath} ${NAIVE_APP}`, join(dir, `naive-${k}.pid`));
+    const { pid } = await startApi({}, { main: NAIVE_APP, port: ports[k] });
     started.add(pid);
     pids[k] = pid;
     await waitHealthy(ports[k]);
@@ -88,14 +86,14 @@ export async function naiveScenario(dir: string): Promise<Scenario> {
       const oldPids = [...pids];
       for (const k of [1, 0]) {
         process.kill(pids[k], 'SIGTERM');
-        await waitFor(() => (isAlive(pids[k]) ? undefined : true), `naive instance ${k} to exit`, 30_000);
+        await waitFor(`naive instance ${k} to exit`, () => !isAlive(pids[k]), 30_000);
         await startOne(k);
         if (k === 1) await sleep(10_000);
       }
       return { oldPids, newPids: [...pids], note: 'SIGTERM, start again; instance 1, sleep 10, instance 0' };
     },
     teardown: async () => {
-      await stopGroups(started);
+      await stopProcesses(started);
       await nginx.stop();
     },
   };
@@ -118,7 +116,7 @@ export async function pm2Scenario(dir: string): Promise<Scenario> {
     return list.filter((p) => p.pm2_env?.status === 'online').map((p) => p.pid);
   };
   await pm2('start', join(WORKSPACE, NAIVE_APP), '-i', '2', '--name', 'naive-bench');
-  await waitFor(async () => ((await online()).length === 2 ? true : undefined), 'two pm2 instances online', 30_000);
+  await waitFor('two pm2 instances online', async () => (await online()).length === 2, 30_000);
   await waitHealthy(port);
   // Both upstream lines point at pm2's one port: pm2's cluster module balances between its workers.
   const nginx = await startNginxForLoad([port, port], { serverConf: ORIGINAL_NGINX_CONF });

@@ -14,11 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { API_MAIN, CLI_MAIN, requireBuilt } from '../../deployment/e2e/support/api-fleet';
-import { startLoad } from '../../deployment/e2e/support/load-generator';
-import { qcMix } from '../../deployment/e2e/support/load-mix';
-import { nginxProblems } from '../../deployment/e2e/support/load-nginx';
-import { isFailure, summarize, windowStats } from '../../deployment/e2e/support/load-report';
+import { API_MAIN, CLI_MAIN, isFailure, nginxProblems, qcMix, requireBuilt, startLoad, summarize, windowStats } from '@edu-agents/e2e-support';
 import { SCENARIOS, type ScenarioName } from './restart-bench.scenarios';
 
 const { values } = parseArgs({

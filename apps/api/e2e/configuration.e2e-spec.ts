@@ -1,5 +1,4 @@
-import { killLeftoverApis, runApi } from './support/api-process';
-import { waitFor } from './support/wait-for';
+import { killLeftoverApis, runApi, waitFor } from '@edu-agents/e2e-support';
 
 afterEach(killLeftoverApis);
 

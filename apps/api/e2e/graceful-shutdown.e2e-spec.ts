@@ -1,8 +1,6 @@
 import { Agent } from 'node:http';
 import { SAME_KEYPRESS_MS } from '@edu-agents/shutdown-state';
-import { killLeftoverApis, startApi, type ApiProcess } from './support/api-process';
-import { http, slowPost } from './support/http';
-import { waitFor } from './support/wait-for';
+import { http, killLeftoverApis, slowPost, startApi, waitFor, type ApiProcess } from '@edu-agents/e2e-support';
 
 /**
  * The gap between two Ctrl-Cs of a person. Closer SIGINTs are one keypress

@@ -1,7 +1,5 @@
-import { killLeftoverApis, startApi, type ApiProcess } from './support/api-process';
+import { http, killLeftoverApis, postJson, slowPost, startApi, waitFor, type ApiProcess } from '@edu-agents/e2e-support';
 import { chromeProcessesOf, profileDirsOf } from './support/chrome-procs';
-import { http, postJson, slowPost } from './support/http';
-import { waitFor } from './support/wait-for';
 
 const LESSON = { html: '<main><h1>Photosynthesis</h1><p>Plants make sugar from light.</p></main>' };
 const HANGS = { html: '<p>loops</p><script>for(;;){}</script>', timeoutMs: 1500 };

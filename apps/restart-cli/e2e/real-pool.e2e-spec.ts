@@ -2,9 +2,7 @@ import { check } from '@edu-agents/health-client';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, API_MAIN, killAll, readPidFile, startApi, track } from './support/api-process';
-import { runCliProcess } from './support/run-cli';
-import { waitUntil } from './support/wait';
+import { API_MAIN, isAlive, killLeftoverApis, readPid, runCli, startApi, track, waitFor } from '@edu-agents/e2e-support';
 
 const POOL_ENV = { QC_ENABLED: 'true', QC_BROWSERS: '1', QC_PAGES_PER_BROWSER: '1', CHROME_PATH: '/usr/bin/chromium' };
 const START = `QC_ENABLED=true QC_BROWSERS=1 QC_PAGES_PER_BROWSER=1 CHROME_PATH=/usr/bin/chromium LOG_FORMAT=text HOST=127.0.0.1 node ${API_MAIN}`;
@@ -17,25 +15,25 @@ describe('restart-cli with the real Chrome pool', () => {
   });
 
   afterEach(async () => {
-    await readPidFile(join(dir, 'api.pid'));
-    killAll();
+    track(readPid(join(dir, 'api.pid')));
+    await killLeftoverApis();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('graceful restart finishes a QC job in flight and the new instance is ready with its pool up', async () => {
     const pidFile = join(dir, 'api.pid');
-    const api = await startApi(pidFile, 0, POOL_ENV);
-    await waitUntil('the pool to be ready', async () => (await check(api.url)).state === 'ready', 60_000);
+    const api = await startApi(POOL_ENV, { pidFile });
+    await waitFor('the pool to be ready', async () => (await check(api.healthUrl)).state === 'ready', 60_000);
 
     // A job that keeps its page busy for about two seconds.
     const html = '<!doctype html><title>slow</title><p>x</p><script>const t = Date.now(); while (Date.now() - t < 2000) {}</script>';
     const job = fetch(`http://127.0.0.1:${api.port}/qc/check`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html }),
     }).then(async (r) => ({ status: r.status, body: (await r.json()) as { renderTimeMs: number } }));
-    await waitUntil('the job to be in flight', async () => ((await check(api.url)).inFlight ?? 0) >= 1);
+    await waitFor('the job to be in flight', async () => ((await check(api.healthUrl)).inFlight ?? 0) >= 1);
 
-    const run = await runCliProcess([
-      'graceful', '--pid-file', pidFile, '--start', `PORT=${api.port} ${START}`, '--url', api.url, '--timeout', '60s', '--interval', '100ms', '--json',
+    const run = await runCli([
+      'graceful', '--pid-file', pidFile, '--start', `PORT=${api.port} ${START}`, '--url', api.healthUrl, '--timeout', '60s', '--interval', '100ms', '--json',
     ]).done;
     const result = JSON.parse(run.stdout);
     track(result.newPid);
@@ -45,9 +43,9 @@ describe('restart-cli with the real Chrome pool', () => {
     expect(answer.body).toMatchObject({ cached: false, pageErrors: [] });
     expect(answer.body.renderTimeMs).toBeGreaterThanOrEqual(1500);
     expect(result.newPid).not.toBe(api.pid);
-    const after = await check(api.url);
+    const after = await check(api.healthUrl);
     expect(after).toMatchObject({ state: 'ready', pid: result.newPid });
     expect((after.body as { details: { qc: { status: string } } }).details.qc.status).toBe('up');
-    expect(await alive(api.pid)).toBe(false);
+    expect(isAlive(api.pid)).toBe(false);
   }, 120_000);
 });

@@ -1,15 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_MAIN, freePort, killAll, readPidFile, startApi, track, type ApiProcess } from './support/api-process';
-import { startNginx, type Nginx } from './support/nginx';
-import { runCliProcess } from './support/run-cli';
+import { API_MAIN, freePort, killLeftoverApis, readPid, runCli, startApi, startNginx, track, type ApiProcess, type RunningNginx } from '@edu-agents/e2e-support';
 
 const START = `QC_ENABLED=false LOG_FORMAT=text HOST=127.0.0.1 node ${API_MAIN}`;
 
 describe('rolling restart behind the shipped nginx config', () => {
   let dir: string;
-  let nginx: Nginx | undefined;
+  let nginx: RunningNginx | undefined;
   const apis: ApiProcess[] = [];
 
   beforeEach(async () => {
@@ -19,15 +17,15 @@ describe('rolling restart behind the shipped nginx config', () => {
   afterEach(async () => {
     await nginx?.stop();
     nginx = undefined;
-    for (const api of apis.splice(0)) await readPidFile(join(dir, `api-${api.port}.pid`));
-    killAll();
+    for (const api of apis.splice(0)) track(readPid(join(dir, `api-${api.port}.pid`)));
+    await killLeftoverApis();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('restarts both instances, checks through the balancer after each, and no request through it fails', async () => {
     for (let k = 0; k < 2; k++) {
       const port = await freePort();
-      apis.push(await startApi(join(dir, `api-${port}.pid`), port));
+      apis.push(await startApi({}, { pidFile: join(dir, `api-${port}.pid`), port }));
     }
     nginx = await startNginx(apis.map((a) => a.port));
     const lb = `http://127.0.0.1:${nginx.port}`;
@@ -44,7 +42,7 @@ describe('rolling restart behind the shipped nginx config', () => {
     let k = 0;
     const timer = setInterval(() => send(k++), 20);
 
-    const run = await runCliProcess([
+    const run = await runCli([
       'rolling', '--instances', apis.map((a) => a.port).join(','), '--url', 'http://127.0.0.1:%i/health',
       '--pid-file', join(dir, 'api-%i.pid'), '--start', `PORT=%i ${START}`, '--lb-url', `${lb}/health`,
       '--timeout', '30s', '--interval', '100ms', '--json',

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_MAIN, isAlive, WORKSPACE } from './api-fleet';
-import { waitFor } from './wait';
+import { API_MAIN, stopProcesses, waitFor, WORKSPACE } from '@edu-agents/e2e-support';
 
 export const RESTART_LOOP = join(__dirname, 'restart-loop.sh');
 
@@ -37,24 +36,14 @@ export async function startLoopedApi(port: number, inheritSocket: boolean, dir: 
   holder.stderr?.on('data', (c: Buffer) => (text += c.toString()));
   const stop = async (apiPid: number | undefined) => {
     writeFileSync(stopFile, 'stop\n');
-    if (apiPid !== undefined && isAlive(apiPid)) process.kill(apiPid, 'SIGTERM');
-    const gone = () => holder.exitCode !== null || holder.signalCode !== null;
-    // The loop exits once the API did; past the deadline everything is killed below anyway.
-    await waitFor(() => (gone() && (apiPid === undefined || !isAlive(apiPid)) ? true : undefined), 'the restart loop to end', 15_000).catch(() => undefined);
-    for (const pid of [holder.pid, apiPid]) {
-      if (pid === undefined) continue;
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw new Error(`cannot kill process group ${pid}`, { cause: error });
-      }
-    }
+    // The loop exits once the API did; past the grace period both process groups are killed.
+    await stopProcesses([apiPid, holder.pid].filter((pid): pid is number => pid !== undefined), 15_000);
   };
   if (inheritSocket) {
-    await waitFor(() => {
+    await waitFor(`systemd-socket-activate to listen on ${port}`, () => {
       if (holder.exitCode !== null) throw new Error(`systemd-socket-activate exited with ${holder.exitCode}: ${text}`);
-      return text.includes('Listening on') ? true : undefined;
-    }, `systemd-socket-activate to listen on ${port}`);
+      return text.includes('Listening on');
+    });
   }
   return { holder, output: () => text, stop };
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { DEPLOYMENT_DIR } from './net';
+import { DEPLOYMENT_DIR } from '@edu-agents/e2e-support';
 
 export const SYSTEMD_DIR = join(DEPLOYMENT_DIR, 'systemd');
 export const UNIT_FILES = ['edu_agents.service', 'edu_agents.socket', 'edu_agents@.service', 'edu_agents@.socket'];

@@ -1,5 +1,5 @@
 import { ExitCode } from '../app/exit-code';
-import { FakeInstance, fakeWorld, type FakeScript } from '../testing/fake-instance';
+import { FakeInstanceManager, fakeWorld, type FakeScript } from '../testing/fake-instance-manager';
 import { runGraceful } from './graceful.flow';
 import type { RestartDeps, RestartSettings } from './restart.types';
 import type { StepEvent } from './step-event';
@@ -10,7 +10,7 @@ const settings: RestartSettings = { timeoutMs: 5_000, healthyCount: 3, force: fa
 function setup(script: FakeScript = {}, overrides: Partial<RestartSettings> = {}) {
   const clock = { t: 0 };
   const calls: string[] = [];
-  const instance = new FakeInstance('0', clock, calls, script);
+  const instance = new FakeInstanceManager('0', clock, calls, script);
   const events: StepEvent[] = [];
   const world = fakeWorld({ [URL0]: instance }, clock);
   const run = () => runGraceful({ instance: '0', url: URL0, manager: instance }, { ...settings, ...overrides }, { ...world, emit: (e) => events.push(e) });
@@ -31,7 +31,7 @@ describe('runGraceful', () => {
 
   it('gives every health request the --check-timeout bound', async () => {
     const clock = { t: 0 };
-    const instance = new FakeInstance('0', clock, [], {});
+    const instance = new FakeInstanceManager('0', clock, [], {});
     const world = fakeWorld({ [URL0]: instance }, clock);
     const timeouts = new Set<number | undefined>();
     const check: RestartDeps['check'] = (url, options) => {
@@ -132,7 +132,7 @@ describe('runGraceful', () => {
     const { run } = setup({}, { timeoutMs: 10_000 });
     const clock = { t: 0 };
     const calls: string[] = [];
-    const instance = Object.assign(new FakeInstance('0', clock, calls), { stopTimeoutMs: async () => 30_000 });
+    const instance = Object.assign(new FakeInstanceManager('0', clock, calls), { stopTimeoutMs: async () => 30_000 });
     const world = fakeWorld({ [URL0]: instance }, clock);
     const out = await runGraceful({ instance: '0', url: URL0, manager: instance }, { ...settings, timeoutMs: 10_000 }, { ...world, emit: () => undefined });
     expect(out.steps.find((s) => s.step === 'signal')?.detail).toBe('SIGTERM sent to pid 100 (unit TimeoutStopSec 30.0s; note: --timeout 10.0s is below it, a long drain may outlast the CLI\'s wait)');

@@ -1,5 +1,5 @@
 import { ExitCode } from '../app/exit-code';
-import { FakeInstance, fakeWorld, type FakeScript } from '../testing/fake-instance';
+import { FakeInstanceManager, fakeWorld, type FakeScript } from '../testing/fake-instance-manager';
 import { runRolling, type RollingSettings } from './rolling.flow';
 import type { StepEvent } from './step-event';
 
@@ -10,9 +10,9 @@ const settings: RollingSettings = { timeoutMs: 5_000, healthyCount: 2, force: fa
 function setup(scripts: FakeScript[], lbScript?: FakeScript) {
   const clock = { t: 0 };
   const calls: string[] = [];
-  const instances = scripts.map((s, i) => new FakeInstance(String(i), clock, calls, s, 100 + i * 10));
-  const routes: Record<string, FakeInstance> = Object.fromEntries(instances.map((inst) => [url(inst.name), inst]));
-  if (lbScript) routes[LB] = new FakeInstance('lb', clock, [], lbScript);
+  const instances = scripts.map((s, i) => new FakeInstanceManager(String(i), clock, calls, s, 100 + i * 10));
+  const routes: Record<string, FakeInstanceManager> = Object.fromEntries(instances.map((inst) => [url(inst.name), inst]));
+  if (lbScript) routes[LB] = new FakeInstanceManager('lb', clock, [], lbScript);
   const events: StepEvent[] = [];
   const deps = { ...fakeWorld(routes, clock), emit: (e: StepEvent) => events.push(e) };
   const targets = instances.map((inst) => ({ instance: inst.name, url: url(inst.name), manager: inst }));

@@ -18,10 +18,13 @@ export interface FakeScript {
 }
 
 /**
- * One simulated instance on a fake clock: its health answers follow its pid and
- * phase; the manager side records every call in `calls` (shared log for ordering).
+ * An in-memory InstanceManager for unit tests of the CLI's orchestration: one
+ * simulated instance on a fake clock, no process and no socket. Its health
+ * answers follow its pid and phase; the manager side records every call in
+ * `calls` (shared log for ordering). The HTTP fake instance that real nginx
+ * talks to is another thing: `startFakeInstance` in @edu-agents/e2e-support.
  */
-export class FakeInstance implements InstanceManager {
+export class FakeInstanceManager implements InstanceManager {
   readonly label: string;
   pid: number | undefined;
   private phase: 'ready' | 'draining' | 'gone' | 'starting' = 'ready';
@@ -94,7 +97,7 @@ export class FakeInstance implements InstanceManager {
 }
 
 /** A fake clock plus `check`/`sleep` that route URLs to fake instances. */
-export function fakeWorld(instances: Record<string, FakeInstance>, clock: { t: number }) {
+export function fakeWorld(instances: Record<string, FakeInstanceManager>, clock: { t: number }) {
   return {
     now: () => clock.t,
     sleep: async (ms: number) => {

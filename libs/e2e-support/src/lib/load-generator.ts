@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { requestOf, type LoadMix } from './load-mix';
 import { ClientPool, dueRange, plannedCount, scheduledAt } from './load-schedule';
 
 /** One request of the load: what to send for request number `index`. */
@@ -18,7 +19,8 @@ export interface LoadOptions {
   ratePerSec: number;
   /** Upper bound of the run; `stop()` ends the schedule earlier. */
   maxDurationMs: number;
-  request: (index: number) => LoadRequest;
+  /** What to send for request number `index`: a function, or a mix as data. */
+  request: ((index: number) => LoadRequest) | LoadMix;
   /** Virtual clients with a socket each (default 64); request i prefers client i % baseClients. */
   baseClients?: number;
   /** Bound of the client pool, overflow clients included (default 16 x baseClients). */
@@ -46,7 +48,7 @@ export interface RequestRecord {
 }
 
 export interface LoadRun {
-  /** Date.now() at t0, to place other events on the same time line. */
+  /** Wall-clock ms at t0 ({@link epochNow}), to place other events, in this or another process, on the same time line. */
   t0Epoch: number;
   ratePerSec: number;
   /** Requests the schedule reached before it ended: each has exactly one record. */
@@ -67,6 +69,13 @@ export interface RunningLoad {
   stop(): void;
   /** Ms since t0 on the generator's clock. */
   elapsed(): number;
+  /** Wall-clock ms at t0 (see {@link epochNow}). */
+  t0Epoch: number;
+}
+
+/** Wall-clock time in ms with sub-ms resolution, comparable across processes on one machine. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /**
@@ -79,6 +88,7 @@ export interface RunningLoad {
  */
 export function startLoad(options: LoadOptions): RunningLoad {
   const now = options.now ?? (() => performance.now());
+  const requestFor = typeof options.request === 'function' ? options.request : requestOf(options.request);
   const baseClients = options.baseClients ?? 64;
   const pool = new ClientPool(baseClients, options.maxClients ?? baseClients * 16);
   const agents: Agent[] = [];
@@ -87,7 +97,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const records: (RequestRecord | undefined)[] = [];
   const t0 = now();
-  const t0Epoch = Date.now();
+  const t0Epoch = epochNow();
   const elapsed = () => now() - t0;
   let next = 0;
   let stopped = false;
@@ -108,7 +118,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
   };
 
   const send = (index: number) => {
-    const spec = options.request(index);
+    const spec = requestFor(index);
     const pick = pool.acquire(index);
     const record: RequestRecord = {
       index, label: spec.label, client: pick.client, overflow: pick.overflow, newConnection: false,
@@ -171,5 +181,5 @@ export function startLoad(options: LoadOptions): RunningLoad {
   }
 
   timer = setTimeout(tick, 0);
-  return { done, stop, elapsed };
+  return { done, stop, elapsed, t0Epoch };
 }

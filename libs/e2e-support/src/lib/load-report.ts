@@ -38,6 +38,24 @@ export interface LoadSummary {
   byLabel: Record<string, { requests: number; failed: number; p50Ms: number; p99Ms: number }>;
 }
 
+/** p50, p99 and max of a set of delays in ms. */
+export interface LagStats {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** {@link LagStats} of unsorted `values`. */
+export function lagStats(values: readonly number[]): LagStats {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50Ms: round(percentile(sorted, 0.5)), p99Ms: round(percentile(sorted, 0.99)), maxMs: round(sorted.at(-1) ?? 0) };
+}
+
+/** The generator's send lag: how late each request left after its scheduled time. */
+export function sendLag(records: readonly RequestRecord[]): LagStats {
+  return lagStats(records.map((r) => r.startMs - r.scheduledMs));
+}
+
 /** The q-quantile (0..1) of ascending `sorted` by the nearest-rank method; 0 when empty. */
 export function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { epochNow, type LoadOptions, type LoadRun } from './load-generator';
+import type { LoadMix } from './load-mix';
+import type { LagStats } from './load-report';
+import { WORKSPACE } from './workspace';
+
+/** What {@link startLoadProcess} sends to the load process: {@link LoadOptions} as data. */
+export type LoadProcessSpec = Omit<LoadOptions, 'request' | 'now'> & { mix: LoadMix };
+
+/** The lines the load process prints on stdout. */
+export type LoadProcessEvent =
+  | { event: 'started'; pid: number; t0Epoch: number }
+  | { event: 'done'; run: LoadRun; sendLag: LagStats; eventLoopDelay: LagStats };
+
+/** The load process's report: every request's record, and its own health. */
+export interface LoadProcessReport {
+  run: LoadRun;
+  /** How late requests left after their scheduled time. */
+  sendLag: LagStats;
+  /** The load process's event-loop delay (perf_hooks), a second view of the same. */
+  eventLoopDelay: LagStats;
+}
+
+/** A running load process. */
+export interface LoadProcess {
+  pid: number;
+  /** Wall-clock ms at the load's t0: `epochNow() - t0Epoch` puts this process's events on the load's time line. */
+  t0Epoch: number;
+  /** Ms since the load's t0, read in this process. */
+  elapsed(): number;
+  /** Ends the schedule (an IPC message; SIGTERM works too). */
+  stop(): void;
+  /** The report, once the schedule ended and every request has its outcome. */
+  done: Promise<LoadProcessReport>;
+}
+
+export const LOAD_PROCESS_ENTRY = join(__dirname, 'load-process.ts');
+
+/**
+ * Starts the open-loop load generator in a process of its own (node with
+ * @swc-node/register on load-process.ts) and resolves once its schedule runs.
+ */
+export function startLoadProcess(spec: LoadProcessSpec, startTimeoutMs = 30_000): Promise<LoadProcess> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', LOAD_PROCESS_ENTRY, JSON.stringify(spec)], {
+    cwd: WORKSPACE,
+    env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.base.json') },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  type Started = Extract<LoadProcessEvent, { event: 'started' }>;
+  const settle = { started: (_: Started) => undefined as void, done: (_: LoadProcessReport) => undefined as void, fail: (_: Error) => undefined as void };
+  const started = new Promise<Started>((resolve, reject) => {
+    settle.started = resolve;
+    settle.fail = reject;
+  });
+  const done = new Promise<LoadProcessReport>((resolve, reject) => {
+    settle.done = resolve;
+    const failStart = settle.fail;
+    settle.fail = (error) => (failStart(error), reject(error)); // a settled promise ignores the second call
+  });
+  done.catch(() => undefined); // an early failure is reported through `started`; later, the caller awaits `done`
+  let buffer = '';
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout?.on('data', (c: Buffer) => {
+    buffer += c.toString();
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (!line.startsWith('{')) continue; // not one of ours (a warning of the TypeScript loader)
+      const event = JSON.parse(line) as LoadProcessEvent;
+      if (event.event === 'started') settle.started(event);
+      else settle.done({ run: event.run, sendLag: event.sendLag, eventLoopDelay: event.eventLoopDelay });
+    }
+  });
+  child.once('error', (error) => settle.fail(new Error('could not start the load process', { cause: error })));
+  child.once('close', (code, signal) => settle.fail(new Error(`the load process ended (${code ?? signal}) without a report:\n${stderr}`)));
+  const timer = setTimeout(() => {
+    child.kill('SIGKILL');
+    settle.fail(new Error(`the load process did not start within ${startTimeoutMs} ms:\n${stderr}`));
+  }, startTimeoutMs);
+  return started.then(
+    ({ pid, t0Epoch }) => {
+      clearTimeout(timer);
+      const stop = () => {
+        if (child.connected) child.send({ type: 'stop' });
+        else if (child.exitCode === null) child.kill('SIGTERM');
+      };
+      return { pid, t0Epoch, elapsed: () => epochNow() - t0Epoch, stop, done };
+    },
+    (error: Error) => {
+      clearTimeout(timer);
+      throw error;
+    },
+  );
+}

@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { waitFor } from './wait-for';
+
+/** True while `pid` is a live process; a zombie (exited, not reaped yet) counts as gone. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw new Error(`cannot probe pid ${pid}`, { cause: error });
+  }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false; // reaped between the two looks
+  }
+  // "pid (comm) S ...": comm may hold spaces and parentheses, so look after the last ')'.
+  return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+}
+
+/** The pid in a pid file, or undefined while there is none. */
+export function readPid(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+}
+
+/** Pids of processes a suite started or saw started (e.g. by the CLI); `killLeftoverApis()` ends them. */
+const tracked = new Set<number>();
+
+/** Remembers a pid (one the suite started, one a pid file names) so cleanup ends it. Returns it. */
+export function track<T extends number | undefined>(pid: T): T {
+  if (pid !== undefined) tracked.add(pid);
+  return pid;
+}
+
+/** SIGKILL to the process group led by `pid` (its Chromium, a handoff successor) and to `pid` itself. */
+function killTree(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw new Error(`cannot kill ${target < 0 ? 'process group' : 'pid'} ${pid}`, { cause: error });
+    }
+  }
+}
+
+/**
+ * Stops processes by pid: SIGTERM (the API drains and closes its Chromium),
+ * then after `graceMs` SIGKILL to each one and to the process group it leads.
+ * `graceMs = 0` kills at once. Resolves once none of them is alive.
+ */
+export async function stopProcesses(pids: Iterable<number>, graceMs = 15_000): Promise<void> {
+  const all = [...new Set(pids)];
+  const gone = () => all.every((pid) => !isAlive(pid));
+  if (graceMs > 0) {
+    for (const pid of all.filter(isAlive)) process.kill(pid, 'SIGTERM');
+    // Past the grace period everything is killed below either way: the timeout is no error here.
+    await waitFor('started processes to exit', gone, graceMs).catch(() => undefined);
+  }
+  // Groups too, even when their leader is gone: a handoff successor outlives the process that started it.
+  for (const pid of all) killTree(pid);
+  await waitFor('killed processes to be gone', gone, 10_000);
+}
+
+/** Ends every tracked process (see {@link track}), e.g. in afterEach. */
+export async function killLeftoverApis(graceMs = 0): Promise<void> {
+  const pids = [...tracked];
+  tracked.clear();
+  await stopProcesses(pids, graceMs);
+}
