@@ -49,13 +49,19 @@ export default [
               onlyDependOnLibsWithTags: [],
               bannedExternalImports: ['@nestjs/*', 'express', 'puppeteer', 'puppeteer-*'],
             },
-            // e2e-support: for the e2e projects of these scopes (type:app above keeps it out of the apps).
-            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shutdown', 'scope:qc', 'scope:handoff', 'scope:e2e-support'] },
+            { allSourceTags: ['type:app', 'scope:api'], onlyDependOnLibsWithTags: ['scope:shutdown', 'scope:qc', 'scope:handoff'] },
             {
-              sourceTag: 'scope:cli',
-              onlyDependOnLibsWithTags: ['scope:health', 'scope:e2e-support'],
+              allSourceTags: ['type:app', 'scope:cli'],
+              onlyDependOnLibsWithTags: ['scope:health'],
               bannedExternalImports: ['@nestjs/*', 'puppeteer', 'puppeteer-*'],
             },
+            // The e2e projects of the api and the CLI: what their app may use, plus the health
+            // client and the shared e2e support (type:app above keeps the latter out of the apps).
+            {
+              allSourceTags: ['type:e2e', 'scope:api'],
+              onlyDependOnLibsWithTags: ['scope:shutdown', 'scope:qc', 'scope:handoff', 'scope:health', 'scope:e2e-support'],
+            },
+            { allSourceTags: ['type:e2e', 'scope:cli'], onlyDependOnLibsWithTags: ['scope:health', 'scope:e2e-support'] },
           ],
         },
       ],
