@@ -87,7 +87,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   started.app = app;
   await app.init();
 
-  const gate = new RequestGate(registry, coordinator);
+  const gate = new RequestGate(registry, coordinator, () => upgrader.snapshot().state === 'handed-over');
   const httpServer = createHttpServer(gate.wrap(expressApp), config);
   const connections = new ConnectionTracker(httpServer);
   started.server = httpServer;

@@ -27,9 +27,16 @@ export const RETRY_AFTER_SEC = 2;
 export class RequestGate {
   private readonly open = new Set<ServerResponse>();
 
+  /**
+   * @param handedOver true once a hot handoff made a successor the server: every
+   *   request that still arrives here came on a connection accepted before the
+   *   switch, and serving it (then closing the connection) is the only answer
+   *   that does not fail a client. A 503 belongs to a process nobody replaces.
+   */
   constructor(
     private readonly registry: InFlightRegistry,
     private readonly coordinator: ShutdownCoordinator,
+    private readonly handedOver: () => boolean = () => false,
   ) {}
 
   /** Wraps the application's request listener. */
@@ -51,7 +58,7 @@ export class RequestGate {
       app(req, res);
       return;
     }
-    if (!isAdmitting(state)) {
+    if (!isAdmitting(state) && !this.handedOver()) {
       this.refuse(res);
       return;
     }

@@ -1,0 +1,64 @@
+import {
+  formatSummary, killLeftoverApis, LOAD_API_ENV, outcomeGaps, postJson, qcMix, readPid, startApi, startLoad, summarize, waitReady,
+} from '@edu-agents/e2e-support';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { handOff, health, logLines } from './handoff-support';
+
+// The hot handoff of one instance on its own port: no nginx in front, no
+// socket held by systemd. Only the inherited socket keeps clients from noticing.
+const RATE = 200;
+const QC_EVERY = 100; // 2 real renders per second, each with its own HTML
+const STEADY_MS = 3_000;
+const AFTER_MS = 2_000;
+
+describe('hot handoff of a single instance on its own port', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'edu-handoff-'))));
+  afterEach(async () => {
+    await killLeftoverApis();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`fails not one request of an open-loop load at ${RATE}/s with QC POSTs: none refused, the old pid exits 0, the new one serves`, async () => {
+    const pidFile = join(dir, 'api.pid');
+    const api = await startApi({ ...LOAD_API_ENV, LOG_FORMAT: 'json' }, { pidFile, timeoutMs: 60_000 });
+    const firstPid = await waitReady(api.port);
+    const load = startLoad({ port: api.port, ratePerSec: RATE, maxDurationMs: 120_000, baseClients: 32, maxClients: 1_024, request: qcMix(QC_EVERY) });
+    let pids: { oldPid: number; newPid: number };
+    try {
+      await new Promise((resolve) => setTimeout(resolve, STEADY_MS)); // a measured steady stretch before the signal, not a wait for a condition
+      pids = await handOff(api, pidFile);
+      await new Promise((resolve) => setTimeout(resolve, AFTER_MS)); // load goes on against the successor alone
+    } finally {
+      load.stop();
+    }
+    const run = await load.done;
+    const summary = summarize(run);
+    const detail = formatSummary('hot handoff under load', summary);
+    expect(outcomeGaps(run)).toEqual({ missing: [], repeated: [] });
+    expect({ errors: summary.all.byError, statuses: Object.keys(summary.all.byStatus), detail }).toEqual({ errors: {}, statuses: ['200'], detail });
+    expect(summary.all.failed).toBe(0);
+    expect(summary.byLabel['POST /qc/check']?.requests).toBeGreaterThan(0);
+    expect(pids.oldPid).toBe(firstPid);
+    expect((await api.exited).code).toBe(0);
+    expect(await health(api)).toMatchObject({ state: 'ready', pid: pids.newPid });
+    expect(readPid(pidFile)).toBe(pids.newPid);
+  }, 180_000);
+
+  it('hands over the QC result cache: a lesson checked before the handoff is a cache hit after it', async () => {
+    const pidFile = join(dir, 'api.pid');
+    const api = await startApi({ ...LOAD_API_ENV, LOG_FORMAT: 'json' }, { pidFile, timeoutMs: 60_000 });
+    await waitReady(api.port);
+    const lesson = { html: '<main><h1>Photosynthesis</h1><img src="leaf.png"></main>' };
+    const before = await postJson(`${api.url}/qc/check`, lesson);
+    expect(before.status).toBe(200);
+    expect(before.json()).toMatchObject({ cached: false });
+    const { newPid } = await handOff(api, pidFile);
+    const after = await postJson(`${api.url}/qc/check`, lesson);
+    expect(after.status).toBe(200);
+    expect(after.json()).toMatchObject({ cached: true });
+    expect(logLines(api)).toContainEqual(expect.objectContaining({ pid: newPid, msg: 'handoff: took over the QC result cache', imported: 1 }));
+  }, 180_000);
+});

@@ -1,0 +1,136 @@
+import { check } from '@edu-agents/health-client';
+import { readPid, track, waitFor, WORKSPACE, type ApiProcess, type SpawnedApi } from '@edu-agents/e2e-support';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One JSON log line of the API (LOG_FORMAT=json): every line names the pid that wrote it. */
+export interface LogLine {
+  msg: string;
+  pid: number;
+  [field: string]: unknown;
+}
+
+/** Every JSON line the API and its successors wrote to the shared stdout. */
+export function logLines(api: SpawnedApi): LogLine[] {
+  return api.output().split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as LogLine];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The health of whatever process answers on the port. */
+export const health = (api: ApiProcess) => check(api.healthUrl, { timeoutMs: 10_000 });
+
+/**
+ * Sends SIGHUP to the pid in `pidFile` and waits for the whole handoff: the pid
+ * file names a new pid, /health answers ready from it, and the old pid logged
+ * `phase stopped` and is gone. Returns both pids.
+ */
+export async function handOff(api: SpawnedApi & { healthUrl: string }, pidFile: string, timeoutMs = 90_000): Promise<{ oldPid: number; newPid: number }> {
+  const oldPid = readPid(pidFile);
+  if (oldPid === undefined) throw new Error(`no pid in ${pidFile}`);
+  process.kill(oldPid, 'SIGHUP');
+  const newPid = await waitFor(`a successor of pid ${oldPid} in ${pidFile}`, () => {
+    const pid = readPid(pidFile);
+    return pid !== undefined && pid !== oldPid ? track(pid) : undefined;
+  }, timeoutMs);
+  await waitFor(`pid ${newPid} to answer ready`, async () => {
+    const h = await check(api.healthUrl, { timeoutMs: 5_000 });
+    return h.state === 'ready' && h.pid === newPid;
+  }, timeoutMs);
+  await waitFor(`pid ${oldPid} to drain and stop`, () => logLines(api).some((l) => l.pid === oldPid && l.msg === 'phase stopped') && !isRunning(oldPid), timeoutMs);
+  return { oldPid, newPid };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Resident set size of a process in kB, from /proc. */
+export function rssKb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? NaN);
+}
+
+/** Open file descriptors of a process. */
+export const openFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
+
+/** Chromium processes under `pid` (puppeteer starts Chromium in a group of its own, so by ancestry). */
+export function chromiumUnder(pid: number): number[] {
+  const parent = new Map<number, number>();
+  const command = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      command.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8'));
+    } catch {
+      // gone while we looked
+    }
+  }
+  const under = (p: number): boolean => {
+    for (let cur = parent.get(p); cur !== undefined && cur > 1; cur = parent.get(cur)) if (cur === pid) return true;
+    return false;
+  };
+  return [...command].filter(([p, cmd]) => /chrom/.test(cmd) && under(p)).map(([p]) => p);
+}
+
+/**
+ * A copy of the built API inside the workspace (so node_modules resolves), to
+ * deploy a new build at the same entry path, as an operator does: `main` is the
+ * path to run, relative to the workspace.
+ */
+export class Release {
+  readonly dir: string;
+  readonly main: string;
+
+  constructor(name: string) {
+    const relative = join('tmp', `e2e-release-${name}-${process.pid}`);
+    this.dir = join(WORKSPACE, relative);
+    this.main = join(relative, 'main.js');
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+    this.deployGood();
+  }
+
+  /** Puts the real build at the entry path. */
+  deployGood(): void {
+    for (const file of readdirSync(join(WORKSPACE, 'dist/apps/api'))) copyFileSync(join(WORKSPACE, 'dist/apps/api', file), join(this.dir, file));
+  }
+
+  /** Replaces the application bundle behind main.js with `code` (a broken build). */
+  deployBroken(code: string): void {
+    writeFileSync(join(this.dir, 'api.js'), code);
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The `details.handoff` entry of the answering process's /health. */
+export async function handoffDetails(api: ApiProcess): Promise<Record<string, unknown> & { state?: string; successorPid?: number; attempts?: number }> {
+  const h = await health(api);
+  const details = (h.body as { details?: Record<string, Record<string, unknown>> } | undefined)?.details;
+  return { ...(details?.['handoff'] ?? {}), answeredBy: h.pid };
+}
+
+/** Waits until the process on the port reports a successor being started, and returns its pid. */
+export function successorStarting(api: ApiProcess, timeoutMs = 30_000): Promise<number> {
+  return waitFor('a successor to be starting', async () => {
+    const h = await handoffDetails(api);
+    return (h.state === 'spawning' || h.state === 'starting') && typeof h.successorPid === 'number' ? track(h.successorPid) : undefined;
+  }, timeoutMs);
+}
+
+export { isRunning };
