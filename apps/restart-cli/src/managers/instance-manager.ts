@@ -7,8 +7,9 @@ export interface StartedInstance {
 }
 
 /**
- * How an instance is stopped and started: systemd units or a pid file plus a start
- * command. The restart flow only talks to this interface.
+ * How an instance is stopped and started, or told to hand over to a successor:
+ * systemd units or a pid file plus a start command. The restart flows only talk
+ * to this interface.
  */
 export interface InstanceManager {
   /** `systemd unit edu_agents@0.service` / `pid file run/api-0.pid`. */
@@ -17,6 +18,13 @@ export interface InstanceManager {
   readPid(): Promise<number | undefined>;
   /** Sends the graceful shutdown signal (SIGTERM) to the main process only. */
   signalStop(pid: number): Promise<void>;
+  /**
+   * Triggers a hot handoff of the main process `pid` (SIGHUP; the API starts its own
+   * successor). Resolves one line for the step list; throws when it cannot be sent.
+   */
+  triggerHandoff(pid: number): Promise<string>;
+  /** Why this manager cannot start a new instance (a replace restart), as a usage message; `undefined` when it can. */
+  replaceUsage(): string | undefined;
   /** True once the process `pid` has exited. */
   isGone(pid: number): Promise<boolean>;
   /** Starts a new instance. Throws when that is impossible. */

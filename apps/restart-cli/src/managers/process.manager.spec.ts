@@ -55,6 +55,25 @@ describe('ProcessManager with real processes', () => {
     await expect(isProcessAlive(pid as number)).resolves.toBe(false);
   });
 
+  it('triggers a handoff with SIGHUP to the pid, and starts nothing', async () => {
+    const pidFile = join(dir, 'h.pid');
+    const m = new ProcessManager({ pidFile, start: `node -e "process.on('SIGHUP', () => console.log('got SIGHUP')); console.log('armed'); setInterval(() => {}, 1000)"`, cwd: dir });
+    const { pid } = await m.start();
+    started.push(pid as number);
+    const log = () => readFile(`${pidFile}.log`, 'utf8');
+    await waitUntil(async () => (await log()).includes('armed'), 15_000);
+    await expect(m.triggerHandoff(pid as number)).resolves.toBe(`SIGHUP sent to pid ${pid}`);
+    await waitUntil(async () => (await log()).includes('got SIGHUP'), 15_000);
+    await expect(m.readPid()).resolves.toBe(pid);
+  }, 40_000);
+
+  it('needs no start command for a handoff, and says which option a replace needs', async () => {
+    const m = new ProcessManager({ pidFile: join(dir, 'n.pid'), cwd: dir });
+    expect(m.replaceUsage()).toContain('--start <command>');
+    await expect(m.start()).rejects.toThrow('--start <command>');
+    expect(new ProcessManager({ pidFile: 'x.pid', start: 'true' }).replaceUsage()).toBeUndefined();
+  });
+
   it('reports a start that dies at once with its exit code and the tail of its log', async () => {
     const m = new ProcessManager({ pidFile: join(dir, 'b.pid'), start: `node -e "console.error('port 99999 is out of range'); process.exit(3)"`, cwd: dir });
     const { pid } = await m.start();

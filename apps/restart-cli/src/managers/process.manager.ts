@@ -9,8 +9,11 @@ import { isProcessAlive } from './process-liveness';
 export interface ProcessManagerOptions {
   /** Pid file of the running instance; rewritten with the new pid after a start. */
   readonly pidFile: string;
-  /** Start command, run as `/bin/sh -c 'exec <command>'` (leading VAR=value assignments allowed). */
-  readonly start: string;
+  /**
+   * Start command, run as `/bin/sh -c 'exec <command>'` (leading VAR=value assignments
+   * allowed). Only a replace restart needs it: in a handoff the API starts its successor.
+   */
+  readonly start?: string;
   /** Where the new instance's stdout and stderr are appended. Default `<pid-file>.log`. */
   readonly logFile?: string;
   /** Working directory of the new instance. Default: the CLI's. */
@@ -37,7 +40,8 @@ export function startScript(command: string): string {
 /**
  * Manages an instance without systemd: signals the pid from a pid file and starts the
  * new instance detached (own process group), output appended to a log file, the new
- * pid written atomically to the pid file.
+ * pid written atomically to the pid file. A handoff is a SIGHUP to that pid; the API
+ * starts its successor itself, which rewrites the pid file once it serves.
  */
 export class ProcessManager implements InstanceManager {
   readonly label: string;
@@ -72,11 +76,22 @@ export class ProcessManager implements InstanceManager {
     this.system.kill(pid, 'SIGTERM');
   }
 
+  async triggerHandoff(pid: number): Promise<string> {
+    this.system.kill(pid, 'SIGHUP');
+    return `SIGHUP sent to pid ${pid}`;
+  }
+
+  replaceUsage(): string | undefined {
+    return this.options.start ? undefined : 'option --start <command> is required to replace the instance (--manager process starts the new one with it).';
+  }
+
   async isGone(pid: number): Promise<boolean> {
     return !(await this.system.isAlive(pid));
   }
 
   async start(): Promise<StartedInstance> {
+    const command = this.options.start;
+    if (!command) throw new Error(this.replaceUsage());
     const cwd = this.options.cwd ?? process.cwd();
     const pidFile = resolve(cwd, this.options.pidFile);
     const logFile = resolve(cwd, this.logFile);
@@ -85,7 +100,7 @@ export class ProcessManager implements InstanceManager {
     this.logOffset = await stat(logFile).then((s) => s.size, () => 0);
     const fd = openSync(logFile, 'a');
     try {
-      this.child = this.system.spawn('/bin/sh', ['-c', startScript(this.options.start)], {
+      this.child = this.system.spawn('/bin/sh', ['-c', startScript(command)], {
         cwd, detached: true, stdio: ['ignore', fd, fd],
         env: { ...(this.options.env ?? process.env), PID_FILE: pidFile },
       });
@@ -98,7 +113,7 @@ export class ProcessManager implements InstanceManager {
     const pid = this.child.pid;
     if (pid === undefined) {
       await new Promise((r) => setImmediate(r));
-      throw new Error(`could not spawn /bin/sh for '${this.options.start}': ${this.spawnError?.message ?? 'no pid'}`, { cause: this.spawnError });
+      throw new Error(`could not spawn /bin/sh for '${command}': ${this.spawnError?.message ?? 'no pid'}`, { cause: this.spawnError });
     }
     const tmp = `${pidFile}.${process.pid}.tmp`;
     await writeFile(tmp, `${pid}\n`);

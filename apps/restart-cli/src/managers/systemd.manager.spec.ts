@@ -25,6 +25,14 @@ describe('SystemdManager', () => {
     expect(calls).toEqual([['systemctl', ['kill', '--kill-whom=main', '--signal=SIGTERM', 'edu_agents']]]);
   });
 
+  it('triggers a handoff with systemctl reload (ExecReload sends SIGHUP to MainPID)', async () => {
+    const { calls, exec } = recorder();
+    const m = new SystemdManager('edu_agents@0', exec);
+    await expect(m.triggerHandoff(4242)).resolves.toBe('systemctl reload edu_agents@0 (ExecReload: SIGHUP to MainPID 4242)');
+    expect(calls).toEqual([['systemctl', ['reload', 'edu_agents@0']]]);
+    expect(m.replaceUsage()).toBeUndefined();
+  });
+
   it('starts the unit and reads back the new main pid', async () => {
     const { calls, exec } = recorder('MainPID=5000\nActiveState=active\nTimeoutStopUSec=1min 30s\n');
     const started = await new SystemdManager('edu_agents@1.service', exec).start();

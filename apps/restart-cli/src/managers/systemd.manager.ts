@@ -24,7 +24,8 @@ export interface UnitState {
 
 /**
  * Manages a systemd unit through systemctl (argument vectors, never a shell):
- * SIGTERM to the main process only, MainPID/ActiveState/TimeoutStopUSec read back.
+ * SIGTERM to the main process only, MainPID/ActiveState/TimeoutStopUSec read back;
+ * a handoff is `systemctl reload` (the units' ExecReload sends SIGHUP to MainPID).
  */
 export class SystemdManager implements InstanceManager {
   readonly label: string;
@@ -60,6 +61,16 @@ export class SystemdManager implements InstanceManager {
   async signalStop(_pid: number): Promise<void> {
     // --kill-whom=main: only the main process; Chrome children are the API's to close.
     await this.exec('systemctl', ['kill', '--kill-whom=main', '--signal=SIGTERM', this.unit]);
+  }
+
+  async triggerHandoff(pid: number): Promise<string> {
+    // Returns once ExecReload ran; with Type=notify and the API's RELOADING=1, once it sent READY=1 again.
+    await this.exec('systemctl', ['reload', this.unit]);
+    return `systemctl reload ${this.unit} (ExecReload: SIGHUP to MainPID ${pid})`;
+  }
+
+  replaceUsage(): undefined {
+    return undefined;
   }
 
   async isGone(pid: number): Promise<boolean> {

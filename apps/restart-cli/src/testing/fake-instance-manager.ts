@@ -1,5 +1,6 @@
 import type { HealthResult, HealthState } from '@edu-agents/health-client';
 import type { InstanceManager, StartedInstance } from '../managers/instance-manager';
+import { FakeHandoff, type FakeHandoffScript } from './fake-handoff';
 
 /** How the fake instance misbehaves, if at all. */
 export interface FakeScript {
@@ -15,13 +16,18 @@ export interface FakeScript {
   drainMs?: number;
   /** Simulated boot time after start. */
   bootMs?: number;
+  /** The API's hot handoff; absent: an API without one (no details.handoff). */
+  handoff?: FakeHandoffScript;
+  /** The manager has no start command (process manager without --start). */
+  noStartCommand?: boolean;
 }
 
 /**
  * An in-memory InstanceManager for unit tests of the CLI's orchestration: one
  * simulated instance on a fake clock, no process and no socket. Its health
  * answers follow its pid and phase; the manager side records every call in
- * `calls` (shared log for ordering). The HTTP fake instance that real nginx
+ * `calls` (shared log for ordering). With `script.handoff` it also plays the
+ * API's hot handoff (see FakeHandoff). The HTTP fake instance that real nginx
  * talks to is another thing: `startFakeInstance` in @edu-agents/e2e-support.
  */
 export class FakeInstanceManager implements InstanceManager {
@@ -30,6 +36,9 @@ export class FakeInstanceManager implements InstanceManager {
   private phase: 'ready' | 'draining' | 'gone' | 'starting' = 'ready';
   private signalledAt = 0;
   private startedAt = 0;
+  private readonly handoff: FakeHandoff | undefined;
+  /** Set when the pid file / MainPID keeps naming a pid that handed over. */
+  private stalePid: number | undefined;
 
   constructor(
     readonly name: string,
@@ -41,18 +50,30 @@ export class FakeInstanceManager implements InstanceManager {
     this.label = `fake ${name}`;
     this.pid = script.noPid ? undefined : firstPid;
     if (script.noPid) this.phase = 'gone';
+    this.handoff = script.handoff && new FakeHandoff(script.handoff, clock);
   }
 
   private tick(): void {
     const s = this.script;
     if (this.phase === 'draining' && !s.neverExits && this.clock.t - this.signalledAt >= (s.drainMs ?? 300)) this.phase = 'gone';
     if (this.phase === 'starting' && !s.neverReady && !s.diesAfterStart && this.clock.t - this.startedAt >= (s.bootMs ?? 200)) this.phase = 'ready';
+    const successor = this.pid === undefined ? undefined : this.handoff?.tick(this.pid);
+    if (successor !== undefined) {
+      if (this.handoff?.pidFileStays) this.stalePid = this.pid;
+      this.pid = successor;
+    }
+  }
+
+  /** Whether `pid` is a live process of this instance (the serving one, a successor starting, a predecessor draining). */
+  isAlive(pid: number): boolean {
+    this.tick();
+    return (pid === this.pid && this.phase !== 'gone') || (this.handoff?.isAlive(pid) ?? false);
   }
 
   /** The health answer at the current fake time. */
   health(): HealthResult {
     this.tick();
-    const base = { body: {}, latencyMs: 2, reason: undefined, inFlight: 0 };
+    const base = { body: {}, latencyMs: 2, reason: undefined, inFlight: 0, ...(this.handoff && { handoff: this.handoff.facts() }) };
     if (this.phase === 'gone' || (this.phase === 'starting' && this.script.diesAfterStart)) {
       return { ...base, state: 'unreachable', httpStatus: undefined, phase: undefined, pid: undefined, reason: 'ECONNREFUSED' };
     }
@@ -66,7 +87,7 @@ export class FakeInstanceManager implements InstanceManager {
   async readPid(): Promise<number | undefined> {
     this.calls.push(`${this.name}:readPid`);
     this.tick();
-    return this.phase === 'gone' ? undefined : this.pid;
+    return this.phase === 'gone' ? undefined : (this.stalePid ?? this.pid);
   }
 
   async signalStop(pid: number): Promise<void> {
@@ -75,6 +96,17 @@ export class FakeInstanceManager implements InstanceManager {
     if (this.script.ignoresSignal) return;
     this.phase = 'draining';
     this.signalledAt = this.clock.t || 1;
+  }
+
+  async triggerHandoff(pid: number): Promise<string> {
+    this.calls.push(`${this.name}:hup ${pid}`);
+    if (this.script.signalThrows) throw new Error('EPERM');
+    this.handoff?.trigger(pid);
+    return `SIGHUP sent to pid ${pid}`;
+  }
+
+  replaceUsage(): string | undefined {
+    return this.script.noStartCommand ? 'option --start <command> is required to replace the instance.' : undefined;
   }
 
   async isGone(pid: number): Promise<boolean> {
@@ -100,6 +132,7 @@ export class FakeInstanceManager implements InstanceManager {
 export function fakeWorld(instances: Record<string, FakeInstanceManager>, clock: { t: number }) {
   return {
     now: () => clock.t,
+    isAlive: async (pid: number) => Object.values(instances).some((inst) => inst.isAlive(pid)),
     sleep: async (ms: number) => {
       clock.t += Math.max(1, ms);
     },
