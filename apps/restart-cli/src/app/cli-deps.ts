@@ -1,8 +1,11 @@
 import { check, type HealthResult } from '@edu-agents/health-client';
 import { readdir, readFile } from 'node:fs/promises';
 import type { InstanceManager } from '../managers/instance-manager';
+import { isProcessAlive } from '../managers/process-liveness';
 import { ProcessManager, type ProcessManagerOptions } from '../managers/process.manager';
 import { SystemdManager } from '../managers/systemd.manager';
+import { makeStepRenderer } from '../render/step-renderer';
+import type { RestartDeps } from '../restart/restart.types';
 
 /** Every side effect the CLI has, injected so `makeProgram()` runs in tests without a system. */
 export interface CliDeps {
@@ -15,6 +18,8 @@ export interface CliDeps {
   readonly check: (url: string, options: { timeoutMs?: number }) => Promise<HealthResult>;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** True while a pid is a live process on this host (/proc: a zombie is gone). */
+  readonly isAlive: (pid: number) => Promise<boolean>;
   readonly processManager: (options: ProcessManagerOptions) => InstanceManager;
   readonly systemdManager: (unit: string) => InstanceManager;
   /** Reads a text file; `undefined` when it does not exist. */
@@ -32,6 +37,7 @@ export function realDeps(): CliDeps {
     check: (url, o) => check(url, o),
     now: () => performance.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    isAlive: isProcessAlive,
     processManager: (o) => new ProcessManager(o),
     systemdManager: (unit) => new SystemdManager(unit),
     readText: (p) => readFile(p, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -43,4 +49,9 @@ export function realDeps(): CliDeps {
       throw new Error(`cannot list ${p}: ${e.message}`, { cause: e });
     }),
   };
+}
+
+/** The side effects of the restart flows, progress rendered on stderr. */
+export function restartDeps(deps: CliDeps): RestartDeps {
+  return { check: deps.check, now: deps.now, sleep: deps.sleep, isAlive: deps.isAlive, emit: makeStepRenderer(deps.err, deps.isTTY) };
 }

@@ -11,9 +11,9 @@ export enum ExitCode {
   Usage = 2,
   /** An instance was not ready before the restart began (refused; `--force` overrides), or `status` found one not ready. */
   Unhealthy = 3,
-  /** A deadline passed: no shutdown acknowledgment, or the old process did not exit. */
+  /** A deadline passed: no shutdown acknowledgment, the old process did not exit, or a handoff's successor was not ready in time. */
   Timeout = 4,
-  /** The new instance could not be started, or died right after starting. */
+  /** The new instance could not be started or died right after starting; in a handoff, the successor failed and the old process still serves. */
   StartFailed = 5,
   /** The graceful shutdown signal could not be sent (no pid, permission, systemctl failed). */
   SignalFailed = 6,
@@ -21,6 +21,8 @@ export enum ExitCode {
   VerifyFailed = 7,
   /** `doctor` found at least one failing check. */
   DoctorFailed = 8,
+  /** `--mode handoff` against an instance whose /health does not advertise hot handoff; nothing was touched. */
+  HandoffUnsupported = 9,
 }
 
 const MEANING: Record<ExitCode, string> = {
@@ -28,11 +30,12 @@ const MEANING: Record<ExitCode, string> = {
   [ExitCode.Internal]: 'unexpected error',
   [ExitCode.Usage]: 'usage error (message names the argument)',
   [ExitCode.Unhealthy]: 'instance not ready before the restart (use --force), or status found one not ready',
-  [ExitCode.Timeout]: 'timeout: no shutdown acknowledgment, or the old process did not exit',
-  [ExitCode.StartFailed]: 'the new instance failed to start or died at once',
+  [ExitCode.Timeout]: 'timeout: no shutdown acknowledgment, the old process did not exit, or the successor was not ready in time',
+  [ExitCode.StartFailed]: 'the new instance failed to start or died at once (handoff: the successor failed; the old pid still serves)',
   [ExitCode.SignalFailed]: 'the shutdown signal could not be sent',
   [ExitCode.VerifyFailed]: 'the new instance (or the load balancer) never answered ready enough times',
   [ExitCode.DoctorFailed]: 'doctor found a failing check',
+  [ExitCode.HandoffUnsupported]: '--mode handoff, but the instance does not support hot handoff (nothing touched)',
 };
 
 /** The exit code table as text, for `--help`. */

@@ -1,5 +1,6 @@
 import type { HealthResult } from '@edu-agents/health-client';
 import { captureDeps } from '../testing/capture-deps';
+import { FakeInstanceManager, fakeWorld, type FakeScript } from '../testing/fake-instance-manager';
 import { ExitCode } from './exit-code';
 import { runCli } from './program';
 
@@ -24,7 +25,7 @@ describe('command line', () => {
   it('lists every exit code in --help', async () => {
     const { code, out } = await cli(['--help']);
     expect(code).toBe(ExitCode.Ok);
-    for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8]) expect(out).toMatch(new RegExp(`^\\s+${n}  \\S`, 'm'));
+    for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) expect(out).toMatch(new RegExp(`^\\s+${n}  \\S`, 'm'));
     expect(out).toMatch(/graceful|rolling|status|doctor/);
   });
 
@@ -36,7 +37,8 @@ describe('command line', () => {
     [['graceful', '--bogus'], '--bogus'],
     [['graceful'], '--service'],
     [['graceful', '--manager', 'docker', '--service', 'x'], '--manager'],
-    [['graceful', '--pid-file', 'run/api.pid'], '--start'],
+    [['graceful', '--pid-file', 'run/api.pid', '--mode', 'replace'], '--start'],
+    [['graceful', '--service', 'edu_agents', '--mode', 'hot'], '--mode'],
     [['graceful', '--service', 'edu_agents', '--url', 'not a url'], '--url'],
     [['graceful', '--service', 'edu_agents@%i'], '--service'],
     [['status', '--url', 'http://127.0.0.1:800%i/health'], '--instances'],
@@ -93,5 +95,53 @@ describe('command line', () => {
     const result = JSON.parse(out);
     expect(result).toMatchObject({ command: 'status', ok: false, exitCode: 3 });
     expect(result.instances[1]).toMatchObject({ instance: '1', state: 'unreachable', reason: 'ECONNREFUSED' });
+  });
+
+  const HEALTH = 'http://api.invalid/health';
+
+  /** The CLI with --pid-file answered by one fake instance at HEALTH on a fake clock. */
+  async function withFake(args: string[], script: FakeScript) {
+    const clock = { t: 0 };
+    const fake = new FakeInstanceManager('0', clock, [], script);
+    const pidFiles: string[] = [];
+    const world = fakeWorld({ [HEALTH]: fake }, clock);
+    const out = await cli(args, { ...world, processManager: (o: { pidFile: string }) => (pidFiles.push(o.pidFile), fake) });
+    return { ...out, calls: fake.calls, pidFiles };
+  }
+
+  it('hands off by default with only --pid-file and --url, and prints mode, pids and durations as JSON', async () => {
+    const { code, out, err, calls } = await withFake(['graceful', '--pid-file', 'run/api.pid', '--url', HEALTH, '--json'], { handoff: {} });
+    expect(code).toBe(ExitCode.Ok);
+    const result = JSON.parse(out);
+    expect(result).toMatchObject({ command: 'graceful', ok: true, exitCode: 0, mode: 'handoff', oldPid: 100, newPid: 101, servingPid: 101 });
+    expect(result.durationMs).toBeGreaterThan(0);
+    expect(result.steps.map((s: { step: string; durationMs: number }) => typeof s.durationMs === 'number' && s.step)).toEqual(['check', 'trigger', 'successor', 'drain']);
+    expect(calls).toContain('0:hup 100');
+    expect(err).toMatch(/^ok {3}\[default\] trigger the hot handoff: SIGHUP sent to pid 100 \(\d+ms\)$/m);
+  });
+
+  it('prints the handoff result line, and the failed successor with the pid that still serves', async () => {
+    const ok = await withFake(['graceful', '--pid-file', 'run/api.pid', '--url', HEALTH], { handoff: {} });
+    expect(ok.out).toMatch(/^handed off default \(fake 0\): pid 100 -> 101 in \d/);
+    const bad = await withFake(['graceful', '--pid-file', 'run/api.pid', '--url', HEALTH], { handoff: { successor: 'exits', output: ['Error: boom'] } });
+    expect(bad.code).toBe(ExitCode.StartFailed);
+    expect(bad.out).toBe('');
+    expect(bad.err).toContain('error: instance default, step successor: the successor (pid 101) failed: successor 101 exited with code 1 before it was ready. pid 100 still serves');
+    expect(bad.err).toContain('  | Error: boom');
+  });
+
+  it('refuses --mode handoff where /health does not advertise it, with its own exit code and nothing touched', async () => {
+    const { code, err, calls } = await withFake(['graceful', '--pid-file', 'run/api.pid', '--url', HEALTH, '--mode', 'handoff'], { handoff: { enabled: false } });
+    expect(code).toBe(ExitCode.HandoffUnsupported);
+    expect(err).toContain('does not support hot handoff (HANDOFF_ENABLED=false); nothing was touched');
+    expect(calls).toEqual([]);
+  });
+
+  it('exits with the usage code naming --start when auto resolves to replace without a start command', async () => {
+    const { code, err, calls, pidFiles } = await withFake(['graceful', '--pid-file', 'run/api.pid', '--url', HEALTH], { noStartCommand: true });
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toContain('option --start <command> is required');
+    expect(pidFiles).toEqual(['run/api.pid']);
+    expect(calls).toEqual([]);
   });
 });

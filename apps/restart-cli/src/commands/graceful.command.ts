@@ -1,23 +1,22 @@
 import { Command } from 'commander';
-import type { CliDeps } from '../app/cli-deps';
+import { restartDeps, type CliDeps } from '../app/cli-deps';
 import type { ExitCode } from '../app/exit-code';
-import { formatDuration } from '../options/duration';
 import { addTargetOptions, resolveTarget, restartSettings, type TargetOptions } from '../options/target.options';
 import { runGraceful } from '../restart/graceful.flow';
-import { makeStepRenderer } from '../render/step-renderer';
+import { outcomeLine } from '../render/outcome-line';
 
-/** `graceful`: restart one instance in five checked steps. */
+/** `graceful`: restart one instance, by hot handoff or by replacing it, in checked steps. */
 export function gracefulCommand(deps: CliDeps, setExit: (code: ExitCode) => void): Command {
   const command = new Command('graceful')
-    .description('restart one instance without failing a request: check, SIGTERM, acknowledgment, drain + start, verify')
+    .description('restart one instance without failing a request. handoff: check, SIGHUP, successor ready, old pid exits; replace: check, SIGTERM, acknowledgment, drain + start, verify')
     .option('--instance <name>', 'instance name substituted for %i in the other options');
   addTargetOptions(command, 'http://127.0.0.1:8000/health');
   return command.action(async (o: TargetOptions & { instance?: string }) => {
     const target = resolveTarget(o, o.instance, deps);
-    const outcome = await runGraceful(target, restartSettings(o), { check: deps.check, now: deps.now, sleep: deps.sleep, emit: makeStepRenderer(deps.err, deps.isTTY) });
+    const outcome = await runGraceful(target, restartSettings(o), restartDeps(deps));
     const result = { command: 'graceful', ...outcome };
     if (o.json) deps.out(`${JSON.stringify(result)}\n`);
-    else if (outcome.ok) deps.out(`restarted ${target.instance} (${target.manager.label}): pid ${outcome.oldPid ?? 'none'} -> ${outcome.newPid ?? '?'} in ${formatDuration(outcome.durationMs)}\n`);
+    else if (outcome.ok) deps.out(`${outcomeLine(outcome)}\n`);
     else deps.err(`error: instance ${target.instance}, step ${outcome.failure?.step}: ${outcome.failure?.message}\n`);
     setExit(outcome.exitCode);
   });

@@ -5,13 +5,14 @@ import { UsageError } from '../app/usage-error';
 import type { CliDeps } from '../app/cli-deps';
 import type { InstanceManager } from '../managers/instance-manager';
 import { isValidUnitName } from '../managers/unit-name';
-import type { RestartSettings, RestartTarget } from '../restart/restart.types';
+import type { RestartMode, RestartSettings, RestartTarget } from '../restart/restart.types';
 import { durationArg, positiveIntArg } from './duration';
 import { expandInstance, hasPlaceholder } from './instances';
 
 /** Options shared by `graceful` and `rolling`, as commander parses them. */
 export interface TargetOptions {
   readonly url: string;
+  readonly mode: RestartMode;
   readonly manager?: 'systemd' | 'process';
   readonly service?: string;
   readonly pidFile?: string;
@@ -30,12 +31,13 @@ export function addTargetOptions(command: Command, urlDefault?: string): Command
   const url = new Option('--url <url>', 'health URL of the instance (%i = instance name)');
   return command
     .addOption(urlDefault ? url.default(urlDefault) : url.makeOptionMandatory())
+    .addOption(new Option('--mode <mode>', 'handoff: the API starts its successor on the same socket, the old process exits once it is ready; replace: stop, then start; auto: handoff when /health advertises it, else replace').choices(['handoff', 'replace', 'auto']).default('auto'))
     .addOption(new Option('--manager <kind>', 'how to stop and start: systemd or process (default: systemd with --service, process with --pid-file)').choices(['systemd', 'process']))
     .option('--service <unit>', 'systemd unit (%i = instance name), e.g. edu_agents or edu_agents@%i')
     .option('--pid-file <path>', 'process manager: pid file of the running instance (%i = instance name)')
-    .option('--start <command>', "process manager: start command, run as /bin/sh -c 'exec <command>' (%i = instance name)")
+    .option('--start <command>', "process manager, replace only: start command, run as /bin/sh -c 'exec <command>' (%i = instance name)")
     .option('--log-file <path>', 'process manager: output of the new instance (default <pid-file>.log)')
-    .option('--timeout <duration>', 'bound of each waiting step: acknowledgment, drain, verification', durationArg, 60_000)
+    .option('--timeout <duration>', 'bound of each waiting step: acknowledgment, drain, verification; successor, drain in a handoff', durationArg, 60_000)
     .option('--healthy-count <n>', 'consecutive ready answers that prove the new instance healthy', positiveIntArg, 3)
     .option('--interval <duration>', 'first pause between health polls', durationArg, 250)
     .option('--check-timeout <duration>', 'how long one health request may take before it counts as unreachable', durationArg, DEFAULT_CHECK_TIMEOUT_MS)
@@ -45,7 +47,7 @@ export function addTargetOptions(command: Command, urlDefault?: string): Command
 
 /** Settings from the parsed options. */
 export function restartSettings(o: TargetOptions): RestartSettings {
-  return { timeoutMs: o.timeout, healthyCount: o.healthyCount, force: Boolean(o.force), intervalMs: o.interval, checkTimeoutMs: o.checkTimeout };
+  return { mode: o.mode, timeoutMs: o.timeout, healthyCount: o.healthyCount, force: Boolean(o.force), intervalMs: o.interval, checkTimeoutMs: o.checkTimeout };
 }
 
 /** Resolves the manager and expands `%i` for one instance; usage errors name the option. */
@@ -58,7 +60,7 @@ export function resolveTarget(o: TargetOptions, instance: string | undefined, de
   if (!kind) {
     throw new UsageError(o.service
       ? 'both --service and --pid-file given; choose one with --manager systemd|process.'
-      : 'option --service <unit> (systemd) or --pid-file <path> with --start <command> (process) is required.');
+      : 'option --service <unit> (systemd) or --pid-file <path> (process; with --start <command> to replace) is required.');
   }
   let url: URL;
   try {
@@ -75,10 +77,11 @@ export function resolveTarget(o: TargetOptions, instance: string | undefined, de
     manager = deps.systemdManager(unit);
   } else {
     if (!o.pidFile) throw new UsageError('option --pid-file <path> is required with --manager process.');
-    if (!o.start) throw new UsageError('option --start <command> is required with --manager process.');
+    // auto may still resolve to replace: the check step refuses then, before anything is touched.
+    if (!o.start && o.mode === 'replace') throw new UsageError('option --start <command> is required with --manager process and --mode replace.');
     manager = deps.processManager({
       pidFile: expandInstance(o.pidFile, instance),
-      start: expandInstance(o.start, instance),
+      ...(o.start && { start: expandInstance(o.start, instance) }),
       ...(o.logFile && { logFile: expandInstance(o.logFile, instance) }),
     });
   }

@@ -5,7 +5,7 @@ import type { RestartDeps, RestartSettings } from './restart.types';
 import type { StepEvent } from './step-event';
 
 const URL0 = 'http://127.0.0.1:8000/health';
-const settings: RestartSettings = { timeoutMs: 5_000, healthyCount: 3, force: false, intervalMs: 50, checkTimeoutMs: 2_000 };
+const settings: RestartSettings = { mode: 'auto', timeoutMs: 5_000, healthyCount: 3, force: false, intervalMs: 50, checkTimeoutMs: 2_000 };
 
 function setup(script: FakeScript = {}, overrides: Partial<RestartSettings> = {}) {
   const clock = { t: 0 };

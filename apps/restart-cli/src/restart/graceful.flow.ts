@@ -1,107 +1,108 @@
 import { waitFor, type HealthResult } from '@edu-agents/health-client';
 import { ExitCode } from '../app/exit-code';
 import { formatDuration } from '../options/duration';
+import { runCheckStep } from './check.step';
+import { runHandoffSteps } from './handoff.flow';
+import { describeHealth, pollOptions } from './health-polling';
 import { RestartFailure } from './restart-failure';
-import type { InstanceOutcome, RestartDeps, RestartSettings, RestartTarget } from './restart.types';
+import type { InstanceOutcome, RestartDeps, RestartSettings, RestartTarget, RunFacts } from './restart.types';
 import { StepRunner } from './step-runner';
 
 /**
- * Restarts one instance in the five steps of the original script, each timed:
- * check health (refuse unless ready or `force`), send SIGTERM to the main process,
- * wait for the acknowledgment (draining or unreachable), follow the drain until the
- * old process exited and start the new one, verify `healthyCount` ready answers in a
- * row from a process that is not the old one. Never throws; the outcome says what failed.
+ * Restarts one instance, each step timed. Step 1 checks health and resolves the mode
+ * (see `runCheckStep`). A handoff then runs `runHandoffSteps`; a replace runs the four
+ * remaining steps of the original script: send SIGTERM to the main process, wait for
+ * the acknowledgment (draining or unreachable), follow the drain until the old process
+ * exited and start the new one, verify `healthyCount` ready answers in a row from a
+ * process that is not the old one. Never throws; the outcome says what failed.
  */
 export async function runGraceful(target: RestartTarget, settings: RestartSettings, deps: RestartDeps): Promise<InstanceOutcome> {
   const { url, manager, instance } = target;
   const steps = new StepRunner(instance, deps.emit, deps.now);
   const started = deps.now();
-  const poll = { interval: { initialMs: settings.intervalMs, maxMs: Math.max(settings.intervalMs, 1000) }, requestTimeoutMs: settings.checkTimeoutMs, now: deps.now, sleep: deps.sleep };
-  let oldPid: number | undefined;
-  let newPid: number | undefined;
-  let signalled = false;
+  const facts: RunFacts = {};
 
   const outcome = (failure?: RestartFailure): InstanceOutcome => ({
-    instance, url, manager: manager.label, ok: !failure, exitCode: failure?.exitCode ?? ExitCode.Ok,
-    oldPid, newPid, durationMs: Math.round(deps.now() - started), steps: steps.records,
+    instance, url, manager: manager.label, mode: facts.mode, ok: !failure, exitCode: failure?.exitCode ?? ExitCode.Ok,
+    oldPid: facts.oldPid, newPid: facts.newPid, durationMs: Math.round(deps.now() - started), steps: steps.records,
+    ...(facts.servingPid !== undefined && { servingPid: facts.servingPid }),
+    ...(facts.successor && { successor: facts.successor }),
     ...(failure && { failure: { step: failure.step, message: failure.message } }),
   });
 
   try {
-    await steps.run('check', async () => {
-      const health = await deps.check(url, { timeoutMs: settings.checkTimeoutMs });
-      const why = `${health.state}${health.reason ? ` (${health.reason})` : ''}`;
-      if (health.state !== 'ready' && !settings.force) {
-        throw new RestartFailure('check', ExitCode.Unhealthy, `instance ${instance} (${manager.label}) is ${why} at ${url}; refusing to restart. Make it healthy first, or pass --force to restart anyway.`);
-      }
-      try {
-        oldPid = await manager.readPid();
-      } catch (error) {
-        throw new RestartFailure('check', ExitCode.SignalFailed, `cannot find the running process (${manager.label}): ${(error as Error).message}`, { cause: error });
-      }
-      const where = oldPid === undefined ? 'no running process' : `pid ${oldPid}`;
-      if (health.state === 'ready') return `ready, ${where}, in flight ${health.inFlight ?? '?'} (${Math.round(health.latencyMs)}ms)`;
-      return `${why}, ${where}; continuing because of --force`;
-    });
-
-    await steps.run('signal', async () => {
-      if (oldPid === undefined) {
-        if (settings.force) return { skipped: 'no running process to signal (--force): starting a new one' };
-        throw new RestartFailure('signal', ExitCode.SignalFailed, `no running process found for ${manager.label}; start the instance first, or pass --force to start it.`);
-      }
-      try {
-        await manager.signalStop(oldPid);
-      } catch (error) {
-        throw new RestartFailure('signal', ExitCode.SignalFailed, `could not send SIGTERM to pid ${oldPid} (${manager.label}): ${(error as Error).message}`, { cause: error });
-      }
-      signalled = true;
-      return `SIGTERM sent to pid ${oldPid}${await stopTimeoutNote(manager, settings)}`;
-    });
-
-    await steps.run('ack', async () => {
-      if (!signalled) return { skipped: 'nothing was signalled' };
-      const out = await waitFor(url, (r) => r.state === 'draining' || r.state === 'unreachable', { ...poll, timeoutMs: settings.timeoutMs, check: deps.check });
-      if (!out.met) {
-        throw new RestartFailure('ack', ExitCode.Timeout, `pid ${oldPid} did not acknowledge SIGTERM within ${formatDuration(settings.timeoutMs)} (health still ${describe(out.last)}). Check that the API handles SIGTERM and that --url points at it.`);
-      }
-      return out.last?.state === 'draining' ? `draining, in flight ${out.last.inFlight ?? '?'}` : 'unreachable (already gone)';
-    });
-
-    await steps.run('restart', async () => {
-      let drained = '';
-      if (signalled && oldPid !== undefined) drained = await followDrain(oldPid, target, settings, deps, steps);
-      let started;
-      try {
-        started = await manager.start();
-      } catch (error) {
-        throw new RestartFailure('restart', ExitCode.StartFailed, `could not start the new instance (${manager.label}): ${(error as Error).message}`, { cause: error });
-      }
-      newPid = started.pid;
-      return `${drained}${started.detail}`;
-    });
-
-    await steps.run('verify', async () => {
-      const watchedCheck: RestartDeps['check'] = async (u, o) => {
-        const failure = await manager.startFailure();
-        if (failure) throw new RestartFailure('verify', ExitCode.StartFailed, `the new instance of ${manager.label} died: ${failure}`);
-        return deps.check(u, o);
-      };
-      const isNew = (r: HealthResult) => r.pid === undefined || (newPid !== undefined ? r.pid === newPid : r.pid !== oldPid);
-      const out = await waitFor(url, (r) => r.state === 'ready' && isNew(r), {
-        ...poll, timeoutMs: settings.timeoutMs, consecutive: settings.healthyCount, check: watchedCheck,
-      });
-      if (!out.met) {
-        const failure = await manager.startFailure();
-        if (failure) throw new RestartFailure('verify', ExitCode.StartFailed, `the new instance of ${manager.label} died: ${failure}`);
-        throw new RestartFailure('verify', ExitCode.VerifyFailed, `the new instance did not answer ready ${settings.healthyCount} times in a row within ${formatDuration(settings.timeoutMs)} (last: ${describe(out.last)}). Check its log.`);
-      }
-      newPid = out.last?.pid ?? newPid;
-      return `${settings.healthyCount} consecutive ready answers from pid ${newPid ?? '?'}`;
-    });
+    const checked = await runCheckStep(target, settings, deps, steps);
+    facts.mode = checked.mode;
+    facts.oldPid = checked.oldPid;
+    if (checked.mode === 'handoff') await runHandoffSteps(target, checked, settings, deps, steps, facts);
+    else await runReplaceSteps(target, settings, deps, steps, facts);
     return outcome();
   } catch (error) {
     return outcome(error as RestartFailure);
   }
+}
+
+/** Signal, ack, restart, verify: stop the old process, then start and verify the new one. */
+async function runReplaceSteps(target: RestartTarget, settings: RestartSettings, deps: RestartDeps, steps: StepRunner, facts: RunFacts): Promise<void> {
+  const { url, manager } = target;
+  const poll = pollOptions(settings, deps);
+  const oldPid = facts.oldPid;
+  let signalled = false;
+
+  await steps.run('signal', async () => {
+    if (oldPid === undefined) {
+      if (settings.force) return { skipped: 'no running process to signal (--force): starting a new one' };
+      throw new RestartFailure('signal', ExitCode.SignalFailed, `no running process found for ${manager.label}; start the instance first, or pass --force to start it.`);
+    }
+    try {
+      await manager.signalStop(oldPid);
+    } catch (error) {
+      throw new RestartFailure('signal', ExitCode.SignalFailed, `could not send SIGTERM to pid ${oldPid} (${manager.label}): ${(error as Error).message}`, { cause: error });
+    }
+    signalled = true;
+    return `SIGTERM sent to pid ${oldPid}${await stopTimeoutNote(manager, settings)}`;
+  });
+
+  await steps.run('ack', async () => {
+    if (!signalled) return { skipped: 'nothing was signalled' };
+    const out = await waitFor(url, (r) => r.state === 'draining' || r.state === 'unreachable', { ...poll, timeoutMs: settings.timeoutMs, check: deps.check });
+    if (!out.met) {
+      throw new RestartFailure('ack', ExitCode.Timeout, `pid ${oldPid} did not acknowledge SIGTERM within ${formatDuration(settings.timeoutMs)} (health still ${describeHealth(out.last)}). Check that the API handles SIGTERM and that --url points at it.`);
+    }
+    return out.last?.state === 'draining' ? `draining, in flight ${out.last.inFlight ?? '?'}` : 'unreachable (already gone)';
+  });
+
+  await steps.run('restart', async () => {
+    let drained = '';
+    if (signalled && oldPid !== undefined) drained = await followDrain(oldPid, target, settings, deps, steps);
+    let started;
+    try {
+      started = await manager.start();
+    } catch (error) {
+      throw new RestartFailure('restart', ExitCode.StartFailed, `could not start the new instance (${manager.label}): ${(error as Error).message}`, { cause: error });
+    }
+    facts.newPid = started.pid;
+    return `${drained}${started.detail}`;
+  });
+
+  await steps.run('verify', async () => {
+    const watchedCheck: RestartDeps['check'] = async (u, o) => {
+      const failure = await manager.startFailure();
+      if (failure) throw new RestartFailure('verify', ExitCode.StartFailed, `the new instance of ${manager.label} died: ${failure}`);
+      return deps.check(u, o);
+    };
+    const isNew = (r: HealthResult) => r.pid === undefined || (facts.newPid !== undefined ? r.pid === facts.newPid : r.pid !== oldPid);
+    const out = await waitFor(url, (r) => r.state === 'ready' && isNew(r), {
+      ...poll, timeoutMs: settings.timeoutMs, consecutive: settings.healthyCount, check: watchedCheck,
+    });
+    if (!out.met) {
+      const failure = await manager.startFailure();
+      if (failure) throw new RestartFailure('verify', ExitCode.StartFailed, `the new instance of ${manager.label} died: ${failure}`);
+      throw new RestartFailure('verify', ExitCode.VerifyFailed, `the new instance did not answer ready ${settings.healthyCount} times in a row within ${formatDuration(settings.timeoutMs)} (last: ${describeHealth(out.last)}). Check its log.`);
+    }
+    facts.newPid = out.last?.pid ?? facts.newPid;
+    return `${settings.healthyCount} consecutive ready answers from pid ${facts.newPid ?? '?'}`;
+  });
 }
 
 /** Polls until the old pid is gone, reporting the in-flight count as it changes. */
@@ -128,9 +129,4 @@ async function stopTimeoutNote(manager: RestartTarget['manager'], settings: Rest
   if (stopMs === undefined) return '';
   const warn = settings.timeoutMs < stopMs ? `; note: --timeout ${formatDuration(settings.timeoutMs)} is below it, a long drain may outlast the CLI's wait` : '';
   return ` (unit TimeoutStopSec ${formatDuration(stopMs)}${warn})`;
-}
-
-function describe(r: HealthResult | undefined): string {
-  if (!r) return 'unknown';
-  return `${r.state}${r.httpStatus ? ` HTTP ${r.httpStatus}` : ''}${r.reason ? `, ${r.reason}` : ''}`;
 }

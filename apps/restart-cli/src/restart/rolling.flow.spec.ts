@@ -5,14 +5,14 @@ import type { StepEvent } from './step-event';
 
 const url = (i: string) => `http://127.0.0.1:800${i}/health`;
 const LB = 'http://127.0.0.1:8080/health';
-const settings: RollingSettings = { timeoutMs: 5_000, healthyCount: 2, force: false, intervalMs: 50, checkTimeoutMs: 2_000, pauseMs: 0, lbUrl: undefined };
+const settings: RollingSettings = { mode: 'auto', timeoutMs: 5_000, healthyCount: 2, force: false, intervalMs: 50, checkTimeoutMs: 2_000, pauseMs: 0, lbUrl: undefined };
 
 function setup(scripts: FakeScript[], lbScript?: FakeScript) {
   const clock = { t: 0 };
   const calls: string[] = [];
   const instances = scripts.map((s, i) => new FakeInstanceManager(String(i), clock, calls, s, 100 + i * 10));
   const routes: Record<string, FakeInstanceManager> = Object.fromEntries(instances.map((inst) => [url(inst.name), inst]));
-  if (lbScript) routes[LB] = new FakeInstanceManager('lb', clock, [], lbScript);
+  if (lbScript) routes[LB] = new FakeInstanceManager('lb', clock, [], lbScript, 900); // a pid of its own: isAlive asks every fake
   const events: StepEvent[] = [];
   const deps = { ...fakeWorld(routes, clock), emit: (e: StepEvent) => events.push(e) };
   const targets = instances.map((inst) => ({ instance: inst.name, url: url(inst.name), manager: inst }));
@@ -64,5 +64,28 @@ describe('runRolling', () => {
     const out = await bad.run({ lbUrl: LB });
     expect(out).toMatchObject({ ok: false, exitCode: ExitCode.VerifyFailed, untouched: ['1'], failure: { instance: '0', step: 'lb-check' } });
     expect(bad.calls.filter((c) => c.startsWith('1:'))).toEqual([]);
+  });
+
+  it('hands off each instance in turn when they advertise it, never starting anything, checking the balancer after each', async () => {
+    const { run, calls, events } = setup([{ handoff: {} }, { handoff: {} }], {});
+    const out = await run({ lbUrl: LB });
+    expect(out).toMatchObject({ ok: true, exitCode: ExitCode.Ok, untouched: [] });
+    expect(out.instances.map((i) => [i.mode, i.oldPid, i.newPid])).toEqual([['handoff', 100, 101], ['handoff', 110, 111]]);
+    expect(calls.filter((c) => !c.endsWith(':readPid'))).toEqual(['0:hup 100', '1:hup 110']);
+    expect(out.instances.map((i) => i.steps.map((s) => s.step))).toEqual([
+      ['check', 'trigger', 'successor', 'drain', 'lb-check'],
+      ['check', 'trigger', 'successor', 'drain', 'lb-check'],
+    ]);
+    const drained0 = events.findIndex((e) => e.type === 'step-end' && e.instance === '0' && e.step === 'lb-check');
+    expect(events.findIndex((e) => e.type === 'step-start' && e.instance === '1')).toBeGreaterThan(drained0);
+  });
+
+  it('stops at the first failed handoff: the failed instance and the rest keep serving their old pids', async () => {
+    const { run, calls } = setup([{ handoff: { successor: 'exits' } }, { handoff: {} }]);
+    const out = await run();
+    expect(out).toMatchObject({ ok: false, exitCode: ExitCode.StartFailed, untouched: ['1'], failure: { instance: '0', step: 'successor' } });
+    expect(out.instances[0]).toMatchObject({ mode: 'handoff', servingPid: 100 });
+    expect(out.failure?.message).toContain('pid 100 still serves');
+    expect(calls).toEqual(['0:readPid', '0:hup 100']);
   });
 });

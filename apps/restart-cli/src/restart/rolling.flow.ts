@@ -26,9 +26,11 @@ export interface RollingOutcome {
 }
 
 /**
- * Restarts the targets one at a time. Instance k+1 is not touched until instance k
- * answered ready `healthyCount` times (and, with `lbUrl`, the balancer did too). The
- * first failure stops the run; the remaining instances keep serving.
+ * Restarts the targets one at a time, each in the mode its check step resolves. Instance
+ * k+1 is not touched until instance k answered ready `healthyCount` times (and, with
+ * `lbUrl`, the balancer did too). A handoff never takes an instance out of the balancer's
+ * rotation: its port accepts throughout. The first failure stops the run; the remaining
+ * instances keep serving (after a failed handoff, the failed one too).
  */
 export async function runRolling(targets: readonly RestartTarget[], settings: RollingSettings, deps: RestartDeps): Promise<RollingOutcome> {
   const done: InstanceOutcome[] = [];

@@ -1,5 +1,5 @@
-/** The five steps of a graceful restart, plus the rolling extras. */
-export type StepName = 'check' | 'signal' | 'ack' | 'restart' | 'verify' | 'lb-check' | 'pause';
+/** The steps of a replace (check, signal, ack, restart, verify) and of a handoff (check, trigger, successor, drain), plus the rolling extras. */
+export type StepName = 'check' | 'signal' | 'ack' | 'restart' | 'verify' | 'trigger' | 'successor' | 'drain' | 'lb-check' | 'pause';
 
 /** Human titles of the steps, in order. */
 export const STEP_TITLES: Record<StepName, string> = {
@@ -8,6 +8,9 @@ export const STEP_TITLES: Record<StepName, string> = {
   ack: 'wait for shutdown acknowledgment',
   restart: 'follow the drain, start the new instance',
   verify: 'verify the new instance is healthy',
+  trigger: 'trigger the hot handoff',
+  successor: 'wait for the successor to be ready',
+  drain: 'follow the old process to its exit',
   'lb-check': 'check through the load balancer',
   pause: 'pause before the next instance',
 };
