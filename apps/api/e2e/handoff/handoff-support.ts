@@ -37,7 +37,10 @@ export async function handOff(api: SpawnedApi & { healthUrl: string }, pidFile: 
   const newPid = await waitFor(`a successor of pid ${oldPid} in ${pidFile}`, () => {
     const pid = readPid(pidFile);
     return pid !== undefined && pid !== oldPid ? track(pid) : undefined;
-  }, timeoutMs);
+  }, timeoutMs).catch((error: Error) => {
+    const recent = logLines(api).filter((l) => l.pid === oldPid || l['predecessorPid'] === oldPid).slice(-15).map((l) => JSON.stringify(l));
+    throw new Error(`${error.message}; last log lines of pid ${oldPid} and its successors:\n${recent.join('\n')}`, { cause: error });
+  });
   await waitFor(`pid ${newPid} to answer ready`, async () => {
     const h = await check(api.healthUrl, { timeoutMs: 5_000 });
     return h.state === 'ready' && h.pid === newPid;
