@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { freePort, httpRequest, startFakeInstance, startNginx, waitFor, type FakeInstance, type HttpAnswer, type RunningNginx } from '@edu-agents/e2e-support';
+import { Agent } from 'node:http';
+import { freePort, http, httpRequest, startFakeInstance, startNginx, waitFor, type FakeInstance, type HttpAnswer, type RunningNginx } from '@edu-agents/e2e-support';
 
 // Real nginx with the shipped config (only ports substituted) in front of two
 // real HTTP servers on ports from the OS. Each case drives nginx with fresh
@@ -48,6 +49,31 @@ describe('nginx with the shipped edu_agents.conf in front of two instances', () 
     expect(b.requests.length).toBeGreaterThan(0);
     // HTTP/1.1 + an empty Connection header + the keepalive pool.
     expect(a.connections + b.connections).toBeLessThan(answers.length / 2);
+  });
+
+  it('keeps an upstream connection per concurrent request: rounds of 200 at once reuse them instead of opening new ones', async () => {
+    // With a pool smaller than the concurrency nginx closes most connections after
+    // their answer and opens new ones for the next requests. In a rolling restart
+    // the one instance left then has to accept hundreds of connections a second;
+    // when it stalls, its accept queue overflows, nginx's connect times out and the
+    // only other instance is the one restarting: 504/502 (tools/bench/README.md).
+    const concurrency = 200;
+    a = await startFakeInstance('a');
+    b = await startFakeInstance('b');
+    a.delayMs = b.delayMs = 50; // answers overlap, as under load
+    nginx = await startNginx([a.port, b.port]);
+    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    const url = `http://127.0.0.1:${nginx.port}/qc-stats`;
+    try {
+      for (let round = 0; round < 5; round += 1) {
+        const answers = await Promise.all(Array.from({ length: concurrency }, () => http(url, { agent })));
+        expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
+      }
+    } finally {
+      agent.destroy();
+    }
+    expect(a.requests.length + b.requests.length).toBe(5 * concurrency);
+    expect(a.connections + b.connections).toBeLessThanOrEqual(1.5 * concurrency);
   });
 
   it('retries GET and POST /qc/check on the other instance while one drains with 503', async () => {

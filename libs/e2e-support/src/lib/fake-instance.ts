@@ -21,6 +21,8 @@ export interface FakeInstance {
   readonly requests: string[];
   /** TCP connections nginx opened to this instance. */
   connections: number;
+  /** Answers this long after the request arrived (default 0): requests overlap, as under load. */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -42,8 +44,12 @@ export async function startFakeInstance(name: string, port = 0): Promise<FakeIns
         res.end(JSON.stringify({ statusCode: 503, message: 'draining', instance: name }));
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ instance: name, method: req.method, url: req.url, body }));
+      const answer = () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ instance: name, method: req.method, url: req.url, body }));
+      };
+      if (instance.delayMs > 0) setTimeout(answer, instance.delayMs);
+      else answer();
     });
   });
   server.on('connection', (socket: Socket) => {
@@ -64,6 +70,7 @@ export async function startFakeInstance(name: string, port = 0): Promise<FakeIns
     mode: 'serving',
     requests: [],
     connections: 0,
+    delayMs: 0,
     close: async () => {
       const closed = new Promise((resolve) => server.close(resolve));
       for (const socket of sockets) socket.destroy();
