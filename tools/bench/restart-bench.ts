@@ -1,122 +1,155 @@
-// Restart under load: the same open-loop load and a restart of both instances,
-// side by side in one run, for (a) this project (restart-cli rolling + the
-// shipped nginx config), (b) the naive way (NestJS defaults, SIGTERM and start
-// again, the original nginx config, `sleep 10` between instances) and (c) `pm2
-// reload` of the naive app in cluster mode. Failed requests by kind, p50/p99
-// latency during the restart against steady state, restart duration.
-// Not a test: it asserts nothing. JSON on stdout, a markdown table on stderr.
+// Restart under load (issue 9): one open-loop load in a process of its own and
+// one restart, side by side in one run, for
+//   single instance (load straight at its port): (1) hot handoff (kill -HUP),
+//   (2) restart on a systemd-held socket, (3) stop and start (restart-cli
+//   --mode replace), (4) pm2 reload of two cluster workers;
+//   rolling through nginx with the shipped config: (5) handoff, (6) replace.
+// Rates: the set-up's capacity first (highest rate with steady p99 < 250 ms),
+// then 50 % and 80 % of it, and 200 and 500 req/s. Failed requests by kind,
+// p50/p99 steady and during the restart, restart duration, send lag.
+// Not a test: it asserts nothing. JSON on stdout, a markdown table on stderr,
+// raw JSON and one SVG timeline per run under tools/bench/results/.
 //
 // Run (from the workspace root, after `npx nx run-many -t build -p api restart-cli`):
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/restart-bench.ts
 //   or: npx nx run deployment:restart-bench
-// Options: --rates 200,500  --only project,naive,pm2  --steady 5  --after 3  --qc-per-sec 2
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Options: --rates auto|200,500  --capacity 400 (skip the search)  --only handoff,socket,replace,pm2,rolling-handoff,rolling-replace
+//          --steady 5  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { API_MAIN, CLI_MAIN, isFailure, nginxProblems, qcMix, requireBuilt, startLoad, summarize, windowStats } from '@edu-agents/e2e-support';
-import { SCENARIOS, type ScenarioName } from './restart-bench.scenarios';
+import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, requireBuilt, startLoadProcess, WORKSPACE } from '@edu-agents/e2e-support';
+import { measureCapacity, mixFor, type Probe } from './restart-bench.capacity';
+import { parseLogEvents, restartMarkers } from './restart-bench.events';
+import { failedAnswers, makeRow, markdown, type Row } from './restart-bench.report';
+import { ROLLING_SCENARIOS } from './restart-bench.rolling';
+import { cliHasModes, type RestartOutcome, type ScenarioDef } from './restart-bench.scenario';
+import { SINGLE_SCENARIOS } from './restart-bench.single';
+import { buckets, timelineSvg } from './restart-bench.timeline';
 
+const ALL = [...SINGLE_SCENARIOS, ...ROLLING_SCENARIOS];
 const { values } = parseArgs({
   options: {
-    rates: { type: 'string', default: '200,500' },
-    only: { type: 'string', default: 'project,naive,pm2' },
+    rates: { type: 'string', default: 'auto' },
+    capacity: { type: 'string' },
+    only: { type: 'string', default: ALL.map((d) => d.name).join(',') },
     steady: { type: 'string', default: '5' },
     after: { type: 'string', default: '3' },
     'qc-per-sec': { type: 'string', default: '2' },
+    'capacity-step': { type: 'string', default: '5' },
+    'keep-logs': { type: 'boolean', default: false },
+    'nginx-conf': { type: 'string' },
   },
 });
-const RATES = values.rates.split(',').map(Number);
-const NAMES = values.only.split(',') as ScenarioName[];
 const STEADY_MS = Number(values.steady) * 1_000;
 const AFTER_MS = Number(values.after) * 1_000;
 const QC_PER_SEC = Number(values['qc-per-sec']);
-const LABELS: Record<ScenarioName, string> = { project: '(a) this project', naive: '(b) naive: SIGTERM + start, original nginx', pm2: '(c) pm2 reload, cluster x2' };
+const DEFS = values.only.split(',').map((name) => {
+  const def = ALL.find((d) => d.name === name);
+  if (!def) throw new Error(`--only: unknown scenario ${name}; known: ${ALL.map((d) => d.name).join(', ')}`);
+  return def;
+});
+const RESULTS = join(__dirname, 'results');
+const stamp = new Date().toISOString().replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
+const RUN_DIR = join(RESULTS, `restart-${stamp}`);
 
-interface Row {
-  approach: string; rate: number; restartMs: number; requests: number; failed: number; failedByKind: Record<string, number>;
-  steady: { p50Ms: number; p99Ms: number }; restart: { p50Ms: number; p99Ms: number }; p99Ratio: number;
-  maxSendLagMs: number;
-  /** p50/p99 per request label in each window: where the tail comes from. */
-  byLabel: Record<string, { steady: [number, number]; restart: [number, number] }>;
-  oldPids: number[]; newPids: number[]; note: string; nginxErrors: Record<string, number>;
-}
+const log = (line: string) => process.stderr.write(`${line}\n`);
+/** A measured window of load (steady state before, settling after): not a wait for a condition. */
+const hold = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const load1 = () => loadavg().map((n) => Math.round(n * 100) / 100);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function measure(name: ScenarioName, rate: number): Promise<Row> {
-  const dir = mkdtempSync(join(tmpdir(), `restart-bench-${name}-`));
-  const scenario = await SCENARIOS[name](dir);
+async function measure(def: ScenarioDef, rate: number): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), `restart-bench-${def.name}-`));
+  const scenario = await def.setup(dir, { nginxConf: values['nginx-conf'] });
   try {
-    // QC POSTs at a fixed QC_PER_SEC whatever the rate: the Chrome pool's capacity does not grow with the rate.
-    const load = startLoad({ port: scenario.nginx.port, ratePerSec: rate, maxDurationMs: 300_000, baseClients: 64, maxClients: 2_048,
-      request: qcMix(Math.max(1, Math.round(rate / QC_PER_SEC))) });
-    let restartFrom = 0;
-    let restartTo = 0;
-    let pids = { oldPids: [] as number[], newPids: [] as number[], note: '' };
+    const load = await startLoadProcess({ port: scenario.port, ratePerSec: rate, maxDurationMs: 600_000, baseClients: 64, maxClients: 2_048, mix: mixFor(rate, QC_PER_SEC) });
+    let outcome: RestartOutcome;
+    const loadAverage = load1();
     try {
-      await sleep(STEADY_MS);
-      restartFrom = load.elapsed();
+      await hold(STEADY_MS);
       try {
-        pids = await scenario.restart();
+        outcome = await scenario.restart();
       } catch (error) {
         // A restart that gives up is a result of this row, not the end of the benchmark.
-        pids.note = `RESTART FAILED: ${error instanceof Error ? error.message : String(error)}`;
-        process.stderr.write(`  ${pids.note}\n`);
+        const now = Date.now();
+        outcome = { startAt: now, endAt: now, oldPids: [], newPids: [], signalAt: [], note: `RESTART FAILED: ${error instanceof Error ? error.message : String(error)}` };
+        log(`  ${outcome.note}`);
       }
-      restartTo = load.elapsed();
-      await sleep(AFTER_MS);
+      await hold(AFTER_MS);
     } finally {
       load.stop();
     }
-    const run = await load.done;
-    const s = summarize(run, [{ name: 'steady', fromMs: 1_000, toMs: restartFrom }, { name: 'restart', fromMs: restartFrom, toMs: restartTo }]);
-    const failedByKind: Record<string, number> = { ...s.all.byError };
-    for (const r of run.records.filter((x) => isFailure(x) && x.error === undefined)) failedByKind[`HTTP ${r.status}`] = (failedByKind[`HTTP ${r.status}`] ?? 0) + 1;
-    const [steady, restart] = s.windows;
-    const byLabel: Row['byLabel'] = {};
-    for (const label of Object.keys(s.byLabel)) {
-      const inWindow = (from: number, to: number) => windowStats(label, run.records.filter((r) => r.label === label && r.scheduledMs >= from && r.scheduledMs < to));
-      const a = inWindow(1_000, restartFrom);
-      const b = inWindow(restartFrom, restartTo);
-      byLabel[label] = { steady: [a.p50Ms, a.p99Ms], restart: [b.p50Ms, b.p99Ms] };
-    }
-    return {
-      approach: LABELS[name], rate, restartMs: Math.round(restartTo - restartFrom), requests: s.outcomes, failed: s.all.failed, failedByKind,
-      steady: { p50Ms: steady.p50Ms, p99Ms: steady.p99Ms }, restart: { p50Ms: restart.p50Ms, p99Ms: restart.p99Ms },
-      p99Ratio: Math.round((restart.p99Ms / Math.max(steady.p99Ms, 0.1)) * 100) / 100, maxSendLagMs: s.all.maxSendLagMs, byLabel,
-      ...pids, nginxErrors: nginxProblems(scenario.nginx),
-    };
+    const report = await load.done;
+    const events = parseLogEvents(scenario.logs());
+    const markers = restartMarkers({ events, t0Epoch: report.run.t0Epoch, oldPids: outcome.oldPids, newPids: outcome.newPids, signalAt: outcome.signalAt, exits: scenario.exits, handoff: scenario.handoff });
+    const row = makeRow(def, rate, report, outcome, markers, loadAverage);
+    if (scenario.nginx) row.nginx = { errors: nginxProblems(scenario.nginx), failedAnswers: failedAnswers(scenario.nginx) };
+    const file = join(RUN_DIR, `${def.name}-${rate}rps.svg`);
+    const fromMs = outcome.startAt - report.run.t0Epoch;
+    const toMs = report.run.records.reduce((m, r) => Math.max(m, r.scheduledMs), 0);
+    writeFileSync(file, timelineSvg({
+      title: `${def.label} at ${rate} req/s`,
+      subtitle: `${row.failed} failed of ${row.requests}; p99 ${row.steady.p99Ms} ms steady, ${row.restart.p99Ms} ms during the restart (${row.restartMs} ms); send lag p99 ${row.sendLag.p99Ms} ms; load avg ${loadAverage[0]}`,
+      buckets: buckets(report.run.records, 1_000, toMs, 100), bucketMs: 100, markers, window: { fromMs, toMs: outcome.endAt - report.run.t0Epoch }, zeroMs: fromMs,
+    }));
+    row.timeline = relative(WORKSPACE, file);
+    if (values['keep-logs']) keepLogs(def.name, rate, scenario.logs(), scenario.nginx?.files);
+    return row;
   } finally {
     await scenario.teardown();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function markdown(rows: Row[]): string {
-  const kinds = (k: Record<string, number>) => Object.entries(k).map(([kind, n]) => `${kind}: ${n}`).join(', ') || '-';
-  return [
-    '| approach | req/s | requests | failed | failed by kind | steady p50 / p99 (ms) | restart p50 / p99 (ms) | p99 restart/steady | restart took (s) | send lag max (ms) |',
-    '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.approach}${r.note.startsWith('RESTART FAILED') ? ' (restart failed)' : ''} | ${r.rate} | ${r.requests} | ${r.failed} | ${kinds(r.failedByKind)} | ${r.steady.p50Ms} / ${r.steady.p99Ms} | ` +
-      `${r.restart.p50Ms} / ${r.restart.p99Ms} | ${r.p99Ratio} | ${(r.restartMs / 1_000).toFixed(1)} | ${r.maxSendLagMs} |`),
-  ].join('\n');
+function keepLogs(name: string, rate: number, logs: string, nginx?: { errorLog: string; accessLog: string }): void {
+  const dir = join(RUN_DIR, 'logs', `${name}-${rate}rps`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'api.log'), logs);
+  if (nginx) for (const f of [nginx.errorLog, nginx.accessLog]) copyFileSync(f, join(dir, `nginx-${f.endsWith('error.log') ? 'error' : 'access'}.log`));
+}
+
+async function rates(): Promise<{ rates: number[]; capacity?: number; probes: Probe[] }> {
+  if (values.rates !== 'auto') return { rates: values.rates.split(',').map(Number), probes: [] };
+  let capacity = values.capacity === undefined ? undefined : Number(values.capacity);
+  let probes: Probe[] = [];
+  if (capacity === undefined) {
+    log(`capacity: highest rate with steady p99 < 250 ms on one instance (${values['capacity-step']} s per probe) ...`);
+    ({ capacity, probes } = await measureCapacity({ qcPerSec: QC_PER_SEC, stepMs: Number(values['capacity-step']) * 1_000, log }));
+  }
+  const list = [Math.round(capacity * 0.5), Math.round(capacity * 0.8), 200, 500].filter((r) => r > 0);
+  return { rates: [...new Set(list)].sort((a, b) => a - b), capacity, probes };
 }
 
 async function main(): Promise<void> {
   requireBuilt(API_MAIN, CLI_MAIN);
+  mkdirSync(RUN_DIR, { recursive: true });
+  const started = new Date().toISOString();
+  const loadBefore = load1();
+  log(`restart-bench ${started}, load average ${loadBefore.join(' ')}; CLI ${cliHasModes() ? 'with' : 'without'} --mode`);
+  const plan = await rates();
+  log(`rates: ${plan.rates.join(', ')} req/s${plan.capacity === undefined ? '' : ` (capacity ${plan.capacity} req/s)`}`);
   const rows: Row[] = [];
-  for (const rate of RATES) {
-    for (const name of NAMES) {
-      process.stderr.write(`${LABELS[name]} at ${rate}/s ...\n`);
-      const row = await measure(name, rate);
-      process.stderr.write(`  failed ${row.failed} ${JSON.stringify(row.failedByKind)}, p99 steady ${row.steady.p99Ms} ms, restart ${row.restart.p99Ms} ms, took ${row.restartMs} ms\n`);
+  for (const rate of plan.rates) {
+    for (const def of DEFS) {
+      log(`${def.label} at ${rate}/s ...`);
+      const row = await measure(def, rate);
+      log(`  failed ${row.failed} ${JSON.stringify(row.failedByKind)}, p99 steady ${row.steady.p99Ms} ms, restart ${row.restart.p99Ms} ms, took ${row.restartMs} ms, send lag p99 ${row.sendLag.p99Ms} ms -> ${row.timeline}`);
       rows.push(row);
     }
   }
-  const result = { date: new Date().toISOString(), node: process.version, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, rows };
+  const result = {
+    date: started, finished: new Date().toISOString(), node: process.version, cliModes: cliHasModes(), loadAverage: { before: loadBefore, after: load1() },
+    steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, rows,
+  };
+  writeFileSync(join(RUN_DIR, 'restart-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  process.stderr.write(`\n${markdown(rows)}\n`);
+  log(`\n${markdown(rows)}\n\nraw JSON and timelines: ${relative(WORKSPACE, RUN_DIR)}`);
+}
+
+// Ctrl-C or a stop signal: end every API this run started, then go.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void killLeftoverApis().finally(() => process.exit(130)));
 }
 
 main().catch((error) => {

@@ -35,7 +35,10 @@ Module({ controllers: [NaiveController] })(AppModule);
 async function main() {
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
   await app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1');
-  process.stdout.write(`listening on http://${process.env.HOST ?? '127.0.0.1'}:${app.getHttpServer().address().port} pid ${process.pid}\n`);
+  // One JSON line like the API's LOG_FORMAT=json, so the benchmark reads both the same way.
+  const port = app.getHttpServer().address().port;
+  const url = `http://${process.env.HOST ?? '127.0.0.1'}:${port}`;
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'listening', pid: process.pid, url, port })}\n`);
 }
 
 main().catch((error) => {

@@ -1,0 +1,57 @@
+// The set-up's capacity: the highest rate whose steady-state p99 stays under
+// 250 ms with no failed request, on one API instance (QC on), the same mix as
+// the restarts. One instance is what carries everything during a restart.
+import { qcMix, startApi, startLoadProcess, stopProcesses, summarize, waitReady } from '@edu-agents/e2e-support';
+import { BENCH_API_ENV } from './restart-bench.scenario';
+
+export const P99_LIMIT_MS = 250;
+
+export interface Probe {
+  rate: number;
+  p99Ms: number;
+  failed: number;
+  sendLagP99Ms: number;
+  ok: boolean;
+}
+
+/** request i is a QC POST every `rate / qcPerSec` requests: QC POSTs at a fixed rate whatever the load. */
+export const mixFor = (rate: number, qcPerSec: number) => qcMix(Math.max(1, Math.round(rate / qcPerSec)));
+
+/**
+ * Doubles the rate from `startRate` until a probe misses (p99 >= 250 ms or a
+ * failure), then bisects between the last hit and the first miss until they
+ * are within 10 %. Each probe is `stepMs` of load; its first second is left out.
+ */
+export async function measureCapacity(opts: { qcPerSec: number; stepMs: number; startRate?: number; log: (line: string) => void }): Promise<{ capacity: number; probes: Probe[] }> {
+  const api = await startApi(BENCH_API_ENV, { timeoutMs: 120_000 });
+  const probes: Probe[] = [];
+  try {
+    await waitReady(api.port, 120_000);
+    const probe = async (rate: number): Promise<boolean> => {
+      const load = await startLoadProcess({ port: api.port, ratePerSec: rate, maxDurationMs: opts.stepMs, baseClients: 64, maxClients: 2_048, mix: mixFor(rate, opts.qcPerSec) });
+      const report = await load.done;
+      const w = summarize(report.run, [{ name: 'steady', fromMs: 1_000, toMs: opts.stepMs }]).windows[0];
+      const ok = w.p99Ms < P99_LIMIT_MS && w.failed === 0;
+      probes.push({ rate, p99Ms: w.p99Ms, failed: w.failed, sendLagP99Ms: report.sendLag.p99Ms, ok });
+      opts.log(`  capacity probe ${rate}/s: p99 ${w.p99Ms} ms, failed ${w.failed}, send lag p99 ${report.sendLag.p99Ms} ms -> ${ok ? 'under' : 'over'} ${P99_LIMIT_MS} ms`);
+      return ok;
+    };
+    let hit = 0;
+    let miss: number | undefined;
+    for (let rate = opts.startRate ?? 100; miss === undefined && rate <= 12_800; rate *= 2) {
+      if (await probe(rate)) hit = rate;
+      else miss = rate;
+    }
+    if (miss === undefined) return { capacity: hit, probes };
+    let over: number = miss;
+    while (over - hit > Math.max(10, hit * 0.1)) {
+      const mid: number = Math.round((hit + over) / 20) * 10;
+      if (mid <= hit || mid >= over) break;
+      if (await probe(mid)) hit = mid;
+      else over = mid;
+    }
+    return { capacity: hit, probes };
+  } finally {
+    await stopProcesses([api.pid], 15_000);
+  }
+}

@@ -1,0 +1,100 @@
+// One row of restart-bench.ts per scenario and rate, and the table of rows.
+import { readFileSync } from 'node:fs';
+import { isFailure, summarize, windowStats, type LagStats, type LoadProcessReport, type RequestRecord, type RunningNginx } from '@edu-agents/e2e-support';
+import type { Marker } from './restart-bench.events';
+import type { RestartOutcome, ScenarioDef } from './restart-bench.scenario';
+
+export interface Row {
+  scenario: string;
+  label: string;
+  group: 'single' | 'rolling';
+  rate: number;
+  requests: number;
+  failed: number;
+  /** Socket errors by code, non-2xx answers as `HTTP <status>`. */
+  failedByKind: Record<string, number>;
+  steady: { p50Ms: number; p99Ms: number };
+  restart: { p50Ms: number; p99Ms: number; requests: number };
+  p99Ratio: number;
+  /** From the restart's start (signal or CLI) to its end (old gone, new ready). */
+  restartMs: number;
+  /** Of the load process: how late requests left, and its event-loop delay. */
+  sendLag: LagStats;
+  eventLoopDelay: LagStats;
+  /** p50/p99 per request label in each window: where a tail comes from. */
+  byLabel: Record<string, { steady: [number, number]; restart: [number, number] }>;
+  oldPids: number[];
+  newPids: number[];
+  markers: Marker[];
+  note: string;
+  loadAverage: number[];
+  nginx?: NginxEvidence;
+  timeline?: string;
+  /** The first failed requests as the load process recorded them (times in ms after t0): the evidence behind `failed`. */
+  failures: RequestRecord[];
+}
+
+/** What nginx says about a run: its error log by message, and failed requests by upstream outcome. */
+export interface NginxEvidence {
+  errors: Record<string, number>;
+  /** Access-log lines of 5xx answers grouped by `status <- upstream statuses (addresses)`. */
+  failedAnswers: Record<string, number>;
+}
+
+/** Groups the access log's 5xx lines (log_format `upstreams` of the e2e-support wrapper). */
+export function failedAnswers(nginx: RunningNginx): Record<string, number> {
+  const groups: Record<string, number> = {};
+  let text = '';
+  try {
+    text = readFileSync(nginx.files.accessLog, 'utf8');
+  } catch {
+    return groups;
+  }
+  for (const line of text.split('\n')) {
+    const m = /^\S+ (5\d\d) "(\S+) (\S+)[^"]*" rt=(\S+) ua="([^"]*)" us="([^"]*)"/.exec(line);
+    if (!m) continue;
+    const key = `${m[1]} ${m[2]} ${m[3].replace(/\?.*/, '')} <- us=${m[6]}`;
+    groups[key] = (groups[key] ?? 0) + 1;
+  }
+  return groups;
+}
+
+const ms = (epoch: number, t0Epoch: number) => epoch - t0Epoch;
+
+/** The row of one run: windows by scheduled time, steady from 1 s to the restart, restart to its end. */
+export function makeRow(def: ScenarioDef, rate: number, load: LoadProcessReport, outcome: RestartOutcome, markers: Marker[], loadAverage: number[]): Row {
+  const { run } = load;
+  const from = ms(outcome.startAt, run.t0Epoch);
+  const to = ms(outcome.endAt, run.t0Epoch);
+  const s = summarize(run, [{ name: 'steady', fromMs: 1_000, toMs: from }, { name: 'restart', fromMs: from, toMs: to }]);
+  const failedByKind: Record<string, number> = { ...s.all.byError };
+  for (const r of run.records.filter((x) => isFailure(x) && x.error === undefined)) failedByKind[`HTTP ${r.status}`] = (failedByKind[`HTTP ${r.status}`] ?? 0) + 1;
+  const [steady, restart] = s.windows;
+  const byLabel: Row['byLabel'] = {};
+  for (const label of Object.keys(s.byLabel)) {
+    const inWindow = (a: number, b: number) => windowStats(label, run.records.filter((r) => r.label === label && r.scheduledMs >= a && r.scheduledMs < b));
+    const a = inWindow(1_000, from);
+    const b = inWindow(from, to);
+    byLabel[label] = { steady: [a.p50Ms, a.p99Ms], restart: [b.p50Ms, b.p99Ms] };
+  }
+  return {
+    scenario: def.name, label: def.label, group: def.group, rate, requests: s.outcomes, failed: s.all.failed, failedByKind,
+    steady: { p50Ms: steady.p50Ms, p99Ms: steady.p99Ms }, restart: { p50Ms: restart.p50Ms, p99Ms: restart.p99Ms, requests: restart.requests },
+    p99Ratio: Math.round((restart.p99Ms / Math.max(steady.p99Ms, 0.1)) * 100) / 100, restartMs: Math.round(to - from),
+    sendLag: load.sendLag, eventLoopDelay: load.eventLoopDelay, byLabel,
+    oldPids: outcome.oldPids, newPids: outcome.newPids, markers, note: outcome.note, loadAverage,
+    failures: run.records.filter(isFailure).slice(0, 100),
+  };
+}
+
+/** The readable table (markdown). */
+export function markdown(rows: readonly Row[]): string {
+  const kinds = (k: Record<string, number>) => Object.entries(k).map(([kind, n]) => `${kind}: ${n}`).join(', ') || '-';
+  return [
+    '| scenario | req/s | requests | failed | failed by kind | steady p50 / p99 (ms) | restart p50 / p99 (ms) | p99 restart/steady | restart took (s) | send lag p99 / max (ms) | load avg |',
+    '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.label}${r.note.startsWith('RESTART FAILED') || r.note.includes('RESTART FAILED') ? ' (restart failed)' : ''} | ${r.rate} | ${r.requests} | ${r.failed} | ${kinds(r.failedByKind)} | ` +
+      `${r.steady.p50Ms} / ${r.steady.p99Ms} | ${r.restart.p50Ms} / ${r.restart.p99Ms} | ${r.p99Ratio} | ${(r.restartMs / 1_000).toFixed(1)} | ` +
+      `${r.sendLag.p99Ms} / ${r.sendLag.maxMs} | ${r.loadAverage[0]?.toFixed(1) ?? '-'} |`),
+  ].join('\n');
+}

@@ -1,0 +1,158 @@
+// Single-instance set-ups of restart-bench.ts: the load goes straight to one
+// instance's port, no balancer in between.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import {
+  apiStartCommand, freePort, isAlive, readPid, startApi, stopProcesses, track, waitFor, waitReady, WORKSPACE,
+} from '@edu-agents/e2e-support';
+import { startLoopedApi } from '../../deployment/e2e/support/restart-loop';
+import { watchExits } from './restart-bench.events';
+import { BENCH_API_ENV, cliHasModes, readLogs, runCliRestart, waitForEvent, type Scenario, type ScenarioDef } from './restart-bench.scenario';
+
+const NAIVE_APP = 'tools/bench/naive-app/main.js';
+const PM2 = join(WORKSPACE, 'node_modules/.bin/pm2');
+
+/** (1) `kill -HUP`: the API starts its successor on the same socket; the old one exits once it is ready. */
+async function handoffOwnPort(dir: string): Promise<Scenario> {
+  const pidFile = join(dir, 'api.pid');
+  const api = await startApi(BENCH_API_ENV, { pidFile, timeoutMs: 120_000 });
+  const oldPid = await waitReady(api.port, 120_000);
+  const watch = watchExits();
+  return {
+    port: api.port, handoff: true, exits: watch.exits, logs: api.output,
+    restart: async () => {
+      watch.add(oldPid);
+      const startAt = Date.now();
+      process.kill(oldPid, 'SIGHUP');
+      // The successor rewrites PID_FILE once it serves; then the predecessor drains and exits.
+      const newPid = track(await waitFor('the successor to write the pid file', () => { const pid = readPid(pidFile); return pid !== oldPid && pid; }, 180_000));
+      await waitFor(`predecessor ${oldPid} to exit`, () => watch.exits.has(oldPid), 120_000);
+      return { startAt, endAt: watch.exits.get(oldPid) ?? Date.now(), oldPids: [oldPid], newPids: [newPid], signalAt: [startAt], note: 'kill -HUP' };
+    },
+    teardown: async () => {
+      watch.stop();
+      await stopProcesses([api.pid, ...[readPid(pidFile)].filter((p): p is number => p !== undefined)], 15_000);
+    },
+  };
+}
+
+/**
+ * (2) A systemd-held socket: systemd-socket-activate holds the listening socket,
+ * restart-loop.sh starts the API again each time it exits (Restart=always);
+ * SIGTERM to the API. Connections made meanwhile wait in the kernel backlog.
+ */
+async function heldSocket(dir: string): Promise<Scenario> {
+  const port = await freePort();
+  const env = Object.fromEntries(Object.entries(BENCH_API_ENV).map(([k, v]) => [k, String(v)]));
+  const looped = await startLoopedApi(port, true, dir, env);
+  let apiPid: number | undefined = await waitReady(port, 120_000);
+  const watch = watchExits();
+  return {
+    port, handoff: false, exits: watch.exits, logs: looped.output,
+    restart: async () => {
+      const oldPid = apiPid as number;
+      watch.add(oldPid);
+      const startAt = Date.now();
+      process.kill(oldPid, 'SIGTERM');
+      const ready = await waitForEvent(looped.output, 'the next API to be ready', (e) => e.pid !== oldPid && e.msg === 'phase ready', 180_000);
+      apiPid = ready.pid;
+      await waitFor(`pid ${oldPid} to exit`, () => watch.exits.has(oldPid), 60_000);
+      return { startAt, endAt: Math.max(ready.at, watch.exits.get(oldPid) ?? 0), oldPids: [oldPid], newPids: [ready.pid], signalAt: [startAt], note: 'SIGTERM; restart-loop.sh starts the next on the held socket' };
+    },
+    teardown: async () => {
+      watch.stop();
+      await looped.stop(apiPid);
+    },
+  };
+}
+
+/** (3) Stop, then start, on the instance's own port: `restart-cli graceful --mode replace` (process manager). */
+async function replaceOwnPort(dir: string): Promise<Scenario> {
+  const pidFile = join(dir, 'api.pid');
+  const port = await freePort();
+  const api = await startApi(BENCH_API_ENV, { pidFile, port, timeoutMs: 120_000 });
+  const oldPid = await waitReady(port, 120_000);
+  const watch = watchExits();
+  const logs = () => `${api.output()}\n${readLogs(`${pidFile}.log`)}`;
+  return {
+    port, handoff: false, exits: watch.exits, logs,
+    restart: async () => {
+      watch.add(oldPid);
+      const cli = await runCliRestart(['graceful', '--manager', 'process', '--pid-file', pidFile, '--start', apiStartCommand({ ...BENCH_API_ENV, PORT: port }),
+        '--url', `http://127.0.0.1:${port}/health`, ...(cliHasModes() ? ['--mode', 'replace'] : [])]);
+      const newPid = track(readPid(pidFile));
+      return { startAt: cli.startAt, endAt: cli.endAt, oldPids: [oldPid], newPids: newPid && newPid !== oldPid ? [newPid] : [], signalAt: [], note: `restart-cli graceful --mode replace ${cli.note}`.trim() };
+    },
+    teardown: async () => {
+      watch.stop();
+      await stopProcesses([api.pid, ...[readPid(pidFile)].filter((p): p is number => p !== undefined)], 15_000);
+    },
+  };
+}
+
+interface Pm2Process { pid: number; pm2_env?: { status?: string } }
+
+/** Runs a command without blocking the event loop. */
+function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: WORKSPACE, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('error', (error) => reject(new Error(`could not run ${file}`, { cause: error })));
+    child.once('close', (code) => resolve({ code, out }));
+  });
+}
+
+/**
+ * (4) `pm2 reload` of two cluster workers on one port (private PM2_HOME, `pm2 kill`
+ * at the end). The app is tools/bench/naive-app (NestJS defaults, no Chromium:
+ * its /qc/check answers at once), as in the earlier benchmark.
+ */
+async function pm2Reload(dir: string): Promise<Scenario> {
+  const port = await freePort();
+  const home = join(dir, 'pm2');
+  const env = { ...process.env, PM2_HOME: home, PORT: String(port), HOST: '127.0.0.1' };
+  const pm2 = async (...args: string[]) => {
+    const result = await run(PM2, args, env);
+    if (result.code !== 0) throw new Error(`pm2 ${args.join(' ')} exited with ${result.code}:\n${result.out}`);
+    return result.out;
+  };
+  const online = async () => {
+    const out = await pm2('jlist');
+    return (JSON.parse(out.slice(out.indexOf('['))) as Pm2Process[]).filter((p) => p.pm2_env?.status === 'online').map((p) => p.pid);
+  };
+  await pm2('start', join(WORKSPACE, NAIVE_APP), '-i', '2', '--name', 'naive-bench');
+  await waitFor('two pm2 workers online', async () => (await online()).length === 2, 60_000);
+  // The naive app has no shutdown phase for waitReady: any 200 will do.
+  await waitFor(`pm2's port ${port} to answer`, async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 60_000);
+  const logs = () => readLogs(...readdirSync(join(home, 'logs')).map((f) => join(home, 'logs', f)));
+  const watch = watchExits();
+  return {
+    port, handoff: false, exits: watch.exits, logs,
+    restart: async () => {
+      const oldPids = await online();
+      oldPids.forEach(watch.add);
+      const startAt = Date.now();
+      await pm2('reload', 'naive-bench');
+      const endAt = Date.now();
+      const newPids = await online();
+      return { startAt, endAt, oldPids, newPids, signalAt: oldPids.map(() => startAt), note: 'pm2 reload (cluster mode, 2 workers)' };
+    },
+    teardown: async () => {
+      watch.stop();
+      const daemon = readPid(join(home, 'pm2.pid'));
+      await run(PM2, ['kill'], env);
+      // pm2 kill ends the daemon and its workers; should it not have, end the daemon by its pid.
+      if (daemon !== undefined && isAlive(daemon)) await stopProcesses([daemon], 0);
+    },
+  };
+}
+
+export const SINGLE_SCENARIOS: ScenarioDef[] = [
+  { name: 'handoff', label: '(1) hot handoff, own port', group: 'single', setup: handoffOwnPort },
+  { name: 'socket', label: '(2) restart on a systemd-held socket', group: 'single', setup: heldSocket },
+  { name: 'replace', label: '(3) stop and start, own port', group: 'single', setup: replaceOwnPort },
+  { name: 'pm2', label: '(4) pm2 reload, cluster x2 (naive app)', group: 'single', setup: pm2Reload },
+];
