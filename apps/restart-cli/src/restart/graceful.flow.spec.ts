@@ -1,23 +1,13 @@
 import { ExitCode } from '../app/exit-code';
+import { FAKE_SETTINGS, FAKE_URL, fakeGracefulRun, stepEnds } from '../testing/fake-graceful-run';
 import { FakeInstanceManager, fakeWorld, type FakeScript } from '../testing/fake-instance-manager';
 import { runGraceful } from './graceful.flow';
 import type { RestartDeps, RestartSettings } from './restart.types';
-import type { StepEvent } from './step-event';
 
-const URL0 = 'http://127.0.0.1:8000/health';
-const settings: RestartSettings = { mode: 'auto', timeoutMs: 5_000, healthyCount: 3, force: false, intervalMs: 50, checkTimeoutMs: 2_000 };
-
-function setup(script: FakeScript = {}, overrides: Partial<RestartSettings> = {}) {
-  const clock = { t: 0 };
-  const calls: string[] = [];
-  const instance = new FakeInstanceManager('0', clock, calls, script);
-  const events: StepEvent[] = [];
-  const world = fakeWorld({ [URL0]: instance }, clock);
-  const run = () => runGraceful({ instance: '0', url: URL0, manager: instance }, { ...settings, ...overrides }, { ...world, emit: (e) => events.push(e) });
-  return { run, calls, events, clock };
-}
-
-const ends = (events: StepEvent[]) => events.filter((e) => e.type === 'step-end').map((e) => `${e.step}:${e.type === 'step-end' ? e.status : ''}`);
+const URL0 = FAKE_URL;
+const settings = FAKE_SETTINGS;
+const setup = (script: FakeScript = {}, overrides: Partial<RestartSettings> = {}) => fakeGracefulRun(script, overrides);
+const ends = stepEnds;
 
 describe('runGraceful', () => {
   it('runs check, signal, ack, restart and verify in order and reports the new pid', async () => {

@@ -1,27 +1,18 @@
 import { ExitCode } from '../app/exit-code';
 import type { FakeHandoffScript } from '../testing/fake-handoff';
-import { FakeInstanceManager, fakeWorld, type FakeScript } from '../testing/fake-instance-manager';
+import { FAKE_SETTINGS, FAKE_URL, fakeGracefulRun, stepEnds } from '../testing/fake-graceful-run';
+import type { FakeScript } from '../testing/fake-instance-manager';
 import { runGraceful } from './graceful.flow';
 import type { RestartSettings } from './restart.types';
-import type { StepEvent } from './step-event';
 
-const URL0 = 'http://127.0.0.1:8000/health';
-const settings: RestartSettings = { mode: 'auto', timeoutMs: 5_000, healthyCount: 3, force: false, intervalMs: 50, checkTimeoutMs: 2_000 };
+const URL0 = FAKE_URL;
+const settings = FAKE_SETTINGS;
 const BROKEN = ['Error: broken build: cannot start', '    at Object.<anonymous> (/srv/api/api.js:1:7)'];
-
-function setup(script: FakeScript = { handoff: {} }, overrides: Partial<RestartSettings> = {}) {
-  const clock = { t: 0 };
-  const calls: string[] = [];
-  const instance = new FakeInstanceManager('0', clock, calls, script);
-  const events: StepEvent[] = [];
-  const world = fakeWorld({ [URL0]: instance }, clock);
-  const run = () => runGraceful({ instance: '0', url: URL0, manager: instance }, { ...settings, ...overrides }, { ...world, emit: (e) => events.push(e) });
-  return { run, calls, events, clock, instance, world };
-}
+const setup = (script: FakeScript = { handoff: {} }, overrides: Partial<RestartSettings> = {}) => fakeGracefulRun(script, overrides);
 
 /** The calls that act on the instance; readPid is polled while the old process drains. */
 const actions = (calls: string[]) => calls.filter((c) => !c.endsWith(':readPid'));
-const ends = (events: StepEvent[]) => events.filter((e) => e.type === 'step-end').map((e) => `${e.step}:${e.type === 'step-end' ? e.status : ''}`);
+const ends = stepEnds;
 
 describe('runGraceful, hot handoff', () => {
   it('hands off by default when /health advertises it: check, trigger, successor, drain, and nothing started by the CLI', async () => {
