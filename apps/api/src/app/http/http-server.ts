@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 
 export interface HttpServerOptions {
   keepAliveTimeoutMs: number;
@@ -20,16 +21,22 @@ export function createHttpServer(listener: RequestListener, options: HttpServerO
 const closing = new WeakMap<Server, Promise<void>>();
 
 /**
- * Stops accepting connections (once); those open go on. Resolves when the
- * server has closed and every connection ended. Used at drain start when the
- * listening socket is inherited from systemd: systemd keeps it open, so new
- * connections wait in its backlog for the next instance instead of being refused.
+ * Stops accepting connections (once); every open connection goes on, idle
+ * keep-alive ones included. Resolves when the server has closed and every
+ * connection ended. Used after a hot handoff (the successor accepts on the same
+ * socket; the connections this process holds are served until their clients
+ * close them or send one more request) and at drain start when systemd holds
+ * the socket (new connections wait in its backlog for the next instance).
+ *
+ * Not `http.Server.close()`: since Node 19 that also closes every connection
+ * that looks idle, including one whose next request is already on its way,
+ * which the client then sees as ECONNRESET.
  */
 export function stopAccepting(server: Server): Promise<void> {
   let closed = closing.get(server);
   if (!closed) {
-    // close()'s callback runs on 'close'; its "not running" error only means it never listened.
-    closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // The callback runs on 'close'; its "not running" error only means it never listened.
+    closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
     closing.set(server, closed);
   }
   return closed;
