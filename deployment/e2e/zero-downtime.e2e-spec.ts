@@ -41,7 +41,7 @@ describe('zero downtime under load', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it(`a rolling restart by the restart CLI behind the shipped nginx fails not one request of an open-loop load at ${RATE}/s`, async () => {
+  it(`a rolling restart by the restart CLI (replace mode: stop, start) behind the shipped nginx fails not one request of an open-loop load at ${RATE}/s`, async () => {
     // The rolling restart brings each instance back on the same port, so the
     // ports are chosen first (bound to port 0 and released) and given to both
     // nginx and the start commands; the instance names are the ports.
@@ -59,7 +59,7 @@ describe('zero downtime under load', () => {
     try {
       await new Promise((resolve) => setTimeout(resolve, STEADY_MS)); // steady state before the restart: a measured window, not a wait for a condition
       cli = await runCli([
-        'rolling', '--manager', 'process', '--instances', ports.join(','), '--url', 'http://127.0.0.1:%i/health',
+        'rolling', '--mode', 'replace', '--manager', 'process', '--instances', ports.join(','), '--url', 'http://127.0.0.1:%i/health',
         '--pid-file', pidFile, '--start', start, '--lb-url', `http://127.0.0.1:${nginx.port}/health`,
         '--timeout', '60s', '--interval', '100ms', '--check-timeout', '10s', '--json',
       ], { clock: load.elapsed }).done;

@@ -19,7 +19,7 @@ describe('the operator entry points restart a running API', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('deployment/graceful_restart.sh passes its arguments to `restart-cli graceful`', async () => {
+  it('deployment/graceful_restart.sh passes its arguments to `restart-cli graceful`, which hands off by default', async () => {
     const pidFile = join(dir, 'api.pid');
     const api = await startApi({}, { pidFile });
     const run = await runProgram(join(WORKSPACE, 'deployment/graceful_restart.sh'), [
@@ -27,7 +27,8 @@ describe('the operator entry points restart a running API', () => {
     ]).done;
     const newPid = track(readPid(pidFile));
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
-    expect(run.stdout).toMatch(new RegExp(`restarted default \\(pid file .*\\): pid ${api.pid} -> ${newPid} in `));
+    // The default mode where /health advertises it: a hot handoff.
+    expect(run.stdout).toMatch(new RegExp(`handed off default \\(pid file .*\\): pid ${api.pid} -> ${newPid} in `));
     await expect(check(api.healthUrl)).resolves.toMatchObject({ state: 'ready', pid: newPid });
     expect(isAlive(api.pid)).toBe(false);
   });

@@ -23,7 +23,7 @@ describe('restart-cli against real API processes (process manager)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('graceful restart gives a new healthy pid and completes a request that was in flight when it began', async () => {
+  it('graceful restart in replace mode gives a new healthy pid and completes a request that was in flight when it began', async () => {
     const pidFile = join(dir, 'api.pid');
     const api = await startApi({}, { pidFile });
     await waitFor('pid file', () => readPid(pidFile));
@@ -33,7 +33,7 @@ describe('restart-cli against real API processes (process manager)', () => {
     await waitFor('the request to be in flight', async () => ((await check(api.healthUrl)).inFlight ?? 0) >= 1);
 
     const cli = runCli([
-      'graceful', '--manager', 'process', '--pid-file', pidFile, '--start', `PORT=${api.port} ${START}`,
+      'graceful', '--mode', 'replace', '--manager', 'process', '--pid-file', pidFile, '--start', `PORT=${api.port} ${START}`,
       '--url', api.healthUrl, '--timeout', '30s', '--interval', '100ms', '--json',
     ]);
     // The restart has begun and the CLI follows the drain of our request; only then does the body complete.
@@ -63,13 +63,13 @@ describe('restart-cli against real API processes (process manager)', () => {
       apis.push(await startApi({}, { pidFile: join(dir, `api-${port}.pid`), port }));
     }
     const rolling = (start: string) => [
-      'rolling', '--instances', apis.map((a) => a.port).join(','), '--url', 'http://127.0.0.1:%i/health',
+      'rolling', '--mode', 'replace', '--instances', apis.map((a) => a.port).join(','), '--url', 'http://127.0.0.1:%i/health',
       '--pid-file', join(dir, 'api-%i.pid'), '--start', start, '--timeout', '30s', '--interval', '100ms', '--json',
     ];
     return { apis, rolling };
   }
 
-  it('rolling restart of two instances gives both new healthy pids', async () => {
+  it('rolling restart of two instances in replace mode gives both new healthy pids', async () => {
     const { apis, rolling } = await twoInstances();
     const run = await runCli(rolling(`PORT=%i ${START}`)).done;
     const result = JSON.parse(run.stdout);
