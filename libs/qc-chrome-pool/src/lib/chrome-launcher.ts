@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer';
 import { chromeProcsOf } from './proc-tree';
 import { PROFILE_PREFIX } from './orphan-cleanup';
-import { NETWORK_GUARD_CHROME_ARGS } from './network-guard';
+import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
 
 /** A running Chrome and what is needed to get rid of it for sure. */
 export interface LaunchedChrome {
@@ -32,9 +32,16 @@ export const BASE_CHROME_ARGS = [
  * Starts Chrome over a pipe (it dies with its parent), detached in its own process
  * group, with puppeteer's signal handlers off and a recognisable temporary profile.
  */
-export async function launchChrome(executablePath: string, extraArgs: string[] = []): Promise<LaunchedChrome> {
+export async function launchChrome(
+  executablePath: string,
+  extraArgs: string[] = [],
+  preferences: object = NETWORK_GUARD_PREFERENCES,
+): Promise<LaunchedChrome> {
   const profileDir = mkdtempSync(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
   try {
+    // Profile preferences also reach the incognito contexts the pool renders in.
+    mkdirSync(join(profileDir, 'Default'));
+    writeFileSync(join(profileDir, 'Default', 'Preferences'), JSON.stringify(preferences));
     const browser = await puppeteer.launch({
       executablePath,
       pipe: true,
