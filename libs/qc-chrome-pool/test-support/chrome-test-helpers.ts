@@ -1,35 +1,21 @@
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
-import { QcPool, QC_POOL_DEFAULTS, type QcPoolConfig } from '../src/index';
+import { QcPool, QC_POOL_DEFAULTS, type QcPoolConfig, type QcReport } from '../src/index';
 import { chromeProcsOf, listProcs } from '../src/lib/proc-tree';
 
 /** A pool with small test-friendly bounds; close it in afterEach/afterAll. */
 export function launchTestPool(overrides: Partial<QcPoolConfig> = {}): Promise<QcPool> {
-  return QcPool.launch({ ...QC_POOL_DEFAULTS, browsers: 1, pagesPerBrowser: 2, jobTimeoutMs: 8_000, ...overrides });
+  return QcPool.launch({ ...QC_POOL_DEFAULTS, browsers: 1, pagesPerBrowser: 2, jobTimeoutMs: 20_000, ...overrides });
 }
 
 export const VIEWPORT = { width: 1280, height: 800 };
-export const job = (html: string, timeoutMs = 8_000) => ({ html, viewport: VIEWPORT, timeoutMs });
+/** A job; the timeout is generous because the machine running the suites is shared and small. */
+export const job = (html: string, timeoutMs = 20_000) => ({ html, viewport: VIEWPORT, timeoutMs });
 
-/** A live HTTP/WebSocket-upgrade server on 127.0.0.1 that records every request it sees. */
-export async function startRecordingServer(): Promise<{ server: Server; port: number; seen: string[] }> {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    if (req.url === '/redirect-to-file') {
-      res.writeHead(302, { location: 'file:///etc/passwd' }).end();
-      return;
-    }
-    res.end('secret from the local server');
-  });
-  server.on('upgrade', (req, socket) => {
-    seen.push(`UPGRADE ${req.url}`);
-    socket.destroy();
-  });
-  server.on('connection', () => seen.push('TCP connection'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port, seen };
-}
+/** A report without what differs between two renders of the same content (the render time). */
+export const contentOf = (report: QcReport): Omit<QcReport, 'renderTimeMs'> => {
+  const { renderTimeMs, ...rest } = report;
+  void renderTimeMs;
+  return rest;
+};
 
 /** Polls `probe` until it returns true or the deadline passes; returns the last probe result. */
 export async function waitFor(probe: () => boolean | Promise<boolean>, deadlineMs: number, everyMs = 100): Promise<boolean> {

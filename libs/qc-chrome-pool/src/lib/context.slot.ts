@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext } from 'puppeteer';
 import { GuardedPage } from './guarded-page';
-import { classifyJobError, withJobDeadline } from './job-deadline';
+import { classifyJobError, withCancel } from './job-deadline';
 import type { QcJob, QcJobOutput } from './qc-job.types';
 import type { QcSlot, SlotEnv } from './qc-slot.types';
 
@@ -18,17 +18,18 @@ export class ContextSlot implements QcSlot {
     return; // nothing survives between jobs in this mode
   }
 
-  async run(job: QcJob): Promise<QcJobOutput> {
+  async run(job: QcJob, signal: AbortSignal): Promise<QcJobOutput> {
     try {
       const work = (async () => {
         this.context = await this.browser.createBrowserContext();
-        this.guarded = await GuardedPage.prepare(await this.context.newPage(), this.env.log);
+        const page = await this.context.newPage();
+        this.guarded = await GuardedPage.prepare(page, { log: this.env.log, mount: 'top', annotate: this.env.annotate });
         return this.guarded.run(job);
       })();
-      return await withJobDeadline(work, job.input.timeoutMs, async () => {
+      return await withCancel(work, signal, async () => {
         // Best effort: closing the context below stops the page even if this fails.
         await this.guarded?.terminateScript().catch((error: unknown) =>
-          this.env.log('debug', 'Runtime.terminateExecution failed on a timed-out job', { error: String(error) }),
+          this.env.log('debug', 'Runtime.terminateExecution failed on a cancelled job', { error: String(error) }),
         );
         await this.closeContext();
       });

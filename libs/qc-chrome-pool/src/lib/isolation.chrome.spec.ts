@@ -25,8 +25,12 @@ window.name = 'leak-A';
 window.__qcLeak = 'A';
 setInterval(() => console.error('A-TIMER-FIRED'), 100);
 addEventListener('pagehide', () => { document.cookie = 'pagehideleak=A; domain=qc.invalid; path=/'; });
-const popup = window.open('');
-if (popup) popup.document.write('<script>setInterval(() => { document.cookie = "popupleak=A; domain=qc.invalid; path=/"; console.error("A-POPUP-ALIVE"); }, 50)<\\/script>');
+// window.open() is refused at once (the in-page guard); a link with a target still opens a window
+// the pool must close: this one keeps writing a parent-domain cookie while it lives.
+const popupPage = '<script>setInterval(() => { document.cookie = "popupleak=A; domain=qc.invalid; path=/"; console.error("A-POPUP-ALIVE"); }, 50)<\\/script>';
+const link = Object.assign(document.createElement('a'), { target: '_blank', href: URL.createObjectURL(new Blob([popupPage], { type: 'text/html' })) });
+document.documentElement.append(link);
+link.click();
 new BroadcastChannel('qc-leak').onmessage = (e) => console.error('A-BC-RECEIVED ' + e.data);
 new BroadcastChannel('qc-leak').postMessage('self-test');
 (async () => {

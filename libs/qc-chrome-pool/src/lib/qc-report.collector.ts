@@ -1,14 +1,26 @@
 import type { ConsoleMessage } from 'puppeteer';
-import { BLOCKED_MARKER, isNetworkConsoleNoise, localResourceFromConsole } from './network-guard';
-import type { DomFindings, QcReport } from './qc-report.types';
+import { BLOCK_REASONS, blockedFromConsole, isGuardConsoleNoise, LOADED_MARKER, parseBlockedMarker, type BlockKind } from './block-reasons';
+import type { DomCheckResult } from './dom-checks';
+import { CONTENT_ORIGIN, decideRequest, navigationReason } from './network-guard';
+import type { QcReport } from './qc-report.types';
+
+const byText = <T>(key: (item: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
 /** Gathers one job's events; a page routes its events here only while this job owns it. */
 export class QcReportCollector {
-  readonly consoleErrors: QcReport['consoleErrors'] = [];
-  readonly pageErrors: QcReport['pageErrors'] = [];
-  readonly blockedRequests: QcReport['blockedRequests'] = [];
-  readonly failedRequests: QcReport['failedRequests'] = [];
+  private readonly consoleErrors: QcReport['consoleErrors'] = [];
+  private readonly pageErrors: QcReport['pageErrors'] = [];
+  private readonly blockedRequests: QcReport['blockedRequests'] = [];
+  private readonly failedRequests: QcReport['failedRequests'] = [];
+  private readonly blockedKeys = new Set<string>();
   private readonly blockedUrls = new Set<string>();
+  private markLoaded: () => void = () => undefined;
+  /** Resolves when the job document's load event has fired (told by the in-page guard). */
+  readonly loaded = new Promise<void>((resolve) => {
+    this.markLoaded = resolve;
+  });
+  /** Set once the job document has been served; every later navigation of the job frame is refused. */
+  documentServed = false;
 
   constructor(
     readonly origin: string,
@@ -16,7 +28,9 @@ export class QcReportCollector {
   ) {}
 
   blocked(url: string, reason: string): void {
-    if (this.blockedUrls.has(url)) return;
+    const key = `${url}\n${reason}`;
+    if (this.blockedKeys.has(key)) return;
+    this.blockedKeys.add(key);
     this.blockedUrls.add(url);
     this.blockedRequests.push({ url, reason });
   }
@@ -26,15 +40,18 @@ export class QcReportCollector {
     this.failedRequests.push({ url, errorText });
   }
 
+  private attempt(kind: BlockKind, url: string): void {
+    this.blocked(url, kind === 'nav' ? navigationReason(url) : BLOCK_REASONS[kind]);
+  }
+
   console(message: ConsoleMessage): void {
     const text = message.text();
-    if (text.startsWith(BLOCKED_MARKER)) {
-      this.blocked(text.slice(BLOCKED_MARKER.length), 'local file access is not allowed');
-      return;
-    }
-    const local = localResourceFromConsole(text);
-    if (local) this.blocked(local, 'local file access is not allowed');
-    if (message.type() !== 'error' || isNetworkConsoleNoise(text)) return;
+    if (text === LOADED_MARKER) return this.markLoaded();
+    const marked = parseBlockedMarker(text);
+    if (marked) return this.attempt(marked.kind, marked.url);
+    const refused = blockedFromConsole(text);
+    if (refused) this.attempt(refused.kind, refused.url);
+    if (message.type() !== 'error' || isGuardConsoleNoise(text)) return;
     const location = message.location();
     this.consoleErrors.push({
       text,
@@ -48,17 +65,36 @@ export class QcReportCollector {
   }
 
   webSocket(url: string): void {
-    this.blocked(url, 'WebSocket connections are not allowed');
+    this.attempt('websocket', url);
   }
 
-  build(dom: DomFindings, renderTimeMs: number, viewport: QcReport['viewport']): QcReport {
+  /** Attempts the DOM declares whenever they would fire: meta refresh, preconnect and the like. */
+  private declared(dom: DomCheckResult): void {
+    for (const url of dom.navigations) this.attempt('nav', url);
+    for (const url of dom.connections) {
+      const decision = decideRequest(url, this.origin, 'subresource', true);
+      if (decision.action === 'block') this.blocked(url, decision.reason);
+    }
+  }
+
+  /**
+   * The report, in a form that depends only on the content: the job's own origin is written as
+   * {@link CONTENT_ORIGIN} and request lists are sorted (their arrival order is a race).
+   */
+  build(dom: DomCheckResult, renderTimeMs: number, viewport: QcReport['viewport']): QcReport {
+    this.declared(dom);
+    const stable = (text: string) => text.split(this.origin).join(CONTENT_ORIGIN);
     const lists = {
-      consoleErrors: [...this.consoleErrors],
-      pageErrors: [...this.pageErrors],
-      blockedRequests: [...this.blockedRequests],
-      failedRequests: [...this.failedRequests],
-      brokenImages: dom.brokenImages,
-      imagesMissingAlt: dom.imagesMissingAlt,
+      consoleErrors: this.consoleErrors.map((e) => ({ ...e, text: stable(e.text), ...(e.url ? { url: stable(e.url) } : {}) })),
+      pageErrors: this.pageErrors.map((e) => ({ message: stable(e.message) })),
+      blockedRequests: this.blockedRequests
+        .map((b) => ({ url: stable(b.url), reason: b.reason }))
+        .sort(byText((b) => `${b.url}\n${b.reason}`)),
+      failedRequests: this.failedRequests
+        .map((f) => ({ url: stable(f.url), errorText: f.errorText }))
+        .sort(byText((f) => `${f.url}\n${f.errorText}`)),
+      brokenImages: dom.brokenImages.map((i) => ({ ...i, src: stable(i.src) })),
+      imagesMissingAlt: dom.imagesMissingAlt.map((i) => ({ ...i, src: stable(i.src) })),
       overflowingElements: dom.overflowingElements,
     };
     const ok = Object.values(lists).every((list) => list.length === 0);

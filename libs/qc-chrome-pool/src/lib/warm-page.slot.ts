@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext } from 'puppeteer';
 import { GuardedPage } from './guarded-page';
-import { classifyJobError, withJobDeadline } from './job-deadline';
+import { classifyJobError, withCancel } from './job-deadline';
+import { ContentNavigatedError } from './qc-errors';
 import type { QcJob, QcJobOutput } from './qc-job.types';
 import type { QcSlot, SlotEnv } from './qc-slot.types';
 
@@ -12,9 +13,10 @@ interface WarmPage {
 
 /**
  * Isolation 'origin': a long-lived page in a browser context of its own (so cookies never
- * cross between concurrent slots). Each job is served from an origin of its own; between
- * jobs the page leaves the document and its origin's data is cleared. A page is replaced
- * after `recycleAfterJobs`, after a failed reset, a crash or a timeout.
+ * cross between concurrent slots) holding a trusted host document. Each job is an iframe of an
+ * origin of its own; between jobs the iframe is removed and its origin's data and every cookie
+ * are cleared. A page is replaced after `recycleAfterJobs`, after a failed reset, a crash, a
+ * timeout or a cancel.
  */
 export class WarmPageSlot implements QcSlot {
   private warm: WarmPage | undefined;
@@ -39,7 +41,7 @@ export class WarmPageSlot implements QcSlot {
     const context = await this.browser.createBrowserContext();
     try {
       const page = await context.newPage();
-      const guarded = await GuardedPage.prepare(page, this.env.log);
+      const guarded = await GuardedPage.prepare(page, { log: this.env.log, mount: 'frame', annotate: this.env.annotate });
       this.warm = { context, guarded, jobs: 0 };
       return this.warm;
     } catch (error) {
@@ -50,21 +52,22 @@ export class WarmPageSlot implements QcSlot {
     }
   }
 
-  async run(job: QcJob): Promise<QcJobOutput> {
+  async run(job: QcJob, signal: AbortSignal): Promise<QcJobOutput> {
     let warm: WarmPage | undefined;
     try {
       warm = await this.ensurePage();
       warm.jobs += 1;
       this.lastJobId = job.id;
       const current = warm;
-      return await withJobDeadline(current.guarded.run(job), job.input.timeoutMs, async () => {
+      return await withCancel(current.guarded.run(job), signal, async () => {
         // Best effort: closing the context below stops the page even if this fails.
         await current.guarded.terminateScript().catch((error: unknown) => this.logStopFailure(error));
         await this.discard();
       });
     } catch (error) {
       const crashed = warm?.guarded.crashed ?? false;
-      if (crashed || this.env.browserGone()) await this.discard();
+      // A crashed page, or one whose content left its document, is never reused.
+      if (crashed || this.env.browserGone() || error instanceof ContentNavigatedError) await this.discard();
       throw classifyJobError(error, this.env.browserGone(), crashed);
     }
   }
@@ -102,7 +105,7 @@ export class WarmPageSlot implements QcSlot {
   }
 
   private logStopFailure(error: unknown): void {
-    this.env.log('debug', 'Runtime.terminateExecution failed on a timed-out job', { error: String(error) });
+    this.env.log('debug', 'Runtime.terminateExecution failed on a cancelled job', { error: String(error) });
   }
 
   private async discard(): Promise<void> {
