@@ -1,31 +1,26 @@
-import { BrowserCrashedError, JobTimeoutError, QcError } from './qc-errors';
+import { BrowserCrashedError, QcError } from './qc-errors';
 
 /**
- * Races `work` against `timeoutMs`. On timeout `onTimeout` runs (it must really stop the work,
- * e.g. terminate the script and close the page) before JobTimeoutError is thrown.
+ * Races `work` against `signal`. When the signal aborts (every caller timed out or went away),
+ * `onCancel` runs (it must really stop the work: terminate the script, close the page) and the
+ * signal's reason is thrown.
  */
-export async function withJobDeadline<T>(
-  work: Promise<T>,
-  timeoutMs: number,
-  onTimeout: () => Promise<void>,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = Symbol('expired');
-  work.catch(() => undefined); // may settle after the deadline; its outcome no longer matters
+export async function withCancel<T>(work: Promise<T>, signal: AbortSignal, onCancel: () => Promise<void>): Promise<T> {
+  work.catch(() => undefined); // may settle after the cancel; its outcome no longer matters
+  let onAbort: (() => void) | undefined;
+  const cancelled = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  cancelled.catch(() => undefined); // observed through the race below
   try {
-    const winner = await Promise.race([
-      work,
-      new Promise<typeof expired>((resolve) => {
-        timer = setTimeout(() => resolve(expired), timeoutMs);
-      }),
-    ]);
-    if (winner === expired) {
-      await onTimeout();
-      throw new JobTimeoutError(timeoutMs);
-    }
-    return winner as T;
+    return await Promise.race([work, cancelled]);
+  } catch (error) {
+    if (signal.aborted && error === signal.reason) await onCancel();
+    throw error;
   } finally {
-    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
 

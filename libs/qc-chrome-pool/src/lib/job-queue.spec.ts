@@ -40,4 +40,17 @@ describe('JobQueue', () => {
     for (const w of waits) await expect(w).rejects.toBeInstanceOf(PoolClosedError);
     expect(jest.getTimerCount()).toBe(0);
   });
+
+  it('takes a job out of the queue when its signal aborts, with the signal\'s reason', async () => {
+    const queue = new JobQueue<string>(2, () => 1);
+    const gone = new AbortController();
+    const leaving = queue.wait(1_000, gone.signal);
+    const staying = queue.wait(1_000);
+    gone.abort(new PoolClosedError());
+    await expect(leaving).rejects.toBeInstanceOf(PoolClosedError);
+    expect(queue.length).toBe(1);
+    expect(queue.handOff('a')).toBe(true);
+    await expect(staying).resolves.toBe('a');
+    expect(jest.getTimerCount()).toBe(0);
+  });
 });

@@ -19,18 +19,34 @@ export class JobQueue<T> {
     return this.waiters.length;
   }
 
-  /** Waits for a slot; throws QueueFullError at once when `max` jobs already wait. */
-  wait(acquireTimeoutMs: number): Promise<T> {
+  /**
+   * Waits for a slot; throws QueueFullError at once when `max` jobs already wait. An abort of
+   * `signal` takes the job out of the queue and rejects with the signal's reason.
+   */
+  wait(acquireTimeoutMs: number, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.waiters.length >= this.max) return Promise.reject(new QueueFullError(this.retryAfterSec()));
     return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        this.remove(waiter);
+        clearTimeout(waiter.timer);
+        reject(signal?.reason);
+      };
       const waiter: Waiter<T> = {
-        resolve,
-        reject,
+        resolve: (value) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
         timer: setTimeout(() => {
           this.remove(waiter);
-          reject(new AcquireTimeoutError(acquireTimeoutMs));
+          waiter.reject(new AcquireTimeoutError(acquireTimeoutMs));
         }, acquireTimeoutMs),
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
     });
   }

@@ -3,9 +3,14 @@ export interface QcPoolStats {
   browsers: number;
   slots: { busy: number; idle: number; total: number };
   queueLength: number;
-  jobs: { done: number; failed: number; timedOut: number; rejected: number };
+  /**
+   * Renders (a render shared by coalesced callers counts once): finished, failed, cut because every
+   * caller timed out, stopped because every caller went away, refused (full queue, acquire timeout, close).
+   */
+  jobs: { done: number; failed: number; timedOut: number; cancelled: number; rejected: number };
   renderMs: { p50: number; p95: number; samples: number };
-  cache: { hits: number; misses: number; entries: number; bytes: number };
+  /** `coalesced`: callers served by a render another caller had started (single flight). */
+  cache: { hits: number; misses: number; coalesced: number; entries: number; bytes: number };
   browserRestarts: number;
   browserRecycles: number;
   pageRecycles: number;
@@ -20,12 +25,18 @@ export class PoolCounters {
   failed = 0;
   timedOut = 0;
   rejected = 0;
+  cancelled = 0;
+  coalesced = 0;
   browserRestarts = 0;
   browserRecycles = 0;
   pageRecycles = 0;
   private readonly renderTimes: number[] = [];
 
   constructor(private readonly window = 1000) {}
+
+  jobs(): QcPoolStats['jobs'] {
+    return { done: this.done, failed: this.failed, timedOut: this.timedOut, cancelled: this.cancelled, rejected: this.rejected };
+  }
 
   recordRender(ms: number): void {
     this.renderTimes.push(ms);

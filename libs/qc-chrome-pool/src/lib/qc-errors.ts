@@ -54,3 +54,22 @@ export class BrowserCrashedError extends QcError {
     super(`${message}; the browser is being replaced, retry the job`, options);
   }
 }
+
+/** Every caller of a job went away (disconnected) before it finished; its render was stopped. */
+export class JobCancelledError extends QcError {
+  readonly code = 'qc_job_cancelled';
+  constructor() {
+    super('QC job was cancelled: the caller went away before it finished');
+  }
+}
+
+/**
+ * The content replaced its own document by a route the guard does not cover, so a report would
+ * describe another document. Not retried; the page is replaced.
+ */
+export class ContentNavigatedError extends QcError {
+  readonly code = 'qc_content_navigated';
+  constructor(to: string, options?: { cause?: unknown }) {
+    super(`the content left its own document (now at ${to}) before it could be checked; please report this as a guard gap`, options);
+  }
+}

@@ -1,7 +1,8 @@
 import type { QcJobInput } from './qc-input';
 import type { QcReport } from './qc-report.types';
 
-export type QcJobKind = 'check' | 'screenshot';
+/** 'annotated-screenshot': the PNG with each reported element outlined and numbered, and a legend. */
+export type QcJobKind = 'check' | 'screenshot' | 'annotated-screenshot';
 
 /** One job as the pool hands it to a slot. */
 export interface QcJob {

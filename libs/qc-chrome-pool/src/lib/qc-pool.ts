@@ -4,10 +4,11 @@ import { cleanupOrphans } from './orphan-cleanup';
 import { PoolCounters, type QcPoolStats } from './pool-stats';
 import { type QcPoolConfig, resolveChromePath, validateQcPoolConfig } from './qc-config';
 import { BrowserCrashedError, JobTimeoutError, PoolClosedError, QcError } from './qc-errors';
+import { Flight } from './single-flight';
 import type { QcJobInput } from './qc-input';
 import type { QcJobKind } from './qc-job.types';
 import type { QcReport } from './qc-report.types';
-import { ResultCache, type QcCacheExport, type QcCacheImport } from './result-cache';
+import { ResultCache, type CacheEntry, type QcCacheExport, type QcCacheImport } from './result-cache';
 import { WorkerSet } from './worker-set';
 
 /** What close() did. */
@@ -39,6 +40,7 @@ export class QcPool {
   private active = 0;
   private idleWaiters: (() => void)[] = [];
   private closing: Promise<QcCloseSummary> | undefined;
+  private readonly flights = new Map<string, Flight<CacheEntry>>();
 
   private constructor(private readonly config: QcPoolConfig) {
     this.cache = new ResultCache(config.cacheMaxEntries, config.cacheMaxBytes);
@@ -63,46 +65,74 @@ export class QcPool {
     return pool;
   }
 
-  /** Renders the HTML and returns its QC report (no screenshot work). */
-  async check(input: QcJobInput): Promise<QcReport> {
-    const { report } = await this.run('check', input);
-    if (!report) throw new Error('check job returned no report; this is a bug in qc-chrome-pool');
-    return report;
+  /**
+   * Renders the HTML and returns its QC report (no screenshot work). Concurrent calls for the same
+   * content share one render; each gets its own copy. `signal`: abort when the caller goes away.
+   */
+  async check(input: QcJobInput, options: { signal?: AbortSignal } = {}): Promise<QcReport> {
+    const value = await this.run('check', input, options.signal);
+    if (Buffer.isBuffer(value)) throw new Error('check job returned an image; this is a bug in qc-chrome-pool');
+    return value;
   }
 
-  /** Renders the HTML and returns a PNG of the viewport. */
-  async screenshot(input: QcJobInput): Promise<Buffer> {
-    const { png } = await this.run('screenshot', input);
-    if (!png) throw new Error('screenshot job returned no image; this is a bug in qc-chrome-pool');
-    return png;
+  /**
+   * Renders the HTML and returns a PNG of the viewport; with `annotate`, each element the report
+   * lists is outlined and numbered (colour by kind) and a legend is added below the screenshot.
+   */
+  async screenshot(input: QcJobInput, options: { annotate?: boolean; signal?: AbortSignal } = {}): Promise<Buffer> {
+    const value = await this.run(options.annotate ? 'annotated-screenshot' : 'screenshot', input, options.signal);
+    if (!Buffer.isBuffer(value)) throw new Error('screenshot job returned no image; this is a bug in qc-chrome-pool');
+    return value;
   }
 
-  private async run(kind: QcJobKind, input: QcJobInput): Promise<{ report?: QcReport; png?: Buffer }> {
+  private async run(kind: QcJobKind, input: QcJobInput, signal: AbortSignal | undefined): Promise<CacheEntry> {
     if (this.closing) throw new PoolClosedError();
     const key = ResultCache.key(kind, input);
     const hit = this.cache.get(key);
-    if (hit !== undefined) {
-      return Buffer.isBuffer(hit) ? { png: hit } : { report: { ...hit, cached: true } };
+    if (hit !== undefined) return Buffer.isBuffer(hit) ? Buffer.from(hit) : { ...structuredClone(hit), cached: true };
+    let flight = this.flights.get(key);
+    if (flight && !flight.abandoned) {
+      this.counters.coalesced += 1;
+    } else {
+      const started = new Flight<CacheEntry>((cancel, onStart) => this.render(key, kind, input, cancel, onStart));
+      this.flights.set(key, started);
+      const forget = () => void (this.flights.get(key) === started && this.flights.delete(key));
+      started.result.then(forget, forget);
+      flight = started;
     }
+    const value = await flight.join({ timeoutMs: input.timeoutMs, signal });
+    return Buffer.isBuffer(value) ? Buffer.from(value) : structuredClone(value);
+  }
+
+  /** One render: waits for a slot (the queue holds renders, not callers), runs, caches. */
+  private async render(key: string, kind: QcJobKind, input: QcJobInput, cancel: AbortSignal, onStart: () => void): Promise<CacheEntry> {
     let slot: PoolSlot;
     try {
-      slot = this.workers.takeIdle() ?? (await this.queue.wait(this.config.acquireTimeoutMs));
+      slot = this.workers.takeIdle() ?? (await this.queue.wait(this.config.acquireTimeoutMs, cancel));
     } catch (error) {
-      this.counters.rejected += 1;
+      if (error === cancel.reason) this.counters.cancelled += 1;
+      else this.counters.rejected += 1;
       throw error;
     }
+    onStart();
     this.active += 1;
     slot.worker.active += 1;
     slot.worker.jobsStarted += 1;
     try {
-      const output = await slot.slot.run({ id: this.nextJobId++, kind, input, settleMs: this.config.settleMs });
+      const output = await slot.slot.run({ id: this.nextJobId++, kind, input, settleMs: this.config.settleMs }, cancel);
+      const value = kind === 'check' ? output.report : output.png;
+      if (!value) throw new Error(`${kind} job returned no result; this is a bug in qc-chrome-pool`);
       this.counters.done += 1;
       this.counters.recordRender(output.report.renderTimeMs);
-      this.cache.set(key, kind === 'screenshot' && output.png ? output.png : output.report);
-      return output;
+      this.cache.set(key, value);
+      return value;
     } catch (error) {
-      if (error instanceof JobTimeoutError) this.counters.timedOut += 1;
-      else this.counters.failed += 1;
+      if (error === cancel.reason) {
+        if (error instanceof JobTimeoutError) this.counters.timedOut += 1;
+        else this.counters.cancelled += 1;
+      } else {
+        this.counters.failed += 1;
+      }
       // Cut off by close(): the browser went away under the job on purpose, not by a crash.
       if (this.closing && (error instanceof BrowserCrashedError || !(error instanceof QcError))) {
         throw new PoolClosedError({ cause: error });
@@ -149,9 +179,9 @@ export class QcPool {
       browsers: this.workers.liveCount(),
       slots,
       queueLength: this.queue.length,
-      jobs: { done: this.counters.done, failed: this.counters.failed, timedOut: this.counters.timedOut, rejected: this.counters.rejected },
+      jobs: this.counters.jobs(),
       renderMs: this.counters.percentiles(),
-      cache: { hits: this.cache.hits, misses: this.cache.misses, entries: this.cache.entries, bytes: this.cache.bytes },
+      cache: { hits: this.cache.hits, misses: this.cache.misses, coalesced: this.counters.coalesced, entries: this.cache.entries, bytes: this.cache.bytes },
       browserRestarts: this.counters.browserRestarts,
       browserRecycles: this.counters.browserRecycles,
       pageRecycles: this.counters.pageRecycles,
@@ -181,8 +211,7 @@ export class QcPool {
   private async doClose(deadlineMs: number): Promise<QcCloseSummary> {
     const started = Date.now();
     const activeAtClose = this.active;
-    const queuedRejected = this.queue.rejectAll(new PoolClosedError());
-    this.counters.rejected += queuedRejected;
+    const queuedRejected = this.queue.rejectAll(new PoolClosedError()); // counted as rejected by render()
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       new Promise<void>((resolve) => {

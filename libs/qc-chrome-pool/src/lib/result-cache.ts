@@ -4,14 +4,16 @@ import type { QcJobInput } from './qc-input';
 import type { QcJobKind } from './qc-job.types';
 import type { QcReport } from './qc-report.types';
 
-type Entry = QcReport | Buffer;
+/** A cached result: the report of a check, the PNG of a (possibly annotated) screenshot. */
+export type CacheEntry = QcReport | Buffer;
+type Entry = CacheEntry;
 
 /**
  * Format of an exported cache. Bump it whenever a report for the same input may
  * change (new checks, another report shape): a process with another format drops
  * the inherited entries instead of serving stale reports.
  */
-export const QC_CACHE_FORMAT = 1;
+export const QC_CACHE_FORMAT = 2;
 
 /** The result cache as one process hands it to the next (structured-clone data), most recently used first. */
 export interface QcCacheExport {
