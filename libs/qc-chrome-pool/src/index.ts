@@ -8,8 +8,8 @@ export {
   type QcLogLevel,
   type QcPoolConfig,
 } from './lib/qc-config';
-export { parseQcJobInput, QC_DEFAULT_VIEWPORT, type QcJobInput } from './lib/qc-input';
-export type { QcReport } from './lib/qc-report.types';
+export { parseQcJobInput, parseQcScreenshotInput, QC_DEFAULT_VIEWPORT, type QcJobInput } from './lib/qc-input';
+export type { ElementBox, QcReport } from './lib/qc-report.types';
 export type { QcPoolStats } from './lib/pool-stats';
 export {
   QcError,
@@ -19,9 +19,12 @@ export {
   PoolClosedError,
   BrowserCrashedError,
   AcquireTimeoutError,
+  JobCancelledError,
+  ContentNavigatedError,
 } from './lib/qc-errors';
 export { PROFILE_PREFIX, cleanupOrphans } from './lib/orphan-cleanup';
 export { QC_CACHE_FORMAT, type QcCacheExport, type QcCacheImport } from './lib/result-cache';
 export { listProcs, readProc, descendantsOf, CLOCK_TICKS_PER_SEC, type ProcInfo } from './lib/proc-tree';
-export { runDomChecks } from './lib/dom-checks';
+export { runDomChecks, type DomCheckResult } from './lib/dom-checks';
+export { ANNOTATION_COLORS } from './lib/annotation.html';
 export type { DomFindings } from './lib/qc-report.types';

@@ -1,3 +1,4 @@
+import { Annotator } from './annotator';
 import { disposeChrome, launchChrome, type LaunchedChrome } from './chrome-launcher';
 import { ContextSlot } from './context.slot';
 import type { QcIsolation } from './qc-config';
@@ -40,10 +41,12 @@ export class BrowserWorker {
   static async start(options: BrowserWorkerOptions): Promise<BrowserWorker> {
     const chrome = await launchChrome(options.chromePath, options.extraArgs);
     const worker = new BrowserWorker(chrome);
+    const annotator = new Annotator(chrome.browser, options.log);
     const env: SlotEnv = {
       log: options.log,
       browserGone: () => worker.gone || worker.closing,
       onPageRecycled: options.onPageRecycled,
+      annotate: (png, report, scroll) => annotator.compose(png, report, scroll),
     };
     for (let i = 0; i < options.slots; i += 1) {
       const slot =
@@ -56,10 +59,12 @@ export class BrowserWorker {
       worker.slots.push({ worker, slot, busy: false });
     }
     chrome.browser.on('disconnected', () => {
-      if (worker.closing || worker.gone) return;
-      worker.gone = true;
+      if (worker.gone) return;
       const error = new Error(`Chrome (pid ${chrome.pid}) disconnected`);
+      // Jobs still running fail now (close() turns that into PoolClosedError), not at their timeout.
       for (const s of worker.slots) s.slot.browserGone(error);
+      if (worker.closing) return;
+      worker.gone = true;
       options.log('error', 'Chrome crashed or was killed; replacing it', { pid: chrome.pid });
       // Renderers may outlive a killed browser process: remove the whole group and the profile.
       void disposeChrome(chrome, 0).catch((cleanupError: unknown) =>

@@ -1,5 +1,5 @@
 import { QcInputError } from './qc-errors';
-import { parseQcJobInput } from './qc-input';
+import { parseQcJobInput, parseQcScreenshotInput } from './qc-input';
 
 const limits = { maxTimeoutMs: 30_000, defaultTimeoutMs: 10_000 };
 const fieldOf = (body: unknown): string => {
@@ -49,5 +49,20 @@ describe('parseQcJobInput', () => {
 
   it('uses the stable error code qc_bad_input', () => {
     expect(() => parseQcJobInput({}, limits)).toThrow(expect.objectContaining({ code: 'qc_bad_input' }));
+  });
+});
+
+describe('parseQcScreenshotInput', () => {
+  const limits = { maxTimeoutMs: 30_000, defaultTimeoutMs: 10_000 };
+
+  it('takes an optional boolean annotate beside the job', () => {
+    expect(parseQcScreenshotInput({ html: '<p>x</p>' }, limits)).toEqual({ input: expect.objectContaining({ html: '<p>x</p>' }), annotate: false });
+    expect(parseQcScreenshotInput({ html: '<p>x</p>', annotate: true }, limits).annotate).toBe(true);
+  });
+
+  it('names annotate when it is not a boolean and still checks the job', () => {
+    expect(() => parseQcScreenshotInput({ html: '<p>x</p>', annotate: 'yes' }, limits)).toThrow(expect.objectContaining({ field: 'annotate' }));
+    expect(() => parseQcScreenshotInput({ annotate: true }, limits)).toThrow(expect.objectContaining({ field: 'html' }));
+    expect(() => parseQcScreenshotInput([], limits)).toThrow(expect.objectContaining({ field: 'body' }));
   });
 });

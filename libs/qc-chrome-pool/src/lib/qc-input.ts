@@ -56,3 +56,17 @@ export function parseQcJobInput(body: unknown, limits: { maxTimeoutMs: number; d
       : integerIn(body['timeoutMs'], 'timeoutMs', TIMEOUT_MIN, limits.maxTimeoutMs);
   return { html: body['html'], viewport, timeoutMs };
 }
+
+/**
+ * Validates a `POST /qc/screenshot` body: a job plus an optional boolean `annotate`.
+ * @example parseQcScreenshotInput({ html: '<p>hi</p>', annotate: true }, limits) // { input, annotate: true }
+ */
+export function parseQcScreenshotInput(
+  body: unknown,
+  limits: { maxTimeoutMs: number; defaultTimeoutMs: number },
+): { input: QcJobInput; annotate: boolean } {
+  if (!isRecord(body)) throw new QcInputError('body', 'must be a JSON object');
+  const { annotate = false, ...job } = body;
+  if (typeof annotate !== 'boolean') throw new QcInputError('annotate', 'must be true or false');
+  return { input: parseQcJobInput(job, limits), annotate };
+}
