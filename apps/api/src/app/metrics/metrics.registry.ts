@@ -61,10 +61,12 @@ function registerPoolMetrics(registry: Registry, stats: () => QcPoolStats): void
   const counters: Record<string, [string, StatReader]> = {
     edu_agents_qc_jobs_done_total: ['QC jobs finished.', (s) => s.jobs.done],
     edu_agents_qc_jobs_failed_total: ['QC jobs failed.', (s) => s.jobs.failed],
-    edu_agents_qc_jobs_timed_out_total: ['QC jobs cut at their timeout.', (s) => s.jobs.timedOut],
-    edu_agents_qc_jobs_rejected_total: ['QC jobs refused because the queue was full.', (s) => s.jobs.rejected],
+    edu_agents_qc_jobs_timed_out_total: ['QC renders cut because every caller timed out.', (s) => s.jobs.timedOut],
+    edu_agents_qc_jobs_cancelled_total: ['QC renders stopped because every caller went away.', (s) => s.jobs.cancelled],
+    edu_agents_qc_jobs_rejected_total: ['QC renders refused (full queue, no slot in time, closing).', (s) => s.jobs.rejected],
     edu_agents_qc_cache_hits_total: ['QC result cache hits.', (s) => s.cache.hits],
     edu_agents_qc_cache_misses_total: ['QC result cache misses.', (s) => s.cache.misses],
+    edu_agents_qc_cache_coalesced_total: ['QC requests served by a render another request had started (single flight).', (s) => s.cache.coalesced],
     edu_agents_qc_browser_restarts_total: ['Browsers replaced after a crash or disconnect.', (s) => s.browserRestarts],
     edu_agents_qc_browser_recycles_total: ['Browsers retired by age or job count.', (s) => s.browserRecycles],
   };

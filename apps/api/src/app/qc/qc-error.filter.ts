@@ -2,6 +2,8 @@ import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common'
 import {
   AcquireTimeoutError,
   BrowserCrashedError,
+  ContentNavigatedError,
+  JobCancelledError,
   JobTimeoutError,
   PoolClosedError,
   QcError,
@@ -18,6 +20,9 @@ export function httpStatusOf(error: QcError): [number, string] {
   if (error instanceof AcquireTimeoutError) return [503, 'Service Unavailable'];
   if (error instanceof PoolClosedError) return [503, 'Service Unavailable'];
   if (error instanceof JobTimeoutError) return [422, 'Unprocessable Entity'];
+  if (error instanceof ContentNavigatedError) return [422, 'Unprocessable Entity'];
+  // nginx's code for a client that closed the connection first; nobody reads this answer.
+  if (error instanceof JobCancelledError) return [499, 'Client Closed Request'];
   if (error instanceof BrowserCrashedError) return [502, 'Bad Gateway'];
   return [500, 'Internal Server Error'];
 }
