@@ -12,7 +12,9 @@
 # /usr/local/lib/node_modules, Node's headers under /usr/local/include/node,
 # a `node` user with uid 1000, CMD ["node"]. apt sources are bookworm,
 # bookworm-updates and bookworm-security (Debian ships chromium through the
-# last). When this machine's npm trusts an extra CA bundle (cafile), the
+# last). Like Debian's slim images, dpkg leaves out documentation, manual
+# pages and translations, and apt keeps no downloaded packages or caches in
+# the image. When this machine's npm trusts an extra CA bundle (cafile), the
 # bundle goes into the image's global npmrc, so npm in a build step trusts
 # what npm on the host trusts.
 #
@@ -84,8 +86,25 @@ if [ -n "$cafile" ]; then
   hooks+=(--customize-hook="cp $(q "$cafile") \"\$1/usr/local/etc/npm-ca.crt\" && echo cafile=/usr/local/etc/npm-ca.crt > \"\$1/usr/local/etc/npmrc\"")
 fi
 
-# `podman import` reads the root file system as a tar stream from stdin.
-mmdebstrap --quiet --variant=minbase --format=tar "${hooks[@]}" "$suite" - \
+slim=(
+  --dpkgopt='path-exclude=/usr/share/doc/*'
+  --dpkgopt='path-include=/usr/share/doc/*/copyright'
+  --dpkgopt='path-exclude=/usr/share/man/*'
+  --dpkgopt='path-exclude=/usr/share/info/*'
+  --dpkgopt='path-exclude=/usr/share/locale/*'
+  --dpkgopt='path-exclude=/usr/share/lintian/*'
+  --aptopt='Acquire::Languages "none"'
+  --aptopt='Acquire::GzipIndexes "true"'
+  --aptopt='APT::AutoRemove::SuggestsImportant "false"'
+)
+# Not during the bootstrap, which installs from the downloaded packages.
+hooks+=(--customize-hook="printf '%s\\n' 'APT::Keep-Downloaded-Packages \"false\";' 'Dir::Cache::pkgcache \"\";' 'Dir::Cache::srcpkgcache \"\";' > \"\$1/etc/apt/apt.conf.d/docker-clean\" && rm -f \"\$1\"/var/cache/apt/*.bin")
+
+# `podman import` reads the root file system as a tar stream from stdin. It
+# imports whatever arrives, so the image gets its real name only once
+# mmdebstrap has succeeded.
+partial="$repo:partial-$inputs_hash"
+if ! mmdebstrap --quiet --variant=minbase --format=tar "${slim[@]}" "${hooks[@]}" "$suite" - \
   "deb $mirror/debian $suite main" \
   "deb $mirror/debian $suite-updates main" \
   "deb $mirror/debian-security $suite-security main" |
@@ -94,7 +113,13 @@ mmdebstrap --quiet --variant=minbase --format=tar "${hooks[@]}" "$suite" - \
     --change "ENV NODE_VERSION=${node_version#v}" \
     --change "LABEL org.opencontainers.image.description=stand-in for node:20-bookworm-slim built by deployment/container/local-base.sh" \
     --change 'CMD ["node"]' \
-    - "$image" >&2
+    - "$partial" >&2; then
+  podman rmi --force "$partial" >/dev/null 2>&1 || true
+  echo "local-base: building $image failed (output above)" >&2
+  exit 1
+fi
+podman tag "$partial" "$image"
+podman untag "$image" "$partial"
 
 log "built $image"
 echo "$image"
