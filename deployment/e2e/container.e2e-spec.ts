@@ -1,5 +1,4 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,16 +13,19 @@ import {
 import {
   buildImage,
   describeProcesses,
+  imageIds,
   inspectContainer,
   isChromeBrowser,
   isChromeRenderer,
+  keepImages,
   podman,
   processesInNamespaceOf,
   removeByName,
+  removeRunImages,
   run,
   type ContainerProcess,
 } from './support/container-podman';
-import { freePort, httpRequest, waitFor, waitReady, type HttpAnswer } from '@edu-agents/e2e-support';
+import { freePort, getJson, httpRequest, slowPost, waitFor, waitReady } from '@edu-agents/e2e-support';
 
 // The image built by deployment/container/Containerfile, run the way a cluster
 // runs it: `podman run` as uid 10001 on a read-only root with /tmp as tmpfs
@@ -48,12 +50,10 @@ const BROKEN = '<main><h1>Cells</h1><img src="missing-diagram.png"></main>';
 
 const containers: string[] = [];
 const images: string[] = [];
+const PAUSE_IMAGE = 'localhost/podman-pause';
+let pauseImagesBefore: string[] = [];
 
 type Health = { details: { shutdown: { phase: string; inFlight: number } } };
-const getJson = async <T>(port: number, path: string): Promise<{ status: number; body: T }> => {
-  const answer = await httpRequest(port, 'GET', path);
-  return { status: answer.status, body: JSON.parse(answer.body) as T };
-};
 const postQc = (port: number, path: string, html: string) => httpRequest(port, 'POST', path, JSON.stringify({ html }));
 
 /** `podman run` of the image as the issue and a cluster run it; returns when the API is ready. */
@@ -89,27 +89,6 @@ async function crashChrome(name: string, port: number): Promise<void> {
   }, 'the QC pool to replace the killed Chrome', 2 * MINUTE);
 }
 
-/**
- * A POST whose body is held back after its first bytes, so the request is
- * in flight in the API for as long as the test wants; `finish()` sends the rest.
- */
-function heldPost(port: number, path: string, body: string): { finish: () => void; answer: Promise<HttpAnswer> } {
-  const payload = Buffer.from(body);
-  const started = Date.now();
-  const req = request({ host: '127.0.0.1', port, method: 'POST', path, agent: false, headers: { 'content-type': 'application/json', 'content-length': payload.length } });
-  const answer = new Promise<HttpAnswer>((resolve, reject) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, ms: Date.now() - started }));
-    });
-    req.on('error', reject);
-  });
-  req.write(payload.subarray(0, 8));
-  return { finish: () => void req.end(payload.subarray(8)), answer };
-}
-
 /** `podman stop` with the pod's grace period; resolves with how long it took and how the container ended. */
 async function stopContainer(name: string): Promise<{ ms: number; exitCode: number; log: string }> {
   const stopped = await run('podman', ['stop', '--time', String(GRACE_SECONDS), name]);
@@ -119,16 +98,18 @@ async function stopContainer(name: string): Promise<{ ms: number; exitCode: numb
 }
 
 beforeAll(async () => {
-  const built = await buildImage(IMAGE);
+  pauseImagesBefore = await imageIds(PAUSE_IMAGE);
+  const built = await buildImage(IMAGE, RUN_ID);
   images.push(IMAGE);
   if (built.baseBuilt) images.push(built.baseImage); // this run made the base, so it removes it too
 }, 20 * MINUTE);
 
 afterAll(async () => {
   await removeByName('container', containers);
-  if (process.env['CONTAINER_E2E_KEEP_IMAGES'] !== '1') {
-    for (const image of images) await run('podman', ['rmi', '--force', image]);
-  }
+  if (keepImages()) return;
+  // podman builds its pod infra image on the first `kube play`: remove it if this run made it.
+  const pauseImages = (await imageIds(PAUSE_IMAGE)).filter((id) => !pauseImagesBefore.includes(id));
+  await removeRunImages(RUN_ID, [...images, ...pauseImages]);
 }, 5 * MINUTE);
 
 describe('the image', () => {
@@ -191,8 +172,16 @@ describe('the image under podman run --read-only --tmpfs /tmp --user 10001', () 
     });
   }, 3 * MINUTE);
 
+  it('keeps one API process serving on SIGHUP: the hot handoff is off in the image', async () => {
+    const nodeBefore = (await processesOf(name)).filter((p) => p.command.startsWith('node '));
+    await podman(['kill', '--signal', 'HUP', name]);
+    await waitFor(async () => (/SIGHUP: hot handoff is off/.test(await podman(['logs', name])) ? true : undefined), 'the API to log that it ignores SIGHUP');
+    expect((await getJson<Health>(port, '/health')).status).toBe(200);
+    expect((await processesOf(name)).filter((p) => p.command.startsWith('node '))).toEqual(nodeBefore);
+  });
+
   it('finishes a request in flight at podman stop, then exits 0 well within the grace period', async () => {
-    const held = heldPost(port, '/qc/check', JSON.stringify({ html: `${LESSON}<p>in flight</p>` }));
+    const held = slowPost(`http://127.0.0.1:${port}/qc/check`, { html: `${LESSON}<p>in flight</p>` });
     await waitFor(async () => ((await getJson<Health>(port, '/health')).body.details.shutdown.inFlight === 1 ? true : undefined), 'the held request to be in flight');
 
     const stop = stopContainer(name);
@@ -203,7 +192,7 @@ describe('the image under podman run --read-only --tmpfs /tmp --user 10001', () 
     held.finish();
     const answer = await held.answer;
     expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body)).toMatchObject({ ok: true, cached: false });
+    expect(answer.json()).toMatchObject({ ok: true, cached: false });
 
     const stopped = await stop;
     expect(stopped.exitCode).toBe(0); // 137 would be podman's SIGKILL at the end of the grace period
@@ -211,21 +200,39 @@ describe('the image under podman run --read-only --tmpfs /tmp --user 10001', () 
     expect(stopped.log).toMatch(/phase stopped/);
   }, 3 * MINUTE);
 
-  it('without the init (node as PID 1), the same crash leaves zombies: the zombie check can fail', async () => {
-    const control = `edu-agents-api-noinit-${RUN_ID}`;
-    const controlPort = await freePort();
-    const processes = await startContainer(control, controlPort, ['--entrypoint', 'node'], ['dist/apps/api/main.js']);
-    expect(processes[0]).toMatchObject({ pid: 1, command: 'node dist/apps/api/main.js' });
-    await crashChrome(control, controlPort);
-    const left = await waitFor(async () => {
-      const z = zombies(await processesOf(control));
-      return z.length > 0 ? z : undefined;
-    }, 'orphans of the killed Chrome to turn into zombies under node', 10_000);
-    expect((await postQc(controlPort, '/qc/check', LESSON)).status).toBe(200);
-    const still = zombies(await processesOf(control)).map((p) => p.pid);
-    expect(still).toEqual(expect.arrayContaining(left.map((p) => p.pid)));
-    await removeByName('container', [control]);
-  }, 5 * MINUTE);
+  it('needs its init: with node as PID 1 an orphan that dies stays a zombie, so the zombie checks can fail', async () => {
+    // sh starts `sleep` in the background and exits: the sleep is orphaned and
+    // re-parented to PID 1, as Chrome's renderers are when the browser dies.
+    // SIGUSR1 makes node log `tick`: proof that it has run its event loop
+    // (and handled any SIGCHLD) since the orphan died.
+    const script = [
+      "const { execFileSync } = require('node:child_process');",
+      "execFileSync('sh', ['-c', 'sleep 600 >/dev/null 2>&1 &']);",
+      "process.on('SIGUSR1', () => console.log('tick'));",
+      "console.log('orphaned');",
+      'setInterval(() => undefined, 60_000);',
+    ].join('\n');
+    const orphanIn = async (variant: string, extra: string[], command: string[]) => {
+      const name = `edu-agents-orphan-${variant}-${RUN_ID}`;
+      containers.push(name);
+      await podman(['run', '--detach', '--name', name, '--read-only', '--tmpfs', '/tmp', '--user', String(UID), ...extra, IMAGE, ...command]);
+      await waitFor(async () => (await podman(['logs', name])).includes('orphaned'), `${name} to orphan its sleep`);
+      const sleep = (await processesOf(name)).find((p) => p.command === 'sleep 600');
+      if (!sleep) throw new Error(`no orphaned sleep in ${name}:\n${describeProcesses(await processesOf(name))}`);
+      process.kill(sleep.hostPid, 'SIGKILL');
+      return { name, sleep };
+    };
+
+    const underTini = await orphanIn('tini', [], ['node', '-e', script]);
+    await waitFor(async () => !(await processesOf(underTini.name)).some((p) => p.pid === underTini.sleep.pid), 'tini to reap the dead orphan');
+
+    const underNode = await orphanIn('node', ['--entrypoint', 'node'], ['-e', script]);
+    await waitFor(async () => (await processesOf(underNode.name)).some((p) => p.pid === underNode.sleep.pid && p.state === 'Z'), 'the dead orphan to be a zombie');
+    await podman(['kill', '--signal', 'USR1', underNode.name]);
+    await waitFor(async () => (await podman(['logs', underNode.name])).includes('tick'), 'node to run its event loop after the orphan died');
+    expect(zombies(await processesOf(underNode.name)).map((p) => p.pid)).toEqual([underNode.sleep.pid]);
+    await removeByName('container', [underTini.name, underNode.name]);
+  }, 2 * MINUTE);
 });
 
 describe('deployment/k8s under podman kube play --network host', () => {

@@ -57,19 +57,32 @@ export async function runContainerScript(script: string, args: string[] = []): P
   return result;
 }
 
+/** CONTAINER_E2E_KEEP_IMAGES=1: keep the images and build cache of a run for a faster next one. */
+export function keepImages(): boolean {
+  return process.env['CONTAINER_E2E_KEEP_IMAGES'] === '1';
+}
+
+/** The label that marks every image (stages and cached layers included) a build of run `runId` made. */
+export const RUN_LABEL = 'edu-agents.e2e-run';
+
 /**
  * Builds the image from the repository root as the operator guide says, on
- * the stand-in base that local-base.sh prints last. Reports how long each
- * part took on stderr.
+ * the stand-in base that local-base.sh prints last, labelling every image the
+ * build commits with `RUN_LABEL=runId` so that {@link removeRunImages} finds
+ * them all. Reports how long each part took on stderr.
  */
-export async function buildImage(tag: string): Promise<{ baseImage: string; baseBuilt: boolean; baseMs: number; buildMs: number }> {
+export async function buildImage(tag: string, runId: string): Promise<{ baseImage: string; baseBuilt: boolean; baseMs: number; buildMs: number }> {
   await runContainerScript('install-host-tools.sh');
   const base = await runContainerScript('local-base.sh');
   const baseImage = base.stdout.trim().split('\n').pop() ?? '';
   if (!baseImage) throw new Error('local-base.sh printed no image name');
+  // Layers are committed step by step (the runtime stage's while the build
+  // stage still runs) rather than all at the end; a label other than the
+  // last run's would miss the cache, hence a fixed one when images are kept.
+  const label = `${RUN_LABEL}=${keepImages() ? 'kept' : runId}`;
   const build = await run(
     'podman',
-    ['build', '--network', 'host', '--jobs', '2', '--build-arg', `NODE_IMAGE=${baseImage}`, '-f', join(CONTAINER_DIR, 'Containerfile'), '-t', tag, '.'],
+    ['build', '--layers', '--label', label, '--network', 'host', '--jobs', '4', '--build-arg', `NODE_IMAGE=${baseImage}`, '-f', join(CONTAINER_DIR, 'Containerfile'), '-t', tag, '.'],
     { echo: process.env['CONTAINER_E2E_VERBOSE'] === '1' },
   );
   if (build.code !== 0) throw new Error(`podman build exited ${build.code}:\n${`${build.stdout}\n${build.stderr}`.slice(-4_000)}`);
@@ -141,10 +154,24 @@ export async function inspectContainer(name: string): Promise<{ pid: number; sta
   return { pid: Number(pid), status, exitCode: Number(exitCode), user, readOnly: readOnly === 'true' };
 }
 
-/** Removes containers, pods and volumes by name, ignoring those already gone. */
+/** Removes `images` and every image labelled as made by run `runId`. */
+export async function removeRunImages(runId: string, images: string[]): Promise<void> {
+  const labelled = (await podman(['images', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runId}`])).split('\n').filter(Boolean);
+  const ids = [...new Set([...images, ...labelled])];
+  if (ids.length === 0) return;
+  const removed = await run('podman', ['rmi', '--force', ...ids]);
+  if (removed.code !== 0 && !/image not known/i.test(removed.stderr)) throw new Error(`podman rmi exited ${removed.code}: ${removed.stderr.trim()}`);
+}
+
+/** Image ids of `reference` (e.g. podman's own pause image) present now. */
+export async function imageIds(reference: string): Promise<string[]> {
+  return (await podman(['images', '--quiet', '--filter', `reference=${reference}`])).split('\n').filter(Boolean);
+}
+
+/** Removes containers, pods and volumes by name (killing what still runs), ignoring those already gone. */
 export async function removeByName(kind: 'container' | 'pod' | 'volume', names: string[]): Promise<void> {
   if (names.length === 0) return;
-  const result = await run('podman', [kind, 'rm', '--force', ...(kind === 'volume' ? [] : ['--ignore']), ...names]);
+  const result = await run('podman', [kind, 'rm', '--force', ...(kind === 'volume' ? [] : ['--ignore', '--time', '0']), ...names]);
   if (result.code !== 0 && !/no such/i.test(result.stderr)) {
     throw new Error(`podman ${kind} rm ${names.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
   }
