@@ -1,6 +1,4 @@
-import { runCli, track, WORKSPACE, type ProgramRun } from '@edu-agents/e2e-support';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { runCli, track, type ProgramRun } from '@edu-agents/e2e-support';
 
 /** A step of the CLI's JSON result. */
 export interface StepJson {
@@ -46,37 +44,3 @@ export function expectExit(run: ProgramRun, code: number): void {
 /** `step:status` of each step, for comparing the order. */
 export const stepList = (steps: StepJson[]) => steps.map((s) => `${s.step}:${s.status}`);
 
-/**
- * A copy of the built API inside the workspace (so its bundle finds node_modules),
- * to deploy a new build at the same entry path as an operator does. `main` is the
- * entry to run, relative to the workspace. (The api e2e suite has the same helper;
- * both belong in @edu-agents/e2e-support.)
- */
-export class ApiRelease {
-  readonly dir: string;
-  readonly main: string;
-
-  constructor(name: string) {
-    const relative = join('tmp', `e2e-cli-release-${name}-${process.pid}`);
-    this.dir = join(WORKSPACE, relative);
-    this.main = join(relative, 'main.js');
-    rmSync(this.dir, { recursive: true, force: true });
-    mkdirSync(this.dir, { recursive: true });
-    this.deployGood();
-  }
-
-  /** Copies the real build over the release. */
-  deployGood(): void {
-    const built = join(WORKSPACE, 'dist/apps/api');
-    for (const file of readdirSync(built)) copyFileSync(join(built, file), join(this.dir, file));
-  }
-
-  /** Replaces the bundle that main.js loads: a broken build at the entry path. */
-  deployBroken(code: string): void {
-    writeFileSync(join(this.dir, 'api.js'), code);
-  }
-
-  remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}

@@ -1,12 +1,12 @@
 import { check } from '@edu-agents/health-client';
 import {
-  formatSummary, freePort, isAlive, killLeftoverApis, LOAD_API_ENV, qcMix, readPid, runCli, startApi, startLoad, startNginx, STATS_ONLY,
+  ApiRelease, formatSummary, freePort, isAlive, killLeftoverApis, LOAD_API_ENV, qcMix, readPid, runCli, startApi, startLoad, startNginx, STATS_ONLY,
   summarize, track, waitReady, type ApiProcess, type LoadOptions, type RunningNginx,
 } from '@edu-agents/e2e-support';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiRelease, expectExit, runCliJson, stepList, type InstanceJson } from './handoff-support';
+import { expectExit, runCliJson, stepList, type InstanceJson } from './handoff-support';
 
 /** Generous bounds: two cores shared with other suites, and a successor that boots Nest (and Chromium) next to its predecessor. */
 const WAITS = ['--timeout', '120s', '--interval', '100ms', '--check-timeout', '10s'];

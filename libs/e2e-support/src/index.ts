@@ -3,6 +3,7 @@
 // condition waits. Tests and benchmarks only (tag type:test-support).
 export { API_MAIN, CLI_MAIN, DEPLOYMENT_DIR, requireBuilt, SHIPPED_NGINX_CONF, WORKSPACE } from './lib/workspace';
 export { waitFor, type Probe } from './lib/wait-for';
+export { ApiRelease } from './lib/api-release';
 export { accepts, freePort } from './lib/net';
 export { getJson, http, httpRequest, postJson, slowPost, type Answer, type HttpAnswer, type HttpOptions, type SlowPost } from './lib/http';
 export { isAlive, killLeftoverApis, readPid, stopProcesses, track } from './lib/processes';

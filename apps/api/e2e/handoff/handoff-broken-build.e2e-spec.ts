@@ -1,8 +1,8 @@
-import { formatSummary, killLeftoverApis, readPid, startApi, startLoad, STATS_ONLY, summarize, waitFor, type ApiProcess } from '@edu-agents/e2e-support';
+import { ApiRelease, formatSummary, killLeftoverApis, readPid, startApi, startLoad, STATS_ONLY, summarize, waitFor, type ApiProcess } from '@edu-agents/e2e-support';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { handOff, handoffDetails, health, isRunning, Release } from './handoff-support';
+import { handOff, handoffDetails, health, isRunning } from './handoff-support';
 
 // A new build deployed at the entry path that cannot serve. The old process
 // must not notice beyond a log line and its /health entry.
@@ -30,10 +30,10 @@ async function failedAttempt(api: ApiProcess, attempt: number): Promise<LastAtte
 
 describe('a broken build deployed at the entry path', () => {
   let dir: string;
-  let release: Release;
+  let release: ApiRelease;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'edu-handoff-broken-'));
-    release = new Release('broken');
+    release = new ApiRelease('broken');
   });
   afterEach(async () => {
     await killLeftoverApis();

@@ -1,7 +1,6 @@
 import { check } from '@edu-agents/health-client';
-import { readPid, track, waitFor, WORKSPACE, type ApiProcess, type SpawnedApi } from '@edu-agents/e2e-support';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readPid, track, waitFor, type ApiProcess, type SpawnedApi } from '@edu-agents/e2e-support';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** One JSON log line of the API (LOG_FORMAT=json): every line names the pid that wrote it. */
 export interface LogLine {
@@ -86,39 +85,6 @@ export function chromiumUnder(pid: number): number[] {
     return false;
   };
   return [...command].filter(([p, cmd]) => /chrom/.test(cmd) && under(p)).map(([p]) => p);
-}
-
-/**
- * A copy of the built API inside the workspace (so node_modules resolves), to
- * deploy a new build at the same entry path, as an operator does: `main` is the
- * path to run, relative to the workspace.
- */
-export class Release {
-  readonly dir: string;
-  readonly main: string;
-
-  constructor(name: string) {
-    const relative = join('tmp', `e2e-release-${name}-${process.pid}`);
-    this.dir = join(WORKSPACE, relative);
-    this.main = join(relative, 'main.js');
-    rmSync(this.dir, { recursive: true, force: true });
-    mkdirSync(this.dir, { recursive: true });
-    this.deployGood();
-  }
-
-  /** Puts the real build at the entry path. */
-  deployGood(): void {
-    for (const file of readdirSync(join(WORKSPACE, 'dist/apps/api'))) copyFileSync(join(WORKSPACE, 'dist/apps/api', file), join(this.dir, file));
-  }
-
-  /** Replaces the application bundle behind main.js with `code` (a broken build). */
-  deployBroken(code: string): void {
-    writeFileSync(join(this.dir, 'api.js'), code);
-  }
-
-  remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 /** The `details.handoff` entry of the answering process's /health. */
