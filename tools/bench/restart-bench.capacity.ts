@@ -5,12 +5,17 @@ import { qcMix, startApi, startLoadProcess, stopProcesses, summarize, waitReady 
 import { BENCH_API_ENV } from './restart-bench.scenario';
 
 export const P99_LIMIT_MS = 250;
+/** A probe whose own sender lagged more than this (p99) is repeated, at most PROBE_ATTEMPTS times in all. */
+export const SEND_LAG_LIMIT_MS = 50;
+const PROBE_ATTEMPTS = 3;
 
 export interface Probe {
   rate: number;
   p99Ms: number;
   failed: number;
   sendLagP99Ms: number;
+  /** Probes of this rate run until the sender kept up (the last one counts). */
+  attempts: number;
   ok: boolean;
 }
 
@@ -28,13 +33,21 @@ export async function measureCapacity(opts: { qcPerSec: number; stepMs: number; 
   try {
     await waitReady(api.port, 120_000);
     const probe = async (rate: number): Promise<boolean> => {
-      const load = await startLoadProcess({ port: api.port, ratePerSec: rate, maxDurationMs: opts.stepMs, baseClients: 64, maxClients: 2_048, mix: mixFor(rate, opts.qcPerSec) });
-      const report = await load.done;
-      const w = summarize(report.run, [{ name: 'steady', fromMs: 1_000, toMs: opts.stepMs }]).windows[0];
-      const ok = w.p99Ms < P99_LIMIT_MS && w.failed === 0;
-      probes.push({ rate, p99Ms: w.p99Ms, failed: w.failed, sendLagP99Ms: report.sendLag.p99Ms, ok });
-      opts.log(`  capacity probe ${rate}/s: p99 ${w.p99Ms} ms, failed ${w.failed}, send lag p99 ${report.sendLag.p99Ms} ms -> ${ok ? 'under' : 'over'} ${P99_LIMIT_MS} ms`);
-      return ok;
+      for (let attempt = 1; ; attempt++) {
+        const load = await startLoadProcess({ port: api.port, ratePerSec: rate, maxDurationMs: opts.stepMs, baseClients: 64, maxClients: 2_048, mix: mixFor(rate, opts.qcPerSec) });
+        const report = await load.done;
+        const w = summarize(report.run, [{ name: 'steady', fromMs: 1_000, toMs: opts.stepMs }]).windows[0];
+        const lagged = report.sendLag.p99Ms > SEND_LAG_LIMIT_MS;
+        if (lagged && attempt < PROBE_ATTEMPTS) {
+          // The sender itself was held up: that measured the machine (a neighbour, the previous run's tail), not the set-up.
+          opts.log(`  capacity probe ${rate}/s: send lag p99 ${report.sendLag.p99Ms} ms > ${SEND_LAG_LIMIT_MS} ms, the machine was busy; probing again (${attempt}/${PROBE_ATTEMPTS})`);
+          continue;
+        }
+        const ok = w.p99Ms < P99_LIMIT_MS && w.failed === 0 && !lagged;
+        probes.push({ rate, p99Ms: w.p99Ms, failed: w.failed, sendLagP99Ms: report.sendLag.p99Ms, attempts: attempt, ok });
+        opts.log(`  capacity probe ${rate}/s: p99 ${w.p99Ms} ms, failed ${w.failed}, send lag p99 ${report.sendLag.p99Ms} ms -> ${ok ? 'under' : 'over'} ${P99_LIMIT_MS} ms${lagged ? ' (sender lagged every time: counted as over)' : ''}`);
+        return ok;
+      }
     };
     let hit = 0;
     let miss: number | undefined;

@@ -61,19 +61,22 @@ export function failedAnswers(nginx: RunningNginx): Record<string, number> {
 
 const ms = (epoch: number, t0Epoch: number) => epoch - t0Epoch;
 
-/** The row of one run: windows by scheduled time, steady from 1 s to the restart, restart to its end. */
-export function makeRow(def: ScenarioDef, rate: number, load: LoadProcessReport, outcome: RestartOutcome, markers: Marker[], loadAverage: number[]): Row {
+/**
+ * The row of one run: windows by scheduled time, steady from `steadyFromMs` (after the warm-up) to
+ * the restart, restart to its end. Failures count over the whole run, warm-up included.
+ */
+export function makeRow(def: ScenarioDef, rate: number, load: LoadProcessReport, outcome: RestartOutcome, markers: Marker[], loadAverage: number[], steadyFromMs: number): Row {
   const { run } = load;
   const from = ms(outcome.startAt, run.t0Epoch);
   const to = ms(outcome.endAt, run.t0Epoch);
-  const s = summarize(run, [{ name: 'steady', fromMs: 1_000, toMs: from }, { name: 'restart', fromMs: from, toMs: to }]);
+  const s = summarize(run, [{ name: 'steady', fromMs: steadyFromMs, toMs: from }, { name: 'restart', fromMs: from, toMs: to }]);
   const failedByKind: Record<string, number> = { ...s.all.byError };
   for (const r of run.records.filter((x) => isFailure(x) && x.error === undefined)) failedByKind[`HTTP ${r.status}`] = (failedByKind[`HTTP ${r.status}`] ?? 0) + 1;
   const [steady, restart] = s.windows;
   const byLabel: Row['byLabel'] = {};
   for (const label of Object.keys(s.byLabel)) {
     const inWindow = (a: number, b: number) => windowStats(label, run.records.filter((r) => r.label === label && r.scheduledMs >= a && r.scheduledMs < b));
-    const a = inWindow(1_000, from);
+    const a = inWindow(steadyFromMs, from);
     const b = inWindow(from, to);
     byLabel[label] = { steady: [a.p50Ms, a.p99Ms], restart: [b.p50Ms, b.p99Ms] };
   }

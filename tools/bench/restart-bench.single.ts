@@ -136,8 +136,12 @@ async function pm2Reload(dir: string): Promise<Scenario> {
       oldPids.forEach(watch.add);
       const startAt = Date.now();
       await pm2('reload', 'naive-bench');
-      const endAt = Date.now();
+      const reloaded = Date.now();
       const newPids = await online();
+      // pm2 takes a worker as up at its `listening` event or after listen_timeout (3 s), whichever
+      // comes first: on a slow host reload returns before the new workers listen. Over when they do.
+      const listening = await Promise.all(newPids.map((pid) => waitForEvent(logs, `pm2 worker ${pid} to listen`, (e) => e.pid === pid && e.msg === 'listening', 60_000)));
+      const endAt = Math.max(reloaded, ...listening.map((e) => e.at), ...oldPids.map((pid) => watch.exits.get(pid) ?? 0));
       return { startAt, endAt, oldPids, newPids, signalAt: oldPids.map(() => startAt), note: 'pm2 reload (cluster mode, 2 workers)' };
     },
     teardown: async () => {

@@ -14,7 +14,7 @@
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/restart-bench.ts
 //   or: npx nx run deployment:restart-bench
 // Options: --rates auto|200,500  --capacity 400 (skip the search)  --only handoff,socket,replace,pm2,rolling-handoff,rolling-replace
-//          --steady 5  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
+//          --warmup 5 (load before the steady window, not measured)  --steady 5  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -24,7 +24,7 @@ import { measureCapacity, mixFor, type Probe } from './restart-bench.capacity';
 import { parseLogEvents, restartMarkers } from './restart-bench.events';
 import { failedAnswers, makeRow, markdown, type Row } from './restart-bench.report';
 import { ROLLING_SCENARIOS } from './restart-bench.rolling';
-import { cliHasModes, type RestartOutcome, type ScenarioDef } from './restart-bench.scenario';
+import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } from './restart-bench.scenario';
 import { SINGLE_SCENARIOS } from './restart-bench.single';
 import { buckets, timelineSvg } from './restart-bench.timeline';
 
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: 'auto' },
     capacity: { type: 'string' },
     only: { type: 'string', default: ALL.map((d) => d.name).join(',') },
+    warmup: { type: 'string', default: '5' },
     steady: { type: 'string', default: '5' },
     after: { type: 'string', default: '3' },
     'qc-per-sec': { type: 'string', default: '2' },
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     'nginx-conf': { type: 'string' },
   },
 });
+const WARMUP_MS = Number(values.warmup) * 1_000;
 const STEADY_MS = Number(values.steady) * 1_000;
 const AFTER_MS = Number(values.after) * 1_000;
 const QC_PER_SEC = Number(values['qc-per-sec']);
@@ -59,15 +61,20 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const hold = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const load1 = () => loadavg().map((n) => Math.round(n * 100) / 100);
 
+/** The set-up being measured, so that a stop signal can tear it down (nginx, pm2, the restart loop). */
+let current: Scenario | undefined;
+
 async function measure(def: ScenarioDef, rate: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), `restart-bench-${def.name}-`));
   const scenario = await def.setup(dir, { nginxConf: values['nginx-conf'] });
+  current = scenario;
   try {
     const load = await startLoadProcess({ port: scenario.port, ratePerSec: rate, maxDurationMs: 600_000, baseClients: 64, maxClients: 2_048, mix: mixFor(rate, QC_PER_SEC) });
     let outcome: RestartOutcome;
     const loadAverage = load1();
     try {
-      await hold(STEADY_MS);
+      // A freshly started set-up is still warming (Chromium's first pages, JIT): not steady state yet.
+      await hold(WARMUP_MS + STEADY_MS);
       try {
         outcome = await scenario.restart();
       } catch (error) {
@@ -83,7 +90,7 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
     const report = await load.done;
     const events = parseLogEvents(scenario.logs());
     const markers = restartMarkers({ events, t0Epoch: report.run.t0Epoch, oldPids: outcome.oldPids, newPids: outcome.newPids, signalAt: outcome.signalAt, exits: scenario.exits, handoff: scenario.handoff });
-    const row = makeRow(def, rate, report, outcome, markers, loadAverage);
+    const row = makeRow(def, rate, report, outcome, markers, loadAverage, WARMUP_MS);
     if (scenario.nginx) row.nginx = { errors: nginxProblems(scenario.nginx), failedAnswers: failedAnswers(scenario.nginx) };
     const file = join(RUN_DIR, `${def.name}-${rate}rps.svg`);
     const fromMs = outcome.startAt - report.run.t0Epoch;
@@ -97,6 +104,7 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
     if (values['keep-logs']) keepLogs(def.name, rate, scenario.logs(), scenario.nginx?.files);
     return row;
   } finally {
+    current = undefined;
     await scenario.teardown();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -140,16 +148,16 @@ async function main(): Promise<void> {
   }
   const result = {
     date: started, finished: new Date().toISOString(), node: process.version, cliModes: cliHasModes(), loadAverage: { before: loadBefore, after: load1() },
-    steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, rows,
+    warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, rows,
   };
   writeFileSync(join(RUN_DIR, 'restart-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   log(`\n${markdown(rows)}\n\nraw JSON and timelines: ${relative(WORKSPACE, RUN_DIR)}`);
 }
 
-// Ctrl-C or a stop signal: end every API this run started, then go.
+// Ctrl-C or a stop signal: tear down the set-up being measured and end every API this run started, then go.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void killLeftoverApis().finally(() => process.exit(130)));
+  process.once(signal, () => void Promise.allSettled([current?.teardown(), killLeftoverApis()]).finally(() => process.exit(130)));
 }
 
 main().catch((error) => {
