@@ -1,4 +1,5 @@
 import { http, killLeftoverApis, postJson, slowPost, startApi, waitFor, type ApiProcess } from '@edu-agents/e2e-support';
+import { request } from 'node:http';
 import { chromeProcessesOf, profileDirsOf } from './support/chrome-procs';
 
 const LESSON = { html: '<main><h1>Photosynthesis</h1><p>Plants make sugar from light.</p></main>' };
@@ -87,6 +88,99 @@ describe('QC endpoints of the built API, with the real Chromium', () => {
     expect(metrics.text).toMatch(/^edu_agents_qc_jobs_done_total \d+$/m);
     expect(metrics.text).toMatch(/^edu_agents_shutdown_phase\{phase="ready"\} 1$/m);
     expect(metrics.text).toMatch(/^edu_agents_process_resident_memory_bytes \d+/m);
+  });
+});
+
+/** A POST /qc/check whose client goes away (socket destroyed) when `leave()` is called. */
+function leavingCheck(url: string, body: unknown): { leave: () => void; gone: Promise<void> } {
+  const payload = JSON.stringify(body);
+  const req = request(`${url}/qc/check`, { method: 'POST', agent: false, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } });
+  const gone = new Promise<void>((resolve) => req.once('close', () => resolve()));
+  req.on('error', () => undefined); // the test destroys this socket on purpose
+  req.end(payload);
+  return { leave: () => void req.destroy(), gone };
+}
+
+interface QcStats {
+  jobs: { done: number; cancelled: number; failed: number };
+  slots: { busy: number };
+  cache: { coalesced: number };
+}
+
+describe('QC single flight, annotated screenshots and guarded content through the built API', () => {
+  let api: ApiProcess;
+  const qcStats = async () => (await http(`${api.url}/qc-stats`)).json<QcStats>();
+  beforeAll(async () => {
+    api = await startApi({ QC_ENABLED: 'true', QC_BROWSERS: '1', QC_PAGES_PER_BROWSER: '1', QC_QUEUE_MAX: '1', QC_JOB_TIMEOUT_MS: '30000' });
+  });
+  afterAll(async () => {
+    api.signal('SIGTERM');
+    expect((await api.exited).code).toBe(0);
+  });
+
+  it('renders 20 identical concurrent checks once (one queue place) and counts the coalesced ones in /qc-stats and /metrics', async () => {
+    const before = await qcStats();
+    const lesson = { html: '<h1>Many readers</h1><img src="missing.png" alt="m">' };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => postJson(`${api.url}/qc/check`, lesson)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    for (const a of answers) expect(a.json()).toEqual(answers[0].json());
+    const after = await qcStats();
+    expect(after.jobs.done - before.jobs.done).toBe(1);
+    expect(after.cache.coalesced - before.cache.coalesced).toBe(19);
+    const metrics = await http(`${api.url}/metrics`);
+    expect(metrics.text).toMatch(new RegExp(`^edu_agents_qc_cache_coalesced_total ${after.cache.coalesced}$`, 'm'));
+  });
+
+  it('keeps rendering for a client that stays when another one with the same content disconnects', async () => {
+    const lesson = { html: '<p>one leaves</p><script>const end = Date.now() + 1500; while (Date.now() < end) {}</script>' };
+    const before = await qcStats();
+    const leaving = leavingCheck(api.url, lesson);
+    const staying = postJson(`${api.url}/qc/check`, lesson);
+    await waitFor('the shared render to start', async () => (await qcStats()).slots.busy === 1);
+    leaving.leave();
+    await leaving.gone;
+    const answer = await staying;
+    expect({ status: answer.status, ok: answer.json()['ok'] }).toEqual({ status: 200, ok: true });
+    const after = await qcStats();
+    expect(after.jobs.done - before.jobs.done).toBe(1);
+    expect(after.jobs.cancelled).toBe(before.jobs.cancelled);
+  });
+
+  it('stops the render when its only client disconnects, and the slot serves the next job', async () => {
+    const before = await qcStats();
+    const leaving = leavingCheck(api.url, { html: '<p>spins</p><script>for (;;) {}</script>' });
+    await waitFor('the render to start', async () => (await qcStats()).slots.busy === 1);
+    leaving.leave();
+    await waitFor('the render to be cancelled', async () => (await qcStats()).jobs.cancelled === before.jobs.cancelled + 1);
+    const next = await postJson(`${api.url}/qc/check`, { html: '<p>next</p>' });
+    expect(next.status).toBe(200);
+  });
+
+  it('returns an annotated PNG (screenshot plus legend) and refuses an annotate that is not a boolean', async () => {
+    const lesson = { html: '<img src="missing.png" alt="chart" style="display:block;width:80px;height:60px">', viewport: { width: 640, height: 480 } };
+    const plain = await postJson(`${api.url}/qc/screenshot`, lesson);
+    const marked = await postJson(`${api.url}/qc/screenshot`, { ...lesson, annotate: true });
+    expect([plain.status, marked.status]).toEqual([200, 200]);
+    expect(marked.headers['content-type']).toBe('image/png');
+    expect(marked.body.readUInt32BE(16)).toBe(640);
+    expect(marked.body.readUInt32BE(20)).toBeGreaterThan(plain.body.readUInt32BE(20)); // the legend
+    const bad = await postJson(`${api.url}/qc/screenshot`, { ...lesson, annotate: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'qc_bad_input', field: 'annotate' });
+  });
+
+  it('answers 200 with the attempt listed for content that navigates away or opens a WebRTC way out, every time', async () => {
+    for (let run = 0; run < 3; run += 1) {
+      const answer = await postJson(`${api.url}/qc/check`, {
+        html: `<meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/x"><p>run ${run}</p>
+          <script>new RTCPeerConnection({ iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })</script>`,
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.json()['blockedRequests']).toEqual([
+        { url: 'http://127.0.0.1:9/x', reason: 'navigation away from the job document is not allowed' },
+        { url: 'stun:127.0.0.1:3478', reason: expect.stringContaining('WebRTC') },
+      ]);
+    }
   });
 });
 
