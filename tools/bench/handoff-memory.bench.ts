@@ -8,8 +8,8 @@
 //
 //   npx nx build api
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/handoff-memory.bench.ts [--rounds 3]
-import { killLeftoverApis, LOAD_API_ENV, qcMix, readPid, startApi, startLoad, track, waitFor, waitReady } from '@edu-agents/e2e-support';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { killLeftoverApis, LOAD_API_ENV, processParents, processTree, qcMix, readPid, startApi, startLoad, track, waitFor, waitReady } from '@edu-agents/e2e-support';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,31 +19,6 @@ const ROUNDS = Number(values.rounds);
 const STEADY_MS = Number(values.steady) * 1000;
 
 interface Sample { ms: number; oldKb: number; newKb: number; processes: number }
-
-/** Parent of every process, from /proc (a process that ends while we look is skipped). */
-function parents(): Map<number, number> {
-  const map = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      map.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return map;
-}
-
-function tree(root: number | undefined, ppid: Map<number, number>): number[] {
-  if (root === undefined || !ppid.has(root)) return [];
-  const found = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, parent] of ppid) if (found.has(parent) && !found.has(pid)) grew = Boolean(found.add(pid));
-  }
-  return [...found];
-}
 
 function pssKb(pid: number): number {
   try {
@@ -64,10 +39,10 @@ async function round(dir: string): Promise<{ samples: Sample[]; signalMs: number
   let newPid: number | undefined;
   const samples: Sample[] = [];
   const sampler = setInterval(() => {
-    const ppid = parents();
-    const oldTree = tree(oldPid, ppid);
+    const ppid = processParents();
+    const oldTree = processTree(oldPid, ppid);
     // While the old process lives, the successor's tree is a subtree of it.
-    const newTree = tree(newPid, ppid);
+    const newTree = processTree(newPid, ppid);
     const oldOnly = oldTree.filter((p) => !newTree.includes(p));
     samples.push({ ms: Date.now() - t0, oldKb: oldOnly.reduce((s, p) => s + pssKb(p), 0), newKb: newTree.reduce((s, p) => s + pssKb(p), 0), processes: oldOnly.length + newTree.length });
   }, 100);

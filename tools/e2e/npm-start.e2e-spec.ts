@@ -1,43 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { isAlive, processTree } from '@edu-agents/e2e-support';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '../..');
 
-/** Parent pid of every process, from /proc. */
-function parents(): Map<number, number> {
-  const map = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      map.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // the process ended while we looked: not a descendant any more
-    }
-  }
-  return map;
-}
-
-function descendantsOf(root: number): number[] {
-  const ppid = parents();
-  const found = new Set<number>([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, parent] of ppid) if (found.has(parent) && !found.has(pid)) grew = found.add(pid) !== undefined;
-  }
-  found.delete(root);
-  return [...found];
-}
-
-const alive = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
+/** The processes below `root` (not `root` itself). */
+const descendantsOf = (root: number): number[] => processTree(root).filter((pid) => pid !== root);
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -88,18 +57,18 @@ describe('npm start', () => {
     expect(chromium.length).toBeGreaterThan(0);
     process.kill(npm, 'SIGTERM');
     await started?.exited;
-    await until('every process npm start made to end', () => (everything.some(alive) ? undefined : true), 15_000);
+    await until('every process npm start made to end', () => (everything.some((pid) => isAlive(pid)) ? undefined : true), 15_000);
     const log = started?.output() ?? '';
     expect(log).toMatch(new RegExp(`phase draining reason="received SIGTERM"`));
     expect(log).toMatch(/phase stopped/);
-    expect(alive(api)).toBe(false);
+    expect(isAlive(api)).toBe(false);
   });
 
   it('stops cleanly on Ctrl-C typed in the terminal: one keypress, one ordinary drain, nothing left', async () => {
     const { everything } = await startAndListen();
     started?.term.stdin.write('\x03'); // the terminal turns it into SIGINT for npm and the API
     await started?.exited;
-    await until('every process npm start made to end', () => (everything.some(alive) ? undefined : true), 15_000);
+    await until('every process npm start made to end', () => (everything.some((pid) => isAlive(pid)) ? undefined : true), 15_000);
     const log = started?.output() ?? '';
     expect(log).toMatch(/phase draining reason="received SIGINT"/);
     expect(log).toMatch(/cleanup qc-pool ok/);

@@ -1,5 +1,5 @@
 import { check } from '@edu-agents/health-client';
-import { readPid, track, waitFor, type ApiProcess, type SpawnedApi } from '@edu-agents/e2e-support';
+import { processTree, readPid, track, waitFor, type ApiProcess, type SpawnedApi } from '@edu-agents/e2e-support';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** One JSON log line of the API (LOG_FORMAT=json): every line names the pid that wrote it. */
@@ -108,23 +108,14 @@ export function openFds(pid: number, port: number): { total: number; clientConne
 
 /** Chromium processes under `pid` (puppeteer starts Chromium in a group of its own, so by ancestry). */
 export function chromiumUnder(pid: number): number[] {
-  const parent = new Map<number, number>();
-  const command = new Map<number, string>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  return processTree(pid).filter((p) => {
+    if (p === pid) return false;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      command.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8'));
+      return /chrom/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8'));
     } catch {
-      // gone while we looked
+      return false; // gone while we looked
     }
-  }
-  const under = (p: number): boolean => {
-    for (let cur = parent.get(p); cur !== undefined && cur > 1; cur = parent.get(cur)) if (cur === pid) return true;
-    return false;
-  };
-  return [...command].filter(([p, cmd]) => /chrom/.test(cmd) && under(p)).map(([p]) => p);
+  });
 }
 
 /** The `details.handoff` entry of the answering process's /health. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { waitFor } from './wait-for';
 
 /** True while `pid` is a live process; a zombie (exited, not reaped yet) counts as gone. */
@@ -17,6 +17,40 @@ export function isAlive(pid: number): boolean {
   }
   // "pid (comm) S ...": comm may hold spaces and parentheses, so look after the last ')'.
   return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+}
+
+/** Parent pid of every process, from /proc (a process that ends while we look is left out). */
+export function processParents(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // it ended while we looked
+    }
+  }
+  return parents;
+}
+
+/**
+ * `root` and every process below it by parent links (a Chromium in a process group of its own
+ * is still below the node process that started it). Empty when `root` is not running.
+ */
+export function processTree(root: number | undefined, parents = processParents()): number[] {
+  if (root === undefined || !parents.has(root)) return [];
+  const found = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (found.has(parent) && !found.has(pid)) {
+        found.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...found];
 }
 
 /** The pid in a pid file, or undefined while there is none. */
