@@ -63,6 +63,9 @@ export function rssKb(pid: number): number {
   return Number(line?.split(/\s+/)[1] ?? NaN);
 }
 
+/** The `st` field of a listening socket in /proc/net/tcp{,6}. */
+const TCP_LISTEN = '0A';
+
 /** Inodes of the TCP connections (IPv4 and IPv6; not the listening socket) whose local port is `port`. */
 function tcpConnectionInodes(port: number): Set<string> {
   const inodes = new Set<string>();
@@ -76,8 +79,7 @@ function tcpConnectionInodes(port: number): Set<string> {
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       if (fields.length < 10) continue;
-      const LISTEN = '0A';
-      if (parseInt(fields[1].split(':')[1], 16) === port && fields[3] !== LISTEN) inodes.add(fields[9]);
+      if (parseInt(fields[1].split(':')[1], 16) === port && fields[3] !== TCP_LISTEN) inodes.add(fields[9]);
     }
   }
   return inodes;
