@@ -53,4 +53,13 @@ describe('the toolchain a newcomer installs', () => {
     const graph = JSON.parse(execFileSync('npx', ['nx', 'show', 'project', 'api-e2e', '--json'], { cwd: ROOT, encoding: 'utf8' })) as { targets: Record<string, unknown> };
     expect(Object.keys(graph.targets)).toContain('e2e');
   });
+
+  it('type-checks the benchmark scripts, which only run by hand (tools/bench/tsconfig.*.json)', () => {
+    const configs = readdirSync(join(ROOT, 'tools/bench')).filter((name) => /^tsconfig\..+\.json$/.test(name));
+    expect(configs.length).toBeGreaterThan(0);
+    for (const config of configs) {
+      const result = run('npx', ['tsc', '-p', join('tools/bench', config)]);
+      expect({ config, status: result.status, output: result.stdout + result.stderr }).toEqual({ config, status: 0, output: '' });
+    }
+  }, 120_000);
 });
