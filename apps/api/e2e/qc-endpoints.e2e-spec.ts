@@ -1,5 +1,7 @@
 import { http, killLeftoverApis, postJson, slowPost, startApi, waitFor, type ApiProcess } from '@edu-agents/e2e-support';
+import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { chromeProcessesOf, profileDirsOf } from './support/chrome-procs';
 
 const LESSON = { html: '<main><h1>Photosynthesis</h1><p>Plants make sugar from light.</p></main>' };
@@ -170,16 +172,36 @@ describe('QC single flight, annotated screenshots and guarded content through th
   });
 
   it('answers 200 with the attempt listed for content that navigates away or opens a WebRTC way out, every time', async () => {
-    for (let run = 0; run < 3; run += 1) {
-      const answer = await postJson(`${api.url}/qc/check`, {
-        html: `<meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/x"><p>run ${run}</p>
-          <script>new RTCPeerConnection({ iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })</script>`,
-      });
-      expect(answer.status).toBe(200);
-      expect(answer.json()['blockedRequests']).toEqual([
-        { url: 'http://127.0.0.1:9/x', reason: 'navigation away from the job document is not allowed' },
-        { url: 'stun:127.0.0.1:3478', reason: expect.stringContaining('WebRTC') },
-      ]);
+    // Live targets on ports from the OS: what the content aims at must see nothing.
+    const tcp = createServer();
+    const udp = createSocket('udp4');
+    let tcpConnections = 0;
+    let udpPackets = 0;
+    tcp.on('connection', (socket) => {
+      tcpConnections += 1;
+      socket.destroy();
+    });
+    udp.on('message', () => (udpPackets += 1));
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const page = `http://127.0.0.1:${(tcp.address() as AddressInfo).port}/x`;
+    const stun = `stun:127.0.0.1:${udp.address().port}`;
+    try {
+      for (let run = 0; run < 3; run += 1) {
+        const answer = await postJson(`${api.url}/qc/check`, {
+          html: `<meta http-equiv="refresh" content="0;url=${page}"><p>run ${run}</p>
+            <script>new RTCPeerConnection({ iceServers: [{ urls: '${stun}' }] })</script>`,
+        });
+        expect(answer.status).toBe(200);
+        expect(answer.json()['blockedRequests']).toEqual([
+          { url: page, reason: 'navigation away from the job document is not allowed' },
+          { url: stun, reason: expect.stringContaining('WebRTC') },
+        ]);
+      }
+      expect({ tcpConnections, udpPackets }).toEqual({ tcpConnections: 0, udpPackets: 0 });
+    } finally {
+      tcp.close();
+      udp.close();
     }
   });
 });
