@@ -8,8 +8,8 @@
 //
 //   npx nx build api
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/handoff-memory.bench.ts [--rounds 3]
-import { killLeftoverApis, LOAD_API_ENV, processParents, processTree, qcMix, readPid, startApi, startLoad, track, waitFor, waitReady } from '@edu-agents/e2e-support';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { killLeftoverApis, LOAD_API_ENV, processParents, processTree, pssKb, qcMix, readPid, startApi, startLoad, track, waitFor, waitReady } from '@edu-agents/e2e-support';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,15 +19,6 @@ const ROUNDS = Number(values.rounds);
 const STEADY_MS = Number(values.steady) * 1000;
 
 interface Sample { ms: number; oldKb: number; newKb: number; processes: number }
-
-function pssKb(pid: number): number {
-  try {
-    const line = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n').find((l) => l.startsWith('Pss:'));
-    return Number(line?.split(/\s+/)[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
 
 async function round(dir: string): Promise<{ samples: Sample[]; signalMs: number; readyMs: number; exitMs: number }> {
   const pidFile = join(dir, 'api.pid');

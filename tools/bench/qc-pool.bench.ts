@@ -7,6 +7,7 @@
 // concurrency level taking turns (forward, then backward, ...), so that load from other processes on
 // a shared machine lands on every approach alike instead of on whichever cell ran at that moment.
 import { CLOCK_TICKS_PER_SEC, descendantsOf, listProcs, readProc } from '@edu-agents/qc-chrome-pool';
+import { pssKb } from '@edu-agents/e2e-support';
 import { readFileSync } from 'node:fs';
 import { lessonCorpus } from './qc-corpus';
 import { clusterRunner, launchPerJobRunner, pageReuseRunner, poolRunner, type BenchRunner } from './qc-bench.runners';
@@ -28,23 +29,13 @@ function treeCpuTicks(): number {
   return (self?.reapedChildTicks ?? 0) + descendantsOf(process.pid, listProcs()).reduce((s, p) => s + p.cpuTicks, 0);
 }
 
-/** Proportional set size: shared pages split between the processes sharing them (RSS sums overcount). */
-function pssBytes(pid: number): number {
-  try {
-    const kb = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
-    return Number(kb ?? 0) * 1024;
-  } catch {
-    return 0; // the process exited between listing and reading
-  }
-}
-
 /** Samples the Chrome tree every 100 ms; stop() returns peak summed RSS and peak summed PSS. */
 function memorySampler(): { stop: () => { rss: number; pss: number } } {
   const peak = { rss: 0, pss: 0 };
   const sample = () => {
     const procs = descendantsOf(process.pid, listProcs());
     peak.rss = Math.max(peak.rss, procs.reduce((s, p) => s + p.rssBytes, 0));
-    peak.pss = Math.max(peak.pss, procs.reduce((s, p) => s + pssBytes(p.pid), 0));
+    peak.pss = Math.max(peak.pss, procs.reduce((s, p) => s + pssKb(p.pid) * 1024, 0));
   };
   const timer = setInterval(sample, 100);
   sample();

@@ -53,6 +53,19 @@ export function processTree(root: number | undefined, parents = processParents()
   return [...found];
 }
 
+/**
+ * Proportional set size of a process in kB (`/proc/<pid>/smaps_rollup`): a page shared by several
+ * processes is divided among them, so summing it over Chromium's processes does not count shared
+ * pages many times over, as RSS sums do. 0 for a process that ended while we looked.
+ */
+export function pssKb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** The pid in a pid file, or undefined while there is none. */
 export function readPid(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
