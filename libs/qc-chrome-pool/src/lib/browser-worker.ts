@@ -8,6 +8,8 @@ import { WarmPageSlot } from './warm-page.slot';
 export interface BrowserWorkerOptions {
   chromePath: string;
   extraArgs: string[];
+  /** Nice value of Chromium's session and processes (0..19). */
+  nice: number;
   isolation: QcIsolation;
   slots: number;
   pageRecycleAfterJobs: number;
@@ -39,8 +41,11 @@ export class BrowserWorker {
   private constructor(readonly chrome: LaunchedChrome) {}
 
   static async start(options: BrowserWorkerOptions): Promise<BrowserWorker> {
-    const chrome = await launchChrome(options.chromePath, options.extraArgs);
+    const chrome = await launchChrome(options.chromePath, { extraArgs: options.extraArgs, nice: options.nice });
     const worker = new BrowserWorker(chrome);
+    const { priority } = chrome;
+    const lowered = priority.nice === 0 || (priority.processes.startsWith('nice') && !priority.processes.includes('may raise') && !priority.autogroup.startsWith('failed'));
+    options.log(lowered ? 'info' : 'warn', `Chrome started (pid ${chrome.pid}) at nice ${priority.nice}: processes ${priority.processes}, session autogroup ${priority.autogroup}`, { pid: chrome.pid, ...priority });
     const annotator = new Annotator(chrome.browser, options.log);
     const env: SlotEnv = {
       log: options.log,

@@ -1,7 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import puppeteer, { type Browser } from 'puppeteer';
+import { CdpPipeTransport } from './cdp-pipe.transport';
+import { hasSysNice, lowerAutogroup, priorityCommand, type ChromePriority } from './chrome-priority';
 import { chromeProcsOf } from './proc-tree';
 import { PROFILE_PREFIX } from './orphan-cleanup';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
@@ -11,6 +15,8 @@ export interface LaunchedChrome {
   browser: Browser;
   pid: number;
   profileDir: string;
+  /** The scheduling priority it runs at. */
+  priority: ChromePriority;
 }
 
 /** Flags that work headless as root on a small Linux box, plus the network guard. */
@@ -28,41 +34,81 @@ export const BASE_CHROME_ARGS = [
   ...NETWORK_GUARD_CHROME_ARGS,
 ];
 
+/** How long Chrome may take from spawn to answering on its DevTools pipe. */
+const CONNECT_TIMEOUT_MS = 30_000;
+/** Lines of Chrome's stderr kept for a launch error. */
+const STDERR_LINES = 20;
+
+export interface LaunchOptions {
+  extraArgs?: string[];
+  preferences?: object;
+  /** Nice value of Chromium's processes and session (0..19; 0 changes nothing). See chrome-priority.ts. */
+  nice?: number;
+}
+
 /**
- * Starts Chrome over a pipe (it dies with its parent), detached in its own process
- * group, with puppeteer's signal handlers off and a recognisable temporary profile.
+ * Starts Chrome over a pipe (it dies with its parent), detached in its own session
+ * and process group, at a lower scheduling priority (see chrome-priority.ts), with a
+ * recognisable temporary profile. The process is spawned here rather than by
+ * puppeteer.launch so that its session's autogroup is lowered right after spawn,
+ * before Chrome's heavy start, not after puppeteer connected.
  */
-export async function launchChrome(
-  executablePath: string,
-  extraArgs: string[] = [],
-  preferences: object = NETWORK_GUARD_PREFERENCES,
-): Promise<LaunchedChrome> {
+export async function launchChrome(executablePath: string, options: LaunchOptions = {}): Promise<LaunchedChrome> {
+  const nice = options.nice ?? 0;
   const profileDir = mkdtempSync(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
+  let child: ChildProcess | undefined;
   try {
     // Profile preferences also reach the incognito contexts the pool renders in.
     mkdirSync(join(profileDir, 'Default'));
-    writeFileSync(join(profileDir, 'Default', 'Preferences'), JSON.stringify(preferences));
-    const browser = await puppeteer.launch({
-      executablePath,
-      pipe: true,
-      headless: true,
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-      userDataDir: profileDir,
-      args: [...BASE_CHROME_ARGS, ...extraArgs],
-      defaultViewport: null,
-      protocolTimeout: 30_000,
-    });
-    const pid = browser.process()?.pid;
-    if (pid === undefined) throw new Error('puppeteer gave no Chrome process id');
-    return { browser, pid, profileDir };
+    writeFileSync(join(profileDir, 'Default', 'Preferences'), JSON.stringify(options.preferences ?? NETWORK_GUARD_PREFERENCES));
+    const args = [
+      ...puppeteer.defaultArgs({ headless: true, userDataDir: profileDir, args: [...BASE_CHROME_ARGS, ...(options.extraArgs ?? [])] }),
+      '--remote-debugging-pipe',
+    ];
+    const command = priorityCommand(executablePath, args, nice, hasSysNice());
+    const spawned = spawn(command.file, command.args, { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    child = spawned;
+    const autogroup = spawned.pid === undefined ? Promise.resolve('not asked') : lowerAutogroup(spawned.pid, nice);
+    const stderr = tailOf(spawned);
+    const browser = await connectOverPipe(spawned, stderr);
+    const pid = spawned.pid as number;
+    return { browser, pid, profileDir, priority: { nice, autogroup: await autogroup, processes: command.processes } };
   } catch (error) {
-    killChromeTree(undefined, profileDir);
+    killChromeTree(child?.pid, profileDir);
     rmSync(profileDir, { recursive: true, force: true });
     throw new Error(`could not launch Chrome at ${executablePath}; check CHROME_PATH and that it runs headless`, {
       cause: error,
     });
+  }
+}
+
+/** Keeps the last lines Chrome wrote on stderr (read all along, so the pipe never fills). */
+function tailOf(child: ChildProcess): () => string {
+  let lines: string[] = [];
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => {
+    lines = [...lines, ...text.split('\n').filter(Boolean)].slice(-STDERR_LINES);
+  });
+  return () => lines.join('\n');
+}
+
+/** Connects puppeteer to Chrome's DevTools pipe (fd 3 to Chrome, fd 4 from it); fails when Chrome exits or never answers. */
+async function connectOverPipe(child: ChildProcess, stderr: () => string): Promise<Browser> {
+  let timer: NodeJS.Timeout | undefined;
+  let onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', reject);
+    onExit = (code, signal) => reject(new Error(`Chrome exited before it answered (${signal ?? `code ${code}`}): ${stderr() || 'no stderr output'}`));
+    child.once('exit', onExit);
+    timer = setTimeout(() => reject(new Error(`Chrome did not answer on its DevTools pipe within ${CONNECT_TIMEOUT_MS} ms: ${stderr() || 'no stderr output'}`)), CONNECT_TIMEOUT_MS);
+  });
+  try {
+    const transport = new CdpPipeTransport(child.stdio[3] as Writable, child.stdio[4] as Readable);
+    return await Promise.race([puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 }), failed]);
+  } finally {
+    clearTimeout(timer);
+    if (onExit) child.off('exit', onExit);
+    failed.catch(() => undefined);
   }
 }
 

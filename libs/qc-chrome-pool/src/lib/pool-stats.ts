@@ -1,3 +1,5 @@
+import type { ChromePriority } from './chrome-priority';
+
 /** Snapshot of the pool for /qc-stats and metrics. */
 export interface QcPoolStats {
   browsers: number;
@@ -15,8 +17,8 @@ export interface QcPoolStats {
   browserRecycles: number;
   pageRecycles: number;
   uptimeMs: number;
-  /** Chrome main pids with their profile dirs (for operators and leak checks). */
-  browserProcesses: { pid: number; profileDir: string }[];
+  /** Chrome main pids with their profile dirs (for operators and leak checks) and the priority they run at. */
+  browserProcesses: { pid: number; profileDir: string; priority: ChromePriority }[];
 }
 
 /** Counters and a bounded window of render times. */

@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { MAX_NICE, validNice } from './chrome-priority';
 
 /**
  * 'origin': warm pages reused, each job on an origin of its own (default, see README).
@@ -33,6 +34,12 @@ export interface QcPoolConfig {
   settleMs: number;
   /** Default deadline of close() for active jobs. */
   closeTimeoutMs: number;
+  /**
+   * Scheduling priority of Chromium, as a nice value 0..19 applied to its session's
+   * autogroup and to every Chromium process from its start (see chrome-priority.ts).
+   * Higher is lower priority; 0 leaves Chromium as it starts itself.
+   */
+  chromeNice: number;
   /** Extra Chromium flags, appended to the pool's own. */
   extraChromeArgs?: string[];
   log?: (level: QcLogLevel, message: string, fields?: Record<string, unknown>) => void;
@@ -54,6 +61,7 @@ export const QC_POOL_DEFAULTS: QcPoolConfig = Object.freeze({
   pageResetTimeoutMs: 3_000,
   settleMs: 0,
   closeTimeoutMs: 10_000,
+  chromeNice: 19,
 });
 
 /** Where Chromium is looked for when no chromePath is given. */
@@ -94,6 +102,9 @@ export function validateQcPoolConfig(config: QcPoolConfig): QcPoolConfig {
   }
   if (!Number.isInteger(config.queueMax) || config.queueMax < 0) {
     throw new Error(`QcPoolConfig.queueMax must be an integer >= 0, got ${String(config.queueMax)}`);
+  }
+  if (!validNice(config.chromeNice)) {
+    throw new Error(`QcPoolConfig.chromeNice must be an integer from 0 to ${MAX_NICE}, got ${String(config.chromeNice)}`);
   }
   if (config.isolation !== 'origin' && config.isolation !== 'context') {
     throw new Error(`QcPoolConfig.isolation must be 'origin' or 'context', got ${String(config.isolation)}`);

@@ -1,5 +1,5 @@
 import { BrowserWorker, type PoolSlot } from './browser-worker';
-import type { PoolCounters } from './pool-stats';
+import type { PoolCounters, QcPoolStats } from './pool-stats';
 import type { QcPoolConfig } from './qc-config';
 import type { SlotEnv } from './qc-slot.types';
 
@@ -23,6 +23,7 @@ export class WorkerSet {
     return BrowserWorker.start({
       chromePath: this.chromePath,
       extraArgs: this.config.extraChromeArgs ?? [],
+      nice: this.config.chromeNice,
       isolation: this.config.isolation,
       slots: this.config.pagesPerBrowser,
       pageRecycleAfterJobs: this.config.pageRecycleAfterJobs,
@@ -119,8 +120,8 @@ export class WorkerSet {
     return { busy, idle: slots.length - busy, total: slots.length };
   }
 
-  processes(): { pid: number; profileDir: string }[] {
-    return this.workers.map((w) => ({ pid: w.chrome.pid, profileDir: w.chrome.profileDir }));
+  processes(): QcPoolStats['browserProcesses'] {
+    return this.workers.map((w) => ({ pid: w.chrome.pid, profileDir: w.chrome.profileDir, priority: w.chrome.priority }));
   }
 
   /** Closes every browser (and any being launched); returns how many were closed. */

@@ -1,5 +1,5 @@
 import { HANDOFF_DEFAULTS } from '@edu-agents/process-handoff';
-import { QC_POOL_DEFAULTS } from '@edu-agents/qc-chrome-pool';
+import { MAX_NICE, QC_POOL_DEFAULTS } from '@edu-agents/qc-chrome-pool';
 import { SHUTDOWN_DEFAULTS } from '@edu-agents/shutdown-state';
 import { ConfigError, EnvReader } from './env-parsers';
 
@@ -35,6 +35,8 @@ export interface ApiConfig {
     cacheMaxBytes: number;
     closeTimeoutMs: number;
     isolation: QcIsolationSetting;
+    /** Nice value of Chromium's session and processes, 0..19 (QC_CHROME_NICE). */
+    chromeNice: number;
     chromePath?: string;
   };
 }
@@ -68,6 +70,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
     // SHUTDOWN_TIMEOUT_MS + this, which must stay under TimeoutStopSec=30.
     closeTimeoutMs: 5_000,
     isolation: QC_POOL_DEFAULTS.isolation,
+    chromeNice: QC_POOL_DEFAULTS.chromeNice,
   }),
 });
 
@@ -102,6 +105,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       cacheMaxBytes: r.int('QC_CACHE_MAX_BYTES', d.qc.cacheMaxBytes, 1_024, 4 * 1024 ** 3),
       closeTimeoutMs: r.int('QC_CLOSE_TIMEOUT_MS', d.qc.closeTimeoutMs, 0, 10 * 60_000),
       isolation: r.oneOf('QC_ISOLATION', d.qc.isolation, ['origin', 'context'] as const),
+      chromeNice: r.int('QC_CHROME_NICE', d.qc.chromeNice, 0, MAX_NICE),
       chromePath: r.string('CHROME_PATH', undefined, /^\//, 'an absolute path to a Chrome or Chromium binary'),
     },
   };

@@ -16,6 +16,7 @@ export function launchPool(config: ApiConfig, logger: Logger): Promise<QcPool> {
     cacheMaxBytes: qc.cacheMaxBytes,
     isolation: qc.isolation,
     closeTimeoutMs: qc.closeTimeoutMs,
+    chromeNice: qc.chromeNice,
     log: (level, message, fields) => logger[level](`qc: ${message}`, fields),
   });
 }

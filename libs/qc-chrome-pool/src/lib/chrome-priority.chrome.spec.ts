@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { QcPool, QcPoolStats } from '../index';
+import { job, launchTestPool, liveChromeProcs, waitFor } from '../../test-support/chrome-test-helpers';
+import { findProgram } from './chrome-priority';
+
+const WORKSPACE = join(__dirname, '../../../..');
+
+/** The nice value of every thread of every live Chromium process of a browser, by pid/tid. */
+function threadNices(browser: { pid: number; profileDir: string }): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of liveChromeProcs(browser.profileDir, browser.pid)) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        // Fields after the last ')' start at field 3 (state); nice is field 19.
+        out.set(`${pid}/${tid}`, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+      } catch {
+        continue; // thread ended meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/** `nice N` from /proc/<pid>/autogroup, or undefined without autogroup support. */
+function autogroupNice(pid: number): number | undefined {
+  const path = `/proc/${pid}/autogroup`;
+  if (!existsSync(path)) return undefined;
+  return Number(/nice (-?\d+)/.exec(readFileSync(path, 'utf8'))?.[1]);
+}
+
+const distinct = (values: Iterable<number>) => [...new Set(values)].sort((a, b) => a - b);
+
+describe('Chromium scheduling priority on real Chromium', () => {
+  let pool: QcPool | undefined;
+  let child: ChildProcess | undefined;
+  let childBrowsers: QcPoolStats['browserProcesses'] = [];
+
+  afterEach(async () => {
+    await pool?.close({ deadlineMs: 1_000 });
+    pool = undefined;
+    if (child?.pid && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    child = undefined;
+    for (const b of childBrowsers.splice(0)) {
+      try {
+        process.kill(-b.pid, 'SIGKILL');
+      } catch {
+        // already gone with its parent
+      }
+      await waitFor(() => liveChromeProcs(b.profileDir, b.pid).length === 0, 10_000);
+      rmSync(b.profileDir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs every thread of every Chromium process at nice 19 and lowers its session autogroup (the default)', async () => {
+    pool = await launchTestPool();
+    await pool.check(job('<p>renderers start</p>'));
+    const [browser] = pool.stats().browserProcesses;
+    expect(browser.priority).toMatchObject({ nice: 19 });
+    // As root, Chromium raises its browser and GPU threads to nice -8 unless CAP_SYS_NICE is gone.
+    if (process.getuid?.() === 0) expect(browser.priority.processes).toBe('nice without CAP_SYS_NICE');
+    const nices = threadNices(browser);
+    expect(nices.size).toBeGreaterThan(10); // browser, zygotes, GPU, utilities, renderers and their threads
+    expect(distinct(nices.values())).toEqual([19]);
+    const group = autogroupNice(browser.pid);
+    if (group !== undefined) {
+      expect(group).toBe(19);
+      expect(['set', 'off']).toContain(browser.priority.autogroup);
+    } else {
+      expect(browser.priority.autogroup).toBe('unsupported');
+    }
+  });
+
+  it('with chromeNice 0 leaves Chromium as it starts itself: its session autogroup stays at 0', async () => {
+    pool = await launchTestPool({ chromeNice: 0 });
+    await pool.check(job('<p>renderers start</p>'));
+    const [browser] = pool.stats().browserProcesses;
+    expect(browser.priority).toEqual({ nice: 0, autogroup: 'not asked', processes: 'not asked' });
+    expect(distinct(threadNices(browser).values())).not.toEqual([19]);
+    const group = autogroupNice(browser.pid);
+    if (group !== undefined) expect(group).toBe(0);
+  });
+
+  it('without CAP_SYS_NICE and CAP_SYS_ADMIN (as an unprivileged service runs) two browsers started together both run at nice 19 in lowered autogroups', async () => {
+    const setpriv = findProgram('setpriv');
+    expect(setpriv).toBeDefined(); // util-linux: part of every Debian
+    child = spawn(
+      setpriv as string,
+      ['--bounding-set', '-sys_nice,-sys_admin', '--inh-caps', '-sys_nice,-sys_admin', '--', process.execPath, '-r', '@swc-node/register', join(__dirname, '../../test-support/pool-child.ts')],
+      { cwd: WORKSPACE, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child?.stdout as NodeJS.ReadableStream }).once('line', resolve);
+      child?.once('exit', (code) => reject(new Error(`pool child exited early with ${code}`)));
+    });
+    childBrowsers = (JSON.parse(line) as { processes: QcPoolStats['browserProcesses'] }).processes;
+    expect(childBrowsers).toHaveLength(2);
+    for (const browser of childBrowsers) {
+      // Without CAP_SYS_NICE nothing needs dropping; Chromium cannot raise what it inherited.
+      expect(browser.priority).toMatchObject({ nice: 19, processes: 'nice' });
+      expect(distinct(threadNices(browser).values())).toEqual([19]);
+      // The kernel lets an unprivileged caller write an autogroup once per 100 ms: the second browser waited its turn.
+      const group = autogroupNice(browser.pid);
+      if (group !== undefined) expect(group).toBe(19);
+    }
+  });
+});
