@@ -16,6 +16,22 @@ export interface Row {
   steady: { p50Ms: number; p99Ms: number };
   restart: { p50Ms: number; p99Ms: number; requests: number };
   p99Ratio: number;
+  /**
+   * 100 ms buckets by scheduled time: the worst bucket p99 of the steady window, the worst of the
+   * restart window, and how many restart buckets lie above the worst steady one (0: the switch
+   * cannot be told from steady state).
+   */
+  buckets?: { steadyWorstP99Ms: number; restartWorstP99Ms: number; restartBucketsAboveSteady: number; restartBuckets: number };
+  /** Per-process peaks during the restart window (CPU % of a core, event-loop delay ms), from the instruments. */
+  instruments?: {
+    cpuPeak: Record<string, number>; loopMaxMs: Record<string, number>; runQueueMaxMs: Record<string, number>; file: string;
+    /** Mean CPU (% of a core) of the machine's other processes, steady and restart window: a busy neighbour spoils a row. */
+    restCpuMean: { steady: number; restart: number };
+    /** The busiest of those neighbours during the run. */
+    strangers: { pid: number; cpuMs: number; cmd: string }[];
+  };
+  /** Earlier attempts of this row that were not counted: the load's own sender lagged, or a neighbour took the CPU. */
+  discarded?: { why: string; sendLagP99Ms: number; p99Ratio: number; failed: number }[];
   /** From the restart's start (signal or CLI) to its end (old gone, new ready). */
   restartMs: number;
   /** Of the load process: how late requests left, and its event-loop delay. */
@@ -94,10 +110,11 @@ export function makeRow(def: ScenarioDef, rate: number, load: LoadProcessReport,
 export function markdown(rows: readonly Row[]): string {
   const kinds = (k: Record<string, number>) => Object.entries(k).map(([kind, n]) => `${kind}: ${n}`).join(', ') || '-';
   return [
-    '| scenario | req/s | requests | failed | failed by kind | steady p50 / p99 (ms) | restart p50 / p99 (ms) | p99 restart/steady | restart took (s) | send lag p99 / max (ms) | load avg |',
-    '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
+    '| scenario | req/s | requests | failed | failed by kind | steady p50 / p99 (ms) | restart p50 / p99 (ms) | p99 restart/steady | worst 100 ms p99 steady / restart (ms) | restart buckets above steady | restart took (s) | send lag p99 / max (ms) | load avg |',
+    '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.label}${r.note.startsWith('RESTART FAILED') || r.note.includes('RESTART FAILED') ? ' (restart failed)' : ''} | ${r.rate} | ${r.requests} | ${r.failed} | ${kinds(r.failedByKind)} | ` +
-      `${r.steady.p50Ms} / ${r.steady.p99Ms} | ${r.restart.p50Ms} / ${r.restart.p99Ms} | ${r.p99Ratio} | ${(r.restartMs / 1_000).toFixed(1)} | ` +
+      `${r.steady.p50Ms} / ${r.steady.p99Ms} | ${r.restart.p50Ms} / ${r.restart.p99Ms} | ${r.p99Ratio} | ` +
+      `${r.buckets ? `${r.buckets.steadyWorstP99Ms} / ${r.buckets.restartWorstP99Ms}` : '-'} | ${r.buckets ? `${r.buckets.restartBucketsAboveSteady} of ${r.buckets.restartBuckets}` : '-'} | ${(r.restartMs / 1_000).toFixed(1)} | ` +
       `${r.sendLag.p99Ms} / ${r.sendLag.maxMs} | ${r.loadAverage[0]?.toFixed(1) ?? '-'} |`),
   ].join('\n');
 }

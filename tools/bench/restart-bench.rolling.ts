@@ -11,7 +11,7 @@ import { BENCH_API_ENV, cliHasModes, pidFileOf, readLogs, runCliRestart, type Sc
 async function rolling(dir: string, mode: 'handoff' | 'replace', options: SetupOptions): Promise<Scenario> {
   const ports = [await freePort(), await freePort()];
   const apis: ApiProcess[] = [];
-  for (const port of ports) apis.push(await startApi(BENCH_API_ENV, { port, pidFile: pidFileOf(dir, port), timeoutMs: 120_000 }));
+  for (const port of ports) apis.push(await startApi({ ...BENCH_API_ENV, ...options.env }, { port, pidFile: pidFileOf(dir, port), timeoutMs: 120_000 }));
   const oldPids = await Promise.all(ports.map((port) => waitReady(port, 120_000)));
   const nginx = await startNginxForLoad(ports, { serverConf: options.nginxConf });
   const watch = watchExits();
@@ -26,7 +26,7 @@ async function rolling(dir: string, mode: 'handoff' | 'replace', options: SetupO
       if (mode === 'handoff' && !withModes) return handoffBySignals(oldPids, pidFiles, watch);
       const cli = await runCliRestart(['rolling', '--manager', 'process', '--instances', ports.join(','), '--url', 'http://127.0.0.1:%i/health',
         '--pid-file', pidFileOf(dir, '%i'), '--start', apiStartCommand({ ...BENCH_API_ENV, PORT: '%i' }),
-        '--lb-url', `http://127.0.0.1:${nginx.port}/health`, ...(withModes ? ['--mode', mode] : [])]);
+        '--lb-url', `http://127.0.0.1:${nginx.port}/health`, ...(withModes ? ['--mode', mode] : [])], options.env);
       const newPids = pidFiles.map((f) => track(readPid(f)) ?? 0);
       return { startAt: cli.startAt, endAt: cli.endAt, oldPids, newPids, signalAt: [], note: `restart-cli rolling --mode ${mode} --lb-url ${cli.note}`.trim() };
     },

@@ -41,6 +41,8 @@ export interface Scenario {
 export interface SetupOptions {
   /** Another nginx server config for the rolling set-ups (default the shipped one), e.g. an older version to compare. */
   nginxConf?: string;
+  /** Environment every process of the set-up gets on top of its own (the instruments' probe). */
+  env?: Record<string, string>;
 }
 
 export interface ScenarioDef {
@@ -76,8 +78,8 @@ export function cliHasModes(): boolean {
 export const CLI_BOUNDS = ['--timeout', '120s', '--interval', '100ms', '--check-timeout', '10s', '--json'];
 
 /** Runs the CLI; a non-zero exit is a failed restart (the row says so), not the end of the benchmark. */
-export async function runCliRestart(args: string[]): Promise<{ startAt: number; endAt: number; result: Record<string, unknown>; note: string }> {
-  const run = await runCli([...args, ...CLI_BOUNDS]).done;
+export async function runCliRestart(args: string[], env: Record<string, string> = {}): Promise<{ startAt: number; endAt: number; result: Record<string, unknown>; note: string }> {
+  const run = await runCli([...args, ...CLI_BOUNDS], { env }).done;
   let result: Record<string, unknown> = {};
   try {
     result = JSON.parse(run.stdout) as Record<string, unknown>;

@@ -8,15 +8,15 @@ import {
 } from '@edu-agents/e2e-support';
 import { startLoopedApi } from '../../deployment/e2e/support/restart-loop';
 import { watchExits } from './restart-bench.events';
-import { BENCH_API_ENV, cliHasModes, readLogs, runCliRestart, waitForEvent, type Scenario, type ScenarioDef } from './restart-bench.scenario';
+import { BENCH_API_ENV, cliHasModes, readLogs, runCliRestart, waitForEvent, type Scenario, type ScenarioDef, type SetupOptions } from './restart-bench.scenario';
 
 const NAIVE_APP = 'tools/bench/naive-app/main.js';
 const PM2 = join(WORKSPACE, 'node_modules/.bin/pm2');
 
 /** (1) `kill -HUP`: the API starts its successor on the same socket; the old one exits once it is ready. */
-async function handoffOwnPort(dir: string): Promise<Scenario> {
+async function handoffOwnPort(dir: string, options: SetupOptions): Promise<Scenario> {
   const pidFile = join(dir, 'api.pid');
-  const api = await startApi(BENCH_API_ENV, { pidFile, timeoutMs: 120_000 });
+  const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile, timeoutMs: 120_000 });
   const oldPid = await waitReady(api.port, 120_000);
   const watch = watchExits();
   return {
@@ -42,9 +42,9 @@ async function handoffOwnPort(dir: string): Promise<Scenario> {
  * restart-loop.sh starts the API again each time it exits (Restart=always);
  * SIGTERM to the API. Connections made meanwhile wait in the kernel backlog.
  */
-async function heldSocket(dir: string): Promise<Scenario> {
+async function heldSocket(dir: string, options: SetupOptions): Promise<Scenario> {
   const port = await freePort();
-  const env = Object.fromEntries(Object.entries(BENCH_API_ENV).map(([k, v]) => [k, String(v)]));
+  const env = { ...Object.fromEntries(Object.entries(BENCH_API_ENV).map(([k, v]) => [k, String(v)])), ...options.env };
   const looped = await startLoopedApi(port, true, dir, env);
   let apiPid: number | undefined = await waitReady(port, 120_000);
   const watch = watchExits();
@@ -68,10 +68,10 @@ async function heldSocket(dir: string): Promise<Scenario> {
 }
 
 /** (3) Stop, then start, on the instance's own port: `restart-cli graceful --mode replace` (process manager). */
-async function replaceOwnPort(dir: string): Promise<Scenario> {
+async function replaceOwnPort(dir: string, options: SetupOptions): Promise<Scenario> {
   const pidFile = join(dir, 'api.pid');
   const port = await freePort();
-  const api = await startApi(BENCH_API_ENV, { pidFile, port, timeoutMs: 120_000 });
+  const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile, port, timeoutMs: 120_000 });
   const oldPid = await waitReady(port, 120_000);
   const watch = watchExits();
   const logs = () => `${api.output()}\n${readLogs(`${pidFile}.log`)}`;
@@ -80,7 +80,7 @@ async function replaceOwnPort(dir: string): Promise<Scenario> {
     restart: async () => {
       watch.add(oldPid);
       const cli = await runCliRestart(['graceful', '--manager', 'process', '--pid-file', pidFile, '--start', apiStartCommand({ ...BENCH_API_ENV, PORT: port }),
-        '--url', `http://127.0.0.1:${port}/health`, ...(cliHasModes() ? ['--mode', 'replace'] : [])]);
+        '--url', `http://127.0.0.1:${port}/health`, ...(cliHasModes() ? ['--mode', 'replace'] : [])], options.env);
       const newPid = track(readPid(pidFile));
       return { startAt: cli.startAt, endAt: cli.endAt, oldPids: [oldPid], newPids: newPid && newPid !== oldPid ? [newPid] : [], signalAt: [], note: `restart-cli graceful --mode replace ${cli.note}`.trim() };
     },
@@ -110,10 +110,10 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ co
  * at the end). The app is tools/bench/naive-app (NestJS defaults, no Chromium:
  * its /qc/check answers at once), as in the earlier benchmark.
  */
-async function pm2Reload(dir: string): Promise<Scenario> {
+async function pm2Reload(dir: string, options: SetupOptions): Promise<Scenario> {
   const port = await freePort();
   const home = join(dir, 'pm2');
-  const env = { ...process.env, PM2_HOME: home, PORT: String(port), HOST: '127.0.0.1' };
+  const env = { ...process.env, ...options.env, PM2_HOME: home, PORT: String(port), HOST: '127.0.0.1' };
   const pm2 = async (...args: string[]) => {
     const result = await run(PM2, args, env);
     if (result.code !== 0) throw new Error(`pm2 ${args.join(' ')} exited with ${result.code}:\n${result.out}`);

@@ -15,6 +15,12 @@
 //   or: npx nx run deployment:restart-bench
 // Options: --rates auto|200,500  --capacity 400 (skip the search)  --only handoff,socket,replace,pm2,rolling-handoff,rolling-replace
 //          --warmup 5 (load before the steady window, not measured)  --steady 5  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
+//          --lag-limit 50 --lag-retries 2 (a row whose sender lagged more than 50 ms at p99 is run again, up to twice)
+//          --variant name:KEY=value,... (repeatable: every set-up once per variant, its APIs with that environment on top)
+//          --rest-limit 25 (... and one during which other processes of the machine used more than 25 % of a core;
+//          each row starts once the machine is that calm)
+// Instruments (restart-bench.instruments.ts): per 100 ms and per process, CPU, event-loop delay,
+// main-thread run-queue wait and who answered, in each row's timeline and <row>.instruments.json.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -26,7 +32,8 @@ import { failedAnswers, makeRow, markdown, type Row } from './restart-bench.repo
 import { ROLLING_SCENARIOS } from './restart-bench.rolling';
 import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } from './restart-bench.scenario';
 import { SINGLE_SCENARIOS } from './restart-bench.single';
-import { buckets, timelineSvg } from './restart-bench.timeline';
+import { apiNamesOf, instrumentSeries, machineBusy, meanIn, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
+import { buckets, timelineSvg, worstBucket } from './restart-bench.timeline';
 
 const ALL = [...SINGLE_SCENARIOS, ...ROLLING_SCENARIOS];
 const { values } = parseArgs({
@@ -41,16 +48,39 @@ const { values } = parseArgs({
     'capacity-step': { type: 'string', default: '5' },
     'keep-logs': { type: 'boolean', default: false },
     'nginx-conf': { type: 'string' },
+    'lag-limit': { type: 'string', default: '50' },
+    'lag-retries': { type: 'string', default: '2' },
+    'rest-limit': { type: 'string', default: '25' },
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 const WARMUP_MS = Number(values.warmup) * 1_000;
 const STEADY_MS = Number(values.steady) * 1_000;
 const AFTER_MS = Number(values.after) * 1_000;
 const QC_PER_SEC = Number(values['qc-per-sec']);
-const DEFS = values.only.split(',').map((name) => {
+const LAG_LIMIT_MS = Number(values['lag-limit']);
+const LAG_RETRIES = Number(values['lag-retries']);
+const REST_LIMIT = Number(values['rest-limit']);
+/** `--variant name:K=V,K=V`: the same set-ups again with more API environment, side by side in one run. */
+function parseVariant(spec: string): { name: string; env: Record<string, string> } {
+  const m = /^([\w.-]+):(.+)$/.exec(spec);
+  if (!m) throw new Error(`--variant ${spec}: expected name:KEY=value[,KEY=value]`);
+  const env = Object.fromEntries(m[2].split(',').map((kv) => {
+    const eq = kv.indexOf('=');
+    if (eq < 1) throw new Error(`--variant ${spec}: ${kv} is not KEY=value`);
+    return [kv.slice(0, eq), kv.slice(eq + 1)];
+  }));
+  return { name: m[1], env };
+}
+const VARIANTS = values.variant.map(parseVariant);
+const DEFS = values.only.split(',').flatMap((name) => {
   const def = ALL.find((d) => d.name === name);
   if (!def) throw new Error(`--only: unknown scenario ${name}; known: ${ALL.map((d) => d.name).join(', ')}`);
-  return def;
+  if (VARIANTS.length === 0) return [def];
+  return VARIANTS.map((v): ScenarioDef => ({
+    ...def, name: `${def.name}@${v.name}`, label: `${def.label} [${v.name}]`,
+    setup: (dir, options) => def.setup(dir, { ...options, env: { ...options.env, ...v.env } }),
+  }));
 });
 const RESULTS = join(__dirname, 'results');
 const stamp = new Date().toISOString().replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
@@ -66,7 +96,8 @@ let current: Scenario | undefined;
 
 async function measure(def: ScenarioDef, rate: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), `restart-bench-${def.name}-`));
-  const scenario = await def.setup(dir, { nginxConf: values['nginx-conf'] });
+  const instruments = await startInstruments(dir);
+  const scenario = await def.setup(dir, { nginxConf: values['nginx-conf'], env: instruments.env });
   current = scenario;
   try {
     const load = await startLoadProcess({ port: scenario.port, ratePerSec: rate, maxDurationMs: 600_000, baseClients: 64, maxClients: 2_048, mix: mixFor(rate, QC_PER_SEC) });
@@ -88,17 +119,37 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
       load.stop();
     }
     const report = await load.done;
+    const data = await instruments.stop();
     const events = parseLogEvents(scenario.logs());
     const markers = restartMarkers({ events, t0Epoch: report.run.t0Epoch, oldPids: outcome.oldPids, newPids: outcome.newPids, signalAt: outcome.signalAt, exits: scenario.exits, handoff: scenario.handoff });
     const row = makeRow(def, rate, report, outcome, markers, loadAverage, WARMUP_MS);
     if (scenario.nginx) row.nginx = { errors: nginxProblems(scenario.nginx), failedAnswers: failedAnswers(scenario.nginx) };
-    const file = join(RUN_DIR, `${def.name}-${rate}rps.svg`);
+    const name = `${def.name}-${rate}rps`;
     const fromMs = outcome.startAt - report.run.t0Epoch;
     const toMs = report.run.records.reduce((m, r) => Math.max(m, r.scheduledMs), 0);
+    const restartToMs = outcome.endAt - report.run.t0Epoch;
+    const bs = buckets(report.run.records, 1_000, toMs, 100);
+    const steadyWorst = worstBucket(bs, WARMUP_MS, fromMs);
+    const restartBuckets = bs.filter((b) => b.startMs >= fromMs && b.startMs < restartToMs && b.answered + b.failed > 0);
+    row.buckets = {
+      steadyWorstP99Ms: steadyWorst, restartWorstP99Ms: worstBucket(bs, fromMs, restartToMs),
+      restartBucketsAboveSteady: restartBuckets.filter((b) => b.p99Ms > steadyWorst).length, restartBuckets: restartBuckets.length,
+    };
+    const series = instrumentSeries(data, { t0Epoch: report.run.t0Epoch, fromMs: 1_000, toMs: 1_000 + bs.length * 100, bucketMs: 100, apiNames: apiNamesOf(outcome.oldPids, outcome.newPids, scenario.handoff) });
+    const seriesFile = join(RUN_DIR, `${name}.instruments.json`);
+    writeFileSync(seriesFile, `${JSON.stringify({ markers, window: { fromMs, toMs: restartToMs }, buckets: bs, instruments: series })}\n`);
+    const rest = series.cpu['machine: rest'] ?? [];
+    row.instruments = {
+      ...peaks(series, fromMs, restartToMs), file: relative(WORKSPACE, seriesFile),
+      restCpuMean: { steady: meanIn(series, rest, WARMUP_MS, fromMs), restart: meanIn(series, rest, fromMs, restartToMs) },
+      strangers: strangers(data, report.run.t0Epoch, outcome.endAt + AFTER_MS),
+    };
+    const file = join(RUN_DIR, `${name}.svg`);
     writeFileSync(file, timelineSvg({
       title: `${def.label} at ${rate} req/s`,
-      subtitle: `${row.failed} failed of ${row.requests}; p99 ${row.steady.p99Ms} ms steady, ${row.restart.p99Ms} ms during the restart (${row.restartMs} ms); send lag p99 ${row.sendLag.p99Ms} ms; load avg ${loadAverage[0]}`,
-      buckets: buckets(report.run.records, 1_000, toMs, 100), bucketMs: 100, markers, window: { fromMs, toMs: outcome.endAt - report.run.t0Epoch }, zeroMs: fromMs,
+      subtitle: `${row.failed} failed of ${row.requests}; p99 ${row.steady.p99Ms} ms steady, ${row.restart.p99Ms} ms during the restart (${row.restartMs} ms); worst 100 ms bucket ${steadyWorst} -> ${row.buckets.restartWorstP99Ms} ms; send lag p99 ${row.sendLag.p99Ms} ms`,
+      buckets: bs, bucketMs: 100, markers, window: { fromMs, toMs: restartToMs }, zeroMs: fromMs,
+      steadyWorstP99Ms: steadyWorst, instruments: series, sendLagMaxMs: bs.map((b) => (b.answered + b.failed === 0 ? Number.NaN : b.sendLagMaxMs)),
     }));
     row.timeline = relative(WORKSPACE, file);
     if (values['keep-logs']) keepLogs(def.name, rate, scenario.logs(), scenario.nginx?.files);
@@ -106,7 +157,54 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
   } finally {
     current = undefined;
     await scenario.teardown();
+    await instruments.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Peaks of the restart window per process: where the time went. */
+function peaks(series: InstrumentSeries, fromMs: number, toMs: number): Pick<NonNullable<Row['instruments']>, 'cpuPeak' | 'loopMaxMs' | 'runQueueMaxMs'> {
+  const inWindow = (values: readonly number[]) => values.filter((v, i) => { const at = series.fromMs + i * series.bucketMs; return at >= fromMs && at < toMs && Number.isFinite(v); });
+  const max = (record: Record<string, number[]>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, Math.max(0, ...inWindow(v))]));
+  return { cpuPeak: max(series.cpu), loopMaxMs: max(series.loopMaxMs), runQueueMaxMs: Object.fromEntries(Object.entries(max(series.runQueueMs)).map(([k, v]) => [k, Math.round(v * 10) / 10])) };
+}
+
+/** Why a row does not count: the load's own sender lagged (its latencies then describe the host), or a neighbour took the CPU. */
+function spoiled(row: Row): string | undefined {
+  if (row.sendLag.p99Ms > LAG_LIMIT_MS) return `send lag p99 ${row.sendLag.p99Ms} ms > ${LAG_LIMIT_MS} ms`;
+  const rest = row.instruments?.restCpuMean;
+  if (rest && Math.max(rest.steady, rest.restart) > REST_LIMIT) {
+    const who = row.instruments?.strangers[0];
+    return `other processes used ${Math.max(rest.steady, rest.restart)} % of a core (> ${REST_LIMIT} %${who ? `; busiest: pid ${who.pid} ${who.cmd.slice(0, 60)}` : ''})`;
+  }
+  return undefined;
+}
+
+/** Waits (up to 10 min) until the machine is calm: under REST_LIMIT % of a core busy, three seconds in a row. */
+async function calm(): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  let quiet = 0;
+  while (quiet < 3 && Date.now() < deadline) {
+    const busy = await machineBusy(1_000);
+    quiet = busy < REST_LIMIT ? quiet + 1 : 0;
+    if (quiet === 0) log(`  waiting for a calm machine (${busy} % of a core busy)`);
+  }
+}
+
+/** Runs a row, again when it was spoiled (see `spoiled`): up to --lag-retries more times. */
+async function measureCounted(def: ScenarioDef, rate: number): Promise<Row> {
+  const discarded: NonNullable<Row['discarded']> = [];
+  for (let attempt = 0; ; attempt += 1) {
+    await calm();
+    const row = await measure(def, rate);
+    const why = spoiled(row);
+    if (!why || attempt >= LAG_RETRIES) {
+      if (discarded.length) row.discarded = discarded;
+      if (why) row.note = `${row.note} (not a clean row, in every attempt: ${why})`.trim();
+      return row;
+    }
+    log(`  ${why}: running the row again`);
+    discarded.push({ why, sendLagP99Ms: row.sendLag.p99Ms, p99Ratio: row.p99Ratio, failed: row.failed });
   }
 }
 
@@ -141,7 +239,7 @@ async function main(): Promise<void> {
   for (const rate of plan.rates) {
     for (const def of DEFS) {
       log(`${def.label} at ${rate}/s ...`);
-      const row = await measure(def, rate);
+      const row = await measureCounted(def, rate);
       log(`  failed ${row.failed} ${JSON.stringify(row.failedByKind)}, p99 steady ${row.steady.p99Ms} ms, restart ${row.restart.p99Ms} ms, took ${row.restartMs} ms, send lag p99 ${row.sendLag.p99Ms} ms -> ${row.timeline}`);
       rows.push(row);
     }
