@@ -7,6 +7,12 @@ export interface StartedInstance {
 }
 
 /**
+ * Who keeps a pid file true after a handoff: the API (its PID_FILE is that file), the
+ * CLI (the API writes none), or nobody can (they name different files: a usage error).
+ */
+export type PidFileOwner = { readonly owner: 'api' | 'cli' } | { readonly conflict: string };
+
+/**
  * How an instance is stopped and started, or told to hand over to a successor:
  * systemd units or a pid file plus a start command. The restart flows only talk
  * to this interface.
@@ -31,6 +37,14 @@ export interface InstanceManager {
   start(): Promise<StartedInstance>;
   /** After `start()`: a description of the failure when the new instance already died, else `undefined`. */
   startFailure(): Promise<string | undefined>;
+  /**
+   * Managers with a pid file: who writes it after a handoff, from the pid file the API
+   * reports on /health (`details.shutdown.pidFile`: a path, `null` for none, `undefined`
+   * when the API does not say, which keeps the old rule: the API writes it).
+   */
+  pidFileOwner?(reported: string | null | undefined): Promise<PidFileOwner>;
+  /** Managers with a pid file: writes `pid` to it atomically (the CLI's part when the API writes none). */
+  recordPid?(pid: number): Promise<void>;
   /** A hint for the drain step, e.g. systemd's TimeoutStopSec; `undefined` when unknown. */
   stopTimeoutMs?(): Promise<number | undefined>;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessManager, startScript } from './process.manager';
@@ -93,6 +93,27 @@ describe('ProcessManager with real processes', () => {
     await writeFile(pidFile, 'garbage');
     await expect(m.readPid()).rejects.toThrow(/not a pid/);
   });
+
+  it('knows who keeps the pid file true after a handoff from what the API reports, through symlinks and relative paths', async () => {
+    await mkdir(join(dir, 'real'));
+    await symlink(join(dir, 'real'), join(dir, 'link'));
+    const manager = new ProcessManager({ pidFile: 'link/api.pid', cwd: dir });
+    await expect(manager.pidFileOwner(null)).resolves.toEqual({ owner: 'cli' });
+    await expect(manager.pidFileOwner(undefined)).resolves.toEqual({ owner: 'api' });
+    await expect(manager.pidFileOwner(join(dir, 'real/api.pid'))).resolves.toEqual({ owner: 'api' });
+    const other = await manager.pidFileOwner(join(dir, 'real/other.pid'));
+    expect(other).toHaveProperty('conflict');
+    expect((other as { conflict: string }).conflict).toContain(`--pid-file link/api.pid (${join(dir, 'link/api.pid')})`);
+    expect((other as { conflict: string }).conflict).toContain(join(dir, 'real/other.pid'));
+  });
+
+  it('records a pid atomically: the file holds the new pid and no temporary file is left', async () => {
+    const manager = new ProcessManager({ pidFile: join(dir, 'run/api.pid') });
+    await manager.recordPid(process.pid);
+    await expect(readFile(join(dir, 'run/api.pid'), 'utf8')).resolves.toBe(`${process.pid}\n`);
+    await expect(manager.readPid()).resolves.toBe(process.pid);
+    await expect(readdir(join(dir, 'run'))).resolves.toEqual(['api.pid']);
+  });
 });
 
 describe('startScript', () => {
@@ -103,4 +124,5 @@ describe('startScript', () => {
   it('goes through env when the command starts with variable assignments', () => {
     expect(startScript('PORT=8000 node main.js')).toBe('exec env PORT=8000 node main.js');
   });
+
 });

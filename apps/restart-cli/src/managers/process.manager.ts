@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import type { InstanceManager, StartedInstance } from './instance-manager';
+import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { InstanceManager, PidFileOwner, StartedInstance } from './instance-manager';
 import { isProcessAlive } from './process-liveness';
 
 /** Options of the `process` manager. */
@@ -115,10 +115,24 @@ export class ProcessManager implements InstanceManager {
       await new Promise((r) => setImmediate(r));
       throw new Error(`could not spawn /bin/sh for '${command}': ${this.spawnError?.message ?? 'no pid'}`, { cause: this.spawnError });
     }
-    const tmp = `${pidFile}.${process.pid}.tmp`;
-    await writeFile(tmp, `${pid}\n`);
-    await rename(tmp, pidFile);
+    await writePidAtomically(pidFile, pid);
     return { pid, detail: `started pid ${pid}, log ${this.logFile}` };
+  }
+
+  async pidFileOwner(reported: string | null | undefined): Promise<PidFileOwner> {
+    if (reported === null) return { owner: 'cli' };
+    if (reported === undefined) return { owner: 'api' };
+    const mine = resolve(this.options.cwd ?? process.cwd(), this.options.pidFile);
+    if ((await canonical(mine)) === (await canonical(reported))) return { owner: 'api' };
+    return {
+      conflict: `--pid-file ${this.options.pidFile} (${mine}) is not the pid file the API writes itself (its PID_FILE, ${reported}, as /health says): after a handoff one of them would name a process that is gone. Give the CLI --pid-file ${reported}, or run the API with PID_FILE=${mine} or without PID_FILE. Nothing was touched.`,
+    };
+  }
+
+  async recordPid(pid: number): Promise<void> {
+    const pidFile = resolve(this.options.cwd ?? process.cwd(), this.options.pidFile);
+    await mkdir(dirname(pidFile), { recursive: true });
+    await writePidAtomically(pidFile, pid);
   }
 
   async startFailure(): Promise<string | undefined> {
@@ -135,5 +149,21 @@ export class ProcessManager implements InstanceManager {
     } catch (error) {
       return `  | (log unreadable: ${(error as Error).message})`;
     }
+  }
+}
+
+/** Writes `pid` to a temporary file beside `path`, then renames it over `path`: a reader never sees half a number. */
+async function writePidAtomically(path: string, pid: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${pid}\n`);
+  await rename(tmp, path);
+}
+
+/** One spelling per file: the directory's real path (symlinks resolved) plus the name; the path as given when the directory is missing. */
+async function canonical(path: string): Promise<string> {
+  try {
+    return join(await realpath(dirname(path)), basename(path));
+  } catch {
+    return resolve(path);
   }
 }

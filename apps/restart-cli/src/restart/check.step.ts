@@ -9,6 +9,8 @@ export interface CheckedInstance {
   readonly mode: ResolvedMode;
   readonly oldPid: number | undefined;
   readonly handoff: HandoffFacts | undefined;
+  /** Who names the successor in the pid file after a handoff (process manager); absent for systemd. */
+  readonly pidFileOwner?: 'api' | 'cli';
 }
 
 /**
@@ -40,6 +42,7 @@ export async function runCheckStep(target: RestartTarget, settings: RestartSetti
     const [mode, reason] = resolveMode(settings, health);
     const cannotStart = mode === 'replace' ? manager.replaceUsage() : undefined;
     if (cannotStart) throw new RestartFailure('check', ExitCode.Usage, `${cannotStart} Mode replace: ${reason}.`);
+    const pidFile = await pidFileOwner(target, health);
     let oldPid: number | undefined;
     try {
       oldPid = await manager.readPid();
@@ -47,13 +50,25 @@ export async function runCheckStep(target: RestartTarget, settings: RestartSetti
       throw new RestartFailure('check', ExitCode.SignalFailed, `cannot find the running process (${manager.label}): ${(error as Error).message}`, { cause: error });
     }
     if (mode === 'handoff') assertHandoffTarget(target, health, oldPid);
-    checked = { mode, oldPid, handoff: health.handoff };
+    checked = { mode, oldPid, handoff: health.handoff, ...(pidFile && { pidFileOwner: pidFile }) };
     const where = oldPid === undefined ? 'no running process' : `pid ${oldPid}`;
     const state = health.state === 'ready' ? `ready, ${where}, in flight ${health.inFlight ?? '?'} (${Math.round(health.latencyMs)}ms)` : `${why}, ${where}; continuing because of --force`;
-    return `${state}; mode ${mode}: ${reason}`;
+    const writer = mode === 'handoff' && pidFile === 'cli' ? '; the API writes no pid file: the CLI will name the successor in it' : '';
+    return `${state}; mode ${mode}: ${reason}${writer}`;
   });
   // steps.run either ran the body to the end or threw.
   return checked as CheckedInstance;
+}
+
+/**
+ * Who keeps the manager's pid file true after a handoff; a pid file the API writes that is
+ * not the CLI's is refused here, in every mode, before anything is touched.
+ */
+export async function pidFileOwner({ instance, manager }: RestartTarget, health: HealthResult): Promise<'api' | 'cli' | undefined> {
+  if (!manager.pidFileOwner || health.state === 'unreachable') return undefined;
+  const owner = await manager.pidFileOwner(health.pidFile);
+  if ('conflict' in owner) throw new RestartFailure('check', ExitCode.Usage, `instance ${instance}: ${owner.conflict}`);
+  return owner.owner;
 }
 
 function resolveMode(settings: RestartSettings, health: HealthResult): [ResolvedMode, string] {

@@ -33,6 +33,32 @@ describe('runGraceful, hot handoff', () => {
     expect(events.some((e) => e.type === 'step-progress' && e.step === 'successor' && e.detail === 'pid 100 serves; successor pid 101 starting')).toBe(true);
   });
 
+  it('names the verified successor in the pid file itself when the API writes none, and then finds the old pid gone', async () => {
+    const { run, calls } = setup({ handoff: {}, pidFile: { reported: null } });
+    const out = await run();
+    expect(out).toMatchObject({ ok: true, exitCode: ExitCode.Ok, mode: 'handoff', oldPid: 100, newPid: 101 });
+    expect(actions(calls)).toEqual(['0:hup 100', '0:recordPid 101']);
+    expect(out.steps.find((s) => s.step === 'check')?.detail).toContain('the API writes no pid file: the CLI will name the successor in it');
+    expect(out.steps.find((s) => s.step === 'successor')?.detail).toContain('wrote pid 101 to fake 0 (the API writes none)');
+    expect(out.steps.find((s) => s.step === 'drain')?.detail).toMatch(/fake 0 names pid 101$/);
+  });
+
+  it('waits for the API to rewrite a pid file it writes itself, and writes nothing', async () => {
+    const { run, calls } = setup({ handoff: {}, pidFile: { reported: '/run/api.pid' } });
+    await expect(run()).resolves.toMatchObject({ ok: true, newPid: 101 });
+    expect(actions(calls)).toEqual(['0:hup 100']);
+  });
+
+  it('refuses with a usage error before touching anything when the API writes another pid file than the CLI\'s', async () => {
+    for (const mode of ['auto', 'handoff', 'replace'] as const) {
+      const { run, calls } = setup({ handoff: {}, pidFile: { reported: '/elsewhere/api.pid', conflict: true } }, { mode });
+      const out = await run();
+      expect(out).toMatchObject({ ok: false, exitCode: ExitCode.Usage, failure: { step: 'check' } });
+      expect(out.failure?.message).toContain('instance 0: --pid-file is not /elsewhere/api.pid');
+      expect(actions(calls)).toEqual([]);
+    }
+  });
+
   it('needs the configured number of ready answers in a row from the new pid', async () => {
     const out = await setup(undefined, { healthyCount: 5 }).run();
     expect(out.steps.find((s) => s.step === 'successor')?.detail).toContain('answered ready 5 times in a row');

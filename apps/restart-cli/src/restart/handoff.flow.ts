@@ -50,7 +50,14 @@ export async function runHandoffSteps(target: RestartTarget, checked: CheckedIns
     }
     facts.newPid = out.last.pid;
     facts.servingPid = out.last.pid;
-    return `pid ${facts.newPid} answered ready ${settings.healthyCount} times in a row; pid ${oldPid} stopped accepting`;
+    const verified = `pid ${facts.newPid} answered ready ${settings.healthyCount} times in a row; pid ${oldPid} stopped accepting`;
+    if (checked.pidFileOwner !== 'cli' || !manager.recordPid) return verified;
+    try {
+      await manager.recordPid(facts.newPid);
+    } catch (error) {
+      throw new RestartFailure('successor', ExitCode.Internal, `pid ${facts.newPid} serves, but the CLI could not name it in ${manager.label} (the API writes no pid file): ${(error as Error).message}. Write ${facts.newPid} there yourself before the next restart.`, { cause: error });
+    }
+    return `${verified}; wrote pid ${facts.newPid} to ${manager.label} (the API writes none)`;
   });
 
   await steps.run('drain', async () => followOldPid(oldPid, facts.newPid as number, target, settings, deps, steps));
@@ -90,7 +97,7 @@ async function followOldPid(oldPid: number, newPid: number, target: RestartTarge
       if (!oldGone) {
         throw new RestartFailure('drain', ExitCode.Timeout, `pid ${oldPid} still running ${elapsed} after handing over to pid ${newPid}, which serves (the old one serves the connections it accepted before the switch until they close, up to the API's SHUTDOWN_TIMEOUT_MS). Raise --timeout above it, or look for what keeps a connection open.`);
       }
-      throw new RestartFailure('drain', ExitCode.Timeout, `${manager.label} names pid ${current ?? 'none'}, not the successor ${newPid}, ${elapsed} after the switch (systemd: the unit needs NotifyAccess=all so the successor's MAINPID= counts; pid file: the API must run with PID_FILE set to it).`);
+      throw new RestartFailure('drain', ExitCode.Timeout, `${manager.label} names pid ${current ?? 'none'}, not the successor ${newPid}, ${elapsed} after the switch (systemd: the unit needs NotifyAccess=all so the successor's MAINPID= counts; pid file: an API that reports its PID_FILE on /health writes it itself, else the CLI does; an API whose /health does not say must run with PID_FILE set to it).`);
     }
     await deps.sleep(Math.min(settings.intervalMs, Math.max(0, deadline - deps.now())));
   }

@@ -88,4 +88,20 @@ describe('runRolling', () => {
     expect(out.failure?.message).toContain('pid 100 still serves');
     expect(calls).toEqual(['0:readPid', '0:hup 100']);
   });
+
+  it('names each successor in its pid file when the APIs write none (the original guide), so every instance ends on a new pid', async () => {
+    const { run, calls } = setup([{ handoff: {}, pidFile: { reported: null } }, { handoff: {}, pidFile: { reported: null } }]);
+    const out = await run();
+    expect(out).toMatchObject({ ok: true, exitCode: ExitCode.Ok, untouched: [] });
+    expect(out.instances.map((i) => [i.oldPid, i.newPid])).toEqual([[100, 101], [110, 111]]);
+    expect(calls.filter((c) => !c.endsWith(':readPid'))).toEqual(['0:hup 100', '0:recordPid 101', '1:hup 110', '1:recordPid 111']);
+  });
+
+  it('refuses the whole run before touching instance 0 when instance 1 names another pid file than its API writes', async () => {
+    const { run, calls } = setup([{ handoff: {} }, { handoff: {}, pidFile: { reported: '/other/api.pid', conflict: true } }]);
+    const out = await run();
+    expect(out).toMatchObject({ ok: false, exitCode: ExitCode.Usage, untouched: ['0'], failure: { instance: '1', step: 'check' } });
+    expect(out.failure?.message).toContain('/other/api.pid');
+    expect(calls).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 import { waitFor } from '@edu-agents/health-client';
 import { ExitCode } from '../app/exit-code';
 import { formatDuration } from '../options/duration';
+import { pidFileOwner } from './check.step';
 import { runGraceful } from './graceful.flow';
 import { RestartFailure } from './restart-failure';
 import type { InstanceOutcome, RestartDeps, RestartSettings, RestartTarget } from './restart.types';
@@ -33,6 +34,8 @@ export interface RollingOutcome {
  * instances keep serving (after a failed handoff, the failed one too).
  */
 export async function runRolling(targets: readonly RestartTarget[], settings: RollingSettings, deps: RestartDeps): Promise<RollingOutcome> {
+  const refused = await preflightPidFiles(targets, settings, deps);
+  if (refused) return refused;
   const done: InstanceOutcome[] = [];
   for (const [index, target] of targets.entries()) {
     let outcome = await runGraceful(target, settings, deps);
@@ -51,6 +54,42 @@ export async function runRolling(targets: readonly RestartTarget[], settings: Ro
     }
   }
   return { ok: true, exitCode: ExitCode.Ok, instances: done, untouched: [] };
+}
+
+/**
+ * Before touching any instance: a pid file that the API writes and that is not the CLI's
+ * (see `pidFileOwner`) is refused for the whole run, not found at instance k after
+ * instances 0..k-1 were restarted. Unreachable instances are left to their own check step.
+ */
+async function preflightPidFiles(targets: readonly RestartTarget[], settings: RestartSettings, deps: RestartDeps): Promise<RollingOutcome | undefined> {
+  for (const target of targets) {
+    if (!target.manager.pidFileOwner) continue;
+    let refusal: RestartFailure | undefined;
+    try {
+      await pidFileOwner(target, await deps.check(target.url, { timeoutMs: settings.checkTimeoutMs }));
+    } catch (error) {
+      refusal = error as RestartFailure;
+    }
+    if (!refusal) continue;
+    // Shown as the check step of that instance, like any refusal before anything was touched.
+    const steps = new StepRunner(target.instance, deps.emit, deps.now);
+    try {
+      await steps.run('check', async () => {
+        throw refusal;
+      });
+    } catch (error) {
+      const failure = error as RestartFailure;
+      const instance: InstanceOutcome = {
+        instance: target.instance, url: target.url, manager: target.manager.label, mode: undefined, ok: false, exitCode: failure.exitCode,
+        oldPid: undefined, newPid: undefined, durationMs: 0, steps: steps.records, failure: { step: failure.step, message: failure.message },
+      };
+      return {
+        ok: false, exitCode: failure.exitCode, instances: [instance], untouched: targets.filter((t) => t !== target).map((t) => t.instance),
+        failure: { instance: target.instance, step: failure.step, message: failure.message },
+      };
+    }
+  }
+  return undefined;
 }
 
 async function checkBalancer(outcome: InstanceOutcome, lbUrl: string, settings: RestartSettings, deps: RestartDeps): Promise<InstanceOutcome> {

@@ -1,5 +1,5 @@
 import type { HealthResult, HealthState } from '@edu-agents/health-client';
-import type { InstanceManager, StartedInstance } from '../managers/instance-manager';
+import type { InstanceManager, PidFileOwner, StartedInstance } from '../managers/instance-manager';
 import { FakeHandoff, type FakeHandoffScript } from './fake-handoff';
 
 /** How the fake instance misbehaves, if at all. */
@@ -20,6 +20,12 @@ export interface FakeScript {
   handoff?: FakeHandoffScript;
   /** The manager has no start command (process manager without --start). */
   noStartCommand?: boolean;
+  /**
+   * A pid-file manager: the pid file the API reports on /health (`null`: it writes none,
+   * so the pid file keeps the old pid until the CLI records the successor), and whether
+   * that is another file than the CLI's.
+   */
+  pidFile?: { reported: string | null; conflict?: boolean };
 }
 
 /**
@@ -59,7 +65,7 @@ export class FakeInstanceManager implements InstanceManager {
     if (this.phase === 'starting' && !s.neverReady && !s.diesAfterStart && this.clock.t - this.startedAt >= (s.bootMs ?? 200)) this.phase = 'ready';
     const successor = this.pid === undefined ? undefined : this.handoff?.tick(this.pid);
     if (successor !== undefined) {
-      if (this.handoff?.pidFileStays) this.stalePid = this.pid;
+      if (this.handoff?.pidFileStays || this.script.pidFile?.reported === null) this.stalePid = this.pid;
       this.pid = successor;
     }
   }
@@ -73,7 +79,10 @@ export class FakeInstanceManager implements InstanceManager {
   /** The health answer at the current fake time. */
   health(): HealthResult {
     this.tick();
-    const base = { body: {}, latencyMs: 2, reason: undefined, inFlight: 0, ...(this.handoff && { handoff: this.handoff.facts() }) };
+    const base = {
+      body: {}, latencyMs: 2, reason: undefined, inFlight: 0, ...(this.handoff && { handoff: this.handoff.facts() }),
+      ...(this.script.pidFile && { pidFile: this.script.pidFile.reported }),
+    };
     if (this.phase === 'gone' || (this.phase === 'starting' && this.script.diesAfterStart)) {
       return { ...base, state: 'unreachable', httpStatus: undefined, phase: undefined, pid: undefined, reason: 'ECONNREFUSED' };
     }
@@ -121,6 +130,17 @@ export class FakeInstanceManager implements InstanceManager {
     this.phase = 'starting';
     this.startedAt = this.clock.t || 1;
     return { pid: this.pid, detail: `started pid ${this.pid}` };
+  }
+
+  async pidFileOwner(reported: string | null | undefined): Promise<PidFileOwner> {
+    if (this.script.pidFile?.conflict) return { conflict: `--pid-file is not ${String(reported)}` };
+    return { owner: reported === null ? 'cli' : 'api' };
+  }
+
+  async recordPid(pid: number): Promise<void> {
+    this.calls.push(`${this.name}:recordPid ${pid}`);
+    this.stalePid = undefined;
+    if (this.pid !== pid) throw new Error(`recorded pid ${pid}, but ${this.pid ?? 'none'} serves`);
   }
 
   async startFailure(): Promise<string | undefined> {

@@ -35,6 +35,13 @@ describe('classify', () => {
     expect(extractFacts(body('draining'))).toEqual({ phase: 'draining', pid: 4321, inFlight: 2 });
   });
 
+  it('tells a pid file the instance writes, none (null), and a body that does not say (absent)', () => {
+    expect(extractFacts(body('ready', { pidFile: '/run/edu/api.pid' }))).toMatchObject({ pidFile: '/run/edu/api.pid' });
+    expect(extractFacts(body('ready', { pidFile: null }))).toMatchObject({ pidFile: null });
+    expect(extractFacts(body('ready'))).not.toHaveProperty('pidFile');
+    expect(extractFacts(body('ready', { pidFile: 42 }))).not.toHaveProperty('pidFile');
+  });
+
   it('reads pid and phase from the liveness body too', () => {
     const live = { status: 'ok', details: { process: { status: 'up', pid: 77, phase: 'ready' } } };
     expect(extractFacts(live)).toEqual({ phase: 'ready', pid: 77, inFlight: undefined });

@@ -3,20 +3,22 @@ import { finiteNumber, record } from './json-shape';
 
 const PHASES: readonly ShutdownPhase[] = ['starting', 'ready', 'draining', 'stopped'];
 
-type Facts = Pick<HealthResult, 'phase' | 'pid' | 'inFlight'>;
+type Facts = Pick<HealthResult, 'phase' | 'pid' | 'inFlight'> & { pidFile?: string | null };
 
 /**
- * Reads phase, pid and in-flight count from a terminus-shaped body
+ * Reads phase, pid, in-flight count and pid file from a terminus-shaped body
  * (`details.shutdown` on /health, `details.process` on /health/live).
  */
 export function extractFacts(body: unknown): Facts {
   const details = record(record(body)?.['details']);
   const entry = record(details?.['shutdown']) ?? record(details?.['process']);
   const phase = entry?.['phase'];
+  const pidFile = entry?.['pidFile'];
   return {
     phase: PHASES.includes(phase as ShutdownPhase) ? (phase as ShutdownPhase) : undefined,
     pid: finiteNumber(entry?.['pid']),
     inFlight: finiteNumber(entry?.['inFlight']),
+    ...(pidFile === null || (typeof pidFile === 'string' && pidFile.length > 0) ? { pidFile } : {}),
   };
 }
 

@@ -20,6 +20,11 @@ export interface HealthResult {
   readonly phase: ShutdownPhase | undefined;
   /** Process id reported by the instance, when present. Proves a restart made a new process. */
   readonly pid: number | undefined;
+  /**
+   * The pid file the instance writes itself (an absolute path), `null` when it writes
+   * none, absent when its health body does not say (an API without that field).
+   */
+  readonly pidFile?: string | null;
   /** Requests in flight reported by the instance, when present. */
   readonly inFlight: number | undefined;
   /** Why the state is `down` or `unreachable`, in words. */

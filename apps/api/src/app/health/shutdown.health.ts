@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { API_RUNTIME, type ApiRuntime } from '../runtime/api-runtime';
@@ -22,6 +23,8 @@ export class ShutdownHealthIndicator {
       drainingSince: s.drainingSince,
       deadline: s.deadline,
       pid: process.pid,
+      // The pid file this process writes (PID_FILE, absolute), or null: the restart CLI keeps its own in step.
+      pidFile: this.runtime.config.pidFile ? resolve(this.runtime.config.pidFile) : null,
     };
     const session = this.indicators.check(key);
     return s.ready ? session.up(details) : session.down(details);
