@@ -4,6 +4,8 @@ import type { ChildHandlers, ParentChannel, ParentHandlers, SpawnedChild, SpawnR
 /** A successor as the fake spawn made it: the test plays its part. */
 export class FakeChild implements SpawnedChild {
   readonly sent: ToSuccessor[] = [];
+  /** Handles sent with messages, in order. */
+  readonly handles: unknown[] = [];
   disconnected = false;
   unrefed = false;
   exited = false;
@@ -22,6 +24,11 @@ export class FakeChild implements SpawnedChild {
     this.sent.push(message);
     const peer = this.peer;
     if (peer) void Promise.resolve().then(() => peer(message));
+  }
+
+  async sendHandle(message: ToSuccessor, handle: unknown): Promise<void> {
+    await this.send(message);
+    this.handles.push(handle);
   }
 
   disconnect(): void {
@@ -52,6 +59,7 @@ export class FakeChild implements SpawnedChild {
 export class FakeParentChannel implements ParentChannel {
   readonly sent: ToPredecessor[] = [];
   connected = true;
+  unrefed = false;
   /** Where sent messages go besides `sent` (a connected {@link FakeChild}). */
   peer: ((message: ToPredecessor) => void) | undefined;
   private handlers: ParentHandlers | undefined;
@@ -72,13 +80,17 @@ export class FakeParentChannel implements ParentChannel {
     this.connected = false;
   }
 
+  unref(): void {
+    this.unrefed = true;
+  }
+
   get listening(): boolean {
     return this.handlers !== undefined;
   }
 
   /** The predecessor sends a message. */
-  deliver(message: ToSuccessor): void {
-    this.handlers?.message(message);
+  deliver(message: ToSuccessor, handle?: unknown): void {
+    this.handlers?.message(message, handle);
   }
 
   /** The predecessor goes away. */

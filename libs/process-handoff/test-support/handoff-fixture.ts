@@ -10,12 +10,16 @@
  *   throw  write a line to stderr, then throw at start
  *   early  exit 3 before the library ran (like a syntax error)
  * SIGHUP upgrades; on ok it stops accepting, lets its connections finish and exits
- * by itself (nothing may keep it alive). SIGTERM cancels a running upgrade, then
- * does the same. Every event is one JSON line on stdout.
+ * by itself (nothing may keep it alive). With FIXTURE_HANDOVER=1 it hands its
+ * keep-alive connections over to the successor instead (idle ones at once, busy
+ * ones when their response finished) and exits when none is left. SIGTERM cancels
+ * a running upgrade, then drains. `GET /slow?ms=N` answers after N ms. Every event
+ * is one JSON line on stdout.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Upgrader } from '../src/index';
 
@@ -32,9 +36,20 @@ async function main(): Promise<void> {
     throw new Error('fixture: broken build at start');
   }
   let draining = false;
-  const server = createServer((_req, res) => {
-    if (draining) res.setHeader('connection', 'close');
-    res.end(String(process.pid));
+  const handover = process.env['FIXTURE_HANDOVER'] === '1';
+  const offer = (socket: Socket) =>
+    void upgrader.handOver('http', socket).then((result) => say('handover', { result, remote: socket.remotePort }));
+  const server = createServer((req, res) => {
+    if (draining && !handover) res.setHeader('connection', 'close');
+    // A connection busy at the switch moves once its response finished.
+    res.once('finish', () => draining && handover && setImmediate(() => offer(req.socket)));
+    const slow = /^\/slow\?ms=(\d+)$/.exec(req.url ?? '');
+    setTimeout(() => res.end(String(process.pid)), slow ? Number(slow[1]) : 0);
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
   const inherited = (await upgrader.inheritedState(10_000)) as { generation: number } | undefined;
   const generation = (inherited?.generation ?? 0) + 1;
@@ -44,8 +59,17 @@ async function main(): Promise<void> {
 
   const drain = () => {
     draining = true;
-    server.close(() => say('closed'));
-    upgrader.close();
+    if (!handover) {
+      server.close(() => say('closed'));
+      upgrader.close();
+      return;
+    }
+    // Stop accepting only (http.Server.close would cut idle connections), then move every connection.
+    NetServer.prototype.close.call(server, () => {
+      say('closed');
+      upgrader.close();
+    });
+    for (const socket of sockets) offer(socket);
   };
   process.on('SIGHUP', () => {
     say('sighup');

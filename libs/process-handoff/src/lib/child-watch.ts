@@ -29,6 +29,7 @@ export class ChildWatch {
   private startedAt = 0;
   private greeted = false;
   private settled = false;
+  private succeeded = false;
   private exit: UpgradeFailure['exit'];
   private markExited!: () => void;
   private readonly exited = new Promise<void>((resolve) => (this.markExited = resolve));
@@ -45,6 +46,11 @@ export class ChildWatch {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** The channel to the successor once it said ready (connections are handed over through it), else undefined. */
+  get handedOverTo(): SpawnedChild | undefined {
+    return this.succeeded ? this.child : undefined;
   }
 
   /** Spawns the successor; resolves with the outcome of the whole upgrade. */
@@ -109,8 +115,9 @@ export class ChildWatch {
   private succeed(): void {
     if (this.settled) return; // too late: it is being killed already
     this.settle();
-    // Our end of the channel and the child handle must not keep this process alive while it drains.
-    this.child?.disconnect();
+    this.succeeded = true;
+    // The channel stays open to hand connections over, but neither it nor the child
+    // handle may keep this process alive while it drains.
     this.child?.unref();
     this.options.onEvent({ type: 'ready' });
     this.resolve({ ok: true, successorPid: this.pid as number, durationMs: this.env.now() - this.startedAt });

@@ -4,7 +4,9 @@
  * successor -> predecessor: `hello` as soon as its library runs, `output` (a copy
  * of what it writes to stdout/stderr until it is ready), `fatal` (an uncaught
  * exception), `ready` (it serves). predecessor -> successor: `state`, sent right
- * after `hello`, with the data of the app's state provider (or `undefined`).
+ * after `hello`, with the data of the app's state provider (or `undefined`); after
+ * `ready`, `connection` with a client connection's socket as the message's handle,
+ * for the listener `listener` (an idle keep-alive connection handed over).
  */
 export type ToPredecessor =
   | { type: 'hello'; pid: number }
@@ -12,7 +14,7 @@ export type ToPredecessor =
   | { type: 'fatal'; text: string }
   | { type: 'ready' };
 
-export type ToSuccessor = { type: 'state'; data: unknown };
+export type ToSuccessor = { type: 'state'; data: unknown } | { type: 'connection'; listener: string };
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -39,5 +41,7 @@ export function isToPredecessor(message: unknown): message is ToPredecessor {
 
 /** Whether a message from the predecessor is one of ours. */
 export function isToSuccessor(message: unknown): message is ToSuccessor {
-  return tagged(message) && message.type === 'state' && 'data' in message;
+  if (!tagged(message)) return false;
+  if (message.type === 'state') return 'data' in message;
+  return message.type === 'connection' && typeof message['listener'] === 'string';
 }

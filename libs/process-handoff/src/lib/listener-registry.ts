@@ -54,6 +54,10 @@ export class ListenerRegistry {
     return this.servers.has(name);
   }
 
+  get(name: string): Server | undefined {
+    return this.servers.get(name);
+  }
+
   /**
    * Names and fds to pass, in the order they will appear in the successor (4, 5, ...).
    * @throws when a registered server no longer listens.

@@ -24,6 +24,8 @@ function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChil
   });
   let spawnFailed = false;
   let exited = false;
+  let handlesInFlight = 0;
+  let released = false;
   let graceTimer: NodeJS.Timeout | undefined;
   const reportExit = () => {
     if (exited || spawnFailed) return;
@@ -46,10 +48,24 @@ function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChil
   return {
     pid: child.pid,
     send: (message) => sent((callback) => child.send(message, callback)),
+    sendHandle: async (message, handle) => {
+      // Handles travel one at a time (each waits for the child's acknowledgment): the channel must
+      // keep this process alive until the last one left, or it would exit with connections queued.
+      if (handlesInFlight++ === 0) child.channel?.ref();
+      try {
+        await sent((callback) => child.send(message, handle as Parameters<typeof child.send>[1], callback));
+      } finally {
+        if (--handlesInFlight === 0 && released) child.channel?.unref();
+      }
+    },
     disconnect: () => {
       if (child.connected) child.disconnect();
     },
-    unref: () => child.unref(),
+    unref: () => {
+      released = true;
+      child.unref();
+      if (handlesInFlight === 0) child.channel?.unref();
+    },
   };
 }
 
@@ -72,6 +88,7 @@ function parentChannel(): ParentChannel | undefined {
     disconnect: () => {
       if (process.connected) process.disconnect();
     },
+    unref: () => process.channel?.unref(),
   };
 }
 

@@ -39,12 +39,14 @@ describe('the successor side', () => {
     expect(channel.sent.at(-1)).toEqual({ type: 'fatal', text: expect.stringMatching(/^Error: cannot connect to chromium\n\s+at /) });
   });
 
-  it('after ready stops the copy, stops listening and disconnects, so the channel keeps no process alive', async () => {
+  it('after ready stops the copy and keeps only an unref\'d channel for handed-over connections, so it keeps no process alive', async () => {
     const { env, channel, upgrader, logs } = successorSetup();
     await upgrader.ready();
     expect(logs).toContain('ready before listening on inherited http: new connections wait in the backlog until then');
     expect(channel.sent.at(-1)).toEqual({ type: 'ready' });
-    expect({ connected: channel.connected, listening: channel.listening, tapped: env.tapped }).toEqual({ connected: false, listening: false, tapped: false });
+    expect({ connected: channel.connected, unrefed: channel.unrefed, listening: channel.listening, tapped: env.tapped }).toEqual({ connected: true, unrefed: true, listening: true, tapped: false });
+    upgrader.close();
+    expect({ connected: channel.connected, listening: channel.listening }).toEqual({ connected: false, listening: false });
   });
 
   it('writes its pid file before it tells the predecessor, and does not tell it when that fails', async () => {
@@ -118,7 +120,7 @@ describe('a successor that upgrades in turn', () => {
 describe('the whole protocol in memory', () => {
   afterEach(closeServers);
 
-  it('predecessor and successor upgraders hand over the state and the listeners, then both let go of the channel', async () => {
+  it('predecessor and successor upgraders hand over the state and the listeners, then keep only an unref\'d channel for connections', async () => {
     const { env, upgrader } = await predecessorSetup();
     upgrader.provideState(() => ({ entries: [['lesson-1', { ok: true }]] }));
     const outcome = upgrader.upgrade();
@@ -130,8 +132,11 @@ describe('the whole protocol in memory', () => {
     expect(upgrader.snapshot().state).toBe('starting');
     await successor.ready();
     await expect(outcome).resolves.toMatchObject({ ok: true, successorPid: child.pid });
-    expect(child.disconnected).toBe(true);
-    expect(successorEnv.channel?.connected).toBe(false);
+    expect(child).toMatchObject({ disconnected: false, unrefed: true });
+    expect(successorEnv.channel).toMatchObject({ connected: true, unrefed: true, listening: true });
     expect(successorEnv.env[HANDOFF_ENV]).toBeUndefined();
+    // The predecessor's exit ends it; the successor serves on.
+    successorEnv.channel?.drop();
+    expect(successorEnv.channel?.listening).toBe(false);
   });
 });

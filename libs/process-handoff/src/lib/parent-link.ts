@@ -12,9 +12,10 @@ const MAX_IN_FLIGHT = 16;
  * The successor's side of a handoff: greets the predecessor, receives its state,
  * copies this process's output to it until ready (its own stdout/stderr are the
  * predecessor's anyway; the copy is for the failure report), reports a fatal
- * error, and says ready. Then it lets go of the channel, so the channel never
- * keeps either process alive. If the predecessor goes away first, this process
- * carries on standalone: it holds the listeners.
+ * error, and says ready. After ready it only receives the client connections the
+ * predecessor hands over (`onConnection`) until the predecessor exits; the channel
+ * is unref'd then, so it never keeps this process alive. If the predecessor goes
+ * away first, this process carries on standalone: it holds the listeners.
  */
 export class ParentLink {
   private state: { data: unknown } | undefined;
@@ -24,18 +25,23 @@ export class ParentLink {
   private inFlight = 0;
   private readonly held: Record<OutputStream, string> = { stdout: '', stderr: '' };
   private finished = false;
+  private readied = false;
+  /** Stopped at ready: the output copy and the fatal report. */
   private readonly stops: (() => void)[] = [];
+  private stopListening: (() => void) | undefined;
 
   constructor(
     private readonly channel: ParentChannel,
     private readonly env: ProcessEnvironment,
     private readonly log: HandoffLog,
+    /** A client connection the predecessor handed over, for the listener of that name (its socket handle). */
+    private readonly onConnection: (listener: string, handle: unknown) => void = () => undefined,
   ) {}
 
   /** Starts listening and greets the predecessor; call once, as early as possible. */
   start(): void {
+    this.stopListening = this.channel.listen({ message: (message, handle) => this.onMessage(message, handle), disconnect: () => this.onDisconnect() });
     this.stops.push(
-      this.channel.listen({ message: (message) => this.onMessage(message), disconnect: () => this.onDisconnect() }),
       this.env.tapOutput((stream, text) => this.forward(stream, text)),
       this.env.onFatal((error) => {
         const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -52,9 +58,13 @@ export class ParentLink {
     return this.state?.data;
   }
 
-  /** Tells the predecessor this process serves, waits until the message left, then lets go of the channel. */
+  /**
+   * Tells the predecessor this process serves and waits until the message left; then
+   * stops the output copy and keeps only the channel, unref'd, for handed-over connections.
+   */
   async ready(): Promise<void> {
-    if (this.finished) return;
+    if (this.finished || this.readied) return;
+    this.readied = true;
     if (this.channel.connected) {
       try {
         await this.send({ type: 'ready' });
@@ -64,7 +74,11 @@ export class ParentLink {
         });
       }
     }
-    this.close();
+    this.teeing = false;
+    this.stops.splice(0).forEach((stop) => stop());
+    this.stateArrived();
+    if (this.channel.connected) this.channel.unref();
+    else this.close();
   }
 
   /** Stops the copy of the output and every listener, and disconnects the channel. */
@@ -73,19 +87,26 @@ export class ParentLink {
     this.finished = true;
     this.teeing = false;
     this.stops.splice(0).forEach((stop) => stop());
+    this.stopListening?.();
     this.stateArrived();
     this.channel.disconnect();
   }
 
-  private onMessage(message: unknown): void {
-    if (!isToSuccessor(message) || this.state) return;
+  private onMessage(message: unknown, handle?: unknown): void {
+    if (!isToSuccessor(message)) return;
+    if (message.type === 'connection') {
+      if (handle !== undefined && handle !== null) this.onConnection(message.listener, handle);
+      return;
+    }
+    if (this.state) return;
     this.state = { data: message.data };
     this.stateArrived();
   }
 
   private onDisconnect(): void {
     if (this.finished) return;
-    this.log('warn', 'the predecessor went away before this process was ready; carrying on on its own');
+    // After ready this is the predecessor's exit: the handover of its connections is over.
+    if (!this.readied) this.log('warn', 'the predecessor went away before this process was ready; carrying on on its own');
     this.close();
   }
 

@@ -24,15 +24,21 @@ export interface SpawnedChild {
   readonly pid: number | undefined;
   /** Resolves when the message was handed to the channel; rejects when the channel is gone. */
   send(message: ToSuccessor): Promise<void>;
+  /**
+   * Sends `message` with a socket handle (its file descriptor travels with it); resolves once
+   * it was written to the channel, so our copy may be closed. Rejects when the channel is gone.
+   */
+  sendHandle(message: ToSuccessor, handle: unknown): Promise<void>;
   /** Closes our end of the IPC channel (idempotent). */
   disconnect(): void;
-  /** Lets this process exit while the child still runs. */
+  /** Lets this process exit while the child and the channel to it still exist. */
   unref(): void;
 }
 
 /** What the successor hears from its predecessor. */
 export interface ParentHandlers {
-  message: (message: unknown) => void;
+  /** `handle`: a socket handle sent with the message, if any. */
+  message: (message: unknown, handle?: unknown) => void;
   disconnect: () => void;
 }
 
@@ -44,6 +50,8 @@ export interface ParentChannel {
   /** Starts listening; returns the function that stops it. */
   listen(handlers: ParentHandlers): () => void;
   disconnect(): void;
+  /** Lets this process exit while the channel is still open (it only waits for handed-over connections then). */
+  unref(): void;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ChildWatch } from './child-watch';
 import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from './handoff-state';
 import type { ListenerRegistry } from './listener-registry';
-import type { ProcessEnvironment } from './process-environment';
+import type { ProcessEnvironment, SpawnedChild } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
 import type { ResolvedUpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
@@ -17,6 +17,8 @@ export class UpgradeRunner {
   private watch: ChildWatch | undefined;
   private successorPid: number | undefined;
   private last: LastUpgrade | undefined;
+  /** The successor's channel after a handoff: client connections are handed over through it. */
+  successor: SpawnedChild | undefined;
 
   constructor(
     private readonly env: ProcessEnvironment,
@@ -74,7 +76,9 @@ export class UpgradeRunner {
     }
     this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
     try {
-      return await this.watch.start(request);
+      const outcome = await this.watch.start(request);
+      this.successor = this.watch.handedOverTo;
+      return outcome;
     } finally {
       this.watch = undefined;
     }

@@ -36,14 +36,14 @@ describe('Upgrader', () => {
     await expect(first).resolves.toMatchObject({ ok: true });
   });
 
-  it('hands over on ready: lets go of the child, reports it, and refuses further upgrades', async () => {
+  it('hands over on ready: keeps the channel for connections but lets neither it nor the child hold the process, reports it, and refuses further upgrades', async () => {
     const { env, upgrader } = await predecessorSetup();
     const outcome = upgrader.upgrade();
     const child = env.lastChild;
     child.says({ type: 'hello', pid: child.pid });
     child.says({ type: 'ready' });
     await expect(outcome).resolves.toEqual({ ok: true, successorPid: child.pid, durationMs: expect.any(Number) });
-    expect(child).toMatchObject({ disconnected: true, unrefed: true });
+    expect(child).toMatchObject({ disconnected: false, unrefed: true });
     expect(upgrader.snapshot()).toMatchObject({ supported: true, state: 'handed-over', attempts: 1, successorPid: child.pid, last: { ok: true } });
     await expect(upgrader.upgrade()).resolves.toMatchObject({ ok: false, reason: 'handed-over' });
     expect(upgrader.snapshot().attempts).toBe(1);
@@ -66,7 +66,7 @@ describe('Upgrader', () => {
     const env = new FakeEnvironment();
     env.spawn = (request, handlers) => {
       setImmediate(() => handlers.spawnError(new Error('spawn /usr/bin/node ENOENT')));
-      return { pid: undefined, send: async () => undefined, disconnect: () => undefined, unref: () => undefined };
+      return { pid: undefined, send: async () => undefined, sendHandle: async () => undefined, disconnect: () => undefined, unref: () => undefined };
     };
     const { upgrader } = await predecessorSetup({}, env);
     await expect(upgrader.upgrade()).resolves.toMatchObject({ ok: false, reason: 'spawn-failed', message: expect.stringContaining('ENOENT') });

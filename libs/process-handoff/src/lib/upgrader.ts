@@ -1,4 +1,5 @@
-import type { AddressInfo, Server } from 'node:net';
+import { Socket, type AddressInfo, type Server, type SocketConstructorOpts } from 'node:net';
+import { handOverConnection, type HandOverResult } from './connection-handover';
 import { takeInheritance, type Inheritance } from './inheritance';
 import { ListenerRegistry, listenOn, type ListenTarget } from './listener-registry';
 import { nodeProcessEnvironment } from './node-process-environment';
@@ -35,7 +36,6 @@ import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } 
 export class Upgrader implements HandoffUpgrader {
   readonly isSuccessor: boolean;
   readonly predecessorPid: number | undefined;
-  private readonly registry = new ListenerRegistry();
   private readonly runner: UpgradeRunner;
   private readonly predecessorStart: number | undefined;
   private readying: Promise<void> | undefined;
@@ -52,7 +52,9 @@ export class Upgrader implements HandoffUpgrader {
     const start = captureStart(env);
     const inheritance = takeInheritance(env.env, env.ppid, (pid) => env.readStat(pid) !== undefined);
     const channel = inheritance ? env.parentChannel() : undefined;
-    return new Upgrader(env, resolved, start, inheritance, channel ? new ParentLink(channel, env, resolved.log) : undefined);
+    const registry = new ListenerRegistry();
+    const link = channel ? new ParentLink(channel, env, resolved.log, (name, handle) => adoptConnection(registry, name, handle, resolved.log)) : undefined;
+    return new Upgrader(env, resolved, start, inheritance, link, registry);
   }
 
   private constructor(
@@ -61,6 +63,7 @@ export class Upgrader implements HandoffUpgrader {
     private readonly start: StartSnapshot,
     private readonly inheritance: Inheritance | undefined,
     private readonly link: ParentLink | undefined,
+    private readonly registry: ListenerRegistry,
   ) {
     this.isSuccessor = inheritance !== undefined;
     this.predecessorPid = inheritance?.parent;
@@ -128,6 +131,22 @@ export class Upgrader implements HandoffUpgrader {
     return this.readying;
   }
 
+  /**
+   * After a handoff: hands a client connection of the listener `name` over to the
+   * successor, which serves it from then on as if it had accepted it (its next
+   * request, keep-alive and all, is the successor's; the client sees no close).
+   * Only an idle connection moves: `busy` means a request has begun on it or its
+   * response is still being written (offer it again when that response finished);
+   * `unavailable`, that it cannot move (no handoff happened, the successor is gone,
+   * not an HTTP server), so serve it here. HTTP servers of `node:http` only.
+   */
+  async handOver(name: string, socket: Socket): Promise<HandOverResult> {
+    const successor = this.runner.successor;
+    const server = this.registry.get(name);
+    if (!successor || !server) return 'unavailable';
+    return handOverConnection(server, socket, (handle) => successor.sendHandle({ type: 'connection', listener: name }, handle));
+  }
+
   /** Kills a starting successor with its tree (the running `upgrade()` resolves `cancelled`); resolves when it is gone. */
   cancel(reason: string): Promise<void> {
     return this.runner.cancel(reason);
@@ -160,4 +179,17 @@ export class Upgrader implements HandoffUpgrader {
     const stat = text === undefined ? undefined : parseStat(pid as number, text);
     return stat && stat.state !== 'Z' ? stat.startTime : undefined;
   }
+}
+
+/** In a successor: a connection the predecessor handed over joins the server registered under `name`. */
+function adoptConnection(registry: ListenerRegistry, name: string, handle: unknown, log: ResolvedUpgraderOptions['log']): void {
+  // `handle` is how Node itself wraps a received handle (child_process): not in the public typings.
+  const socket = new Socket({ handle, readable: true, writable: true } as SocketConstructorOpts);
+  const server = registry.get(name);
+  if (!server) {
+    log('warn', `a connection for listener '${name}' arrived, but no such listener is registered; closed`);
+    socket.destroy();
+    return;
+  }
+  server.emit('connection', socket);
 }
