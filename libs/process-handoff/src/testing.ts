@@ -1,4 +1,5 @@
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import type { HandOverResult } from './lib/connection-handover';
 import type { HandoffState } from './lib/handoff-state';
 import { listenOn, type ListenTarget } from './lib/listener-registry';
 import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './lib/upgrader.types';
@@ -69,6 +70,12 @@ export class StubUpgrader implements HandoffUpgrader {
 
   async cancel(_reason: string): Promise<void> {
     this.calls.push('cancel');
+  }
+
+  /** No successor to move connections to: they stay with the caller. */
+  async handOver(name: string, _socket: Socket): Promise<HandOverResult> {
+    this.calls.push(`handOver ${name}`);
+    return 'unavailable';
   }
 
   snapshot(): HandoffSnapshot {

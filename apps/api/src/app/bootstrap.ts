@@ -10,6 +10,7 @@ import { inheritedListenFd } from '../systemd/listen-fds';
 import { createSdNotifier } from '../systemd/sd-notify';
 import { AppModule } from './app.module';
 import type { ApiConfig } from './config/api-config';
+import { ConnectionMover } from './handoff/connection-mover';
 import { HotHandoff } from './handoff/hot-handoff';
 import { handoffLog } from './handoff/handoff-log';
 import { takeOverState, type InheritedState } from './handoff/inherited-state';
@@ -17,6 +18,7 @@ import { ConnectionTracker } from './http/connection-tracker';
 import { closeHttpServer, createHttpServer, stopAccepting } from './http/http-server';
 import { jsonBody } from './http/json-body';
 import { RequestGate } from './http/request-gate';
+import { successorProxy, successorTarget } from './http/successor-proxy';
 import type { Logger } from './logging/logger';
 import { nestLogger } from './logging/nest-logger';
 import { logShutdownEvent } from './logging/shutdown-log';
@@ -112,7 +114,29 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   const inheritedSocket = fd !== undefined || upgrader.isSuccessor;
   if (config.logFormat === 'json') logger.info('listening', { url, port: address.port, host: address.address, inherited: inheritedSocket });
   else logger.info(`listening on ${url}`, { port: address.port, inherited: inheritedSocket });
-  handoff.attach({ stopAccepting: () => stopAccepting(httpServer), connections });
+  handoff.attach({
+    stopAccepting: () => stopAccepting(httpServer),
+    connections,
+    forwardToSuccessor: () => gate.forwardTo(successorProxy(successorTarget(address), (error) => logger.warn('handed over: a request passed to the successor failed', { error: error.message }))),
+    moveConnections: () => {
+      gate.keepConnectionsOpen(true);
+      new ConnectionMover({
+        server: httpServer, sockets: () => connections.list(), openResponses: () => gate.openResponses(), logger,
+        handOver: (socket) => upgrader.handOver('http', socket),
+        // As before connections could move: each one's next response closes it, idle ones at the linger's end.
+        onUnavailable: () => {
+          gate.keepConnectionsOpen(false);
+          gate.closeConnectionsOfInFlight();
+        },
+      }).start();
+    },
+    // Jobs of our own finish on our Chromium; then it goes, long before the last old connection closed.
+    releaseAfterSwitch: async () => {
+      if (!pool) return;
+      await gate.whenNoLocalQc();
+      await pool.close({ deadlineMs: config.qc.closeTimeoutMs });
+    },
+  });
 
   if (config.pidFile) writePidFile(config.pidFile);
   if (upgrader.isSuccessor) notifier.mainPid(process.pid);

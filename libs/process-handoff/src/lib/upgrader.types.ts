@@ -1,4 +1,5 @@
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import type { HandOverResult } from './connection-handover';
 import type { HandoffState } from './handoff-state';
 import type { ListenTarget } from './listener-registry';
 
@@ -74,6 +75,8 @@ export interface HandoffUpgrader {
   upgrade(): Promise<UpgradeOutcome>;
   ready(): Promise<void>;
   cancel(reason: string): Promise<void>;
+  /** After a handoff: moves an idle client connection of listener `name` to the successor (see `Upgrader.handOver`). */
+  handOver(name: string, socket: Socket): Promise<HandOverResult>;
   snapshot(): HandoffSnapshot;
   close(): void;
 }

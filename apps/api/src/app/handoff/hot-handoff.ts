@@ -9,6 +9,15 @@ export interface HandoffServing {
   stopAccepting(): Promise<void> | void;
   /** Client connections accepted before the switch, still served until they close. */
   connections: { readonly count: number; onClose(listener: () => void): () => void };
+  /** From the switch on, requests that still start here go to the successor (none need this process's resources). */
+  forwardToSuccessor?(): void;
+  /** From the switch on, client connections move to the successor as soon as each is idle. */
+  moveConnections?(): void;
+  /**
+   * Lets go of what the successor has its own of (the QC pool and its Chromium) once
+   * no request of this process's own still needs it; resolves when released.
+   */
+  releaseAfterSwitch?(): Promise<void>;
 }
 
 export interface HotHandoffDeps {
@@ -100,9 +109,16 @@ export class HotHandoff {
     // this process would stop the whole unit.
     notifier.close();
     void serving.stopAccepting();
-    logger.info('handed over: stopped accepting; serving the connections accepted before the switch, then exiting', {
+    serving.forwardToSuccessor?.();
+    serving.moveConnections?.();
+    logger.info('handed over: stopped accepting; moving the connections accepted before the switch to the successor, then exiting', {
       successorPid, connections: serving.connections.count,
     });
+    const switchedAt = Date.now();
+    void serving.releaseAfterSwitch?.().then(
+      () => logger.info('handed over: released the QC pool and its Chromium', { afterSwitchMs: Date.now() - switchedAt }),
+      (error: unknown) => logger.warn('handed over: releasing the QC pool failed; the shutdown closes it', { error: String(error) }),
+    );
     void coordinator.stop(`handed over to pid ${successorPid}`, {
       linger: { maxMs: lingerMs, settled: () => serving.connections.count === 0, subscribe: (wake) => serving.connections.onClose(wake) },
     });

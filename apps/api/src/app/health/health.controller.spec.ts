@@ -45,7 +45,7 @@ describe('health routes', () => {
     ctx.coordinator.markStarted();
     const ready = await ctx.get('/health');
     expect(ready.status).toBe(200);
-    expect(ready.body.details['shutdown']).toEqual({ status: 'up', phase: 'ready', inFlight: 0, oldestInFlightMs: 0, drainingSince: null, deadline: null, pid: process.pid });
+    expect(ready.body.details['shutdown']).toEqual({ status: 'up', phase: 'ready', inFlight: 0, oldestInFlightMs: 0, drainingSince: null, deadline: null, pid: process.pid, pidFile: null });
     expect(ready.body.details['qc']).toEqual({ status: 'up', browsers: 1 });
     expect((await ctx.get('/health/ready')).status).toBe(200);
   });

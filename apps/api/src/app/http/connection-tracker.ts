@@ -25,6 +25,11 @@ export class ConnectionTracker {
     return this.sockets.size;
   }
 
+  /** The connections open right now. */
+  list(): Socket[] {
+    return [...this.sockets];
+  }
+
   /** Calls `listener` after each connection closed; returns the unsubscribe. */
   onClose(listener: () => void): () => void {
     this.closeListeners.add(listener);

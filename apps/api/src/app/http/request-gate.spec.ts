@@ -2,6 +2,24 @@ import { InFlightRegistry, ShutdownCoordinator } from '@edu-agents/shutdown-stat
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RequestGate } from './request-gate';
+import { successorProxy } from './successor-proxy';
+
+/** A port nothing listens on: one the OS gave, then closed. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+async function waitUntil(condition: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 /** A real HTTP server behind the gate; the app answers 200 "served". */
 async function setup(handedOver: () => boolean) {
@@ -22,7 +40,7 @@ async function setup(handedOver: () => boolean) {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
       }).on('error', reject).end();
     });
-  return { coordinator, server, get };
+  return { coordinator, server, get, gate, port };
 }
 
 describe('RequestGate', () => {
@@ -34,6 +52,48 @@ describe('RequestGate', () => {
     void ctx.coordinator.stop('test');
     expect(await ctx.get('/qc-stats')).toMatchObject({ status: 503, connection: 'close' });
     expect((await ctx.get('/health')).body).toBe('served');
+  });
+
+  it('passes every request but health to the successor once told to, counting it in flight until answered', async () => {
+    ctx = await setup(() => true);
+    const successor = createServer((req, res) => res.end(`successor ${req.method} ${req.url}`));
+    await new Promise<void>((resolve) => successor.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = successor.address() as AddressInfo;
+      ctx.gate.forwardTo(successorProxy({ host: '127.0.0.1', port }, (error) => { throw error; }));
+      void ctx.coordinator.stop('handed over');
+      expect(await ctx.get('/qc-stats?x=1')).toEqual({ status: 200, connection: 'close', body: 'successor GET /qc-stats?x=1' });
+      expect((await ctx.get('/health')).body).toBe('served');
+      await expect(ctx.gate.whenNoLocalQc()).resolves.toBeUndefined();
+    } finally {
+      await new Promise((resolve) => successor.close(resolve));
+    }
+  });
+
+  it('answers 502 with Retry-After when the successor cannot be reached, and never hangs', async () => {
+    ctx = await setup(() => true);
+    const errors: string[] = [];
+    ctx.gate.forwardTo(successorProxy({ host: '127.0.0.1', port: await closedPort() }, (error) => errors.push(error.message)));
+    const answer = await ctx.get('/qc/check');
+    expect(answer.status).toBe(502);
+    expect(answer.body).toContain('the successor that took over this socket did not answer');
+    expect(errors.join()).toContain('ECONNREFUSED');
+  });
+
+  it('resolves whenNoLocalQc only after the QC requests served here finished', async () => {
+    let finish: (() => void) | undefined;
+    ctx = await setup(() => false);
+    ctx.server.removeAllListeners('request');
+    ctx.server.on('request', ctx.gate.wrap((_req, res) => (finish = () => res.end('rendered'))));
+    const answer = ctx.get('/qc/check');
+    await waitUntil(() => finish !== undefined);
+    let idle = false;
+    void ctx.gate.whenNoLocalQc().then(() => (idle = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(idle).toBe(false);
+    finish?.();
+    expect((await answer).body).toBe('rendered');
+    await waitUntil(() => idle);
   });
 
   it('serves, with Connection: close, what still arrives after a hot handoff: a 503 there would only fail a client', async () => {

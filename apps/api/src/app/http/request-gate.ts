@@ -26,6 +26,10 @@ export const RETRY_AFTER_SEC = 2;
  */
 export class RequestGate {
   private readonly open = new Set<ServerResponse>();
+  private forward: RequestListener | undefined;
+  private keepOpen = false;
+  private localQc = 0;
+  private readonly qcIdle = new Set<() => void>();
 
   /**
    * @param handedOver true once a hot handoff made a successor the server: every
@@ -44,8 +48,37 @@ export class RequestGate {
     return (req, res) => this.handle(req, res, app);
   }
 
-  /** Marks the responses of requests in flight to close their connection. */
+  /**
+   * From now on every request other than health is passed to `listener` (the
+   * successor proxy after a hot handoff) instead of this process's handlers; it
+   * still counts in flight until its response closed.
+   */
+  forwardTo(listener: RequestListener): void {
+    this.forward = listener;
+  }
+
+  /** Resolves once no QC request is in flight in this process's own handlers (forwarded ones do not count). */
+  whenNoLocalQc(): Promise<void> {
+    if (this.localQc === 0) return Promise.resolve();
+    return new Promise((resolve) => this.qcIdle.add(resolve));
+  }
+
+  /**
+   * While on (after a hot handoff whose successor takes the connections over), responses
+   * during a shutdown no longer carry `Connection: close`: the connection moves instead.
+   */
+  keepConnectionsOpen(on: boolean): void {
+    this.keepOpen = on;
+  }
+
+  /** Responses of admitted requests in flight now. */
+  openResponses(): Iterable<ServerResponse> {
+    return [...this.open];
+  }
+
+  /** Marks the responses of requests in flight to close their connection (not while connections move to a successor). */
   closeConnectionsOfInFlight(): void {
+    if (this.keepOpen) return;
     for (const res of this.open) if (!res.headersSent) res.setHeader('Connection', 'close');
   }
 
@@ -53,7 +86,7 @@ export class RequestGate {
     const state = this.coordinator.state;
     const stopping = shuttingDown(state);
     const path = pathOf(req.url);
-    if (stopping) res.setHeader('Connection', 'close');
+    if (stopping && !this.keepOpen) res.setHeader('Connection', 'close');
     if (isHealthPath(path)) {
       app(req, res);
       return;
@@ -62,13 +95,25 @@ export class RequestGate {
       this.refuse(res);
       return;
     }
+    const forward = this.forward;
     const end = this.registry.begin(req.method ?? 'GET', path);
+    const qc = !forward && path.startsWith('/qc/');
+    if (qc) this.localQc += 1;
     this.open.add(res);
     res.once('close', () => {
       this.open.delete(res);
       end();
+      if (qc) this.qcDone();
     });
-    app(req, res);
+    (forward ?? app)(req, res);
+  }
+
+  private qcDone(): void {
+    this.localQc -= 1;
+    if (this.localQc > 0) return;
+    const waiters = [...this.qcIdle];
+    this.qcIdle.clear();
+    for (const resolve of waiters) resolve();
   }
 
   private refuse(res: ServerResponse): void {
