@@ -84,6 +84,10 @@ export class FakeEnvironment implements ProcessEnvironment {
     return `${pid} (node (x) y) ${rest.join(' ')}\n`;
   }
 
+  readText(path: string): string | undefined {
+    return this.files.get(path);
+  }
+
   writeFile(path: string, data: string): void {
     this.fileOps.push(`write ${path}`);
     this.files.set(path, data);

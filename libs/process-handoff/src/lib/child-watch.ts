@@ -2,6 +2,7 @@ import { withDeadline } from './deadline';
 import { isToPredecessor } from './handoff-messages';
 import type { HandoffEvent } from './handoff-state';
 import { OutputTail } from './output-tail';
+import { lowerSuccessor } from './successor-priority';
 import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { TreeKiller } from './tree-killer';
 import { HANDOFF_TIMINGS, type ResolvedUpgraderOptions } from './upgrader-options';
@@ -71,6 +72,7 @@ export class ChildWatch {
     this.options.log('info', 'successor started', { successorPid: pid, timeoutMs: readyTimeoutMs });
     const timer = this.env.setTimer(() => this.fail({ reason: 'timeout', message: `successor ${pid} was not ready within ${readyTimeoutMs} ms` }), readyTimeoutMs);
     this.stops.push(() => this.env.clearTimer(timer), this.tree.follow(pid, treeSampleMs));
+    if (request.detached) void lowerSuccessor(this.env, pid, this.options.successorNice, this.options.log);
     return this.done;
   }
 

@@ -12,6 +12,8 @@ export interface Inheritance {
   v: number;
   parent: number;
   listeners: Record<string, number>;
+  /** The predecessor's scheduling group nice value, to set back at ready (a successor started at a lower priority). */
+  nice?: number;
 }
 
 /**
@@ -77,5 +79,5 @@ export function takeInheritance(env: Env, ppid: number, isAlive: (pid: number) =
   for (const [name, fd] of Object.entries(listeners)) {
     if (!Number.isInteger(fd) || fd < FIRST_LISTENER_FD) throw new Error(`${HANDOFF_ENV} names a bad fd for listener '${name}': ${String(fd)}`);
   }
-  return { v: parsed.v, parent: parsed.parent, listeners };
+  return { v: parsed.v, parent: parsed.parent, listeners, ...(Number.isInteger(parsed.nice) ? { nice: parsed.nice } : {}) };
 }

@@ -21,6 +21,7 @@ function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChil
     env: request.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...request.fds],
     serialization: 'advanced',
+    detached: request.detached === true,
   });
   let spawnFailed = false;
   let exited = false;
@@ -145,6 +146,13 @@ export function nodeProcessEnvironment(): ProcessEnvironment {
     listPids: () => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number),
     readStat,
     writeFile: (path, data) => writeFileSync(path, data),
+    readText: (path) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined; // unreadable or absent: the caller says what that means
+      }
+    },
     rename: (from, to) => renameSync(from, to),
     parentChannel,
     tapOutput,

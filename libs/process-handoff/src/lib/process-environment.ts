@@ -7,6 +7,8 @@ export interface SpawnRequest {
   cwd: string;
   env: Record<string, string>;
   fds: number[];
+  /** In a session (and process group) of its own: its own scheduling group (see successor-priority.ts). */
+  detached?: boolean;
 }
 
 /** What the predecessor hears from a spawned successor. */
@@ -78,6 +80,8 @@ export interface ProcessEnvironment {
   /** The text of /proc/<pid>/stat, or undefined when the process is gone. */
   readStat(pid: number): string | undefined;
   writeFile(path: string, data: string): void;
+  /** The text of a file, or undefined when it cannot be read. */
+  readText(path: string): string | undefined;
   rename(from: string, to: string): void;
   /** The IPC channel to our parent, when it spawned us with one. */
   parentChannel(): ParentChannel | undefined;

@@ -34,7 +34,7 @@ export function unsupportedBecause(start: StartSnapshot): string | undefined {
  *
  * @throws when this process cannot start a successor or a listener cannot be passed.
  */
-export function launchRequest(start: StartSnapshot, pid: number, registry: ListenerRegistry): SpawnRequest {
+export function launchRequest(start: StartSnapshot, pid: number, registry: ListenerRegistry, restoreNice?: number): SpawnRequest {
   const unsupported = unsupportedBecause(start);
   if (unsupported !== undefined) throw new Error(unsupported);
   const { names, fds } = registry.passable();
@@ -42,7 +42,8 @@ export function launchRequest(start: StartSnapshot, pid: number, registry: Liste
     command: start.execPath,
     args: [...start.execArgv, start.entry as string, ...start.args],
     cwd: start.cwd,
-    env: successorEnv(start.env, encodeInheritance(pid, names)),
+    env: successorEnv(start.env, { ...encodeInheritance(pid, names), ...(restoreNice === undefined ? {} : { nice: restoreNice }) }),
     fds,
+    ...(restoreNice === undefined ? {} : { detached: true }),
   };
 }

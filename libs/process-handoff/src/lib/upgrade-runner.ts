@@ -3,6 +3,7 @@ import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from
 import type { ListenerRegistry } from './listener-registry';
 import type { ProcessEnvironment, SpawnedChild } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
+import { ownGroupNice } from './successor-priority';
 import type { ResolvedUpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
 
@@ -69,7 +70,12 @@ export class UpgradeRunner {
   private async run(): Promise<UpgradeOutcome> {
     let request;
     try {
-      request = launchRequest(this.start, this.env.pid, this.registry);
+      // A successor at a lower priority until ready needs our group's value to come back to; without autogroups there is none.
+      const restoreNice = this.options.successorNice > 0 ? ownGroupNice(this.env) : undefined;
+      if (this.options.successorNice > 0 && restoreNice === undefined) {
+        this.options.log('info', 'no scheduling groups to lower here (no /proc/self/autogroup): the successor starts as an equal of this process');
+      }
+      request = launchRequest(this.start, this.env.pid, this.registry, restoreNice);
     } catch (error) {
       this.apply({ type: 'spawnFailed' });
       return { ok: false, reason: 'spawn-failed', message: `cannot start a successor: ${(error as Error).message}`, output: [], durationMs: 0 };

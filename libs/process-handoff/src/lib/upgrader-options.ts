@@ -15,6 +15,13 @@ export interface UpgraderOptions {
   outputLines?: number;
   /** Where the handoff logs; default: one line on stderr per event. */
   log?: HandoffLog;
+  /**
+   * Nice value (1..19) of the successor's own scheduling group until it is ready; it is
+   * then set back to this process's. The successor is then started detached, in a session
+   * and process group of its own (see successor-priority.ts). 0 (the default): in this
+   * process's session and group, as an equal.
+   */
+  successorNice?: number;
   /** The operating system as the handoff sees it; tests pass a fake. Default: this process. */
   environment?: ProcessEnvironment;
 }
@@ -23,6 +30,7 @@ export interface ResolvedUpgraderOptions {
   readyTimeoutMs: number;
   pidFile: string | undefined;
   outputLines: number;
+  successorNice: number;
   log: HandoffLog;
 }
 
@@ -31,6 +39,7 @@ export const HANDOFF_DEFAULTS = Object.freeze({
   /** Long enough for Nest plus a Chromium pool on a busy 2-core host. */
   readyTimeoutMs: 60_000,
   outputLines: 40,
+  successorNice: 0,
 });
 
 /** Internal timings of the handoff, not worth an option. */
@@ -56,6 +65,12 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
+function niceValue(value: number | undefined): number {
+  if (value === undefined) return HANDOFF_DEFAULTS.successorNice;
+  if (!Number.isInteger(value) || value < 0 || value > 19) throw new Error(`process-handoff: successorNice must be an integer from 0 to 19, got ${String(value)}`);
+  return value;
+}
+
 /** Validates the options once, at start-up, with a clear message for a bad value. */
 export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgraderOptions {
   if (options.pidFile !== undefined && options.pidFile.trim() === '') {
@@ -65,6 +80,7 @@ export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgrad
     readyTimeoutMs: positiveInteger('readyTimeoutMs', options.readyTimeoutMs, HANDOFF_DEFAULTS.readyTimeoutMs),
     pidFile: options.pidFile,
     outputLines: positiveInteger('outputLines', options.outputLines, HANDOFF_DEFAULTS.outputLines),
+    successorNice: niceValue(options.successorNice),
     log: options.log ?? stderrLog,
   };
 }

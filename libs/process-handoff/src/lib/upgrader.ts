@@ -4,6 +4,7 @@ import { takeInheritance, type Inheritance } from './inheritance';
 import { ListenerRegistry, listenOn, type ListenTarget } from './listener-registry';
 import { nodeProcessEnvironment } from './node-process-environment';
 import { ParentLink } from './parent-link';
+import { restoreOwnGroup } from './successor-priority';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
@@ -122,6 +123,9 @@ export class Upgrader implements HandoffUpgrader {
         this.options.log('warn', `ready before listening on inherited ${unclaimed.join(', ')}: new connections wait in the backlog until then`);
       }
       if (this.options.pidFile !== undefined) writePidFile(this.env, this.options.pidFile, this.env.pid);
+      // Started at a lower priority: serve at the predecessor's before it sends its traffic here.
+      const nice = this.inheritance?.nice;
+      if (nice !== undefined) await restoreOwnGroup(this.env, nice, this.options.log);
       await this.link?.ready();
       this.options.log('info', 'ready', { pid: this.env.pid, pidFile: this.options.pidFile });
     })().catch((error: unknown) => {

@@ -24,6 +24,8 @@ export interface ApiConfig {
     enabled: boolean;
     /** How long a successor may take from its start to ready before it is killed. */
     timeoutMs: number;
+    /** Nice value of a successor's own scheduling group until it is ready (0: start it as an equal). */
+    successorNice: number;
   };
   qc: {
     enabled: boolean;
@@ -57,7 +59,8 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   bodyLimitBytes: 1024 * 1024,
   logFormat: 'text',
   logLevel: 'info',
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs }),
+  // A successor starts below the serving process and is raised at ready (measured: tools/bench/README.md).
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 19 }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -94,6 +97,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
     handoff: {
       enabled: r.bool('HANDOFF_ENABLED', d.handoff.enabled),
       timeoutMs: r.int('HANDOFF_TIMEOUT_MS', d.handoff.timeoutMs, 1_000, HOUR),
+      successorNice: r.int('HANDOFF_SUCCESSOR_NICE', d.handoff.successorNice, 0, 19),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),
