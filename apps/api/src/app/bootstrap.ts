@@ -27,6 +27,20 @@ import { reportLifecycleToSystemd } from './runtime/drain-reporter';
 import { removePidFile, writePidFile } from './runtime/pid-file';
 import { evictForeignSignalHandlers, installSignalHandlers } from './runtime/signals';
 
+/** At the latest this long after a handoff's switch, the old process closes its QC pool (no QC request of its own in flight). */
+const RELEASE_AFTER_SWITCH_MS = 1_000;
+
+function untilNoConnections(connections: ConnectionTracker): Promise<void> {
+  return new Promise((resolve) => {
+    if (connections.count === 0) return resolve();
+    const stop = connections.onClose(() => {
+      if (connections.count > 0) return;
+      stop();
+      resolve();
+    });
+  });
+}
+
 /**
  * Starts the API. The upgrader comes first (it takes what a predecessor handed
  * over and keeps the start-up environment for a later successor), then signals
@@ -38,7 +52,7 @@ import { evictForeignSignalHandlers, installSignalHandlers } from './runtime/sig
  */
 export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<void> {
   const startedAt = Date.now();
-  const upgrader = Upgrader.create({ readyTimeoutMs: config.handoff.timeoutMs, log: handoffLog(logger) });
+  const upgrader = Upgrader.create({ readyTimeoutMs: config.handoff.timeoutMs, successorNice: config.handoff.successorNice, log: handoffLog(logger) });
   const registry = new InFlightRegistry();
   const coordinator = new ShutdownCoordinator(
     registry,
@@ -130,9 +144,13 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
         },
       }).start();
     },
-    // Jobs of our own finish on our Chromium; then it goes, long before the last old connection closed.
+    // Jobs of our own finish on our Chromium; then it goes, long before an old connection that
+    // cannot move closes. Not at the switch itself: tearing Chromium down then delays the requests
+    // and the connections on their way to the successor (measured), and once every connection
+    // moved the ordinary shutdown closes the pool anyway.
     releaseAfterSwitch: async () => {
       if (!pool) return;
+      await Promise.race([untilNoConnections(connections), new Promise((resolve) => setTimeout(resolve, RELEASE_AFTER_SWITCH_MS).unref())]);
       await gate.whenNoLocalQc();
       await pool.close({ deadlineMs: config.qc.closeTimeoutMs });
     },
