@@ -1,5 +1,6 @@
 import { Annotator } from './annotator';
 import { disposeChrome, launchChrome, type LaunchedChrome } from './chrome-launcher';
+import { lowerAutogroup, MAX_NICE } from './chrome-priority';
 import { ContextSlot } from './context.slot';
 import type { QcIsolation } from './qc-config';
 import type { QcSlot, SlotEnv } from './qc-slot.types';
@@ -78,6 +79,11 @@ export class BrowserWorker {
       options.onGone(worker);
     });
     await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
+    // Warm now: from the lowest priority of its start up to the configured one (a group's nice may go back down to 0 without privilege).
+    if (priority.nice > 0 && priority.nice < MAX_NICE && (priority.autogroup === 'set' || priority.autogroup === 'off')) {
+      const raised = await lowerAutogroup(chrome.pid, priority.nice);
+      if (raised !== 'set' && raised !== 'off') options.log('warn', `Chrome (pid ${chrome.pid}) stays at the autogroup nice of its start (${MAX_NICE}): ${raised}`, { pid: chrome.pid });
+    }
     return worker;
   }
 

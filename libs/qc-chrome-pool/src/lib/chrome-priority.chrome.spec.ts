@@ -80,6 +80,15 @@ describe('Chromium scheduling priority on real Chromium', () => {
     }
   });
 
+  it('starts Chromium\'s group at the lowest priority and sets it to chromeNice once the pages are warm', async () => {
+    pool = await launchTestPool({ chromeNice: 10 });
+    const [browser] = pool.stats().browserProcesses;
+    expect(browser.priority).toMatchObject({ nice: 10 });
+    expect(distinct(threadNices(browser).values())).toEqual([10]);
+    const group = autogroupNice(browser.pid);
+    if (group !== undefined) expect(group).toBe(10);
+  });
+
   it('with chromeNice 0 leaves Chromium as it starts itself: its session autogroup stays at 0', async () => {
     pool = await launchTestPool({ chromeNice: 0 });
     await pool.check(job('<p>renderers start</p>'));

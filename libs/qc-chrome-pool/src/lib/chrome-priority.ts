@@ -9,7 +9,10 @@ import { delimiter, join } from 'node:path';
  * puppeteer-style launches put each browser in a session of its own (detached).
  * A booting Chromium then weighs as much as the whole API, and a process's nice
  * value only orders processes inside one group. So the pool lowers both:
- * - the autogroup of Chromium's session (`/proc/<pid>/autogroup`), right after spawn;
+ * - the autogroup of Chromium's session (`/proc/<pid>/autogroup`): at nice 19 right
+ *   after spawn, for the heavy start, then at the configured value once the pages are
+ *   warm (a group's nice value may go back down to 0 without privilege), so that a
+ *   serving Chromium also comes before a starting one (a handoff's successor's);
  * - the nice value of every Chromium process and thread, from its first instruction
  *   (`nice -n N`), and, when this process may raise priorities (root, CAP_SYS_NICE),
  *   without CAP_SYS_NICE (`setpriv`), since Chromium raises its own browser and GPU
@@ -108,7 +111,8 @@ const REAL_SYSTEM: AutogroupSystem = {
 };
 
 /**
- * Sets the autogroup nice of `pid`'s session. The kernel lets a caller without
+ * Sets the autogroup nice of `pid`'s session (down as well as up: only negative values
+ * need privilege). The kernel lets a caller without
  * CAP_SYS_ADMIN do this once per 100 ms machine-wide (EAGAIN otherwise), so a few
  * retries cover browsers launched together.
  */
