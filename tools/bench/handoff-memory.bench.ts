@@ -3,13 +3,15 @@
 // set size (PSS, shared pages divided among their users, so Chromium's many
 // processes are not counted many times over) of both process trees every
 // 100 ms: steady state with one instance, the peak during the handoff, and
-// after it, all in one run. Prints a table on stderr and JSON on stdout, and
-// writes an SVG of the samples next to the other results.
+// after it, all in one run. It also counts each tree's Chromium processes: how
+// long the old tree's Chromium outlives the switch (the successor's ready), and
+// how long two Chromium trees exist at once. Prints a table on stderr and JSON on
+// stdout, and writes an SVG of the samples next to the other results.
 //
 //   npx nx build api
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/handoff-memory.bench.ts [--rounds 3]
 import { killLeftoverApis, LOAD_API_ENV, processParents, processTree, pssKb, qcMix, readPid, startApi, startLoad, track, waitFor, waitReady } from '@edu-agents/e2e-support';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +20,18 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3'
 const ROUNDS = Number(values.rounds);
 const STEADY_MS = Number(values.steady) * 1000;
 
-interface Sample { ms: number; oldKb: number; newKb: number; processes: number }
+interface Sample { ms: number; oldKb: number; newKb: number; processes: number; oldChromium: number; newChromium: number }
+
+/** Chromium processes among `pids` (their command line names the browser). */
+function chromium(pids: number[]): number {
+  return pids.filter((pid) => {
+    try {
+      return /chrom/i.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    } catch {
+      return false; // gone meanwhile
+    }
+  }).length;
+}
 
 async function round(dir: string): Promise<{ samples: Sample[]; signalMs: number; readyMs: number; exitMs: number }> {
   const pidFile = join(dir, 'api.pid');
@@ -35,7 +48,10 @@ async function round(dir: string): Promise<{ samples: Sample[]; signalMs: number
     // While the old process lives, the successor's tree is a subtree of it.
     const newTree = processTree(newPid, ppid);
     const oldOnly = oldTree.filter((p) => !newTree.includes(p));
-    samples.push({ ms: Date.now() - t0, oldKb: oldOnly.reduce((s, p) => s + pssKb(p), 0), newKb: newTree.reduce((s, p) => s + pssKb(p), 0), processes: oldOnly.length + newTree.length });
+    samples.push({
+      ms: Date.now() - t0, oldKb: oldOnly.reduce((s, p) => s + pssKb(p), 0), newKb: newTree.reduce((s, p) => s + pssKb(p), 0),
+      processes: oldOnly.length + newTree.length, oldChromium: chromium(oldOnly), newChromium: chromium(newTree),
+    });
   }, 100);
   try {
     await new Promise((resolve) => setTimeout(resolve, STEADY_MS)); // a measured steady stretch
@@ -95,7 +111,15 @@ async function main(): Promise<void> {
       const steady = median(run.samples.filter((s) => s.ms < run.signalMs).map((s) => s.oldKb));
       const peak = Math.max(...run.samples.map((s) => s.oldKb + s.newKb));
       const after = median(run.samples.filter((s) => s.ms > run.exitMs + 500).map((s) => s.newKb));
-      rows.push({ round: i + 1, steadyMb: mb(steady), peakMb: mb(peak), afterMb: mb(after), peakOverSteady: Number((peak / steady).toFixed(2)), twoPoolsForMs: run.exitMs - run.signalMs, successorStartMs: run.readyMs - run.signalMs, maxProcesses: Math.max(...run.samples.map((s) => s.processes)) });
+      const afterSwitch = run.samples.filter((s) => s.ms >= run.readyMs);
+      const oldChromiumGone = afterSwitch.find((s) => s.oldChromium === 0)?.ms ?? run.exitMs;
+      const both = run.samples.filter((s) => s.oldChromium > 0 && s.newChromium > 0);
+      rows.push({
+        round: i + 1, steadyMb: mb(steady), peakMb: mb(peak), afterMb: mb(after), peakOverSteady: Number((peak / steady).toFixed(2)),
+        twoProcessesForMs: run.exitMs - run.signalMs, successorStartMs: run.readyMs - run.signalMs,
+        oldChromiumAfterSwitchMs: oldChromiumGone - run.readyMs, twoChromiumTreesMs: both.length ? (both.at(-1) as Sample).ms - (both[0] as Sample).ms : 0,
+        oldExitAfterSwitchMs: run.exitMs - run.readyMs, maxProcesses: Math.max(...run.samples.map((s) => s.processes)),
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -103,9 +127,9 @@ async function main(): Promise<void> {
   const results = join(__dirname, 'results');
   mkdirSync(results, { recursive: true });
   if (lastRun) writeFileSync(join(results, 'handoff-memory.svg'), svg(lastRun.samples, lastRun));
-  const head = '| round | steady PSS (MB) | peak PSS (MB) | after (MB) | peak / steady | two trees for (ms) | successor start (ms) | processes at peak |';
-  process.stderr.write([`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`, head, '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.round} | ${r.steadyMb} | ${r.peakMb} | ${r.afterMb} | ${r.peakOverSteady} | ${r.twoPoolsForMs} | ${r.successorStartMs} | ${r.maxProcesses} |`)].join('\n') + '\n');
+  const head = '| round | steady PSS (MB) | peak PSS (MB) | after (MB) | peak / steady | SIGHUP to old exit (ms) | successor start (ms) | old Chromium after the switch (ms) | two Chromium trees (ms) | old exit after the switch (ms) | processes at peak |';
+  process.stderr.write([`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`, head, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.round} | ${r.steadyMb} | ${r.peakMb} | ${r.afterMb} | ${r.peakOverSteady} | ${r.twoProcessesForMs} | ${r.successorStartMs} | ${r.oldChromiumAfterSwitchMs} | ${r.twoChromiumTreesMs} | ${r.oldExitAfterSwitchMs} | ${r.maxProcesses} |`)].join('\n') + '\n');
   process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), rounds: rows }, null, 2)}\n`);
 }
 

@@ -92,6 +92,7 @@ export function roleOf(pid: number, data: InstrumentData, apiNames: ReadonlyMap<
   if (cmd.startsWith('nginx')) return 'nginx';
   if (cmd.includes('load-process')) return 'load';
   if (cmd.includes('restart-cli')) return 'cli';
+  if (cmd.includes('restart-bench.sampler')) return 'sampler';
   if (pid === process.pid) return 'bench';
   return 'other of the run';
 }

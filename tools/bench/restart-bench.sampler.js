@@ -68,7 +68,7 @@ function discover(now) {
     if (followed.has(pid)) continue;
     const s = stat(pid);
     if (!s) continue;
-    if (pid === process.pid || !(parents.has(s.ppid) || pid === root)) {
+    if (!(parents.has(s.ppid) || pid === root)) {
       if (report) {
         const before = strangers.get(pid);
         strangers.set(pid, s.ticks);

@@ -18,29 +18,33 @@ export interface Bucket {
   p99Ms: number;
   /** The largest send lag of the bucket's requests (how late the load itself sent them). */
   sendLagMaxMs: number;
+  /** p99 of the bucket's requests other than QC renders (`POST /qc/...`): the HTTP path alone; 0 when none. */
+  p99NoQcMs: number;
 }
 
 /** Requests per `bucketMs` bucket of scheduled time, from `fromMs` on. */
 export function buckets(records: readonly RequestRecord[], fromMs: number, toMs: number, bucketMs = 100): Bucket[] {
   const count = Math.max(1, Math.ceil((toMs - fromMs) / bucketMs));
-  const lists = Array.from({ length: count }, () => ({ answered: 0, failed: 0, latencies: [] as number[], lag: 0 }));
+  const lists = Array.from({ length: count }, () => ({ answered: 0, failed: 0, latencies: [] as number[], noQc: [] as number[], lag: 0 }));
   for (const r of records) {
     const i = Math.floor((r.scheduledMs - fromMs) / bucketMs);
     if (i < 0 || i >= count) continue;
     if (isFailure(r)) lists[i].failed += 1;
     else lists[i].answered += 1;
     lists[i].latencies.push(r.endMs - r.scheduledMs);
+    if (!r.label.startsWith('POST /qc/')) lists[i].noQc.push(r.endMs - r.scheduledMs);
     lists[i].lag = Math.max(lists[i].lag, r.startMs - r.scheduledMs);
   }
   return lists.map((b, i) => ({
     startMs: fromMs + i * bucketMs, answered: b.answered, failed: b.failed,
     p99Ms: percentile(b.latencies.sort((x, y) => x - y), 0.99), sendLagMaxMs: Math.round(b.lag * 10) / 10,
+    p99NoQcMs: percentile(b.noQc.sort((x, y) => x - y), 0.99),
   }));
 }
 
 /** The worst bucket p99 of a window (ms after t0); empty buckets do not count. */
-export function worstBucket(bs: readonly Bucket[], fromMs: number, toMs: number): number {
-  return Math.round(Math.max(0, ...bs.filter((b) => b.startMs >= fromMs && b.startMs < toMs && b.answered + b.failed > 0).map((b) => b.p99Ms)) * 10) / 10;
+export function worstBucket(bs: readonly Bucket[], fromMs: number, toMs: number, of: (b: Bucket) => number = (b) => b.p99Ms): number {
+  return Math.round(Math.max(0, ...bs.filter((b) => b.startMs >= fromMs && b.startMs < toMs && b.answered + b.failed > 0).map(of)) * 10) / 10;
 }
 
 const COLORS: Record<MarkerKind | 'answered' | 'failed' | 'p99' | 'window', string> = {
@@ -78,7 +82,10 @@ function panels(input: TimelineInput): PanelSpec[] {
     },
     {
       title: 'p99 latency per bucket', yLabel: 'ms (log)', kind: 'lines', scale: 'log', minMax: 10, unit: 'ms',
-      series: [{ name: 'p99', color: COLORS.p99, values: bs.map((b) => (b.answered + b.failed === 0 ? Number.NaN : b.p99Ms)) }],
+      series: [
+        { name: 'p99', color: COLORS.p99, values: bs.map((b) => (b.answered + b.failed === 0 ? Number.NaN : b.p99Ms)) },
+        { name: 'p99 without QC renders', color: '#90caf9', values: bs.map((b) => (b.answered + b.failed === 0 ? Number.NaN : b.p99NoQcMs)), dashed: true },
+      ],
       references: input.steadyWorstP99Ms === undefined ? [] : [{ value: input.steadyWorstP99Ms, label: `worst steady bucket ${fmt(input.steadyWorstP99Ms)} ms`, color: '#888' }],
     },
   ];
@@ -90,7 +97,7 @@ function panels(input: TimelineInput): PanelSpec[] {
     title: 'responses per process', yLabel: 'responses', kind: 'stacked', scale: 'linear', minMax: 1, unit: '',
     series: apis.map((name) => ({ name, color: colorOf(name), values: inst.responses[name] })),
   });
-  const others: Record<string, string> = { nginx: '#009688', load: '#795548', cli: '#9e9e9e', bench: '#bdbdbd', 'other of the run': '#cfd8dc', 'chromium (other)': '#ff8a65', 'machine: rest': '#000000' };
+  const others: Record<string, string> = { nginx: '#009688', load: '#795548', cli: '#9e9e9e', bench: '#bdbdbd', sampler: '#e0e0e0', 'other of the run': '#cfd8dc', 'chromium (other)': '#ff8a65', 'machine: rest': '#000000' };
   out.push({
     title: 'CPU per process (% of one core)', yLabel: '% of a core', kind: 'lines', scale: 'linear', minMax: 100, unit: '%',
     series: Object.entries(inst.cpu).filter(([, v]) => v.some((n) => n > 0)).map(([name, values]) => ({

@@ -33,7 +33,7 @@ import { ROLLING_SCENARIOS } from './restart-bench.rolling';
 import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } from './restart-bench.scenario';
 import { SINGLE_SCENARIOS } from './restart-bench.single';
 import { apiNamesOf, instrumentSeries, machineBusy, meanIn, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
-import { buckets, timelineSvg, worstBucket } from './restart-bench.timeline';
+import { buckets, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
 
 const ALL = [...SINGLE_SCENARIOS, ...ROLLING_SCENARIOS];
 const { values } = parseArgs({
@@ -131,9 +131,15 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
     const bs = buckets(report.run.records, 1_000, toMs, 100);
     const steadyWorst = worstBucket(bs, WARMUP_MS, fromMs);
     const restartBuckets = bs.filter((b) => b.startMs >= fromMs && b.startMs < restartToMs && b.answered + b.failed > 0);
+    const noQc = (b: Bucket) => b.p99NoQcMs;
+    const steadyWorstNoQc = worstBucket(bs, WARMUP_MS, fromMs, noQc);
     row.buckets = {
       steadyWorstP99Ms: steadyWorst, restartWorstP99Ms: worstBucket(bs, fromMs, restartToMs),
       restartBucketsAboveSteady: restartBuckets.filter((b) => b.p99Ms > steadyWorst).length, restartBuckets: restartBuckets.length,
+      withoutQc: {
+        steadyWorstP99Ms: steadyWorstNoQc, restartWorstP99Ms: worstBucket(bs, fromMs, restartToMs, noQc),
+        restartBucketsAboveSteady: restartBuckets.filter((b) => b.p99NoQcMs > steadyWorstNoQc).length,
+      },
     };
     const series = instrumentSeries(data, { t0Epoch: report.run.t0Epoch, fromMs: 1_000, toMs: 1_000 + bs.length * 100, bucketMs: 100, apiNames: apiNamesOf(outcome.oldPids, outcome.newPids, scenario.handoff) });
     const seriesFile = join(RUN_DIR, `${name}.instruments.json`);
