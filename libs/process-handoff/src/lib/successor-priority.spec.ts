@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { successorEnvironment } from '../../test-support/fake-environment';
 import { closeServers, predecessorSetup } from '../../test-support/upgrader-setup';
 import { HANDOFF_ENV } from './inheritance';
@@ -9,7 +10,7 @@ const errno = (code: string) => Object.assign(new Error(code), { code });
 describe('a successor at a lower priority until ready', () => {
   afterEach(closeServers);
 
-  it('is spawned in a session of its own with its group lowered at once, and sets its group back to the predecessor\'s at ready', async () => {
+  it('is spawned in a session of its own with its group lowered at once, and sets its group back to the predecessor\'s before it takes connections', async () => {
     const { env, upgrader, logs } = await predecessorSetup({ successorNice: 19 });
     env.files.set('/proc/self/autogroup', '/autogroup-7 nice 0\n');
     const outcome = upgrader.upgrade();
@@ -23,7 +24,12 @@ describe('a successor at a lower priority until ready', () => {
     const successorEnv = successorEnvironment(env, child);
     const successor = Upgrader.create({ environment: successorEnv, log: () => undefined });
     await successor.inheritedState(5_000);
+    expect(successorEnv.files.get('/proc/self/autogroup')).toBeUndefined();
+    const server = createServer();
+    await successor.listen('other', server, { port: 0, host: '127.0.0.1' }); // not the inherited fd: jest's fd 4 is no socket
+    expect(successorEnv.files.get('/proc/self/autogroup')).toBe('0');
     await successor.ready();
+    server.close();
     await expect(outcome).resolves.toMatchObject({ ok: true });
     expect(successorEnv.files.get('/proc/self/autogroup')).toBe('0');
     expect(successorEnv.fileOps.filter((op) => op.includes('autogroup'))).toEqual(['write /proc/self/autogroup']);

@@ -8,8 +8,9 @@ import type { HandoffLog } from './upgrader-options';
  * group, and a successor in its predecessor's session would share the serving
  * process's group as an equal, its start-up (modules, framework, browsers) taking
  * the CPU the serving event loop needs. So the successor gets a session of its own
- * (it is spawned detached), its group's nice value is raised at once, and at ready
- * it sets its group back to the predecessor's value. A group's nice value may be
+ * (it is spawned detached), its group's nice value is raised at once, and when it
+ * starts to listen (its start-up done: from then on it takes connections) or at
+ * ready, whichever comes first, it sets its group back to the predecessor's value. A group's nice value may be
  * set back down to 0 without privilege (only negative values need it), unlike a
  * process's nice value, which is why the process's own is never touched.
  * Where autogrouping is off or the process runs in a cgroup of its own (containers,

@@ -40,6 +40,7 @@ export class Upgrader implements HandoffUpgrader {
   private readonly runner: UpgradeRunner;
   private readonly predecessorStart: number | undefined;
   private readying: Promise<void> | undefined;
+  private restoring: Promise<void> | undefined;
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
@@ -82,6 +83,8 @@ export class Upgrader implements HandoffUpgrader {
   async listen(name: string, server: Server, target: ListenTarget): Promise<AddressInfo> {
     if (this.registry.has(name)) throw new Error(`a listener named '${name}' is already registered; give each listener its own name`);
     const fd = this.inheritance?.listeners[name];
+    // Started at a lower priority: from its first connection on, this process serves at the predecessor's.
+    await this.restorePriority();
     const address = await listenOn(server, fd === undefined ? target : { fd });
     this.registry.add(name, server);
     this.options.log('info', `listening as '${name}'`, { port: address.port, address: address.address, inherited: fd !== undefined });
@@ -123,9 +126,7 @@ export class Upgrader implements HandoffUpgrader {
         this.options.log('warn', `ready before listening on inherited ${unclaimed.join(', ')}: new connections wait in the backlog until then`);
       }
       if (this.options.pidFile !== undefined) writePidFile(this.env, this.options.pidFile, this.env.pid);
-      // Started at a lower priority: serve at the predecessor's before it sends its traffic here.
-      const nice = this.inheritance?.nice;
-      if (nice !== undefined) await restoreOwnGroup(this.env, nice, this.options.log);
+      await this.restorePriority();
       await this.link?.ready();
       this.options.log('info', 'ready', { pid: this.env.pid, pidFile: this.options.pidFile });
     })().catch((error: unknown) => {
@@ -166,6 +167,14 @@ export class Upgrader implements HandoffUpgrader {
   close(): void {
     this.link?.close();
     void this.runner.cancel('upgrader closed');
+  }
+
+  /** Once: a successor started at a lower priority sets its scheduling group back to the predecessor's value. */
+  private restorePriority(): Promise<void> {
+    const nice = this.inheritance?.nice;
+    if (nice === undefined) return Promise.resolve();
+    this.restoring ??= restoreOwnGroup(this.env, nice, this.options.log);
+    return this.restoring;
   }
 
   private successorRefusal(): { reason: 'busy'; message: string } | undefined {
