@@ -10,3 +10,5 @@ export { processShutdownDeps } from './lib/shutdown-events';
 export type { ShutdownDeps, ShutdownLogEvent } from './lib/shutdown-events';
 export { ShutdownCoordinator } from './lib/shutdown-coordinator';
 export type { ShutdownSnapshot } from './lib/shutdown-coordinator';
+export { shutdownHealth } from './lib/shutdown-health';
+export type { ShutdownHealth } from './lib/shutdown-health';
