@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { formatSummary, freePort, http, isAlive, killLeftoverApis, startLoad, summarize, waitFor } from '@edu-agents/e2e-support';
-import { builtVersion, ConsumerHome, PACKAGES, thirdPartyDependencies, WORKSPACE, type ConsumerProject, type ProjectName } from './support/consumer';
+import { builtVersion, ConsumerHome, PACKAGES, thirdPartyDependencies, TSC, WORKSPACE, type ConsumerProject, type ProjectName } from './support/consumer';
 import { drainContract } from './support/drain-contract';
 import { leakedTypes } from './support/public-types';
 import { quickStart } from './support/readme';
@@ -60,6 +60,19 @@ describe('the packages as built', () => {
     for (const [name, entry] of Object.entries(required.entries)) {
       expect(entry.file.startsWith(join(consumer.dir, 'node_modules', name.split('/').slice(0, 2).join('/')) + '/')).toBe(true);
       expect(imported.entries[name]?.file).toBe(`file://${entry.file}`);
+    }
+  });
+
+  it("each README's quick start compiles with the README's own command: npx tsc --module node16 --target es2022 --strict <file>.ts", async () => {
+    const dir = join(consumer.dir, 'readme-commands'); // inside the consumer project: its node_modules
+    mkdirSync(dir);
+    const files: [ProjectName, string][] = [['process-handoff', 'server'], ['shutdown-state', 'app'], ['health-client', 'wait-ready'], ['qc-chrome-pool', 'render']];
+    for (const [project, file] of files) {
+      const readme = readFileSync(join(consumer.dir, 'node_modules', PACKAGES[project], 'README.md'), 'utf8');
+      expect(readme).toContain(`npx tsc --module node16 --target es2022 --strict ${file}.ts`);
+      writeFileSync(join(dir, `${file}.ts`), quickStart(join(consumer.dir, 'node_modules', PACKAGES[project], 'README.md')));
+      await mustRun(process.execPath, [TSC, '--module', 'node16', '--target', 'es2022', '--strict', `${file}.ts`], { cwd: dir, env: home.env(), timeoutMs: 120_000 });
+      expect(existsSync(join(dir, `${file}.js`))).toBe(true);
     }
   });
 

@@ -5,6 +5,8 @@ import type { LocalRegistry } from './verdaccio';
 
 /** The workspace root (this file is tools/packages-e2e/support/consumer.ts). */
 export const WORKSPACE = resolve(__dirname, '../../..');
+/** The workspace's TypeScript compiler (the consumers' `npx tsc`, without another install). */
+export const TSC = join(WORKSPACE, 'node_modules/typescript/bin/tsc');
 /** The four published packages: Nx project name -> package name. */
 export const PACKAGES = {
   'process-handoff': '@edu-agents/process-handoff',
@@ -96,10 +98,9 @@ export class ConsumerProject {
       'tsconfig.node16.json': { compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16', outDir: 'build', rootDir: 'src' }, include: ['src'] },
       'tsconfig.bundler.json': { compilerOptions: { ...common, module: 'preserve', moduleResolution: 'bundler', noEmit: true }, include: ['src'] },
     };
-    const tsc = join(WORKSPACE, 'node_modules/typescript/bin/tsc');
     for (const [file, config] of Object.entries(configs)) {
       writeFileSync(join(this.dir, file), `${JSON.stringify(config, null, 2)}\n`);
-      await mustRun(process.execPath, [tsc, '-p', file], { cwd: this.dir, env: this.home.env(), timeoutMs: 180_000 });
+      await mustRun(process.execPath, [TSC, '-p', file], { cwd: this.dir, env: this.home.env(), timeoutMs: 180_000 });
     }
   }
 
