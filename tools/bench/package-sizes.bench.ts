@@ -128,6 +128,10 @@ function main(): void {
     subjects.push({ group, name: `@edu-agents/${group}`, spec: dist, ours: true });
     for (const peer of peers) subjects.push({ group, name: peer, spec: peer, ours: false });
   }
+  const unknown = only?.filter((name) => !subjects.some((s) => s.name === name)) ?? [];
+  if (unknown.length > 0) {
+    throw new Error(`PACKAGE_SIZES_ONLY names ${unknown.join(', ')}, which this benchmark does not measure; it measures ${subjects.map((s) => s.name).join(', ')}`);
+  }
   const work = mkdtempSync(join(tmpdir(), 'package-sizes-'));
   const rows: SizeRow[] = [];
   try {
