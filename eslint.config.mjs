@@ -1,4 +1,5 @@
 import nx from '@nx/eslint-plugin';
+import jsoncParser from 'jsonc-eslint-parser';
 
 /**
  * Module boundaries: apps depend on libs only, libs never on apps, and each lib
@@ -66,6 +67,38 @@ export default [
         },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+];
+
+/**
+ * For the published libraries' own eslint.config.mjs (a `files` pattern counts from the
+ * config file that holds it, so this cannot live in the list above): their package.json
+ * declares exactly what their built code imports. A missing dependency fails for whoever
+ * installs the package, an obsolete one costs them an install, a version unlike the
+ * workspace's was never tested here.
+ */
+export const publishedPackageChecks = [
+  {
+    files: ['package.json'],
+    languageOptions: { parser: jsoncParser },
+    rules: {
+      '@nx/dependency-checks': [
+        'error',
+        {
+          buildTargets: ['build'],
+          checkMissingDependencies: true,
+          checkObsoleteDependencies: true,
+          checkVersionMismatches: true,
+          includeTransitiveDependencies: false,
+          ignoredFiles: [
+            '{projectRoot}/eslint.config.{js,cjs,mjs}',
+            '{projectRoot}/jest.config.{ts,cts}',
+            '{projectRoot}/**/*.spec.ts',
+            '{projectRoot}/test-support/**',
+          ],
+        },
+      ],
     },
   },
 ];

@@ -1,6 +1,6 @@
 export type { CheckOptions, HealthResult, HealthState, ShutdownPhase } from './lib/health.types';
 export type { HandoffAttempt, HandoffFacts, HandoffState } from './lib/handoff.types';
-export { classify, extractFacts } from './lib/classify';
+export { classify, extractFacts, type HealthFacts } from './lib/classify';
 export { extractHandoff } from './lib/handoff-facts';
 export { check, DEFAULT_CHECK_TIMEOUT_MS } from './lib/check';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './lib/backoff';

@@ -13,6 +13,7 @@ export { HANDOFF_DEFAULTS } from './lib/upgrader-options';
 export type { HandOverResult } from './lib/connection-handover';
 export type { HandoffLog, HandoffLogLevel, UpgraderOptions } from './lib/upgrader-options';
 export type { ListenTarget } from './lib/listener-registry';
+export type { HandOverResult } from './lib/connection-handover';
 export type { HandoffState } from './lib/handoff-state';
 export { HANDOFF_ENV } from './lib/inheritance';
 export { reportStartFailure } from './lib/start-failure';

@@ -9,4 +9,6 @@ export type { ShutdownOptions, ShutdownHook, Linger, StopOptions } from './lib/s
 export { processShutdownDeps } from './lib/shutdown-events';
 export type { ShutdownDeps, ShutdownLogEvent } from './lib/shutdown-events';
 export { ShutdownCoordinator } from './lib/shutdown-coordinator';
-export type { ShutdownSnapshot } from './lib/shutdown-coordinator';
+export type { ShutdownSnapshot, ShutdownStateListener } from './lib/shutdown-coordinator';
+export { shutdownHealth } from './lib/shutdown-health';
+export type { ShutdownHealth } from './lib/shutdown-health';

@@ -3,13 +3,14 @@ import { finiteNumber, record } from './json-shape';
 
 const PHASES: readonly ShutdownPhase[] = ['starting', 'ready', 'draining', 'stopped'];
 
-type Facts = Pick<HealthResult, 'phase' | 'pid' | 'inFlight'> & { pidFile?: string | null };
+/** Phase, pid, in-flight count and pid file as a health body states them. */
+export type HealthFacts = Pick<HealthResult, 'phase' | 'pid' | 'inFlight'> & { pidFile?: string | null };
 
 /**
  * Reads phase, pid, in-flight count and pid file from a terminus-shaped body
  * (`details.shutdown` on /health, `details.process` on /health/live).
  */
-export function extractFacts(body: unknown): Facts {
+export function extractFacts(body: unknown): HealthFacts {
   const details = record(record(body)?.['details']);
   const entry = record(details?.['shutdown']) ?? record(details?.['process']);
   const phase = entry?.['phase'];
@@ -28,7 +29,7 @@ export function extractFacts(body: unknown): Facts {
  * 200 with phase `ready` -> ready; anything else (another non-200, no phase, a body that
  * is not the health shape) -> down.
  */
-export function classify(httpStatus: number, body: unknown): { state: HealthState; reason: string | undefined } & Facts {
+export function classify(httpStatus: number, body: unknown): { state: HealthState; reason: string | undefined } & HealthFacts {
   const facts = extractFacts(body);
   let state: HealthState;
   let reason: string | undefined;

@@ -1,8 +1,6 @@
 import type { ToPredecessor } from './handoff-messages';
 import { HANDOFF_ENV } from './inheritance';
 
-type Send = (message: ToPredecessor) => unknown;
-
 /**
  * Tells a waiting predecessor why this process cannot start, for failures that
  * happen before the upgrader exists: an entry file that loads the application
@@ -17,7 +15,7 @@ type Send = (message: ToPredecessor) => unknown;
 export function reportStartFailure(
   error: unknown,
   env: Record<string, string | undefined> = process.env,
-  send: Send | undefined = process.send ? (message) => process.send?.(message) : undefined,
+  send: ((message: ToPredecessor) => unknown) | undefined = process.send ? (message) => process.send?.(message) : undefined,
 ): void {
   if (env[HANDOFF_ENV] === undefined || !send) return;
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);

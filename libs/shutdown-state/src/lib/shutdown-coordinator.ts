@@ -16,7 +16,8 @@ export interface ShutdownSnapshot {
   deadline: string | null;
 }
 
-type StateListener = (state: ShutdownState, previous: ShutdownState) => void;
+/** Called after every state change with the new state and the one before. */
+export type ShutdownStateListener = (state: ShutdownState, previous: ShutdownState) => void;
 
 /**
  * Runs the shutdown once, in order, each step bounded:
@@ -27,7 +28,7 @@ type StateListener = (state: ShutdownState, previous: ShutdownState) => void;
 export class ShutdownCoordinator {
   private current: ShutdownState = 'starting';
   private readonly hooks: ShutdownHook[] = [];
-  private readonly listeners = new Set<StateListener>();
+  private readonly listeners = new Set<ShutdownStateListener>();
   private interrupts = 0;
   private lastInterruptAt: number | null = null;
   private drainingSince: number | null = null;
@@ -62,7 +63,7 @@ export class ShutdownCoordinator {
   }
 
   /** Listens to every state change (the HTTP edge closes idle sockets on `draining`). */
-  onStateChange(listener: StateListener): () => void {
+  onStateChange(listener: ShutdownStateListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
