@@ -10,7 +10,6 @@ export type {
   UpgradeSuccess,
 } from './lib/upgrader.types';
 export { HANDOFF_DEFAULTS } from './lib/upgrader-options';
-export type { HandOverResult } from './lib/connection-handover';
 export type { HandoffLog, HandoffLogLevel, UpgraderOptions } from './lib/upgrader-options';
 export type { ListenTarget } from './lib/listener-registry';
 export type { HandOverResult } from './lib/connection-handover';
