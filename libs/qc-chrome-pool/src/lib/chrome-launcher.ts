@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import puppeteer, { type Browser } from 'puppeteer';
 import { CdpPipeTransport } from './cdp-pipe.transport';
 import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, type ChromePriority } from './chrome-priority';
-import { chromeProcsOf } from './proc-tree';
+import { chromeProcsOf, readProc } from './proc-tree';
 import { PROFILE_PREFIX } from './orphan-cleanup';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
 
@@ -34,6 +34,19 @@ export const BASE_CHROME_ARGS = [
   '--disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints,SpareRendererForSitePerProcess',
   ...NETWORK_GUARD_CHROME_ARGS,
 ];
+
+/** How long killed Chrome processes may take to be gone before close() carries on anyway. */
+const KILL_WAIT_MS = 3_000;
+
+/** Resolves once none of `pids` is a live process (zombies count as gone), or after `ms`. */
+async function waitGone(pids: number[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const alive = () => pids.some((pid) => {
+    const proc = readProc(pid);
+    return proc !== undefined && proc.state !== 'Z';
+  });
+  while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 /** How long Chrome may take from spawn to answering on its DevTools pipe. */
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -149,7 +162,9 @@ export async function disposeChrome(chrome: LaunchedChrome, deadlineMs: number):
     // close failed (already gone / crashed): the kill below is what guarantees cleanup
   } finally {
     clearTimeout(timer);
-    killChromeTree(chrome.pid, chrome.profileDir);
+    // A killed Chromium still runs its exit (freeing its memory) at Chromium's low priority:
+    // closed means gone, so wait for that (bounded) rather than report it closed while it dies.
+    await waitGone(killChromeTree(chrome.pid, chrome.profileDir), KILL_WAIT_MS);
     // Off the event loop: a used profile is thousands of files (measured: 55 ms of sync unlinks at a handoff's switch).
     await rm(chrome.profileDir, { recursive: true, force: true, maxRetries: 3 });
   }
