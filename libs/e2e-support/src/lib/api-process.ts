@@ -1,6 +1,6 @@
 import { check } from '@edu-agents/health-client';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { track } from './processes';
+import { runMarkerEnv, track } from './processes';
 import { waitFor } from './wait-for';
 import { API_MAIN, requireBuilt, WORKSPACE } from './workspace';
 
@@ -62,7 +62,7 @@ export function runApi(env: ApiEnv = {}, options: ApiOptions = {}): SpawnedApi {
   const main = options.main ?? API_MAIN;
   requireBuilt(main);
   const base = options.inheritEnv ? process.env : { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root' };
-  const full = { ...base, ...BASE_ENV, PORT: String(options.port ?? 0), ...(options.pidFile ? { PID_FILE: options.pidFile } : {}), ...stringValues(env) };
+  const full = { ...base, ...runMarkerEnv(), ...BASE_ENV, PORT: String(options.port ?? 0), ...(options.pidFile ? { PID_FILE: options.pidFile } : {}), ...stringValues(env) };
   const child = spawn(process.execPath, [main], { cwd: WORKSPACE, env: full, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${process.execPath} ${main}`);
   track(child.pid);

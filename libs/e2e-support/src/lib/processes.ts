@@ -111,9 +111,37 @@ export async function stopProcesses(pids: Iterable<number>, graceMs = 15_000): P
   await waitFor('killed processes to be gone', gone, 10_000);
 }
 
-/** Ends every tracked process (see {@link track}), e.g. in afterEach. */
+/**
+ * Every process this run starts carries this variable (set here, inherited by the APIs,
+ * the CLI and what they start), so cleanup can find a handoff successor that left its
+ * predecessor's process group: the API starts successors in a session of their own.
+ */
+const RUN_MARKER = `EDU_E2E_RUN=${process.pid}-${Date.now()}`;
+process.env['EDU_E2E_RUN'] = RUN_MARKER.slice('EDU_E2E_RUN='.length);
+
+/** The marker as an environment entry, for processes started with an environment of their own. */
+export function runMarkerEnv(): Record<string, string> {
+  return { EDU_E2E_RUN: RUN_MARKER.slice('EDU_E2E_RUN='.length) };
+}
+
+/** Handoff successors started by this run (their start-up environment has our marker and PROCESS_HANDOFF), alive now. */
+export function runSuccessors(): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const env = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
+      if (env.includes(RUN_MARKER) && env.some((v) => v.startsWith('PROCESS_HANDOFF='))) found.push(Number(name));
+    } catch {
+      continue; // gone, or not ours to read
+    }
+  }
+  return found.filter(isAlive);
+}
+
+/** Ends every tracked process (see {@link track}) and every handoff successor of this run, e.g. in afterEach. */
 export async function killLeftoverApis(graceMs = 0): Promise<void> {
-  const pids = [...tracked];
+  const pids = [...tracked, ...runSuccessors()];
   tracked.clear();
   await stopProcesses(pids, graceMs);
 }
