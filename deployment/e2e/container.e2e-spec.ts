@@ -158,6 +158,16 @@ describe('the image under podman run --read-only --tmpfs /tmp --user 10001', () 
     expect(png.body.slice(1, 4)).toBe('PNG');
   }, 2 * MINUTE);
 
+  it('runs Chromium below the API as uid 10001 without privilege: every Chromium process at nice 19, node at 0', async () => {
+    const processes = await processesOf(name);
+    const chrome = processes.filter((p) => /\/chromium(\s|$)/.test(p.command) && p.state !== 'Z');
+    expect(chrome.length).toBeGreaterThan(2);
+    expect([...new Set(chrome.map((p) => p.nice))]).toEqual([19]);
+    expect(processes.find((p) => p.command.startsWith('node '))?.nice).toBe(0);
+    const stats = (await getJson<{ browserProcesses: { priority: { nice: number; processes: string } }[] }>(port, '/qc-stats')).body;
+    expect(stats.browserProcesses[0]?.priority).toMatchObject({ nice: 19, processes: 'nice' });
+  });
+
   it('leaves no zombie process after the jobs', async () => {
     await waitFor(async () => (zombies(await processesOf(name)).length === 0 ? true : undefined), 'no zombie in the container', 10_000).catch(async (error) => {
       throw new Error(`zombies left:\n${describeProcesses(await processesOf(name))}`, { cause: error });

@@ -98,6 +98,8 @@ export interface ContainerProcess {
   /** R, S, D, Z (zombie: exited, not reaped by its parent), ... */
   state: string;
   uid: number;
+  /** The scheduling nice value of its main thread (/proc/<pid>/stat field 19). */
+  nice: number;
   command: string;
 }
 
@@ -117,11 +119,13 @@ export function processesInNamespaceOf(initHostPid: number): ContainerProcess[] 
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(status)?.[1] ?? '';
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       found.push({
         hostPid: Number(entry),
         pid: Number(field('NSpid').split(/\s+/).pop()),
         state: field('State').charAt(0),
         uid: Number(field('Uid').split(/\s+/)[0]),
+        nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]),
         command: cmdline || `[${field('Name')}]`,
       });
     } catch (error) {
