@@ -42,7 +42,7 @@ async function measure(nice: number, rate: number, cell: Cell): Promise<void> {
   try {
     await waitReady(api.port, 120_000);
     const { total, mix } = mixFor(rate);
-    const load = await startLoadProcess({ port: api.port, ratePerSec: total, maxDurationMs: (SECONDS + 3) * 1_000, baseClients: 64, maxClients: 2_048, mix });
+    const load = await startLoadProcess({ port: api.port, ratePerSec: total, maxDurationMs: (SECONDS + 60) * 1_000, baseClients: 64, maxClients: 2_048, mix });
     // The first 3 s warm the pages and the JIT; the measured window is the rest.
     await new Promise((resolve) => setTimeout(resolve, (SECONDS + 3) * 1_000));
     load.stop();
@@ -83,6 +83,6 @@ async function main(): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void killLeftoverApis().finally(() => process.exit(130)));
 main().catch((error: unknown) => {
-  process.stderr.write(`qc-priority: ${(error as Error).stack ?? String(error)}\n`);
+  process.stderr.write(`qc-priority: ${(error as Error).stack ?? String(error)}\n${String((error as Error).cause ?? "")}\n`);
   process.exitCode = 1;
 });
