@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { OutputStream } from './handoff-messages';
 import type { ChildHandlers, ParentChannel, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { HANDOFF_TIMINGS } from './upgrader-options';
@@ -130,6 +130,14 @@ function readStat(pid: number): string | undefined {
   }
 }
 
+function readCmdline(): string[] | undefined {
+  try {
+    return readFileSync('/proc/self/cmdline', 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return undefined; // not Linux: the resolved argv is all there is
+  }
+}
+
 /** The real process environment: this process, child_process, /proc, the fs and unref'd timers. */
 export function nodeProcessEnvironment(): ProcessEnvironment {
   return {
@@ -139,6 +147,7 @@ export function nodeProcessEnvironment(): ProcessEnvironment {
     execPath: process.execPath,
     execArgv: [...process.execArgv],
     argv: [...process.argv],
+    cmdline: readCmdline(),
     env: process.env,
     cwd: () => process.cwd(),
     spawn: spawnChild,
@@ -154,6 +163,21 @@ export function nodeProcessEnvironment(): ProcessEnvironment {
       }
     },
     rename: (from, to) => renameSync(from, to),
+    readFile: (path) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined; // absent or unreadable: the caller treats both as "not ours"
+      }
+    },
+    removeFile: (path) => rmSync(path, { force: true }),
+    realpath: (path) => {
+      try {
+        return { path: realpathSync(path) };
+      } catch (error) {
+        return { error: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+      }
+    },
     parentChannel,
     tapOutput,
     onFatal: (listener) => {

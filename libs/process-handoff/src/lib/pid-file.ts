@@ -16,3 +16,21 @@ export function writePidFile(fs: Pick<ProcessEnvironment, 'writeFile' | 'rename'
     });
   }
 }
+
+/**
+ * After a failed successor was frozen: if the pid file names it (it claimed the
+ * service just before it was stopped), names `pid` again, atomically; a temporary
+ * file the successor left mid-write is removed. A pid file that names anyone else
+ * is left alone. Returns whether the file was rewritten.
+ */
+export function reclaimPidFile(
+  fs: Pick<ProcessEnvironment, 'writeFile' | 'rename' | 'readFile' | 'removeFile'>,
+  path: string,
+  pid: number,
+  successorPid: number,
+): boolean {
+  fs.removeFile(`${path}.${successorPid}.tmp`);
+  if (Number.parseInt(fs.readFile(path) ?? '', 10) !== successorPid) return false;
+  writePidFile(fs, path, pid);
+  return true;
+}

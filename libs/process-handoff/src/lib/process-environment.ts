@@ -68,6 +68,8 @@ export interface ProcessEnvironment {
   readonly execPath: string;
   readonly execArgv: readonly string[];
   readonly argv: readonly string[];
+  /** The command line as typed (/proc/self/cmdline: node resolves argv[1] against the real cwd); undefined when unknown. */
+  readonly cmdline?: readonly string[];
   /** The live environment: the handoff variable is deleted from it at start. */
   readonly env: Record<string, string | undefined>;
   cwd(): string;
@@ -83,6 +85,12 @@ export interface ProcessEnvironment {
   /** The text of a file, or undefined when it cannot be read. */
   readText(path: string): string | undefined;
   rename(from: string, to: string): void;
+  /** The text of a file, or undefined when it does not exist or cannot be read. */
+  readFile(path: string): string | undefined;
+  /** Removes a file; nothing when it does not exist. */
+  removeFile(path: string): void;
+  /** The real path of an existing file or directory, or undefined (with the error code) when it cannot be reached. */
+  realpath(path: string): { path: string } | { error: string };
   /** The IPC channel to our parent, when it spawned us with one. */
   parentChannel(): ParentChannel | undefined;
   /** Copies what this process writes to stdout/stderr to `listener`; returns the function that stops it. */

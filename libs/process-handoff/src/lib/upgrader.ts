@@ -8,7 +8,7 @@ import { restoreOwnGroup } from './successor-priority';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
-import { parseStat } from './tree-killer';
+import { isGone, parseStat } from './tree-killer';
 import { UpgradeRunner } from './upgrade-runner';
 import { resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './upgrader.types';
@@ -52,10 +52,24 @@ export class Upgrader implements HandoffUpgrader {
     const env = options.environment ?? nodeProcessEnvironment();
     const resolved = resolveUpgraderOptions(options);
     const start = captureStart(env);
-    const inheritance = takeInheritance(env.env, env.ppid, (pid) => env.readStat(pid) !== undefined);
+    const isRunning = (pid: number, since?: number) => {
+      const text = env.readStat(pid);
+      return !isGone(text === undefined ? undefined : parseStat(pid, text), since);
+    };
+    let inheritance: Inheritance | undefined;
+    try {
+      inheritance = takeInheritance(env.env, env.ppid, isRunning);
+    } catch (error) {
+      // Tell a waiting predecessor why, so that its report names the cause (another protocol version).
+      void env.parentChannel()?.send({ type: 'fatal', text: (error as Error).message }).catch(() => undefined);
+      throw error;
+    }
     const channel = inheritance ? env.parentChannel() : undefined;
     const registry = new ListenerRegistry();
-    const link = channel ? new ParentLink(channel, env, resolved.log, (name, handle) => adoptConnection(registry, name, handle, resolved.log)) : undefined;
+    const link =
+      inheritance && channel
+        ? new ParentLink(channel, env, resolved.log, { pid: inheritance.parent, start: inheritance.start }, (name, handle) => adoptConnection(registry, name, handle, resolved.log))
+        : undefined;
     return new Upgrader(env, resolved, start, inheritance, link, registry);
   }
 
@@ -69,10 +83,13 @@ export class Upgrader implements HandoffUpgrader {
   ) {
     this.isSuccessor = inheritance !== undefined;
     this.predecessorPid = inheritance?.parent;
-    this.predecessorStart = this.processStart(inheritance?.parent);
+    this.predecessorStart = inheritance?.start ?? this.processStart(inheritance?.parent);
     this.runner = new UpgradeRunner(env, options, start, this.registry);
-    link?.start();
     if (inheritance) options.log('info', 'started as a successor', { predecessorPid: inheritance.parent, listeners: inheritance.listeners });
+    link?.start();
+    if (inheritance && !link) {
+      options.log('warn', `started as a successor of ${inheritance.parent} without a handoff channel; taking over on ready if it is gone`);
+    }
   }
 
   /**
@@ -125,9 +142,12 @@ export class Upgrader implements HandoffUpgrader {
       if (unclaimed.length > 0) {
         this.options.log('warn', `ready before listening on inherited ${unclaimed.join(', ')}: new connections wait in the backlog until then`);
       }
+      this.refuseWithoutChannel();
       if (this.options.pidFile !== undefined) writePidFile(this.env, this.options.pidFile, this.env.pid);
       await this.restorePriority();
       await this.link?.ready();
+      const lost = this.link?.lost;
+      if (lost) this.options.log('warn', `took over from predecessor ${lost.pid}: it ${lost.exit ?? 'went away'} before this process was ready`, { pid: this.env.pid, pidFile: this.options.pidFile, predecessorPid: lost.pid });
       this.options.log('info', 'ready', { pid: this.env.pid, pidFile: this.options.pidFile });
     })().catch((error: unknown) => {
       this.readying = undefined;
@@ -152,6 +172,13 @@ export class Upgrader implements HandoffUpgrader {
     return handOverConnection(server, socket, (handle) => successor.sendHandle({ type: 'connection', listener: name }, handle));
   }
 
+  /** A successor that got no channel (its app closed it before the upgrader ran) may only take over from a predecessor that is gone. */
+  private refuseWithoutChannel(): void {
+    const pid = this.predecessorPid;
+    if (this.link || pid === undefined || this.processStart(pid) === undefined || this.processStart(pid) !== this.predecessorStart) return;
+    throw new Error(`predecessor ${pid} still runs but there is no handoff channel to tell it that this process is ready; not taking over`);
+  }
+
   /** Kills a starting successor with its tree (the running `upgrade()` resolves `cancelled`); resolves when it is gone. */
   cancel(reason: string): Promise<void> {
     return this.runner.cancel(reason);
@@ -160,7 +187,12 @@ export class Upgrader implements HandoffUpgrader {
   /** For the health body: whether handoff is supported here, its state, attempts, pids and the last outcome. */
   snapshot(): HandoffSnapshot {
     const supported = unsupportedBecause(this.start) === undefined;
-    return { supported, ...this.runner.snapshot(), ...(this.predecessorPid === undefined ? {} : { predecessorPid: this.predecessorPid }) };
+    const lost = this.link?.lost;
+    return {
+      supported, ...this.runner.snapshot(),
+      ...(this.predecessorPid === undefined ? {} : { predecessorPid: this.predecessorPid }),
+      ...(lost ? { predecessorLost: lost } : {}),
+    };
   }
 
   /** Lets go of the predecessor's channel and kills a starting successor: no timer or listener is left. */
@@ -190,7 +222,7 @@ export class Upgrader implements HandoffUpgrader {
   private processStart(pid: number | undefined): number | undefined {
     const text = pid === undefined ? undefined : this.env.readStat(pid);
     const stat = text === undefined ? undefined : parseStat(pid as number, text);
-    return stat && stat.state !== 'Z' ? stat.startTime : undefined;
+    return stat && !isGone(stat) ? stat.startTime : undefined;
   }
 }
 

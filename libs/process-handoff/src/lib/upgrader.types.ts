@@ -44,6 +44,17 @@ export interface LastUpgrade {
   at: string;
 }
 
+/** A successor's predecessor died before the successor was ready: the successor took over alone. */
+export interface PredecessorLoss {
+  pid: number;
+  /** When the successor noticed, ISO 8601. */
+  at: string;
+  /** How it ended ("was killed by SIGKILL"), when it was still a zombie to look at. */
+  exit?: string;
+  /** One line for logs and health. */
+  message: string;
+}
+
 /** What `/health` may show of the handoff. */
 export interface HandoffSnapshot {
   /** Whether this process can start a successor (Linux, started from an entry file). */
@@ -55,6 +66,8 @@ export interface HandoffSnapshot {
   successorPid?: number;
   /** The process this one took over from. */
   predecessorPid?: number;
+  /** Set when that process died before this one was ready (this one took over alone). */
+  predecessorLost?: PredecessorLoss;
   last?: LastUpgrade;
 }
 
