@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 
 /** Writes our pid atomically (temporary file + rename), so a reader never sees half a number. */
 export function writePidFile(path: string, pid = process.pid): void {
@@ -17,4 +17,23 @@ export function removePidFile(path: string, pid = process.pid): void {
     throw new Error(`cannot read pid file ${path}`, { cause: error });
   }
   if (Number.parseInt(content, 10) === pid) unlinkSync(path);
+}
+
+/**
+ * Names this process again in a pid file that names `fromPid` (a failed successor
+ * that claimed it just before it was stopped), and removes the temporary file that
+ * successor may have left mid-write. Returns whether the file was rewritten.
+ */
+export function takeBackPidFile(path: string, fromPid: number, pid = process.pid): boolean {
+  rmSync(`${path}.${fromPid}.tmp`, { force: true });
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new Error(`cannot read pid file ${path}`, { cause: error });
+  }
+  if (Number.parseInt(content, 10) !== fromPid) return false;
+  writePidFile(path, pid);
+  return true;
 }
