@@ -154,7 +154,9 @@ export class FakeEnvironment implements ProcessEnvironment {
   }
 
   setTimer(fn: () => void, ms: number): unknown {
-    return setTimeout(fn, ms);
+    const timer = setTimeout(fn, ms);
+    (timer as { unref?: () => void }).unref?.(); // like the real ones: a watch that never ends keeps no test alive
+    return timer;
   }
 
   clearTimer(handle: unknown): void {

@@ -87,6 +87,32 @@ describe('the successor side', () => {
     }
   });
 
+  it('takes over from a predecessor that died just as ready was sent: a dying process keeps its sockets open for a while', async () => {
+    const { env, channel, upgrader } = successorSetup();
+    env.procs.set(100, { ppid: 1, pgid: 100, state: 'Z', exitCode: 9 });
+    await upgrader.ready();
+    expect(channel.sent.at(-1)).toEqual({ type: 'ready' });
+    expect(upgrader.snapshot().predecessorLost).toMatchObject({ message: 'predecessor 100 was killed by SIGKILL at the moment this process said ready; this process serves on the sockets it passed and takes over' });
+  });
+
+  it('watches the predecessor after ready: predecessorGone resolves once it exited, and the log says how', async () => {
+    jest.useFakeTimers();
+    try {
+      const { env, upgrader, logs } = successorSetup();
+      await upgrader.ready();
+      let gone = false;
+      void upgrader.predecessorGone().then(() => (gone = true));
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(gone).toBe(false);
+      env.procs.set(100, { ppid: 1, pgid: 100, state: 'Z', exitCode: 9 });
+      await jest.advanceTimersByTimeAsync(250);
+      expect(gone).toBe(true);
+      expect(logs).toContain('predecessor 100 was killed by SIGKILL');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('refuses to take over when the channel closes while the predecessor still runs: it decides, and can no longer hear', async () => {
     const { channel, upgrader, logs } = successorSetup('/run/api.pid');
     channel.drop();

@@ -1,7 +1,7 @@
 import { withDeadline } from './deadline';
 import { isToSuccessor, type OutputStream, type ToPredecessor } from './handoff-messages';
 import type { ParentChannel, ProcessEnvironment } from './process-environment';
-import { describeExit, isGone, parseStat } from './tree-killer';
+import { describeExit, isGone, parseStat, type ProcStat } from './tree-killer';
 import type { HandoffLog } from './upgrader-options';
 import type { PredecessorLoss } from './upgrader.types';
 
@@ -98,6 +98,9 @@ export class ParentLink {
     if (!this.finished) {
       try {
         await this.send({ type: 'ready' });
+        // A dying process keeps its sockets open while the kernel tears down its memory
+        // (tens of ms for node): `ready` may have gone into the socket of one that is gone.
+        if (this.predecessorGone()) this.onDisconnect('at the moment this process said ready');
       } catch (error) {
         this.log('warn', 'could not tell the predecessor that this process is ready', { error: (error as Error).message });
         this.onDisconnect();
@@ -139,20 +142,28 @@ export class ParentLink {
     this.stateArrived();
   }
 
-  private onDisconnect(): void {
+  private predecessorStat(): ProcStat | undefined {
+    const text = this.env.readStat(this.predecessor.pid);
+    return text === undefined ? undefined : parseStat(this.predecessor.pid, text);
+  }
+
+  private predecessorGone(): boolean {
+    return isGone(this.predecessorStat(), this.predecessor.start);
+  }
+
+  private onDisconnect(when = 'before this process was ready'): void {
     if (this.finished) return;
     if (this.readied) {
       this.close(); // the predecessor's exit: the handover of its connections is over
       return;
     }
-    const { pid, start } = this.predecessor;
-    const text = this.env.readStat(pid);
-    const stat = text === undefined ? undefined : parseStat(pid, text);
-    if (isGone(stat, start)) {
+    const { pid } = this.predecessor;
+    const stat = this.predecessorStat();
+    if (this.predecessorGone()) {
       const how = describeExit(stat) ?? 'went away';
       this.loss = {
         pid, at: new Date(this.env.now()).toISOString(), ...(describeExit(stat) ? { exit: how } : {}),
-        message: `predecessor ${pid} ${how} before this process was ready; this process serves on the sockets it passed and takes over`,
+        message: `predecessor ${pid} ${how} ${when}; this process serves on the sockets it passed and takes over`,
       };
       this.log('warn', `the ${this.loss.message}`, { predecessorPid: pid });
     } else {

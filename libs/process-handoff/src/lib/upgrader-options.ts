@@ -69,6 +69,8 @@ export const HANDOFF_TIMINGS = Object.freeze({
   killWaitMs: 5_000,
   /** After a child's exit event, how long its IPC channel may take to close (late messages) before the exit is reported anyway. */
   channelCloseGraceMs: 2_000,
+  /** How often a successor that is ready looks whether its predecessor has exited yet (/proc, one read). */
+  predecessorPollMs: 250,
 });
 
 const stderrLog: HandoffLog = (level, message, fields) => {

@@ -8,9 +8,9 @@ import { restoreOwnGroup } from './successor-priority';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
-import { isGone, parseStat } from './tree-killer';
+import { describeExit, isGone, parseStat } from './tree-killer';
 import { UpgradeRunner } from './upgrade-runner';
-import { resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
+import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './upgrader.types';
 
 /**
@@ -41,6 +41,7 @@ export class Upgrader implements HandoffUpgrader {
   private readonly predecessorStart: number | undefined;
   private readying: Promise<void> | undefined;
   private restoring: Promise<void> | undefined;
+  private gone: Promise<void> | undefined;
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
@@ -149,6 +150,7 @@ export class Upgrader implements HandoffUpgrader {
       const lost = this.link?.lost;
       if (lost) this.options.log('warn', `took over from predecessor ${lost.pid}: it ${lost.exit ?? 'went away'} before this process was ready`, { pid: this.env.pid, pidFile: this.options.pidFile, predecessorPid: lost.pid });
       this.options.log('info', 'ready', { pid: this.env.pid, pidFile: this.options.pidFile });
+      void this.predecessorGone();
     })().catch((error: unknown) => {
       this.readying = undefined;
       throw error;
@@ -177,6 +179,33 @@ export class Upgrader implements HandoffUpgrader {
     const pid = this.predecessorPid;
     if (this.link || pid === undefined || this.processStart(pid) === undefined || this.processStart(pid) !== this.predecessorStart) return;
     throw new Error(`predecessor ${pid} still runs but there is no handoff channel to tell it that this process is ready; not taking over`);
+  }
+
+  /**
+   * Resolves once the predecessor has exited (at once without one, or when it died
+   * before this process was ready), and logs how it ended when that can be seen (a
+   * zombie's status). It is watched from `ready()` on through /proc, with an
+   * unref'd timer: what a predecessor that dies mid-drain leaves (a browser profile)
+   * can be cleaned up then.
+   */
+  predecessorGone(): Promise<void> {
+    const pid = this.predecessorPid;
+    if (pid === undefined || this.predecessorStart === undefined || this.link?.lost) return Promise.resolve();
+    this.gone ??= new Promise<void>((resolve) => {
+      const look = () => {
+        const text = this.env.readStat(pid);
+        const stat = text === undefined ? undefined : parseStat(pid, text);
+        if (!isGone(stat, this.predecessorStart)) {
+          this.env.setTimer(look, HANDOFF_TIMINGS.predecessorPollMs);
+          return;
+        }
+        const how = describeExit(stat);
+        this.options.log(how === undefined || how === 'exited with code 0' ? 'info' : 'warn', `predecessor ${pid} ${how ?? 'has exited'}`, { predecessorPid: pid });
+        resolve();
+      };
+      look();
+    });
+    return this.gone;
   }
 
   /** Kills a starting successor with its tree (the running `upgrade()` resolves `cancelled`); resolves when it is gone. */

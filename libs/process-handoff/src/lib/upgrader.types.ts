@@ -90,6 +90,7 @@ export interface HandoffUpgrader {
   cancel(reason: string): Promise<void>;
   /** After a handoff: moves an idle client connection of listener `name` to the successor (see `Upgrader.handOver`). */
   handOver(name: string, socket: Socket): Promise<HandOverResult>;
+  predecessorGone(): Promise<void>;
   snapshot(): HandoffSnapshot;
   close(): void;
 }
