@@ -39,6 +39,8 @@ export interface RequestRecord {
   overflow: boolean;
   /** The request opened a new TCP connection (its client had none alive). */
   newConnection: boolean;
+  /** The client side's port of the connection it went out on (undefined when it never connected): names the connection a server accepted. */
+  localPort?: number;
   scheduledMs: number;
   startMs: number;
   endMs: number;
@@ -149,6 +151,8 @@ export function startLoad(options: LoadOptions): RunningLoad {
       res.on('error', (error: NodeJS.ErrnoException) => settle({ status: res.statusCode, error: error.code ?? 'RESPONSE_ERROR' }));
     });
     req.on('socket', (socket) => {
+      if (socket.localPort !== undefined) record.localPort = socket.localPort;
+      else socket.once('connect', () => (record.localPort = socket.localPort));
       // A socket the agent hands out for the first time: a new TCP connection.
       if (!(socket as { edLoadSeen?: boolean }).edLoadSeen) {
         (socket as { edLoadSeen?: boolean }).edLoadSeen = true;
