@@ -82,6 +82,35 @@ describe('killing a failed successor', () => {
     expect(logs).toContainEqual(expect.objectContaining({ level: 'error', fields: expect.objectContaining({ survivors: [500] }) }));
   });
 
+  it('at its own fd limit (it cannot read /proc) still hands over on ready: unreadable is not "gone"', async () => {
+    const { env, upgrader } = await predecessorSetup();
+    const outcome = upgrader.upgrade();
+    env.readStat = () => {
+      throw new Error('cannot read /proc/201/stat', { cause: Object.assign(new Error('EMFILE'), { code: 'EMFILE' }) });
+    };
+    env.lastChild.says({ type: 'ready' });
+    await expect(outcome).resolves.toMatchObject({ ok: true });
+  });
+
+  it('at its own fd limit still kills a failed successor (the root at least: /proc cannot be walked)', async () => {
+    const { env, upgrader } = await predecessorSetup();
+    const outcome = upgrader.upgrade();
+    const pid = env.lastChild.pid as number;
+    env.listPids = () => {
+      throw Object.assign(new Error('EMFILE: too many open files, scandir /proc'), { code: 'EMFILE' });
+    };
+    await upgrader.cancel('test');
+    await expect(outcome).resolves.toMatchObject({ ok: false, reason: 'cancelled', exit: { signal: 'SIGKILL' } });
+    expect(env.signals).toEqual([[pid, 'SIGSTOP'], [pid, 'SIGKILL']]);
+  });
+
+  it('fails at once when a running successor closes its channel: it can never say ready', async () => {
+    const { env, upgrader } = await predecessorSetup({ readyTimeoutMs: 60_000 });
+    const outcome = upgrader.upgrade();
+    env.lastChild.closeChannel();
+    await expect(outcome).resolves.toMatchObject({ ok: false, reason: 'channel-closed', message: `successor ${env.lastChild.pid} closed the handoff channel before it was ready; it can no longer say ready` });
+  });
+
   it('does not hand over to a successor whose ready arrives after it died', async () => {
     const { env, upgrader, logs } = await predecessorSetup();
     const outcome = upgrader.upgrade();

@@ -7,7 +7,7 @@ import { lowerSuccessor } from './successor-priority';
 import { explainSpawnError, missingPath } from './successor-launch';
 import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { reclaimPidFile } from './pid-file';
-import { isGone, parseStat, TreeKiller, type FrozenTree } from './tree-killer';
+import { isGone, TreeKiller, tryStat, type FrozenTree } from './tree-killer';
 import { HANDOFF_TIMINGS, type ResolvedUpgraderOptions } from './upgrader-options';
 import type { StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
 
@@ -69,6 +69,7 @@ export class ChildWatch {
         message: (message) => this.onMessage(message),
         exit: (code, signal) => this.onExit(code, signal),
         spawnError: (error) => this.spawnFailed(error),
+        disconnect: () => this.onChannelClosed(),
       });
     } catch (error) {
       this.spawnFailed(error as Error);
@@ -129,8 +130,8 @@ export class ChildWatch {
   private succeed(): void {
     if (this.settled) return; // too late: it is being killed already
     const pid = this.pid as number;
-    const stat = this.env.readStat(pid);
-    if (isGone(stat === undefined ? undefined : parseStat(pid, stat))) {
+    const stat = tryStat(this.env, pid);
+    if (stat !== null && isGone(stat)) { // unreadable (our fd limit) is not gone: hand over
       // Its ready was still in the channel when it died: handing over now would leave nobody serving.
       this.options.log('warn', `successor ${pid} said ready but is gone already; not handing over`);
       return; // its exit event follows and fails the upgrade
@@ -152,6 +153,15 @@ export class ChildWatch {
     const missing = !this.greeted && this.request ? missingPath(this.env, this.request.command, this.request.cwd, this.entry ?? this.request.cwd) : undefined;
     const note = (missing ? `; ${missing}` : '') + (this.tail.isEmpty ? `; ${NO_OUTPUT}` : '');
     this.fail({ reason: 'exited', message: `successor ${this.pid} ${how} before it was ready${note}` });
+  }
+
+  /** A successor that closes its channel while it runs can never say ready: fail now, not at the timeout. */
+  private onChannelClosed(): void {
+    const pid = this.pid;
+    if (this.settled || this.exit || pid === undefined) return;
+    const stat = tryStat(this.env, pid);
+    if (stat !== null && isGone(stat)) return; // it is exiting: its exit event reports it
+    this.fail({ reason: 'channel-closed', message: `successor ${pid} closed the handoff channel before it was ready; it can no longer say ready` });
   }
 
   private spawnFailed(error: Error): void {

@@ -35,6 +35,7 @@ function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChil
     handlers.exit(child.exitCode, child.signalCode);
   };
   child.on('message', (message) => handlers.message(message));
+  child.on('disconnect', () => handlers.disconnect?.());
   // Without a pid, 'error' means spawning failed; sends use callbacks and kills go through
   // process.kill, so no other 'error' is expected - but one must never crash the predecessor.
   child.on('error', (error) => {
@@ -125,8 +126,11 @@ function kill(pid: number, signal: NodeJS.Signals): boolean {
 function readStat(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined; // the process is gone: not an error
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined; // the process is gone: not an error
+    // EMFILE (this process at its fd limit) says nothing about the other one: never take it for "gone".
+    throw new Error(`cannot read /proc/${pid}/stat`, { cause: error });
   }
 }
 

@@ -1,7 +1,7 @@
 import { withDeadline } from './deadline';
 import { isToSuccessor, type OutputStream, type ToPredecessor } from './handoff-messages';
 import type { ParentChannel, ProcessEnvironment } from './process-environment';
-import { describeExit, isGone, parseStat, type ProcStat } from './tree-killer';
+import { describeExit, isGone, tryStat, type ProcStat } from './tree-killer';
 import type { HandoffLog } from './upgrader-options';
 import type { PredecessorLoss } from './upgrader.types';
 
@@ -142,13 +142,18 @@ export class ParentLink {
     this.stateArrived();
   }
 
-  private predecessorStat(): ProcStat | undefined {
-    const text = this.env.readStat(this.predecessor.pid);
-    return text === undefined ? undefined : parseStat(this.predecessor.pid, text);
+  /** The predecessor's stat; null when /proc cannot be read here (our fd limit). */
+  private predecessorStat(): ProcStat | undefined | null {
+    return tryStat(this.env, this.predecessor.pid);
   }
 
+  /**
+   * Unreadable counts as gone: taking over is then the available choice, and never
+   * two, since a predecessor that still runs sees the channel close and kills us.
+   */
   private predecessorGone(): boolean {
-    return isGone(this.predecessorStat(), this.predecessor.start);
+    const stat = this.predecessorStat();
+    return stat === null || isGone(stat, this.predecessor.start);
   }
 
   private onDisconnect(when = 'before this process was ready'): void {
@@ -158,7 +163,7 @@ export class ParentLink {
       return;
     }
     const { pid } = this.predecessor;
-    const stat = this.predecessorStat();
+    const stat = this.predecessorStat() ?? undefined;
     if (this.predecessorGone()) {
       const how = describeExit(stat) ?? 'went away';
       this.loss = {

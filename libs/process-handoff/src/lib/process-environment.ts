@@ -18,6 +18,8 @@ export interface ChildHandlers {
   exit: (code: number | null, signal: NodeJS.Signals | null) => void;
   /** Spawning failed (there is no pid); no `exit` follows. */
   spawnError: (error: Error) => void;
+  /** The IPC channel closed: the child exits, or (still running) it closed the channel itself. */
+  disconnect?: () => void;
 }
 
 /** The predecessor's hold on a successor it spawned. */
@@ -79,7 +81,7 @@ export interface ProcessEnvironment {
   kill(pid: number, signal: NodeJS.Signals): boolean;
   /** The pids currently in /proc. */
   listPids(): number[];
-  /** The text of /proc/<pid>/stat, or undefined when the process is gone. */
+  /** The text of /proc/<pid>/stat, or undefined when the process is gone; throws when it cannot be read (EMFILE). */
   readStat(pid: number): string | undefined;
   writeFile(path: string, data: string): void;
   /** The text of a file, or undefined when it cannot be read. */

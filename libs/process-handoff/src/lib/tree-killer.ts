@@ -58,6 +58,20 @@ export interface FrozenTree {
   procs: Map<number, ProcStat | undefined>;
 }
 
+/**
+ * A process's stat: undefined when it is gone, `null` when /proc could not be read
+ * (this process at its fd limit), which must never be taken for "gone".
+ */
+export function tryStat(env: Pick<ProcessEnvironment, 'readStat'>, pid: number): ProcStat | undefined | null {
+  let text: string | undefined;
+  try {
+    text = env.readStat(pid);
+  } catch {
+    return null;
+  }
+  return text === undefined ? undefined : parseStat(pid, text);
+}
+
 /** At most this many freeze-and-walk rounds: a tree that still grows after them is killed as far as it was seen. */
 const MAX_ROUNDS = 20;
 
@@ -110,7 +124,15 @@ export class TreeKiller {
    * back the pid file, MAINPID) before {@link killFrozen} kills it.
    */
   freeze(root?: number): FrozenTree {
-    const table = this.table();
+    let table: Map<number, ProcStat>;
+    try {
+      table = this.table();
+    } catch {
+      // Without /proc (EMFILE) the tree cannot be walked: stop and kill the root at least.
+      if (root !== undefined && root !== this.env.pid) this.env.kill(root, 'SIGSTOP');
+      this.remembered.clear();
+      return { procs: new Map(root === undefined ? [] : [[root, undefined]]) };
+    }
     const roots = [...(root === undefined ? [] : [root]), ...[...this.remembered].filter(([pid, start]) => table.get(pid)?.startTime === start).map(([pid]) => pid)];
     const frozen = new Map<number, ProcStat | undefined>();
     const freeze = (pid: number) => {
@@ -151,8 +173,17 @@ export class TreeKiller {
     const groups = new Set([...tree.procs].filter(([pid, proc]) => proc?.pgid === pid).map(([pid]) => pid));
     const deadline = this.env.now() + deadlineMs;
     for (;;) {
-      const table = this.table();
-      const running = [...table.values()].filter((proc) => {
+      let table: Map<number, ProcStat> | undefined;
+      try {
+        table = this.table();
+      } catch {
+        table = undefined; // not known yet: look again until the deadline
+      }
+      // Without a listing, each frozen pid on its own (still unknown when that fails too).
+      const running = table === undefined ? [...tree.procs.keys()].filter((pid) => {
+        const stat = tryStat(this.env, pid);
+        return stat === null || !isGone(stat, tree.procs.get(pid)?.startTime);
+      }).map((pid) => ({ pid })) : [...table.values()].filter((proc) => {
         if (proc.pid === this.env.pid || isGone(proc)) return false;
         const known = tree.procs.get(proc.pid);
         if (tree.procs.has(proc.pid)) return known === undefined || known.startTime === proc.startTime;
@@ -182,6 +213,7 @@ export class TreeKiller {
     return out;
   }
 
+  /** Every process /proc shows; throws when /proc cannot be listed (this process at its fd limit). */
   private table(): Map<number, ProcStat> {
     const table = new Map<number, ProcStat>();
     for (const pid of this.env.listPids()) {
@@ -192,7 +224,6 @@ export class TreeKiller {
   }
 
   private stat(pid: number): ProcStat | undefined {
-    const text = this.env.readStat(pid);
-    return text === undefined ? undefined : parseStat(pid, text);
+    return tryStat(this.env, pid) ?? undefined;
   }
 }

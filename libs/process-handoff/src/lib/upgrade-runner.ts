@@ -4,7 +4,7 @@ import type { ListenerRegistry } from './listener-registry';
 import type { ProcessEnvironment, SpawnedChild } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
 import { ownGroupNice } from './successor-priority';
-import { parseStat } from './tree-killer';
+import { tryStat } from './tree-killer';
 import type { ResolvedUpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
 
@@ -93,8 +93,7 @@ export class UpgradeRunner {
 
   /** This process's start time, passed on so that a successor can tell it from a process that reuses its pid. */
   private ownStart(): number | undefined {
-    const text = this.env.readStat(this.env.pid);
-    return text === undefined ? undefined : parseStat(this.env.pid, text)?.startTime;
+    return tryStat(this.env, this.env.pid)?.startTime;
   }
 
   private apply(event: HandoffEvent): void {

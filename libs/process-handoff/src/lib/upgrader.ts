@@ -8,7 +8,7 @@ import { restoreOwnGroup } from './successor-priority';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
-import { describeExit, isGone, parseStat } from './tree-killer';
+import { describeExit, isGone, tryStat } from './tree-killer';
 import { UpgradeRunner } from './upgrade-runner';
 import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './upgrader.types';
@@ -53,9 +53,10 @@ export class Upgrader implements HandoffUpgrader {
     const env = options.environment ?? nodeProcessEnvironment();
     const resolved = resolveUpgraderOptions(options);
     const start = captureStart(env);
+    // Unreadable (our fd limit) counts as not running: the inheritance is taken (see ParentLink).
     const isRunning = (pid: number, since?: number) => {
-      const text = env.readStat(pid);
-      return !isGone(text === undefined ? undefined : parseStat(pid, text), since);
+      const stat = tryStat(env, pid);
+      return stat !== null && !isGone(stat, since);
     };
     let inheritance: Inheritance | undefined;
     try {
@@ -193,9 +194,8 @@ export class Upgrader implements HandoffUpgrader {
     if (pid === undefined || this.predecessorStart === undefined || this.link?.lost) return Promise.resolve();
     this.gone ??= new Promise<void>((resolve) => {
       const look = () => {
-        const text = this.env.readStat(pid);
-        const stat = text === undefined ? undefined : parseStat(pid, text);
-        if (!isGone(stat, this.predecessorStart)) {
+        const stat = tryStat(this.env, pid);
+        if (stat === null || !isGone(stat, this.predecessorStart)) {
           this.env.setTimer(look, HANDOFF_TIMINGS.predecessorPollMs);
           return;
         }
@@ -249,8 +249,9 @@ export class Upgrader implements HandoffUpgrader {
 
   /** The start time of a running process (zombies count as gone), to recognise it across pid reuse. */
   private processStart(pid: number | undefined): number | undefined {
-    const text = pid === undefined ? undefined : this.env.readStat(pid);
-    const stat = text === undefined ? undefined : parseStat(pid as number, text);
+    if (pid === undefined) return undefined;
+    const stat = tryStat(this.env, pid);
+    if (stat === null) return pid === this.predecessorPid ? this.predecessorStart : undefined; // not known: as it was
     return stat && !isGone(stat) ? stat.startTime : undefined;
   }
 }

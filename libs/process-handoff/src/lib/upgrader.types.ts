@@ -14,10 +14,11 @@ export interface UpgradeSuccess {
  * Why an upgrade did not happen. `busy`: another one runs; `handed-over`: this
  * process already handed over; `spawn-failed`: no successor could be started;
  * `exited`: it exited before it was ready; `timeout`: it was not ready in time;
- * `cancelled`: `cancel()` was called. In the last three the successor was killed
- * with its process tree before the outcome resolved.
+ * `channel-closed`: it closed the handoff channel before it was ready (it can no
+ * longer say ready); `cancelled`: `cancel()` was called. In the last four the
+ * successor was killed with its process tree before the outcome resolved.
  */
-export type UpgradeFailureReason = 'busy' | 'handed-over' | 'spawn-failed' | 'exited' | 'timeout' | 'cancelled';
+export type UpgradeFailureReason = 'busy' | 'handed-over' | 'spawn-failed' | 'exited' | 'timeout' | 'channel-closed' | 'cancelled';
 
 /** This process still serves; `message` says why in one line, `output` holds the successor's last lines. */
 export interface UpgradeFailure {
