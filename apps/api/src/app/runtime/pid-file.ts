@@ -3,8 +3,17 @@ import { readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'nod
 /** Writes our pid atomically (temporary file + rename), so a reader never sees half a number. */
 export function writePidFile(path: string, pid = process.pid): void {
   const tmp = `${path}.${pid}.tmp`;
-  writeFileSync(tmp, `${pid}\n`);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, `${pid}\n`);
+    renameSync(tmp, path);
+  } catch (error) {
+    try {
+      rmSync(tmp, { force: true }); // a full disk leaves it created but empty
+    } catch {
+      // a read-only file system refused the file, so there is none to remove
+    }
+    throw error;
+  }
 }
 
 /** Removes the pid file if it still names us (a newer instance may have replaced it). */
