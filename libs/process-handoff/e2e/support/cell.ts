@@ -55,7 +55,9 @@ export function ask(port: number, path = '/', timeoutMs = 10_000): Promise<Answe
  * the invariants checked afterwards:
  * - the port never refuses a connection while a process that holds it lives, and
  *   no request fails except on the connections of a process that was SIGKILLed or
- *   crashed ({@link kill}, {@link crash} record those connections);
+ *   crashed ({@link kill}, {@link crash} record those connections; a successor that a
+ *   failed upgrade killed counts too), or, once the cell stopped the service on
+ *   purpose ({@link refusalsExpected}), a refused or reset new connection;
  * - afterwards exactly one process of the run lives and holds the listening socket,
  *   it answers, and the pid file names it ({@link expectServing}) - or, where the
  *   fault is a stop, none ({@link expectNone});
@@ -64,7 +66,13 @@ export function ask(port: number, path = '/', timeoutMs = 10_000): Promise<Answe
 export class Cell {
   successor: number | undefined;
   private load: LoadProcess | undefined;
+  /** Which SIGHUP of the first generation {@link sighup} sent last (1-based): its outcome is the one awaited. */
+  private hups = 1;
   private readonly excusedPorts = new Set<number>();
+  /** Epoch ms from which a refused connection is expected: the cell stopped the service on purpose. */
+  private refusalsFrom: number | undefined;
+  /** The pid file the fixture writes (FIXTURE_PID_FILE, else in the run's directory). */
+  pidFilePath: string | undefined;
   private readonly crashed = new Set<number>();
 
   private constructor(
@@ -72,7 +80,9 @@ export class Cell {
     readonly port: number,
     readonly first: number,
     private readonly options: CellOptions,
-  ) {}
+  ) {
+    this.pidFilePath = options.env?.['FIXTURE_PID_FILE'];
+  }
 
   /** Starts the first generation, waits until it is ready, and starts the load against it. */
   static async start(options: CellOptions = {}): Promise<Cell> {
@@ -97,6 +107,7 @@ export class Cell {
   /** SIGHUP to the first generation; resolves with the successor's pid once it was spawned. */
   async sighup(): Promise<number> {
     const spawned = this.fixture.events.filter((e) => this.isSpawn(e)).length;
+    this.hups = this.fixture.events.filter((e) => e.event === 'sighup' && e.pid === this.first).length + 1;
     signal(this.first, 'SIGHUP');
     const started = await this.fixture.next('the successor to be spawned', (e) => this.isSpawn(e), 30_000, spawned + 1);
     this.successor = (started['fields'] as { successorPid: number }).successorPid;
@@ -130,8 +141,8 @@ export class Cell {
     return pid;
   }
 
-  /** The predecessor's outcome of the n-th upgrade it printed. */
-  outcome(n = 1): Promise<FixtureEvent & { outcome: { ok: boolean; reason?: string; message?: string; output?: string[]; successorPid?: number } }> {
+  /** The predecessor's outcome of the n-th SIGHUP it got (default: the one {@link sighup} sent last). */
+  outcome(n = this.hups): Promise<FixtureEvent & { outcome: { ok: boolean; reason?: string; message?: string; output?: string[]; successorPid?: number } }> {
     return this.fixture.next(`outcome #${n} of the first generation`, (e) => e.event === 'outcome' && e.pid === this.first, 60_000, n) as never;
   }
 
@@ -164,6 +175,14 @@ export class Cell {
     signal(pid, 'SIGKILL');
   }
 
+  /**
+   * From now on the port may refuse: the fault stops the service (SIGTERM, or the only
+   * holder dies), and no process that holds the socket is left to accept.
+   */
+  refusalsExpected(): void {
+    this.refusalsFrom ??= Date.now();
+  }
+
   /** An uncaught exception in `pid` (the fixture throws on SIGUSR2); its connections die with it. */
   crash(pid: number): void {
     this.crashed.add(pid);
@@ -193,7 +212,7 @@ export class Cell {
     });
     const answers = await Promise.all(Array.from({ length: 10 }, () => ask(this.port)));
     expect(answers).toEqual(Array.from({ length: 10 }, () => ({ pid })));
-    expect(this.fixture.pidFile()).toBe(pid);
+    expect(this.fixture.pidFile(this.pidFilePath)).toBe(pid);
   }
 
   /** Waits until no process of the run is left (the fault was a stop: nothing should serve). */
@@ -209,9 +228,21 @@ export class Cell {
     load.stop();
     const { run } = await load.done;
     for (const pid of this.crashed) for (const port of this.fixture.accepted(pid)) this.excusedPorts.add(port);
+    // A failed upgrade SIGKILLs its successor, which accepts from the moment it listens: its connections die with it.
+    for (const e of this.fixture.events.filter((e) => e.event === 'outcome')) {
+      const outcome = e['outcome'] as { ok: boolean; successorPid?: number };
+      if (!outcome.ok && outcome.successorPid !== undefined) for (const port of this.fixture.accepted(outcome.successorPid)) this.excusedPorts.add(port);
+    }
     expect(outcomeGaps(run)).toEqual({ missing: [], repeated: [] });
     const failures = run.records.filter(isFailure);
-    const excused = failures.filter((r) => r.error !== undefined && CUT_OFF.has(r.error) && r.localPort !== undefined && this.excusedPorts.has(r.localPort));
+    const refusalsFrom = this.refusalsFrom;
+    const excused = failures.filter(
+      (r) =>
+        (r.error !== undefined && CUT_OFF.has(r.error) && r.localPort !== undefined && this.excusedPorts.has(r.localPort)) ||
+        (r.error === 'ECONNREFUSED' && refusalsFrom !== undefined && run.t0Epoch + r.startMs >= refusalsFrom) ||
+        // Connections still in the accept queue when its last holder died are reset with it.
+        (r.error !== undefined && CUT_OFF.has(r.error) && r.newConnection && refusalsFrom !== undefined && run.t0Epoch + r.endMs >= refusalsFrom),
+    );
     const verdict = { requests: run.records.length, failed: failures.length, excused: excused.length, violations: failures.filter((r) => !excused.includes(r)) };
     return verdict;
   }

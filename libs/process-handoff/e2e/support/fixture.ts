@@ -33,6 +33,11 @@ export interface FixtureOptions {
   entry?: string;
   /** Extra variables a shell would set (PWD). */
   extraEnv?: Record<string, string>;
+  /**
+   * Runs before the first generation starts, with the run's directory in place (a
+   * mount, a release layout); may return more variables, and where to start it.
+   */
+  prepare?: (fixture: Fixture) => { env?: Record<string, string>; cwd?: string; entry?: string } | void;
 }
 
 /**
@@ -44,21 +49,25 @@ export class Fixture {
   readonly dir = mkdtempSync(join(tmpdir(), 'handoff-cell-'));
   readonly events: FixtureEvent[] = [];
   output = '';
+  /** How the direct child ended: the first generation under a `reaping` parent. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
   private buffer = '';
   private readonly cleanups: (() => void)[] = [];
 
   constructor(options: FixtureOptions = {}) {
     this.mode(options.mode ?? 'serve');
-    const entry = options.entry ?? FIXTURE;
-    const env = { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.base.json'), ...options.env, ...options.extraEnv };
+    const prepared = options.prepare?.(this) ?? {};
+    const entry = prepared.entry ?? options.entry ?? FIXTURE;
+    const env = { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.base.json'), ...options.env, ...options.extraEnv, ...prepared.env };
     const node = [process.execPath, '-r', SWC_REGISTER, entry, this.dir];
     const [command, args] = options.parent === 'lazy'
       ? ['/bin/sh', ['-c', '"$@" & exec sleep 600', 'lazy-parent', ...node]]
       : [node[0], node.slice(1)];
-    this.child = spawn(command, args, { cwd: options.cwd ?? WORKSPACE, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = spawn(command, args, { cwd: prepared.cwd ?? options.cwd ?? WORKSPACE, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.read(chunk));
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
   /** Sets the mode words the next generation starts with. */
