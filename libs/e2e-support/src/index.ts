@@ -20,3 +20,5 @@ export {
 } from './lib/load-report';
 export { ClientPool, dueRange, plannedCount, scheduledAt, type ClientPick } from './lib/load-schedule';
 export { startLoadProcess, type LoadProcess, type LoadProcessReport, type LoadProcessSpec } from './lib/load-process-client';
+export { judgeLoad, type FaultExcuses, type LoadVerdict } from './lib/load-verdict';
+export { acceptedClientPorts, listenerHolders, socketInodes } from './lib/sockets';
