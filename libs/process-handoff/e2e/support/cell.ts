@@ -1,30 +1,17 @@
-import { isFailure, outcomeGaps, startLoadProcess, waitFor, type LoadMix, type LoadProcess, type RequestRecord } from '@edu-agents/e2e-support';
+import { acceptedClientPorts, judgeLoad, listenerHolders, outcomeGaps, startLoadProcess, waitFor, type LoadMix, type LoadProcess, type LoadVerdict } from '@edu-agents/e2e-support';
 import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { Fixture, type FixtureEvent, type FixtureOptions } from './fixture';
-import { acceptedClientPorts, isRunning, listenerHolders, signal, stateOf } from './proc';
+import { isRunning, signal, stateOf } from './proc';
 
 /** Every request a plain GET: the fixture answers with the pid that served it. */
 const GET_ROOT: LoadMix = { entries: [{ label: 'GET /', method: 'GET', path: '/' }] };
-
-/** How a request can fail when the process holding its connection dies under it. */
-const CUT_OFF = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 export interface CellOptions extends FixtureOptions {
   /** Mode words of the successor (written before the SIGHUP). */
   successor?: string;
   /** Open-loop requests per second, in a process of their own; 0 for none. */
   rate?: number;
-}
-
-/** What the load saw: every scheduled request's outcome, and which failures a kill excuses. */
-export interface LoadVerdict {
-  requests: number;
-  failed: number;
-  /** Failures on the connections of a process that was SIGKILLed or crashed: allowed. */
-  excused: number;
-  /** Anything else that failed: refused connections, timeouts, errors on a survivor's connection. */
-  violations: RequestRecord[];
 }
 
 /** A client's outcome of one request outside the load: the pid that answered, or the error. */
@@ -234,16 +221,7 @@ export class Cell {
       if (!outcome.ok && outcome.successorPid !== undefined) for (const port of this.fixture.accepted(outcome.successorPid)) this.excusedPorts.add(port);
     }
     expect(outcomeGaps(run)).toEqual({ missing: [], repeated: [] });
-    const failures = run.records.filter(isFailure);
-    const refusalsFrom = this.refusalsFrom;
-    const excused = failures.filter(
-      (r) =>
-        (r.error !== undefined && CUT_OFF.has(r.error) && r.localPort !== undefined && this.excusedPorts.has(r.localPort)) ||
-        (r.error === 'ECONNREFUSED' && refusalsFrom !== undefined && run.t0Epoch + r.startMs >= refusalsFrom) ||
-        // Connections still in the accept queue when its last holder died are reset with it.
-        (r.error !== undefined && CUT_OFF.has(r.error) && r.newConnection && refusalsFrom !== undefined && run.t0Epoch + r.endMs >= refusalsFrom),
-    );
-    const verdict = { requests: run.records.length, failed: failures.length, excused: excused.length, violations: failures.filter((r) => !excused.includes(r)) };
+    const verdict = judgeLoad(run, { ports: this.excusedPorts, refusalsFrom: this.refusalsFrom });
     return verdict;
   }
 
