@@ -169,4 +169,12 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   coordinator.markStarted();
   await notifier.flush();
   await upgrader.ready();
+  // A predecessor killed before or after the switch (SIGKILL, OOM) leaves its Chromium
+  // profile behind, and its Chromium if it outlived the pipe: both go once it is gone.
+  if (upgrader.isSuccessor && config.qc.enabled) {
+    void upgrader
+      .predecessorGone()
+      .then(() => cleanupOrphans(undefined, (message, fields) => logger.info(`qc: ${message}`, fields)))
+      .catch((error: Error) => logger.warn(`qc: could not clean up what the predecessor left: ${error.message}`));
+  }
 }
