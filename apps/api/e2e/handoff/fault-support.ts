@@ -1,6 +1,6 @@
-import { API_MAIN, requireBuilt, track, waitFor, WORKSPACE, type ApiEnv } from '@edu-agents/e2e-support';
+import { API_MAIN, chromiumMentioning, requireBuilt, track, waitFor, WORKSPACE, type ApiEnv } from '@edu-agents/e2e-support';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 // What the API's fault cells share: the API under a parent that reaps late, a real
@@ -71,20 +71,7 @@ export async function startApiUnderLazyParent(env: ApiEnv, options: { port: numb
 }
 
 /** Chromium processes of a run: their command line names a profile in the run's own TMPDIR. */
-export function chromiumOfRun(tmpDir: string): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (cmdline.includes(tmpDir) && /chrom/i.test(cmdline) && stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z') found.push(Number(name));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return found;
-}
+export const chromiumOfRun = (tmpDir: string): number[] => chromiumMentioning(tmpDir);
 
 /** Owner pids of the QC profiles in a run's TMPDIR (`edu-agents-qc-<pid>-...`). */
 export function profileOwners(tmpDir: string): number[] {

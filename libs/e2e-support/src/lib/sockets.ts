@@ -64,3 +64,26 @@ export function acceptedClientPorts(pid: number, port: number): number[] {
   const mine = socketInodes(pid);
   return tcpTable().filter((e) => e.localPort === port && e.state !== TCP_LISTEN && mine.has(e.inode)).map((e) => e.remotePort);
 }
+
+/**
+ * Open file descriptors of a process: all of them, and those that are its own rather than a
+ * client's connection on `port` (the listening socket is its own). How many keep-alive
+ * connections clients hold open depends on the load, not on the process.
+ */
+export function openFds(pid: number, port: number): { total: number; clientConnections: number; own: number } {
+  const onPort = new Set(tcpTable().filter((e) => e.localPort === port && e.state !== TCP_LISTEN).map((e) => e.inode));
+  let total = 0;
+  let clientConnections = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed while we looked
+    }
+    total += 1;
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode !== undefined && onPort.has(inode)) clientConnections += 1;
+  }
+  return { total, clientConnections, own: total - clientConnections };
+}
