@@ -5,7 +5,7 @@ import { signal, stateOf } from './support/proc';
 // SIGSTOP/SIGCONT (a debugger, a frozen cgroup, a job-control stop) of either process.
 // A stopped process accepts nothing, but the kernel keeps completing connections into
 // the one accept queue both share: nothing is refused, answers are only late.
-const TIMEOUT_MS = 4_000;
+const TIMEOUT_MS = 8_000;
 
 describe('SIGSTOP and SIGCONT during a handoff', () => {
   test.concurrent("the predecessor, before the successor's hello: the successor waits for its state, the handoff completes once it continues", () =>

@@ -7,7 +7,8 @@ import { lowerSuccessor } from './successor-priority';
 import { explainSpawnError, missingPath } from './successor-launch';
 import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { reclaimPidFile } from './pid-file';
-import { isGone, TreeKiller, tryStat, type FrozenTree } from './tree-killer';
+import { isGone, tryStat } from './proc-stat';
+import { TreeKiller, type FrozenTree } from './tree-killer';
 import { HANDOFF_TIMINGS, type ResolvedUpgraderOptions } from './upgrader-options';
 import type { StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
 
@@ -22,8 +23,9 @@ type Failure = Pick<UpgradeFailure, 'reason' | 'message'>;
 /**
  * The predecessor's side of one upgrade: starts the successor, sends it the
  * state after its hello, keeps the tail of its output, and settles exactly once:
- * ready, or exited / timed out / cancelled (then the successor is killed with
- * its tree, and the outcome resolves once its exit event fired).
+ * ready, or exited / timed out / channel closed / cancelled (then the successor
+ * is stopped with its tree, the service taken back, the tree killed, and the
+ * outcome resolves once every process killed is gone).
  */
 export class ChildWatch {
   private child: SpawnedChild | undefined;

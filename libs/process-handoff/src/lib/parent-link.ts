@@ -1,7 +1,7 @@
 import { withDeadline } from './deadline';
 import { isToSuccessor, type OutputStream, type ToPredecessor } from './handoff-messages';
 import type { ParentChannel, ProcessEnvironment } from './process-environment';
-import { describeExit, isGone, tryStat, type ProcStat } from './tree-killer';
+import { describeExit, isGone, tryStat, type ProcStat } from './proc-stat';
 import type { HandoffLog } from './upgrader-options';
 import type { PredecessorLoss } from './upgrader.types';
 

@@ -1,5 +1,6 @@
 import { FakeEnvironment } from '../../test-support/fake-environment';
-import { parseStat, TreeKiller } from './tree-killer';
+import { parseStat } from './proc-stat';
+import { TreeKiller } from './tree-killer';
 
 /** Our process 100 (group 100), successor 200 in our group, its node child 201, a detached Chromium 300 with a renderer 301. */
 function tree(): FakeEnvironment {

@@ -3,8 +3,8 @@ import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from
 import type { ListenerRegistry } from './listener-registry';
 import type { ProcessEnvironment, SpawnedChild } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
+import { tryStat } from './proc-stat';
 import { ownGroupNice } from './successor-priority';
-import { tryStat } from './tree-killer';
 import type { ResolvedUpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
 

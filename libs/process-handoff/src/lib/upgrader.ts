@@ -8,7 +8,7 @@ import { restoreOwnGroup } from './successor-priority';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
-import { describeExit, isGone, tryStat } from './tree-killer';
+import { describeExit, isGone, tryStat } from './proc-stat';
 import { UpgradeRunner } from './upgrade-runner';
 import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './upgrader.types';
