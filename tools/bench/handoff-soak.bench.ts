@@ -13,7 +13,8 @@
 //   npx nx build api
 //   /work/bin/heavy env SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/handoff-soak.bench.ts [--handoffs 100] [--rate 100] [--qc-every 50] [--settle 2]
 import {
-  chromiumMentioning, judgeLoad, killLeftoverApis, LOAD_API_ENV, openFds, qcMix, readPid, rssKb, startApi, startLoadProcess, summarize, track, waitFor, waitReady,
+  chromiumMentioning, isFailure, judgeLoad, killLeftoverApis, LOAD_API_ENV, openFds, qcMix, readPid, rssKb, startApi, startLoadProcess, summarize, track, waitFor, waitReady,
+  type RequestRecord,
 } from '@edu-agents/e2e-support';
 import { check } from '@edu-agents/health-client';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,12 +23,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { soakSvg, type SoakRow } from './handoff-soak.svg';
 
+/** The requests that failed (no 2xx answer). */
+const failedRecords = (run: { records: RequestRecord[] }) => run.records.filter(isFailure);
+
 const { values } = parseArgs({
   options: {
     handoffs: { type: 'string', default: '100' },
     rate: { type: 'string', default: '100' },
     'qc-every': { type: 'string', default: '50' },
     settle: { type: 'string', default: '2' },
+    'keep-log': { type: 'string' },
   },
 });
 const HANDOFFS = Number(values.handoffs);
@@ -51,7 +56,7 @@ function isRunning(pid: number): boolean {
 }
 
 /** One handoff: SIGHUP to the pid in the pid file; done when the successor answers ready in the pid file and the old pid is gone. */
-async function handOff(pidFile: string, port: number): Promise<{ oldPid: number; newPid: number; readyMs: number; oldExitMs: number }> {
+async function handOff(pidFile: string, port: number): Promise<{ oldPid: number; newPid: number; readyMs: number; oldExitMs: number; sighupAt: number }> {
   const oldPid = readPid(pidFile);
   if (oldPid === undefined) throw new Error(`no pid in ${pidFile}`);
   const t0 = Date.now();
@@ -66,7 +71,7 @@ async function handOff(pidFile: string, port: number): Promise<{ oldPid: number;
   }, 120_000);
   const readyMs = Date.now() - t0;
   await waitFor(`pid ${oldPid} to exit`, () => !isRunning(oldPid), 120_000);
-  return { oldPid, newPid, readyMs, oldExitMs: Date.now() - t0 };
+  return { oldPid, newPid, readyMs, oldExitMs: Date.now() - t0, sighupAt: t0 };
 }
 
 /** The serving process as it stands: medians of 5 readings 200 ms apart (one reading near a GC says little). */
@@ -92,6 +97,7 @@ async function main(): Promise<void> {
   mkdirSync(runTmp);
   const pidFile = join(dir, 'api.pid');
   const rows: SoakRow[] = [];
+  const windows: { handoff: number; fromEpoch: number; toEpoch: number }[] = [];
   const started = Date.now();
   const api = await startApi({ ...LOAD_API_ENV, LOG_FORMAT: 'json', TMPDIR: runTmp, SHUTDOWN_TIMEOUT_MS: 5_000 }, { pidFile, timeoutMs: 90_000 });
   let report;
@@ -103,11 +109,13 @@ async function main(): Promise<void> {
     try {
       await sleep(SETTLE_MS); // a steady stretch before the first measurement, as before every later one
       const first = await measure(api.pid, api.port, runTmp);
-      rows.push({ handoff: 0, pid: api.pid, readyMs: 0, oldExitMs: 0, atS: (Date.now() - started) / 1000, ...first });
+      rows.push({ handoff: 0, pid: api.pid, readyMs: 0, oldExitMs: 0, atS: (Date.now() - started) / 1000, load1: loadavg()[0], ...first });
       for (let i = 1; i <= HANDOFFS; i += 1) {
-        const { newPid, readyMs, oldExitMs } = await handOff(pidFile, api.port);
+        const load1 = loadavg()[0];
+        const { newPid, readyMs, oldExitMs, sighupAt } = await handOff(pidFile, api.port);
+        windows.push({ handoff: i, fromEpoch: sighupAt, toEpoch: sighupAt + oldExitMs });
         await sleep(SETTLE_MS); // the same stretch of load before each measurement
-        rows.push({ handoff: i, pid: newPid, readyMs, oldExitMs, atS: (Date.now() - started) / 1000, ...(await measure(newPid, api.port, runTmp)) });
+        rows.push({ handoff: i, pid: newPid, readyMs, oldExitMs, atS: (Date.now() - started) / 1000, load1, ...(await measure(newPid, api.port, runTmp)) });
         const r = rows.at(-1) as SoakRow;
         process.stderr.write(`handoff ${i}/${HANDOFFS}: pid ${newPid} ready in ${readyMs} ms, old exited at ${oldExitMs} ms; RSS ${r.rssMb} MB, fds ${r.ownFds}, Chromium ${r.chromium}, profiles ${r.profiles}, other tmp ${r.otherTmp}\n`);
       }
@@ -116,12 +124,25 @@ async function main(): Promise<void> {
       report = await load.done;
     }
   } finally {
+    if (values['keep-log']) writeFileSync(values['keep-log'], api.output());
     await killLeftoverApis(15_000);
     rmSync(dir, { recursive: true, force: true });
   }
 
+  // Each failure with the handoff it fell into (from SIGHUP to the old process's exit), or none.
+  const failures = failedRecords(report.run).map((r) => {
+    const at = report.run.t0Epoch + r.scheduledMs;
+    const during = windows.find((w) => at >= w.fromEpoch && at <= w.toEpoch)?.handoff ?? null;
+    return { index: r.index, label: r.label, atS: Math.round((at - started) / 100) / 10, duringHandoff: during, status: r.status, error: r.error, detail: r.detail, ms: Math.round(r.endMs - r.scheduledMs) };
+  });
+
   const summary = summarize(report.run);
   const verdict = judgeLoad(report.run, { ports: new Set() });
+  const byCause: Record<string, number> = {};
+  for (const f of failures) {
+    const cause = f.error ?? `${f.status} ${(/"message":"([^"]{0,80})/.exec(f.detail ?? '')?.[1] ?? '').trim()}`;
+    byCause[cause] = (byCause[cause] ?? 0) + 1;
+  }
   const successors = rows.filter((r) => r.handoff >= 1);
   const third = rows.find((r) => r.handoff === 3);
   const last = rows.at(-1) as SoakRow;
@@ -134,6 +155,9 @@ async function main(): Promise<void> {
     byStatus: summary.all.byStatus,
     byError: summary.all.byError,
     violations: verdict.violations.length,
+    failuresByCause: byCause,
+    failuresDuringHandoffs: failures.filter((f) => f.duringHandoff !== null).length,
+    failures: failures.slice(0, 500),
     qc: summary.byLabel['POST /qc/check'],
     sendLag: report.sendLag,
     rssDriftThirdToLast: third ? Math.round(((last.rssMb - third.rssMb) / third.rssMb) * 1000) / 10 : null,
@@ -148,10 +172,11 @@ async function main(): Promise<void> {
   const stamp = result.date.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   writeFileSync(join(results, `handoff-soak-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(results, 'handoff-soak.svg'), soakSvg(rows, result));
-  const head = '| handoff | pid | ready (ms) | old exit (ms) | RSS (MB) | own fds | Chromium | profiles | other tmp |';
-  const table = [head, '|---:|---:|---:|---:|---:|---:|---:|---:|---:|', ...rows.map((r) => `| ${r.handoff} | ${r.pid} | ${r.readyMs} | ${r.oldExitMs} | ${r.rssMb} | ${r.ownFds} | ${r.chromium} | ${r.profiles} | ${r.otherTmp} |`)];
+  const head = '| handoff | pid | load avg | ready (ms) | old exit (ms) | RSS (MB) | own fds | Chromium | profiles | other tmp |';
+  const table = [head, '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|', ...rows.map((r) => `| ${r.handoff} | ${r.pid} | ${r.load1.toFixed(1)} | ${r.readyMs} | ${r.oldExitMs} | ${r.rssMb} | ${r.ownFds} | ${r.chromium} | ${r.profiles} | ${r.otherTmp} |`)];
   process.stderr.write([
     `${HANDOFFS} handoffs at ${RATE} req/s (a QC render every ${QC_EVERY} requests): ${result.requests} requests, ${result.failed} failed ${JSON.stringify(result.byError)} ${JSON.stringify(result.byStatus)}`,
+    `failures by cause ${JSON.stringify(byCause)}; ${result.failuresDuringHandoffs} of them between a SIGHUP and the old process's exit`,
     `RSS drift from the 3rd to the last successor ${result.rssDriftThirdToLast} %; Chromium ${result.chromium.min}-${result.chromium.max}; own fds ${result.ownFds.min}-${result.ownFds.max}; ready median ${result.readyMs.median} ms (max ${result.readyMs.max}); send lag p99 ${report.sendLag.p99Ms} ms`,
     ...table,
   ].join('\n') + '\n');

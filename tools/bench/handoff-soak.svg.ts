@@ -14,6 +14,8 @@ export interface SoakRow {
   oldExitMs: number;
   /** Seconds since the start of the soak. */
   atS: number;
+  /** The machine's 1-minute load average when the handoff began (2 cores). */
+  load1: number;
   rssMb: number;
   ownFds: number;
   chromium: number;

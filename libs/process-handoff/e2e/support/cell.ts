@@ -249,14 +249,23 @@ export class Cell {
   }
 }
 
-/** Runs `body` with a cell and always cleans up; the name shows in a failure. */
+/** Cells not cleaned up yet: a cell whose test timed out never reaches its own cleanup. */
+const open = new Set<Cell>();
+afterAll(() => {
+  for (const cell of open) cell.cleanup();
+  open.clear();
+});
+
+/** Runs `body` with a cell and always cleans up (at the end of the file at the latest); the name shows in a failure. */
 export async function inCell(options: CellOptions, body: (cell: Cell) => Promise<void>): Promise<void> {
   const cell = await Cell.start(options);
+  open.add(cell);
   try {
     await body(cell);
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${cell.transcript()}`, { cause: error });
   } finally {
+    open.delete(cell);
     cell.cleanup();
   }
 }
