@@ -31,7 +31,7 @@ const { values } = parseArgs({
     handoffs: { type: 'string', default: '100' },
     rate: { type: 'string', default: '100' },
     'qc-every': { type: 'string', default: '50' },
-    settle: { type: 'string', default: '2' },
+    settle: { type: 'string', default: '3' },
     'keep-log': { type: 'string' },
   },
 });
@@ -39,6 +39,8 @@ const HANDOFFS = Number(values.handoffs);
 const RATE = Number(values.rate);
 const QC_EVERY = Number(values['qc-every']);
 const SETTLE_MS = Number(values.settle) * 1000;
+/** Readings per measurement, 200 ms apart. */
+const SAMPLES = 15;
 for (const [name, value] of Object.entries({ handoffs: HANDOFFS, rate: RATE, 'qc-every': QC_EVERY, settle: SETTLE_MS })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${String(value)}`);
 }
@@ -53,6 +55,21 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * RSS over the successors as a trend rather than two points: the median of the 3rd to
+ * 12th against the last ten, and the least-squares slope in MB per 100 handoffs.
+ */
+function rssTrend(rows: SoakRow[]): { firstTenMedianMb: number; lastTenMedianMb: number; driftPercent: number; slopeMbPer100: number } {
+  const early = median(rows.filter((r) => r.handoff >= 3 && r.handoff <= 12).map((r) => r.rssMb));
+  const late = median(rows.slice(-10).map((r) => r.rssMb));
+  const xs = rows.map((r) => r.handoff);
+  const ys = rows.map((r) => r.rssMb);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / (xs.reduce((a, x) => a + (x - mx) ** 2, 0) || 1);
+  return { firstTenMedianMb: early, lastTenMedianMb: late, driftPercent: Math.round(((late - early) / early) * 1000) / 10, slopeMbPer100: Math.round(slope * 100 * 10) / 10 };
 }
 
 /** One handoff: SIGHUP to the pid in the pid file; done when the successor answers ready in the pid file and the old pid is gone. */
@@ -74,16 +91,21 @@ async function handOff(pidFile: string, port: number): Promise<{ oldPid: number;
   return { oldPid, newPid, readyMs, oldExitMs: Date.now() - t0, sighupAt: t0 };
 }
 
-/** The serving process as it stands: medians of 5 readings 200 ms apart (one reading near a GC says little). */
-async function measure(pid: number, port: number, runTmp: string): Promise<Pick<SoakRow, 'rssMb' | 'ownFds' | 'chromium' | 'profiles' | 'otherTmp'>> {
+/**
+ * The serving process as it stands: medians of SAMPLES readings 200 ms apart. RSS moves by
+ * 20 % with a garbage collection (measured: 83-119 MB across successors read once each),
+ * so one reading says little about a process; the spread within the window is kept too.
+ */
+async function measure(pid: number, port: number, runTmp: string): Promise<Pick<SoakRow, 'rssMb' | 'rssSpreadMb' | 'ownFds' | 'chromium' | 'profiles' | 'otherTmp'>> {
   const readings: { rss: number; fds: number; chromium: number }[] = [];
-  for (let i = 0; i < 5; i += 1) {
+  for (let i = 0; i < SAMPLES; i += 1) {
     if (i > 0) await sleep(200);
     readings.push({ rss: rssKb(pid), fds: openFds(pid, port).own, chromium: chromiumMentioning(runTmp).length });
   }
   const entries = readdirSync(runTmp);
   return {
     rssMb: Math.round((median(readings.map((r) => r.rss)) / 1024) * 10) / 10,
+    rssSpreadMb: Math.round(((Math.max(...readings.map((r) => r.rss)) - Math.min(...readings.map((r) => r.rss))) / 1024) * 10) / 10,
     ownFds: median(readings.map((r) => r.fds)),
     chromium: median(readings.map((r) => r.chromium)),
     profiles: entries.filter((e) => e.startsWith('edu-agents-qc-')).length,
@@ -161,6 +183,7 @@ async function main(): Promise<void> {
     qc: summary.byLabel['POST /qc/check'],
     sendLag: report.sendLag,
     rssDriftThirdToLast: third ? Math.round(((last.rssMb - third.rssMb) / third.rssMb) * 1000) / 10 : null,
+    rssTrend: rssTrend(successors),
     chromium: { min: Math.min(...successors.map((r) => r.chromium)), max: Math.max(...successors.map((r) => r.chromium)) },
     ownFds: { min: Math.min(...successors.map((r) => r.ownFds)), max: Math.max(...successors.map((r) => r.ownFds)) },
     readyMs: { median: median(successors.map((r) => r.readyMs)), max: Math.max(...successors.map((r) => r.readyMs)) },
@@ -172,12 +195,12 @@ async function main(): Promise<void> {
   const stamp = result.date.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   writeFileSync(join(results, `handoff-soak-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(results, 'handoff-soak.svg'), soakSvg(rows, result));
-  const head = '| handoff | pid | load avg | ready (ms) | old exit (ms) | RSS (MB) | own fds | Chromium | profiles | other tmp |';
-  const table = [head, '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|', ...rows.map((r) => `| ${r.handoff} | ${r.pid} | ${r.load1.toFixed(1)} | ${r.readyMs} | ${r.oldExitMs} | ${r.rssMb} | ${r.ownFds} | ${r.chromium} | ${r.profiles} | ${r.otherTmp} |`)];
+  const head = '| handoff | pid | load avg | ready (ms) | old exit (ms) | RSS (MB) | RSS spread (MB) | own fds | Chromium | profiles | other tmp |';
+  const table = [head, '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|', ...rows.map((r) => `| ${r.handoff} | ${r.pid} | ${r.load1.toFixed(1)} | ${r.readyMs} | ${r.oldExitMs} | ${r.rssMb} | ${r.rssSpreadMb} | ${r.ownFds} | ${r.chromium} | ${r.profiles} | ${r.otherTmp} |`)];
   process.stderr.write([
     `${HANDOFFS} handoffs at ${RATE} req/s (a QC render every ${QC_EVERY} requests): ${result.requests} requests, ${result.failed} failed ${JSON.stringify(result.byError)} ${JSON.stringify(result.byStatus)}`,
     `failures by cause ${JSON.stringify(byCause)}; ${result.failuresDuringHandoffs} of them between a SIGHUP and the old process's exit`,
-    `RSS drift from the 3rd to the last successor ${result.rssDriftThirdToLast} %; Chromium ${result.chromium.min}-${result.chromium.max}; own fds ${result.ownFds.min}-${result.ownFds.max}; ready median ${result.readyMs.median} ms (max ${result.readyMs.max}); send lag p99 ${report.sendLag.p99Ms} ms`,
+    `RSS drift from the 3rd to the last successor ${result.rssDriftThirdToLast} % (medians of ten: ${result.rssTrend.driftPercent} %, slope ${result.rssTrend.slopeMbPer100} MB per 100 handoffs); Chromium ${result.chromium.min}-${result.chromium.max}; own fds ${result.ownFds.min}-${result.ownFds.max}; ready median ${result.readyMs.median} ms (max ${result.readyMs.max}); send lag p99 ${report.sendLag.p99Ms} ms`,
     ...table,
   ].join('\n') + '\n');
   process.stdout.write(`${JSON.stringify(result)}\n`);

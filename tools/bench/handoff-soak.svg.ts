@@ -16,7 +16,10 @@ export interface SoakRow {
   atS: number;
   /** The machine's 1-minute load average when the handoff began (2 cores). */
   load1: number;
+  /** Median of the readings. */
   rssMb: number;
+  /** Highest minus lowest reading of the window (garbage collection). */
+  rssSpreadMb: number;
   ownFds: number;
   chromium: number;
   /** QC profile directories in the run's TMPDIR. */
@@ -29,6 +32,7 @@ interface Summary {
   requests: number;
   failed: number;
   rssDriftThirdToLast: number | null;
+  rssTrend: { driftPercent: number; slopeMbPer100: number };
   options: { handoffs: number; ratePerSec: number; qcEvery: number };
 }
 
@@ -86,7 +90,7 @@ export function soakSvg(rows: SoakRow[], summary: Summary): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + 6}" font-family="sans-serif">
 <rect width="${W}" height="${H + 6}" fill="white"/>
 <text x="${L}" y="18" font-size="13" font-weight="bold">${handoffs} consecutive hot handoffs at ${ratePerSec} req/s, a QC render every ${qcEvery} requests</text>
-<text x="${L}" y="34" font-size="11" fill="#546e7a">${summary.requests} requests, ${summary.failed} failed; RSS drift from the 3rd to the last successor ${summary.rssDriftThirdToLast ?? 'n/a'} %; x: handoff (0 = the first process)</text>
+<text x="${L}" y="34" font-size="11" fill="#546e7a">${summary.requests} requests, ${summary.failed} failed; RSS 3rd to last ${summary.rssDriftThirdToLast ?? 'n/a'} %, medians of ten ${summary.rssTrend.driftPercent} %, slope ${summary.rssTrend.slopeMbPer100} MB per 100; x: handoff (0 = the first process)</text>
 ${panel(0, 'RSS of the serving process (green band: ±10 % of the 3rd successor)', rows, [{ label: 'RSS', color: '#1e63c8', values: rows.map((r) => r.rssMb) }], { unit: 'MB', band: third === undefined ? undefined : [third * 0.9, third * 1.1] })}
 ${panel(1, "The serving process's own file descriptors", rows, [{ label: 'own fds', color: '#8e24aa', values: rows.map((r) => r.ownFds) }], { unit: '' })}
 ${panel(2, 'Chromium processes of the run, and what it keeps in its TMPDIR', rows, [
