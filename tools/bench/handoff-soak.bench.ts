@@ -192,9 +192,9 @@ async function main(): Promise<void> {
   };
   const results = join(__dirname, 'results');
   mkdirSync(results, { recursive: true });
-  const stamp = result.date.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = `${result.date.slice(0, 13)}${result.date.slice(14, 16)}Z`; // 2026-12-03T1029Z
   writeFileSync(join(results, `handoff-soak-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(results, 'handoff-soak.svg'), soakSvg(rows, result));
+  writeFileSync(join(results, `handoff-soak-${stamp}.svg`), soakSvg(rows, result));
   const head = '| handoff | pid | load avg | ready (ms) | old exit (ms) | RSS (MB) | RSS spread (MB) | own fds | Chromium | profiles | other tmp |';
   const table = [head, '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|', ...rows.map((r) => `| ${r.handoff} | ${r.pid} | ${r.load1.toFixed(1)} | ${r.readyMs} | ${r.oldExitMs} | ${r.rssMb} | ${r.rssSpreadMb} | ${r.ownFds} | ${r.chromium} | ${r.profiles} | ${r.otherTmp} |`)];
   process.stderr.write([

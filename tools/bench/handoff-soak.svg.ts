@@ -1,8 +1,9 @@
 // The handoff soak as a picture: hand-written SVG, no dependency. One column per
-// handoff (0 = the first process), four panels on that axis: the serving process's
-// RSS with a ±10 % band around the 3rd successor's; its own fds; the Chromium
-// processes of the run; and how long each handoff took (to the successor ready,
-// and to the old process's exit).
+// handoff (0 = the first process), five panels on that axis: the serving process's
+// RSS with a ±10 % band around the median of the 3rd to 12th successors; its own
+// fds; the Chromium processes of the run; how long each handoff took (to the
+// successor ready, and to the old process's exit) with the machine's load average;
+// and the requests that failed between a SIGHUP and the old process's exit.
 
 /** The serving process after handoff `handoff` (0: the process started first). */
 export interface SoakRow {
@@ -32,7 +33,8 @@ interface Summary {
   requests: number;
   failed: number;
   rssDriftThirdToLast: number | null;
-  rssTrend: { driftPercent: number; slopeMbPer100: number };
+  rssTrend: { firstTenMedianMb: number; driftPercent: number; slopeMbPer100: number };
+  failures: { duringHandoff: number | null }[];
   options: { handoffs: number; ratePerSec: number; qcEvery: number };
 }
 
@@ -41,7 +43,7 @@ const L = 70;
 const R = 20;
 const PANEL = 120;
 const GAP = 34;
-const TOP = 52;
+const TOP = 66;
 
 interface Series {
   label: string;
@@ -80,8 +82,9 @@ function panel(index: number, title: string, rows: SoakRow[], series: Series[], 
 }
 
 export function soakSvg(rows: SoakRow[], summary: Summary): string {
-  const third = rows.find((r) => r.handoff === 3)?.rssMb;
-  const H = TOP + 4 * (PANEL + GAP) + 10;
+  const early = summary.rssTrend.firstTenMedianMb;
+  const H = TOP + 5 * (PANEL + GAP) + 10;
+  const failed = rows.map((r) => summary.failures.filter((f) => f.duringHandoff === r.handoff && r.handoff > 0).length);
   const n = Math.max(1, rows.length - 1);
   const ticks = rows
     .filter((r) => r.handoff % Math.max(1, Math.ceil(rows.length / 10)) === 0)
@@ -91,7 +94,7 @@ export function soakSvg(rows: SoakRow[], summary: Summary): string {
 <rect width="${W}" height="${H + 6}" fill="white"/>
 <text x="${L}" y="18" font-size="13" font-weight="bold">${handoffs} consecutive hot handoffs at ${ratePerSec} req/s, a QC render every ${qcEvery} requests</text>
 <text x="${L}" y="34" font-size="11" fill="#546e7a">${summary.requests} requests, ${summary.failed} failed; RSS 3rd to last ${summary.rssDriftThirdToLast ?? 'n/a'} %, medians of ten ${summary.rssTrend.driftPercent} %, slope ${summary.rssTrend.slopeMbPer100} MB per 100; x: handoff (0 = the first process)</text>
-${panel(0, 'RSS of the serving process (green band: ±10 % of the 3rd successor)', rows, [{ label: 'RSS', color: '#1e63c8', values: rows.map((r) => r.rssMb) }], { unit: 'MB', band: third === undefined ? undefined : [third * 0.9, third * 1.1] })}
+${panel(0, 'RSS of the serving process, median of 15 readings (green band: ±10 % of the 3rd-12th successors\' median)', rows, [{ label: 'RSS', color: '#1e63c8', values: rows.map((r) => r.rssMb) }], { unit: 'MB', band: Number.isFinite(early) ? [early * 0.9, early * 1.1] : undefined })}
 ${panel(1, "The serving process's own file descriptors", rows, [{ label: 'own fds', color: '#8e24aa', values: rows.map((r) => r.ownFds) }], { unit: '' })}
 ${panel(2, 'Chromium processes of the run, and what it keeps in its TMPDIR', rows, [
     { label: 'Chromium processes', color: '#ef6c00', values: rows.map((r) => r.chromium) },
@@ -101,6 +104,10 @@ ${panel(3, 'Time per handoff', rows, [
     { label: 'SIGHUP to successor ready', color: '#2e7d32', values: rows.map((r) => r.readyMs) },
     { label: 'SIGHUP to old process exit', color: '#90a4ae', values: rows.map((r) => r.oldExitMs) },
   ], { unit: 'ms', bars: true })}
+${panel(4, 'Failed requests during each handoff, and the 1-minute load average of the 2-core machine', rows, [
+    { label: 'failed requests', color: '#e53935', values: failed },
+    { label: 'load average', color: '#6d4c41', values: rows.map((r) => r.load1) },
+  ], { unit: '', bars: true })}
 ${ticks.join('\n')}
 </svg>
 `;
