@@ -1,4 +1,4 @@
-import { API_MAIN, chromiumMentioning, requireBuilt, track, waitFor, WORKSPACE, type ApiEnv } from '@edu-agents/e2e-support';
+import { API_MAIN, chromiumMentioning, requireBuilt, runMarkerEnv, track, waitFor, WORKSPACE, type ApiEnv } from '@edu-agents/e2e-support';
 import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -54,7 +54,7 @@ export async function startApiUnderLazyParent(env: ApiEnv, options: { port: numb
   requireBuilt(API_MAIN);
   const full = {
     PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', HOST: '127.0.0.1', QC_ENABLED: 'false', LOG_FORMAT: 'text',
-    PORT: String(options.port), PID_FILE: options.pidFile, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
+    ...runMarkerEnv(), PORT: String(options.port), PID_FILE: options.pidFile, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
   };
   const shell = spawn('/bin/sh', ['-c', '"$@" & echo "lazy-parent-child $!" >&2; exec sleep 900', 'lazy-parent', process.execPath, API_MAIN], {
     cwd: WORKSPACE, env: full, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
