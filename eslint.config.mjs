@@ -63,6 +63,8 @@ export default [
               onlyDependOnLibsWithTags: ['scope:shutdown', 'scope:qc', 'scope:handoff', 'scope:health', 'scope:e2e-support'],
             },
             { allSourceTags: ['type:e2e', 'scope:cli'], onlyDependOnLibsWithTags: ['scope:health', 'scope:e2e-support'] },
+            // The handoff library's fault campaign: the library and the shared e2e support (its load generator).
+            { sourceTag: 'scope:handoff-e2e', onlyDependOnLibsWithTags: ['scope:handoff', 'scope:e2e-support'] },
           ],
         },
       ],

@@ -6,7 +6,7 @@ export { waitFor, type Probe } from './lib/wait-for';
 export { ApiRelease } from './lib/api-release';
 export { accepts, freePort } from './lib/net';
 export { getJson, http, httpRequest, postJson, slowPost, type Answer, type HttpAnswer, type HttpOptions, type SlowPost } from './lib/http';
-export { isAlive, killLeftoverApis, processParents, processTree, pssKb, readPid, stopProcesses, track } from './lib/processes';
+export { chromiumMentioning, isAlive, killLeftoverApis, processParents, processTree, pssKb, readPid, rssKb, runMarkerEnv, stopProcesses, track } from './lib/processes';
 export { apiStartCommand, runApi, startApi, waitReady, type ApiEnv, type ApiOptions, type ApiProcess, type Exit, type SpawnedApi } from './lib/api-process';
 export { runCli, runProgram, type ProgramOptions, type ProgramRun, type RunningProgram } from './lib/run-program';
 export { NGINX_BIN, renderServerConfig, testNginxConfig, wrapInMainConfig, writeNginxFiles, type NginxFiles } from './lib/nginx-config';
@@ -20,3 +20,5 @@ export {
 } from './lib/load-report';
 export { ClientPool, dueRange, plannedCount, scheduledAt, type ClientPick } from './lib/load-schedule';
 export { startLoadProcess, type LoadProcess, type LoadProcessReport, type LoadProcessSpec } from './lib/load-process-client';
+export { judgeLoad, type FaultExcuses, type LoadVerdict } from './lib/load-verdict';
+export { acceptedClientPorts, listenerHolders, openFds, socketInodes } from './lib/sockets';

@@ -3,6 +3,7 @@ export type {
   HandoffSnapshot,
   HandoffUpgrader,
   LastUpgrade,
+  PredecessorLoss,
   StateProvider,
   UpgradeFailure,
   UpgradeFailureReason,

@@ -78,6 +78,11 @@ export class StubUpgrader implements HandoffUpgrader {
     return 'unavailable';
   }
 
+  /** Resolves at once: the stub has no predecessor process to wait for. */
+  async predecessorGone(): Promise<void> {
+    this.calls.push('predecessorGone');
+  }
+
   snapshot(): HandoffSnapshot {
     return { supported: true, state: this.current, attempts: this.attempts };
   }

@@ -50,6 +50,11 @@ export class FakeChild implements SpawnedChild {
     this.handlers.exit(code, signal);
   }
 
+  /** The successor closes its end of the channel (it keeps running). */
+  closeChannel(): void {
+    this.handlers.disconnect?.();
+  }
+
   failToSpawn(error: Error): void {
     this.handlers.spawnError(error);
   }

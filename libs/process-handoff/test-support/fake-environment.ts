@@ -10,6 +10,8 @@ export interface FakeProc {
   pgid: number;
   state?: string;
   startTime?: number;
+  /** A zombie's wait status (field 52). */
+  exitCode?: number;
 }
 
 /**
@@ -30,6 +32,11 @@ export class FakeEnvironment implements ProcessEnvironment {
   readonly signals: [number, NodeJS.Signals][] = [];
   readonly procs = new Map<number, FakeProc>([[100, { ppid: 1, pgid: 100 }]]);
   readonly files = new Map<string, string>();
+  /** Paths that cannot be reached (a deploy removed them); any other path exists. */
+  readonly missing = new Set<string>();
+  /** Symbolic links: path -> real path. */
+  readonly links = new Map<string, string>();
+  cmdline: string[] | undefined;
   readonly fileOps: string[] = [];
   channel: FakeParentChannel | undefined;
   spawnThrows: Error | undefined;
@@ -81,6 +88,7 @@ export class FakeEnvironment implements ProcessEnvironment {
     rest[1] = String(p.ppid);
     rest[2] = String(p.pgid);
     rest[19] = String(p.startTime ?? 1000 + pid);
+    rest[49] = String(p.exitCode ?? 0);
     return `${pid} (node (x) y) ${rest.join(' ')}\n`;
   }
 
@@ -99,6 +107,18 @@ export class FakeEnvironment implements ProcessEnvironment {
     if (data === undefined) throw new Error(`ENOENT: ${from}`);
     this.files.delete(from);
     this.files.set(to, data);
+  }
+
+  readFile(path: string): string | undefined {
+    return this.files.get(path);
+  }
+
+  removeFile(path: string): void {
+    if (this.files.delete(path)) this.fileOps.push(`remove ${path}`);
+  }
+
+  realpath(path: string): { path: string } | { error: string } {
+    return this.missing.has(path) ? { error: 'ENOENT' } : { path: this.links.get(path) ?? path };
   }
 
   parentChannel(): ParentChannel | undefined {
@@ -134,7 +154,9 @@ export class FakeEnvironment implements ProcessEnvironment {
   }
 
   setTimer(fn: () => void, ms: number): unknown {
-    return setTimeout(fn, ms);
+    const timer = setTimeout(fn, ms);
+    (timer as { unref?: () => void }).unref?.(); // like the real ones: a watch that never ends keeps no test alive
+    return timer;
   }
 
   clearTimer(handle: unknown): void {

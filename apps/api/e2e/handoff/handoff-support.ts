@@ -1,6 +1,6 @@
 import { check } from '@edu-agents/health-client';
 import { processTree, readPid, track, waitFor, type ApiProcess, type SpawnedApi } from '@edu-agents/e2e-support';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /** One JSON log line of the API (LOG_FORMAT=json): every line names the pid that wrote it. */
 export interface LogLine {
@@ -57,56 +57,7 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Resident set size of a process in kB, from /proc. */
-export function rssKb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.split(/\s+/)[1] ?? NaN);
-}
-
-/** The `st` field of a listening socket in /proc/net/tcp{,6}. */
-const TCP_LISTEN = '0A';
-
-/** Inodes of the TCP connections (IPv4 and IPv6; not the listening socket) whose local port is `port`. */
-function tcpConnectionInodes(port: number): Set<string> {
-  const inodes = new Set<string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue; // no IPv6 on this host
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length < 10) continue;
-      if (parseInt(fields[1].split(':')[1], 16) === port && fields[3] !== TCP_LISTEN) inodes.add(fields[9]);
-    }
-  }
-  return inodes;
-}
-
-/**
- * Open file descriptors of a process: all of them, and those that are its own rather than a
- * client's connection on `port` (the listening socket is its own). How many keep-alive
- * connections clients hold open depends on the load, not on the process.
- */
-export function openFds(pid: number, port: number): { total: number; clientConnections: number; own: number } {
-  const onPort = tcpConnectionInodes(port);
-  let total = 0;
-  let clientConnections = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    let target: string;
-    try {
-      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-    } catch {
-      continue; // closed while we looked
-    }
-    total += 1;
-    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-    if (inode !== undefined && onPort.has(inode)) clientConnections += 1;
-  }
-  return { total, clientConnections, own: total - clientConnections };
-}
+export { openFds, rssKb } from '@edu-agents/e2e-support';
 
 /** Chromium processes under `pid` (puppeteer starts Chromium in a group of its own, so by ancestry). */
 export function chromiumUnder(pid: number): number[] {

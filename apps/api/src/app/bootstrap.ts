@@ -26,6 +26,7 @@ import { launchPool } from './runtime/launch-qc-pool';
 import { reportLifecycleToSystemd } from './runtime/drain-reporter';
 import { removePidFile, writePidFile } from './runtime/pid-file';
 import { evictForeignSignalHandlers, installSignalHandlers } from './runtime/signals';
+import { guardStdio } from './runtime/stdio-guard';
 
 /** At the latest this long after a handoff's switch, the old process closes its QC pool (no QC request of its own in flight). */
 const RELEASE_AFTER_SWITCH_MS = 1_000;
@@ -52,7 +53,14 @@ function untilNoConnections(connections: ConnectionTracker): Promise<void> {
  */
 export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<void> {
   const startedAt = Date.now();
-  const upgrader = Upgrader.create({ readyTimeoutMs: config.handoff.timeoutMs, successorNice: config.handoff.successorNice, log: handoffLog(logger) });
+  guardStdio();
+  const upgrader = Upgrader.create({
+    readyTimeoutMs: config.handoff.timeoutMs,
+    successorNice: config.handoff.successorNice,
+    log: handoffLog(logger),
+    // A failed successor is stopped, then this runs, then it is killed (defined below; called only during an upgrade).
+    reclaim: (successorPid) => handoff.reclaim(successorPid),
+  });
   const registry = new InFlightRegistry();
   const coordinator = new ShutdownCoordinator(
     registry,
@@ -61,7 +69,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   );
   const notifier = createSdNotifier(env, { logger: { warn: (m) => logger.warn(m) } });
   const handoff = new HotHandoff({
-    upgrader, coordinator, notifier, logger, enabled: config.handoff.enabled, lingerMs: config.shutdownTimeoutMs,
+    upgrader, coordinator, notifier, logger, enabled: config.handoff.enabled, lingerMs: config.shutdownTimeoutMs, pidFile: config.pidFile,
     // The killed successor's Chromium is gone with its process tree; its profile dirs remain.
     afterFailure: () => void (config.qc.enabled && cleanupOrphans(undefined, (message, fields) => logger.info(`qc: ${message}`, fields))),
   });
@@ -161,4 +169,12 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   coordinator.markStarted();
   await notifier.flush();
   await upgrader.ready();
+  // A predecessor killed before or after the switch (SIGKILL, OOM) leaves its Chromium
+  // profile behind, and its Chromium if it outlived the pipe: both go once it is gone.
+  if (upgrader.isSuccessor && config.qc.enabled) {
+    void upgrader
+      .predecessorGone()
+      .then(() => cleanupOrphans(undefined, (message, fields) => logger.info(`qc: ${message}`, fields)))
+      .catch((error: Error) => logger.warn(`qc: could not clean up what the predecessor left: ${error.message}`));
+  }
 }

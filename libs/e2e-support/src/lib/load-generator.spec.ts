@@ -39,6 +39,13 @@ describe('load generator against a fake server on 127.0.0.1', () => {
     expect(run.records.filter((r) => r.startMs < r.scheduledMs)).toEqual([]);
   });
 
+  it("records the client port of each request's connection, the one the server saw as the remote port", async () => {
+    const remotePorts = new Set<number>();
+    const port = await serve((req, res) => (remotePorts.add(req.socket.remotePort as number), req.resume().on('end', () => res.end('ok'))));
+    const run = await startLoad({ port, ratePerSec: 100, maxDurationMs: 200, baseClients: 3, request: (i) => ({ label: 'GET', method: 'GET', path: `/${i}` }) }).done;
+    expect(new Set(run.records.map((r) => r.localPort))).toEqual(remotePorts);
+  });
+
   it('sends a mix given as data: every third request a QC POST with its own body, the rest GETs', async () => {
     const seen: string[] = [];
     const port = await serve((req, res) => {

@@ -39,12 +39,16 @@ export interface RequestRecord {
   overflow: boolean;
   /** The request opened a new TCP connection (its client had none alive). */
   newConnection: boolean;
+  /** The client side's port of the connection it went out on (undefined when it never connected): names the connection a server accepted. */
+  localPort?: number;
   scheduledMs: number;
   startMs: number;
   endMs: number;
   status?: number;
   /** Error code, e.g. ECONNRESET, ECONNREFUSED, TIMEOUT, NO_CLIENT. */
   error?: string;
+  /** The first characters of the body of an answer with a status of 400 or more. */
+  detail?: string;
 }
 
 export interface LoadRun {
@@ -72,6 +76,9 @@ export interface RunningLoad {
   /** Wall-clock ms at t0 (see {@link epochNow}). */
   t0Epoch: number;
 }
+
+/** How much of a failed answer's body a record keeps. */
+const DETAIL_CHARS = 200;
 
 /** Wall-clock time in ms with sub-ms resolution, comparable across processes on one machine. */
 export function epochNow(): number {
@@ -131,7 +138,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
     const client = pick.client;
     pending += 1;
     let settled = false;
-    const settle = (outcome: { status?: number; error?: string }) => {
+    const settle = (outcome: { status?: number; error?: string; detail?: string }) => {
       if (settled) {
         duplicateOutcomes += 1;
         return;
@@ -144,11 +151,18 @@ export function startLoad(options: LoadOptions): RunningLoad {
     };
     const headers: Record<string, string | number> = spec.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) };
     const req = httpRequest({ host: options.host ?? '127.0.0.1', port: options.port, method: spec.method, path: spec.path, headers, agent: agentOf(client) }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => settle({ status: res.statusCode ?? 0 }));
+      // A failed answer keeps the start of its body: it says why (which 503 of several).
+      const failed = (res.statusCode ?? 0) >= 400;
+      let detail = '';
+      res.on('data', (chunk: Buffer) => {
+        if (failed && detail.length < DETAIL_CHARS) detail += chunk.toString('utf8');
+      });
+      res.on('end', () => settle({ status: res.statusCode ?? 0, ...(failed ? { detail: detail.slice(0, DETAIL_CHARS) } : {}) }));
       res.on('error', (error: NodeJS.ErrnoException) => settle({ status: res.statusCode, error: error.code ?? 'RESPONSE_ERROR' }));
     });
     req.on('socket', (socket) => {
+      if (socket.localPort !== undefined) record.localPort = socket.localPort;
+      else socket.once('connect', () => (record.localPort = socket.localPort));
       // A socket the agent hands out for the first time: a new TCP connection.
       if (!(socket as { edLoadSeen?: boolean }).edLoadSeen) {
         (socket as { edLoadSeen?: boolean }).edLoadSeen = true;

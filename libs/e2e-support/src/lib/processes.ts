@@ -66,6 +66,31 @@ export function pssKb(pid: number): number {
   }
 }
 
+/** Resident set size of a process in kB, from /proc (NaN when it is gone). */
+export function rssKb(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return Number(line?.split(/\s+/)[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Live processes whose command line contains `text` and looks like Chromium (a run's profiles live in its own TMPDIR: name it). */
+export function chromiumMentioning(text: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmdline.includes(text) && /chrom/i.test(cmdline) && isAlive(Number(name))) found.push(Number(name));
+    } catch {
+      // gone while we looked
+    }
+  }
+  return found;
+}
+
 /** The pid in a pid file, or undefined while there is none. */
 export function readPid(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;

@@ -96,6 +96,7 @@ describe('an upgrade that fails', () => {
     env.kill = (pid, signal) => (env.signals.push([pid, signal]), true); // it takes a while to die
     await jest.advanceTimersByTimeAsync(1_000);
     child.says({ type: 'ready' });
+    env.procs.delete(child.pid as number);
     child.exit(null, 'SIGKILL');
     await expect(outcome).resolves.toMatchObject({ ok: false, reason: 'timeout' });
     expect(child.unrefed).toBe(false);
@@ -136,6 +137,17 @@ describe('state transfer', () => {
     await settle();
     expect(env.lastChild.sent).toEqual([{ type: 'state', data: undefined }]);
     expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', fields: { error: 'cache locked' } }));
+    await upgrader.cancel('test over');
+  });
+
+  it('does not send a state over maxStateBytes: the successor gets an empty one at once, and the log says why', async () => {
+    const { env, upgrader, logs } = await predecessorSetup({ maxStateBytes: 1_000 });
+    upgrader.provideState(() => ({ cache: Buffer.alloc(2_000) }));
+    void upgrader.upgrade();
+    env.lastChild.says({ type: 'hello', pid: env.lastChild.pid });
+    await settle();
+    expect(env.lastChild.sent).toEqual([{ type: 'state', data: undefined }]);
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', fields: { error: expect.stringMatching(/^the state is \d+ bytes, over maxStateBytes \(1000\)/) } }));
     await upgrader.cancel('test over');
   });
 

@@ -1,10 +1,14 @@
+import { serialize } from 'node:v8';
 import { withDeadline } from './deadline';
 import { isToPredecessor } from './handoff-messages';
 import type { HandoffEvent } from './handoff-state';
 import { OutputTail } from './output-tail';
 import { lowerSuccessor } from './successor-priority';
+import { explainSpawnError, missingPath } from './successor-launch';
 import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
-import { TreeKiller } from './tree-killer';
+import { reclaimPidFile } from './pid-file';
+import { isGone, tryStat } from './proc-stat';
+import { TreeKiller, type FrozenTree } from './tree-killer';
 import { HANDOFF_TIMINGS, type ResolvedUpgraderOptions } from './upgrader-options';
 import type { StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
 
@@ -19,8 +23,9 @@ type Failure = Pick<UpgradeFailure, 'reason' | 'message'>;
 /**
  * The predecessor's side of one upgrade: starts the successor, sends it the
  * state after its hello, keeps the tail of its output, and settles exactly once:
- * ready, or exited / timed out / cancelled (then the successor is killed with
- * its tree, and the outcome resolves once its exit event fired).
+ * ready, or exited / timed out / channel closed / cancelled (then the successor
+ * is stopped with its tree, the service taken back, the tree killed, and the
+ * outcome resolves once every process killed is gone).
  */
 export class ChildWatch {
   private child: SpawnedChild | undefined;
@@ -28,6 +33,8 @@ export class ChildWatch {
   private readonly tree: TreeKiller;
   private readonly stops: (() => void)[] = [];
   private startedAt = 0;
+  private request: SpawnRequest | undefined;
+  private entry: string | undefined;
   private greeted = false;
   private settled = false;
   private succeeded = false;
@@ -54,14 +61,17 @@ export class ChildWatch {
     return this.succeeded ? this.child : undefined;
   }
 
-  /** Spawns the successor; resolves with the outcome of the whole upgrade. */
-  start(request: SpawnRequest): Promise<UpgradeOutcome> {
+  /** Spawns the successor (`entry`: the entry file among its arguments); resolves with the outcome of the whole upgrade. */
+  start(request: SpawnRequest, entry?: string): Promise<UpgradeOutcome> {
     this.startedAt = this.env.now();
+    this.request = request;
+    this.entry = entry;
     try {
       this.child = this.env.spawn(request, {
         message: (message) => this.onMessage(message),
         exit: (code, signal) => this.onExit(code, signal),
         spawnError: (error) => this.spawnFailed(error),
+        disconnect: () => this.onChannelClosed(),
       });
     } catch (error) {
       this.spawnFailed(error as Error);
@@ -105,7 +115,12 @@ export class ChildWatch {
 
   private async sendState(): Promise<void> {
     try {
-      await this.child?.send({ type: 'state', data: await this.options.stateProvider?.() });
+      const data = await this.options.stateProvider?.();
+      const bytes = data === undefined ? 0 : serialize(data).length;
+      if (bytes > this.options.maxStateBytes) {
+        throw new Error(`the state is ${bytes} bytes, over maxStateBytes (${this.options.maxStateBytes}); make it smaller or raise the limit`);
+      }
+      await this.child?.send({ type: 'state', data });
       return;
     } catch (error) {
       this.options.log('warn', 'could not hand the state to the successor; it starts without it', { error: (error as Error).message });
@@ -116,6 +131,13 @@ export class ChildWatch {
 
   private succeed(): void {
     if (this.settled) return; // too late: it is being killed already
+    const pid = this.pid as number;
+    const stat = tryStat(this.env, pid);
+    if (stat !== null && isGone(stat)) { // unreadable (our fd limit) is not gone: hand over
+      // Its ready was still in the channel when it died: handing over now would leave nobody serving.
+      this.options.log('warn', `successor ${pid} said ready but is gone already; not handing over`);
+      return; // its exit event follows and fails the upgrade
+    }
     this.settle();
     this.succeeded = true;
     // The channel stays open to hand connections over, but neither it nor the child
@@ -129,15 +151,27 @@ export class ChildWatch {
     this.exit = { code, signal };
     this.markExited();
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    const note = this.tail.isEmpty ? `; ${NO_OUTPUT}` : '';
+    // Gone before its hello: node could not even load it. Name a missing path if there is one.
+    const missing = !this.greeted && this.request ? missingPath(this.env, this.request.command, this.request.cwd, this.entry ?? this.request.cwd) : undefined;
+    const note = (missing ? `; ${missing}` : '') + (this.tail.isEmpty ? `; ${NO_OUTPUT}` : '');
     this.fail({ reason: 'exited', message: `successor ${this.pid} ${how} before it was ready${note}` });
+  }
+
+  /** A successor that closes its channel while it runs can never say ready: fail now, not at the timeout. */
+  private onChannelClosed(): void {
+    const pid = this.pid;
+    if (this.settled || this.exit || pid === undefined) return;
+    const stat = tryStat(this.env, pid);
+    if (stat !== null && isGone(stat)) return; // it is exiting: its exit event reports it
+    this.fail({ reason: 'channel-closed', message: `successor ${pid} closed the handoff channel before it was ready; it can no longer say ready` });
   }
 
   private spawnFailed(error: Error): void {
     if (this.settled) return;
     this.settle();
     this.options.onEvent({ type: 'spawnFailed' });
-    this.resolve({ ok: false, reason: 'spawn-failed', message: `cannot start the successor: ${error.message}`, output: [], durationMs: this.env.now() - this.startedAt });
+    const why = this.request ? explainSpawnError(this.env, this.request, error, this.entry) : error.message;
+    this.resolve({ ok: false, reason: 'spawn-failed', message: `cannot start the successor: ${why}`, output: [], durationMs: this.env.now() - this.startedAt });
   }
 
   private fail(failure: Failure): void {
@@ -154,20 +188,48 @@ export class ChildWatch {
 
   private async killAndReport(failure: Failure): Promise<void> {
     const { pid } = this;
+    const started = this.env.now();
+    let frozen: FrozenTree | undefined;
     try {
       // Once its exit was seen its pid may belong to someone else: then only what it left behind.
-      const killed = this.tree.kill(this.exit ? undefined : pid);
-      this.options.log('warn', 'upgrade failed; killed the successor with its process tree', { ...failure, successorPid: pid, killed });
+      frozen = this.tree.freeze(this.exit ? undefined : pid);
     } catch (error) {
-      this.options.log('error', 'could not kill the successor with its process tree', { successorPid: pid, error: (error as Error).message });
+      this.options.log('error', 'could not stop the successor with its process tree', { successorPid: pid, error: (error as Error).message });
+    }
+    // Frozen, it can claim nothing more; what it may have claimed already (it wrote
+    // the pid file and sent MAINPID just before saying ready, too late) is taken back
+    // before it dies, so that the service manager never sees its main process die.
+    if (pid !== undefined) await this.reclaim(pid);
+    if (frozen) {
+      try {
+        const killed = this.tree.killFrozen(frozen);
+        this.options.log('warn', 'upgrade failed; killed the successor with its process tree', { ...failure, successorPid: pid, killed });
+      } catch (error) {
+        this.options.log('error', 'could not kill the successor with its process tree', { successorPid: pid, error: (error as Error).message });
+      }
     }
     if (pid !== undefined && !this.exit) {
       const gone = await withDeadline(this.env, this.exited.then(() => true), killWaitMs, () => false);
       if (!gone) this.options.log('error', `successor ${pid} did not exit within ${killWaitMs} ms of SIGKILL`);
     }
+    // Resolve only once every process killed is gone: a caller that then counts
+    // processes, or reuses a profile directory, must not find one still dying.
+    const survivors = frozen ? await this.tree.waitGone(frozen, Math.max(0, killWaitMs - (this.env.now() - started))) : [];
+    if (survivors.length > 0) this.options.log('error', `processes of the killed successor still run ${killWaitMs} ms after SIGKILL`, { successorPid: pid, survivors });
     this.child?.disconnect();
     this.options.onEvent({ type: 'killed' });
     const { exit } = this;
     this.resolve({ ok: false, ...failure, successorPid: pid, exit, output: this.tail.lines(), durationMs: this.env.now() - this.startedAt });
+  }
+
+  /** Takes the service back from a frozen successor (pid file, and the app's own `reclaim`), bounded. */
+  private async reclaim(successorPid: number): Promise<void> {
+    const { pidFile, reclaim } = this.options;
+    try {
+      if (pidFile !== undefined) reclaimPidFile(this.env, pidFile, this.env.pid, successorPid);
+      if (reclaim) await withDeadline(this.env, Promise.resolve(reclaim(successorPid)), killWaitMs, () => this.options.log('error', `reclaim did not finish within ${killWaitMs} ms`));
+    } catch (error) {
+      this.options.log('error', 'could not take the service back from the failed successor', { successorPid, error: (error as Error).message });
+    }
   }
 }

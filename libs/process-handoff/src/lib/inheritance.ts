@@ -7,10 +7,16 @@ export const HANDOFF_PROTOCOL = 1;
 /** First file descriptor of the inherited listeners (0-2 stdio, 3 the IPC channel). */
 export const FIRST_LISTENER_FD = 4;
 
-/** What the predecessor passed: its pid and the fd of each named listener. */
+/** What the predecessor passed: its pid (and start time) and the fd of each named listener. */
 export interface Inheritance {
   v: number;
   parent: number;
+  /**
+   * The predecessor's start time (clock ticks since boot, /proc/<pid>/stat field 22):
+   * with the pid, it tells the predecessor from a process that reused its pid.
+   * Absent from a predecessor that could not read it.
+   */
+  start?: number;
   listeners: Record<string, number>;
   /** The predecessor's scheduling group nice value, to set back at ready (a successor started at a lower priority). */
   nice?: number;
@@ -40,8 +46,9 @@ export function successorEnv(snapshot: Record<string, string>, inheritance: Inhe
 }
 
 /** The inheritance for listeners passed in this order at fds 4, 5, ... */
-export function encodeInheritance(parent: number, names: readonly string[]): Inheritance {
-  return { v: HANDOFF_PROTOCOL, parent, listeners: Object.fromEntries(names.map((name, i) => [name, FIRST_LISTENER_FD + i])) };
+export function encodeInheritance(parent: number, names: readonly string[], start?: number): Inheritance {
+  const listeners = Object.fromEntries(names.map((name, i) => [name, FIRST_LISTENER_FD + i]));
+  return start === undefined ? { v: HANDOFF_PROTOCOL, parent, listeners } : { v: HANDOFF_PROTOCOL, parent, start, listeners };
 }
 
 /**
@@ -49,12 +56,15 @@ export function encodeInheritance(parent: number, names: readonly string[]): Inh
  * Chrome never see it). Like `LISTEN_PID`, it only counts when it names our
  * parent: a value inherited from further up belongs to someone else. A parent
  * that is gone counts too: a predecessor killed while we started has left us
- * its sockets (and we were reparented).
+ * its sockets (and we were reparented). `isRunning(pid, start)` must count a
+ * zombie, an exiting process and a process with another start time as gone: a
+ * SIGKILLed predecessor stays a zombie until its own parent reaps it, which a
+ * busy or careless parent (an init that reaps late) does seconds later.
  *
  * @returns the inheritance, or `undefined` when this process was not started by a predecessor.
  * @throws when the value is present for us but malformed or of another protocol version.
  */
-export function takeInheritance(env: Env, ppid: number, isAlive: (pid: number) => boolean): Inheritance | undefined {
+export function takeInheritance(env: Env, ppid: number, isRunning: (pid: number, start?: number) => boolean): Inheritance | undefined {
   const raw = env[HANDOFF_ENV];
   delete env[HANDOFF_ENV];
   if (raw === undefined) return undefined;
@@ -68,7 +78,8 @@ export function takeInheritance(env: Env, ppid: number, isAlive: (pid: number) =
   if (typeof parsed !== 'object' || parsed === null || typeof parsed.parent !== 'number') {
     throw new Error(`${HANDOFF_ENV} has no parent pid (${raw.slice(0, 80)}); unset it to start without a predecessor`);
   }
-  if (parsed.parent !== ppid && isAlive(parsed.parent)) return undefined;
+  const start = typeof parsed.start === 'number' ? parsed.start : undefined;
+  if (parsed.parent !== ppid && isRunning(parsed.parent, start)) return undefined;
   if (parsed.v !== HANDOFF_PROTOCOL) {
     throw new Error(
       `${HANDOFF_ENV} speaks protocol v${String(parsed.v)} but this build speaks v${HANDOFF_PROTOCOL}: ` +
@@ -79,5 +90,5 @@ export function takeInheritance(env: Env, ppid: number, isAlive: (pid: number) =
   for (const [name, fd] of Object.entries(listeners)) {
     if (!Number.isInteger(fd) || fd < FIRST_LISTENER_FD) throw new Error(`${HANDOFF_ENV} names a bad fd for listener '${name}': ${String(fd)}`);
   }
-  return { v: parsed.v, parent: parsed.parent, listeners, ...(Number.isInteger(parsed.nice) ? { nice: parsed.nice } : {}) };
+  return { v: parsed.v, parent: parsed.parent, ...(start === undefined ? {} : { start }), listeners, ...(Number.isInteger(parsed.nice) ? { nice: parsed.nice } : {}) };
 }

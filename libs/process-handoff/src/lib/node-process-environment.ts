@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { OutputStream } from './handoff-messages';
 import type { ChildHandlers, ParentChannel, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { HANDOFF_TIMINGS } from './upgrader-options';
@@ -35,6 +35,7 @@ function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChil
     handlers.exit(child.exitCode, child.signalCode);
   };
   child.on('message', (message) => handlers.message(message));
+  child.on('disconnect', () => handlers.disconnect?.());
   // Without a pid, 'error' means spawning failed; sends use callbacks and kills go through
   // process.kill, so no other 'error' is expected - but one must never crash the predecessor.
   child.on('error', (error) => {
@@ -125,8 +126,19 @@ function kill(pid: number, signal: NodeJS.Signals): boolean {
 function readStat(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined; // the process is gone: not an error
+    // EMFILE (this process at its fd limit) says nothing about the other one: never take it for "gone".
+    throw new Error(`cannot read /proc/${pid}/stat`, { cause: error });
+  }
+}
+
+function readCmdline(): string[] | undefined {
+  try {
+    return readFileSync('/proc/self/cmdline', 'utf8').split('\0').slice(0, -1);
   } catch {
-    return undefined; // the process is gone: not an error
+    return undefined; // not Linux: the resolved argv is all there is
   }
 }
 
@@ -139,6 +151,7 @@ export function nodeProcessEnvironment(): ProcessEnvironment {
     execPath: process.execPath,
     execArgv: [...process.execArgv],
     argv: [...process.argv],
+    cmdline: readCmdline(),
     env: process.env,
     cwd: () => process.cwd(),
     spawn: spawnChild,
@@ -154,6 +167,21 @@ export function nodeProcessEnvironment(): ProcessEnvironment {
       }
     },
     rename: (from, to) => renameSync(from, to),
+    readFile: (path) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined; // absent or unreadable: the caller treats both as "not ours"
+      }
+    },
+    removeFile: (path) => rmSync(path, { force: true }),
+    realpath: (path) => {
+      try {
+        return { path: realpathSync(path) };
+      } catch (error) {
+        return { error: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+      }
+    },
     parentChannel,
     tapOutput,
     onFatal: (listener) => {

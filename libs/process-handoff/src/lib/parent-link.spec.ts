@@ -58,13 +58,67 @@ describe('the successor side', () => {
     expect(channel.sent.map((m) => m.type)).not.toContain('ready');
   });
 
-  it('carries on standalone when the predecessor goes away before ready: no state, no crash, ready still works', async () => {
-    const { channel, upgrader, logs } = successorSetup('/run/api.pid');
+  it('carries on standalone when the predecessor dies before ready: no state, no crash, takes over on ready and says how it died', async () => {
+    const { env, channel, upgrader, logs } = successorSetup('/run/api.pid');
+    env.procs.set(100, { ppid: 1, pgid: 100, state: 'Z', exitCode: 9 }); // SIGKILLed, not reaped yet
     channel.drop();
     await expect(upgrader.inheritedState(60_000)).resolves.toBeUndefined();
     await expect(upgrader.ready()).resolves.toBeUndefined();
-    expect(logs).toContain('the predecessor went away before this process was ready; carrying on on its own');
+    expect(logs).toContain('the predecessor 100 was killed by SIGKILL before this process was ready; this process serves on the sockets it passed and takes over');
+    expect(logs).toContain('took over from predecessor 100: it was killed by SIGKILL before this process was ready');
     expect(channel.sent.map((m) => m.type)).not.toContain('ready');
+    expect(env.files.get('/run/api.pid')).toBe('300\n');
+    expect(upgrader.snapshot()).toMatchObject({ predecessorPid: 100, predecessorLost: { pid: 100, exit: 'was killed by SIGKILL', at: expect.any(String) } });
+  });
+
+  it('counts a predecessor whose pid now belongs to another process as gone (start time), and one already reaped', async () => {
+    for (const after of [{ ppid: 1, pgid: 7, startTime: 5 }, undefined]) {
+      const env = new FakeEnvironment();
+      Object.assign(env, { pid: 300, ppid: 1 });
+      env.env = { [HANDOFF_ENV]: JSON.stringify({ v: 1, parent: 100, start: 1100, listeners: { http: 4 } }) };
+      if (after) env.procs.set(100, after);
+      else env.procs.delete(100);
+      env.channel = new FakeParentChannel();
+      env.channel.connected = false;
+      const upgrader = Upgrader.create({ environment: env, log: () => undefined });
+      expect(upgrader.isSuccessor).toBe(true);
+      await expect(upgrader.ready()).resolves.toBeUndefined();
+      expect(upgrader.snapshot().predecessorLost).toMatchObject({ pid: 100, message: expect.stringContaining('went away') });
+    }
+  });
+
+  it('takes over from a predecessor that died just as ready was sent: a dying process keeps its sockets open for a while', async () => {
+    const { env, channel, upgrader } = successorSetup();
+    env.procs.set(100, { ppid: 1, pgid: 100, state: 'Z', exitCode: 9 });
+    await upgrader.ready();
+    expect(channel.sent.at(-1)).toEqual({ type: 'ready' });
+    expect(upgrader.snapshot().predecessorLost).toMatchObject({ message: 'predecessor 100 was killed by SIGKILL at the moment this process said ready; this process serves on the sockets it passed and takes over' });
+  });
+
+  it('watches the predecessor after ready: predecessorGone resolves once it exited, and the log says how', async () => {
+    jest.useFakeTimers();
+    try {
+      const { env, upgrader, logs } = successorSetup();
+      await upgrader.ready();
+      let gone = false;
+      void upgrader.predecessorGone().then(() => (gone = true));
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(gone).toBe(false);
+      env.procs.set(100, { ppid: 1, pgid: 100, state: 'Z', exitCode: 9 });
+      await jest.advanceTimersByTimeAsync(250);
+      expect(gone).toBe(true);
+      expect(logs).toContain('predecessor 100 was killed by SIGKILL');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('refuses to take over when the channel closes while the predecessor still runs: it decides, and can no longer hear', async () => {
+    const { channel, upgrader, logs } = successorSetup('/run/api.pid');
+    channel.drop();
+    await expect(upgrader.ready()).rejects.toThrow(/handoff channel to predecessor 100 closed while it still runs.*not taking over/);
+    expect(logs).toContain('the handoff channel to predecessor 100 closed while it still runs; this process will not take over');
+    expect(upgrader.snapshot().predecessorLost).toBeUndefined();
   });
 
   it('resolves inheritedState with undefined when no state arrives in time', async () => {

@@ -18,6 +18,8 @@ export interface ChildHandlers {
   exit: (code: number | null, signal: NodeJS.Signals | null) => void;
   /** Spawning failed (there is no pid); no `exit` follows. */
   spawnError: (error: Error) => void;
+  /** The IPC channel closed: the child exits, or (still running) it closed the channel itself. */
+  disconnect?: () => void;
 }
 
 /** The predecessor's hold on a successor it spawned. */
@@ -68,6 +70,8 @@ export interface ProcessEnvironment {
   readonly execPath: string;
   readonly execArgv: readonly string[];
   readonly argv: readonly string[];
+  /** The command line as typed (/proc/self/cmdline: node resolves argv[1] against the real cwd); undefined when unknown. */
+  readonly cmdline?: readonly string[];
   /** The live environment: the handoff variable is deleted from it at start. */
   readonly env: Record<string, string | undefined>;
   cwd(): string;
@@ -77,12 +81,18 @@ export interface ProcessEnvironment {
   kill(pid: number, signal: NodeJS.Signals): boolean;
   /** The pids currently in /proc. */
   listPids(): number[];
-  /** The text of /proc/<pid>/stat, or undefined when the process is gone. */
+  /** The text of /proc/<pid>/stat, or undefined when the process is gone; throws when it cannot be read (EMFILE). */
   readStat(pid: number): string | undefined;
   writeFile(path: string, data: string): void;
   /** The text of a file, or undefined when it cannot be read. */
   readText(path: string): string | undefined;
   rename(from: string, to: string): void;
+  /** The text of a file, or undefined when it does not exist or cannot be read. */
+  readFile(path: string): string | undefined;
+  /** Removes a file; nothing when it does not exist. */
+  removeFile(path: string): void;
+  /** The real path of an existing file or directory, or undefined (with the error code) when it cannot be reached. */
+  realpath(path: string): { path: string } | { error: string };
   /** The IPC channel to our parent, when it spawned us with one. */
   parentChannel(): ParentChannel | undefined;
   /** Copies what this process writes to stdout/stderr to `listener`; returns the function that stops it. */

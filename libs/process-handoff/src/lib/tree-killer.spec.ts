@@ -1,5 +1,6 @@
 import { FakeEnvironment } from '../../test-support/fake-environment';
-import { parseStat, TreeKiller } from './tree-killer';
+import { parseStat } from './proc-stat';
+import { TreeKiller } from './tree-killer';
 
 /** Our process 100 (group 100), successor 200 in our group, its node child 201, a detached Chromium 300 with a renderer 301. */
 function tree(): FakeEnvironment {
@@ -14,8 +15,8 @@ function tree(): FakeEnvironment {
 
 describe('parseStat', () => {
   it('reads the fields after the last parenthesis, so a command name with spaces and parentheses does not shift them', () => {
-    const fields = ['S', '7', '9', ...Array.from({ length: 16 }, () => '0'), '4242', '0'];
-    expect(parseStat(12, `12 (a) b (c)) ${fields.join(' ')}`)).toEqual({ pid: 12, ppid: 7, pgid: 9, state: 'S', startTime: 4242 });
+    const fields = ['S', '7', '9', '0', '0', '0', '4194560', ...Array.from({ length: 12 }, () => '0'), '4242', '0'];
+    expect(parseStat(12, `12 (a) b (c)) ${fields.join(' ')}`)).toEqual({ pid: 12, ppid: 7, pgid: 9, state: 'S', startTime: 4242, flags: 4194560, exitCode: undefined });
     expect(parseStat(12, 'garbage')).toBeUndefined();
   });
 });

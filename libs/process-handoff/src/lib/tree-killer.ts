@@ -1,24 +1,9 @@
+import { isGone, tryStat, type ProcStat } from './proc-stat';
 import type { ProcessEnvironment } from './process-environment';
 
-/** The fields of /proc/<pid>/stat the tree killer needs. */
-export interface ProcStat {
-  pid: number;
-  ppid: number;
-  pgid: number;
-  /** State letter: R, S, D, T, Z, ... */
-  state: string;
-  /** Start time since boot in clock ticks: with the pid, identifies a process across pid reuse. */
-  startTime: number;
-}
-
-/** Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so fields start after the last ')'. */
-export function parseStat(pid: number, text: string): ProcStat | undefined {
-  const end = text.lastIndexOf(')');
-  if (end < 0) return undefined;
-  const fields = text.slice(end + 2).split(' ');
-  const field = (n: number) => Number(fields[n - 3]); // n as numbered in proc(5); fields[0] is field 3
-  const stat = { pid, ppid: field(4), pgid: field(5), state: fields[0] ?? '?', startTime: field(22) };
-  return Number.isFinite(stat.ppid) && Number.isFinite(stat.startTime) ? stat : undefined;
+/** A tree stopped by {@link TreeKiller.freeze}: each pid with what /proc said of it (undefined: not seen there). */
+export interface FrozenTree {
+  procs: Map<number, ProcStat | undefined>;
 }
 
 /** At most this many freeze-and-walk rounds: a tree that still grows after them is killed as far as it was seen. */
@@ -37,7 +22,7 @@ const MAX_ROUNDS = 20;
 export class TreeKiller {
   private readonly remembered = new Map<number, number>();
 
-  constructor(private readonly env: Pick<ProcessEnvironment, 'pid' | 'listPids' | 'readStat' | 'kill' | 'setTimer' | 'clearTimer'>) {}
+  constructor(private readonly env: Pick<ProcessEnvironment, 'pid' | 'listPids' | 'readStat' | 'kill' | 'setTimer' | 'clearTimer' | 'now'>) {}
 
   /** Remembers the descendants of `root` every `everyMs` until the returned function is called. */
   follow(root: number, everyMs: number): () => void {
@@ -63,29 +48,84 @@ export class TreeKiller {
    * exit was seen: its pid may already belong to someone else.
    */
   kill(root?: number): number[] {
-    const table = this.table();
+    return this.killFrozen(this.freeze(root));
+  }
+
+  /**
+   * Stops (SIGSTOP) `root`, its tree and the remembered descendants still running,
+   * walking again until no new process appears: a frozen tree cannot fork, write
+   * a file or send a message any more, so the caller can set things right (take
+   * back the pid file, MAINPID) before {@link killFrozen} kills it.
+   */
+  freeze(root?: number): FrozenTree {
+    let table: Map<number, ProcStat>;
+    try {
+      table = this.table();
+    } catch {
+      // Without /proc (EMFILE) the tree cannot be walked: stop and kill the root at least.
+      if (root !== undefined && root !== this.env.pid) this.env.kill(root, 'SIGSTOP');
+      this.remembered.clear();
+      return { procs: new Map(root === undefined ? [] : [[root, undefined]]) };
+    }
     const roots = [...(root === undefined ? [] : [root]), ...[...this.remembered].filter(([pid, start]) => table.get(pid)?.startTime === start).map(([pid]) => pid)];
-    const frozen = new Set<number>();
+    const frozen = new Map<number, ProcStat | undefined>();
     const freeze = (pid: number) => {
       if (pid === this.env.pid || frozen.has(pid)) return;
-      frozen.add(pid);
+      frozen.set(pid, table.get(pid));
       this.env.kill(pid, 'SIGSTOP');
     };
     roots.forEach(freeze);
-    const found = new Map<number, ProcStat>();
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const before = frozen.size;
-      for (const proc of this.walk(roots, new Set(roots), freeze)) found.set(proc.pid, proc);
+      for (const proc of this.walk(roots, new Set(roots), freeze)) frozen.set(proc.pid, proc);
       if (frozen.size === before) break;
     }
+    this.remembered.clear();
+    return { procs: frozen };
+  }
+
+  /**
+   * SIGKILLs every frozen process, and the whole group of each that leads a group
+   * of its own (never our own group); returns the pids that were signalled.
+   */
+  killFrozen(tree: FrozenTree): number[] {
     const ownGroup = this.stat(this.env.pid)?.pgid;
-    for (const pid of frozen) {
-      const proc = found.get(pid) ?? table.get(pid);
+    for (const [pid, proc] of tree.procs) {
       if (proc && proc.pgid === pid && proc.pgid !== ownGroup) this.env.kill(-pid, 'SIGKILL');
       this.env.kill(pid, 'SIGKILL');
     }
-    this.remembered.clear();
-    return [...frozen];
+    return [...tree.procs.keys()];
+  }
+
+  /**
+   * Resolves once every process of a killed tree is gone (no entry, a zombie, or
+   * exiting; the members of the groups it led included), or with the pids still
+   * running after `deadlineMs`. SIGKILL is asynchronous: on a busy machine a
+   * killed process can be seen running for a while after the signal was sent.
+   */
+  async waitGone(tree: FrozenTree, deadlineMs: number, pollMs = 10): Promise<number[]> {
+    const groups = new Set([...tree.procs].filter(([pid, proc]) => proc?.pgid === pid).map(([pid]) => pid));
+    const deadline = this.env.now() + deadlineMs;
+    for (;;) {
+      let table: Map<number, ProcStat> | undefined;
+      try {
+        table = this.table();
+      } catch {
+        table = undefined; // not known yet: look again until the deadline
+      }
+      // Without a listing, each frozen pid on its own (still unknown when that fails too).
+      const running = table === undefined ? [...tree.procs.keys()].filter((pid) => {
+        const stat = tryStat(this.env, pid);
+        return stat === null || !isGone(stat, tree.procs.get(pid)?.startTime);
+      }).map((pid) => ({ pid })) : [...table.values()].filter((proc) => {
+        if (proc.pid === this.env.pid || isGone(proc)) return false;
+        const known = tree.procs.get(proc.pid);
+        if (tree.procs.has(proc.pid)) return known === undefined || known.startTime === proc.startTime;
+        return groups.has(proc.pgid);
+      });
+      if (running.length === 0 || this.env.now() >= deadline) return running.map((proc) => proc.pid);
+      await new Promise<void>((resolve) => this.env.setTimer(resolve, pollMs));
+    }
   }
 
   /** Processes under `roots` (roots included when alive), calling `visit` on each as it is found. */
@@ -107,6 +147,7 @@ export class TreeKiller {
     return out;
   }
 
+  /** Every process /proc shows; throws when /proc cannot be listed (this process at its fd limit). */
   private table(): Map<number, ProcStat> {
     const table = new Map<number, ProcStat>();
     for (const pid of this.env.listPids()) {
@@ -117,7 +158,6 @@ export class TreeKiller {
   }
 
   private stat(pid: number): ProcStat | undefined {
-    const text = this.env.readStat(pid);
-    return text === undefined ? undefined : parseStat(pid, text);
+    return tryStat(this.env, pid) ?? undefined;
   }
 }

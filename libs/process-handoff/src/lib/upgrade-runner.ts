@@ -3,6 +3,7 @@ import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from
 import type { ListenerRegistry } from './listener-registry';
 import type { ProcessEnvironment, SpawnedChild } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
+import { tryStat } from './proc-stat';
 import { ownGroupNice } from './successor-priority';
 import type { ResolvedUpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
@@ -75,19 +76,24 @@ export class UpgradeRunner {
       if (this.options.successorNice > 0 && restoreNice === undefined) {
         this.options.log('info', 'no scheduling groups to lower here (no /proc/self/autogroup): the successor starts as an equal of this process');
       }
-      request = launchRequest(this.start, this.env.pid, this.registry, restoreNice);
+      request = launchRequest(this.start, this.env.pid, this.registry, { restoreNice, pidStart: this.ownStart(), fs: this.env });
     } catch (error) {
       this.apply({ type: 'spawnFailed' });
       return { ok: false, reason: 'spawn-failed', message: `cannot start a successor: ${(error as Error).message}`, output: [], durationMs: 0 };
     }
     this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
     try {
-      const outcome = await this.watch.start(request);
+      const outcome = await this.watch.start(request, this.start.entry);
       this.successor = this.watch.handedOverTo;
       return outcome;
     } finally {
       this.watch = undefined;
     }
+  }
+
+  /** This process's start time, passed on so that a successor can tell it from a process that reuses its pid. */
+  private ownStart(): number | undefined {
+    return tryStat(this.env, this.env.pid)?.startTime;
   }
 
   private apply(event: HandoffEvent): void {

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { FakeEnvironment } from '../../test-support/fake-environment';
+import { FakeEnvironment, FakeParentChannel } from '../../test-support/fake-environment';
 import { closeServers, predecessorSetup, settle } from '../../test-support/upgrader-setup';
 import { HANDOFF_ENV } from './inheritance';
 import { listenerFd } from './listener-registry';
@@ -20,7 +20,7 @@ describe('Upgrader', () => {
       command: '/usr/bin/node',
       args: ['-r', '@swc-node/register', '/srv/app/main.js', '--port', '8000'],
       cwd: '/srv/app',
-      env: { PATH: '/usr/bin', [HANDOFF_ENV]: JSON.stringify({ v: 1, parent: 100, listeners: { http: 4 } }) },
+      env: { PATH: '/usr/bin', [HANDOFF_ENV]: JSON.stringify({ v: 1, parent: 100, start: 1100, listeners: { http: 4 } }) },
       fds: [listenerFd(server)],
     });
     await upgrader.cancel('test over');
@@ -114,6 +114,28 @@ describe('Upgrader', () => {
     expect(targets).toEqual([{ fd: 4 }]);
     expect(successor).toMatchObject({ isSuccessor: true, predecessorPid: 42 });
     expect(env.env).toEqual({ PATH: '/usr/bin' });
+  });
+
+  it('takes the inheritance of a predecessor that is a zombie (SIGKILLed, its parent has not reaped it yet)', () => {
+    const env = new FakeEnvironment();
+    Object.assign(env, { pid: 300, ppid: 1 }); // reparented
+    env.procs.set(42, { ppid: 7, pgid: 42, state: 'Z', exitCode: 9 });
+    env.env = { [HANDOFF_ENV]: JSON.stringify({ v: 1, parent: 42, listeners: { http: 4 } }) };
+    expect(Upgrader.create({ environment: env, log: () => undefined })).toMatchObject({ isSuccessor: true, predecessorPid: 42 });
+    const stillThere = new FakeEnvironment();
+    Object.assign(stillThere, { pid: 300, ppid: 1 });
+    stillThere.procs.set(42, { ppid: 7, pgid: 42 }); // a live process of that pid that is not our parent
+    stillThere.env = { [HANDOFF_ENV]: JSON.stringify({ v: 1, parent: 42, listeners: { http: 4 } }) };
+    expect(Upgrader.create({ environment: stillThere, log: () => undefined })).toMatchObject({ isSuccessor: false });
+  });
+
+  it('tells a waiting predecessor why it cannot start when the handoff speaks another protocol version', () => {
+    const env = new FakeEnvironment();
+    env.ppid = 42;
+    env.env = { [HANDOFF_ENV]: JSON.stringify({ v: 2, parent: 42, listeners: { http: 4 } }) };
+    env.channel = new FakeParentChannel();
+    expect(() => Upgrader.create({ environment: env })).toThrow(/speaks protocol v2 but this build speaks v1/);
+    expect(env.channel.sent).toEqual([{ type: 'fatal', text: expect.stringMatching(/speaks protocol v2 but this build speaks v1.*restart instead/) }]);
   });
 
   it('refuses two listeners of the same name', async () => {

@@ -8,9 +8,9 @@ import { restoreOwnGroup } from './successor-priority';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
-import { parseStat } from './tree-killer';
+import { describeExit, isGone, tryStat } from './proc-stat';
 import { UpgradeRunner } from './upgrade-runner';
-import { resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
+import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './upgrader.types';
 
 /**
@@ -41,6 +41,7 @@ export class Upgrader implements HandoffUpgrader {
   private readonly predecessorStart: number | undefined;
   private readying: Promise<void> | undefined;
   private restoring: Promise<void> | undefined;
+  private gone: Promise<void> | undefined;
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
@@ -52,10 +53,25 @@ export class Upgrader implements HandoffUpgrader {
     const env = options.environment ?? nodeProcessEnvironment();
     const resolved = resolveUpgraderOptions(options);
     const start = captureStart(env);
-    const inheritance = takeInheritance(env.env, env.ppid, (pid) => env.readStat(pid) !== undefined);
+    // Unreadable (our fd limit) counts as not running: the inheritance is taken (see ParentLink).
+    const isRunning = (pid: number, since?: number) => {
+      const stat = tryStat(env, pid);
+      return stat !== null && !isGone(stat, since);
+    };
+    let inheritance: Inheritance | undefined;
+    try {
+      inheritance = takeInheritance(env.env, env.ppid, isRunning);
+    } catch (error) {
+      // Tell a waiting predecessor why, so that its report names the cause (another protocol version).
+      void env.parentChannel()?.send({ type: 'fatal', text: (error as Error).message }).catch(() => undefined);
+      throw error;
+    }
     const channel = inheritance ? env.parentChannel() : undefined;
     const registry = new ListenerRegistry();
-    const link = channel ? new ParentLink(channel, env, resolved.log, (name, handle) => adoptConnection(registry, name, handle, resolved.log)) : undefined;
+    const link =
+      inheritance && channel
+        ? new ParentLink(channel, env, resolved.log, { pid: inheritance.parent, start: inheritance.start }, (name, handle) => adoptConnection(registry, name, handle, resolved.log))
+        : undefined;
     return new Upgrader(env, resolved, start, inheritance, link, registry);
   }
 
@@ -69,10 +85,13 @@ export class Upgrader implements HandoffUpgrader {
   ) {
     this.isSuccessor = inheritance !== undefined;
     this.predecessorPid = inheritance?.parent;
-    this.predecessorStart = this.processStart(inheritance?.parent);
+    this.predecessorStart = inheritance?.start ?? this.processStart(inheritance?.parent);
     this.runner = new UpgradeRunner(env, options, start, this.registry);
-    link?.start();
     if (inheritance) options.log('info', 'started as a successor', { predecessorPid: inheritance.parent, listeners: inheritance.listeners });
+    link?.start();
+    if (inheritance && !link) {
+      options.log('warn', `started as a successor of ${inheritance.parent} without a handoff channel; taking over on ready if it is gone`);
+    }
   }
 
   /**
@@ -125,10 +144,14 @@ export class Upgrader implements HandoffUpgrader {
       if (unclaimed.length > 0) {
         this.options.log('warn', `ready before listening on inherited ${unclaimed.join(', ')}: new connections wait in the backlog until then`);
       }
+      this.refuseWithoutChannel();
       if (this.options.pidFile !== undefined) writePidFile(this.env, this.options.pidFile, this.env.pid);
       await this.restorePriority();
       await this.link?.ready();
+      const lost = this.link?.lost;
+      if (lost) this.options.log('warn', `took over from predecessor ${lost.pid}: it ${lost.exit ?? 'went away'} before this process was ready`, { pid: this.env.pid, pidFile: this.options.pidFile, predecessorPid: lost.pid });
       this.options.log('info', 'ready', { pid: this.env.pid, pidFile: this.options.pidFile });
+      void this.predecessorGone();
     })().catch((error: unknown) => {
       this.readying = undefined;
       throw error;
@@ -152,6 +175,39 @@ export class Upgrader implements HandoffUpgrader {
     return handOverConnection(server, socket, (handle) => successor.sendHandle({ type: 'connection', listener: name }, handle));
   }
 
+  /** A successor that got no channel (its app closed it before the upgrader ran) may only take over from a predecessor that is gone. */
+  private refuseWithoutChannel(): void {
+    const pid = this.predecessorPid;
+    if (this.link || pid === undefined || this.processStart(pid) === undefined || this.processStart(pid) !== this.predecessorStart) return;
+    throw new Error(`predecessor ${pid} still runs but there is no handoff channel to tell it that this process is ready; not taking over`);
+  }
+
+  /**
+   * Resolves once the predecessor has exited (at once without one, or when it died
+   * before this process was ready), and logs how it ended when that can be seen (a
+   * zombie's status). It is watched from `ready()` on through /proc, with an
+   * unref'd timer: what a predecessor that dies mid-drain leaves (a browser profile)
+   * can be cleaned up then.
+   */
+  predecessorGone(): Promise<void> {
+    const pid = this.predecessorPid;
+    if (pid === undefined || this.predecessorStart === undefined || this.link?.lost) return Promise.resolve();
+    this.gone ??= new Promise<void>((resolve) => {
+      const look = () => {
+        const stat = tryStat(this.env, pid);
+        if (stat === null || !isGone(stat, this.predecessorStart)) {
+          this.env.setTimer(look, HANDOFF_TIMINGS.predecessorPollMs);
+          return;
+        }
+        const how = describeExit(stat);
+        this.options.log(how === undefined || how === 'exited with code 0' ? 'info' : 'warn', `predecessor ${pid} ${how ?? 'has exited'}`, { predecessorPid: pid });
+        resolve();
+      };
+      look();
+    });
+    return this.gone;
+  }
+
   /** Kills a starting successor with its tree (the running `upgrade()` resolves `cancelled`); resolves when it is gone. */
   cancel(reason: string): Promise<void> {
     return this.runner.cancel(reason);
@@ -160,7 +216,12 @@ export class Upgrader implements HandoffUpgrader {
   /** For the health body: whether handoff is supported here, its state, attempts, pids and the last outcome. */
   snapshot(): HandoffSnapshot {
     const supported = unsupportedBecause(this.start) === undefined;
-    return { supported, ...this.runner.snapshot(), ...(this.predecessorPid === undefined ? {} : { predecessorPid: this.predecessorPid }) };
+    const lost = this.link?.lost;
+    return {
+      supported, ...this.runner.snapshot(),
+      ...(this.predecessorPid === undefined ? {} : { predecessorPid: this.predecessorPid }),
+      ...(lost ? { predecessorLost: lost } : {}),
+    };
   }
 
   /** Lets go of the predecessor's channel and kills a starting successor: no timer or listener is left. */
@@ -188,9 +249,10 @@ export class Upgrader implements HandoffUpgrader {
 
   /** The start time of a running process (zombies count as gone), to recognise it across pid reuse. */
   private processStart(pid: number | undefined): number | undefined {
-    const text = pid === undefined ? undefined : this.env.readStat(pid);
-    const stat = text === undefined ? undefined : parseStat(pid as number, text);
-    return stat && stat.state !== 'Z' ? stat.startTime : undefined;
+    if (pid === undefined) return undefined;
+    const stat = tryStat(this.env, pid);
+    if (stat === null) return pid === this.predecessorPid ? this.predecessorStart : undefined; // not known: as it was
+    return stat && !isGone(stat) ? stat.startTime : undefined;
   }
 }
 

@@ -14,10 +14,11 @@ export interface UpgradeSuccess {
  * Why an upgrade did not happen. `busy`: another one runs; `handed-over`: this
  * process already handed over; `spawn-failed`: no successor could be started;
  * `exited`: it exited before it was ready; `timeout`: it was not ready in time;
- * `cancelled`: `cancel()` was called. In the last three the successor was killed
- * with its process tree before the outcome resolved.
+ * `channel-closed`: it closed the handoff channel before it was ready (it can no
+ * longer say ready); `cancelled`: `cancel()` was called. In the last four the
+ * successor was killed with its process tree before the outcome resolved.
  */
-export type UpgradeFailureReason = 'busy' | 'handed-over' | 'spawn-failed' | 'exited' | 'timeout' | 'cancelled';
+export type UpgradeFailureReason = 'busy' | 'handed-over' | 'spawn-failed' | 'exited' | 'timeout' | 'channel-closed' | 'cancelled';
 
 /** This process still serves; `message` says why in one line, `output` holds the successor's last lines. */
 export interface UpgradeFailure {
@@ -44,6 +45,17 @@ export interface LastUpgrade {
   at: string;
 }
 
+/** A successor's predecessor died before the successor was ready: the successor took over alone. */
+export interface PredecessorLoss {
+  pid: number;
+  /** When the successor noticed, ISO 8601. */
+  at: string;
+  /** How it ended ("was killed by SIGKILL"), when it was still a zombie to look at. */
+  exit?: string;
+  /** One line for logs and health. */
+  message: string;
+}
+
 /** What `/health` may show of the handoff. */
 export interface HandoffSnapshot {
   /** Whether this process can start a successor (Linux, started from an entry file). */
@@ -55,6 +67,8 @@ export interface HandoffSnapshot {
   successorPid?: number;
   /** The process this one took over from. */
   predecessorPid?: number;
+  /** Set when that process died before this one was ready (this one took over alone). */
+  predecessorLost?: PredecessorLoss;
   last?: LastUpgrade;
 }
 
@@ -77,6 +91,7 @@ export interface HandoffUpgrader {
   cancel(reason: string): Promise<void>;
   /** After a handoff: moves an idle client connection of listener `name` to the successor (see `Upgrader.handOver`). */
   handOver(name: string, socket: Socket): Promise<HandOverResult>;
+  predecessorGone(): Promise<void>;
   snapshot(): HandoffSnapshot;
   close(): void;
 }

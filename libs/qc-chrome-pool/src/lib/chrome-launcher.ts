@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +8,7 @@ import { CdpPipeTransport } from './cdp-pipe.transport';
 import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, type ChromePriority } from './chrome-priority';
 import { chromeProcsOf, readProc } from './proc-tree';
 import { PROFILE_PREFIX } from './orphan-cleanup';
+import { removeProfile, removeProfileAsync } from './profile-dir';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
 
 /** A running Chrome and what is needed to get rid of it for sure. */
@@ -91,7 +91,7 @@ export async function launchChrome(executablePath: string, options: LaunchOption
     return { browser, pid, profileDir, priority: { nice, autogroup: await autogroup, processes: command.processes } };
   } catch (error) {
     killChromeTree(child?.pid, profileDir);
-    rmSync(profileDir, { recursive: true, force: true });
+    removeProfile(profileDir);
     throw new Error(`could not launch Chrome at ${executablePath}; check CHROME_PATH and that it runs headless`, {
       cause: error,
     });
@@ -166,6 +166,6 @@ export async function disposeChrome(chrome: LaunchedChrome, deadlineMs: number):
     // closed means gone, so wait for that (bounded) rather than report it closed while it dies.
     await waitGone(killChromeTree(chrome.pid, chrome.profileDir), KILL_WAIT_MS);
     // Off the event loop: a used profile is thousands of files (measured: 55 ms of sync unlinks at a handoff's switch).
-    await rm(chrome.profileDir, { recursive: true, force: true, maxRetries: 3 });
+    await removeProfileAsync(chrome.profileDir);
   }
 }

@@ -1,7 +1,8 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromeProcsOf, isAlive, listProcs } from './proc-tree';
+import { removeProfile } from './profile-dir';
 
 /** Prefix of every temporary Chrome profile the pool creates: `<prefix><ownerPid>-<random>`. */
 export const PROFILE_PREFIX = 'edu-agents-qc-';
@@ -19,7 +20,7 @@ export const defaultOrphanCleanupDeps = (): OrphanCleanupDeps => ({
   isAlive: (pid) => isAlive(pid),
   kill: (pid, signal) => process.kill(pid, signal),
   listChromeProcs: (dir) => chromeProcsOf(dir, undefined, listProcs()),
-  removeDir: (dir) => rmSync(dir, { recursive: true, force: true }),
+  removeDir: (dir) => removeProfile(dir),
 });
 
 export interface OrphanCleanupResult {

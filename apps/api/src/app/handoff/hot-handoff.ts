@@ -2,6 +2,7 @@ import type { HandoffSnapshot, HandoffUpgrader, LastUpgrade, UpgradeOutcome } fr
 import type { ShutdownCoordinator } from '@edu-agents/shutdown-state';
 import type { SdNotifier } from '../../systemd/sd-notify';
 import type { Logger } from '../logging/logger';
+import { takeBackPidFile } from '../runtime/pid-file';
 
 /** What the predecessor serves on after the switch, known once the HTTP server exists. */
 export interface HandoffServing {
@@ -31,6 +32,8 @@ export interface HotHandoffDeps {
   lingerMs: number;
   /** Cleans what a killed successor left behind (its Chromium profiles). */
   afterFailure?: () => void;
+  /** PID_FILE, which a failed successor may have rewritten just before it was stopped. */
+  pidFile?: string;
 }
 
 /** The last attempt as `/health` shows it; a failed one carries the successor's last lines. */
@@ -91,6 +94,20 @@ export class HotHandoff {
       this.deps.afterFailure?.();
     }
     return outcome;
+  }
+
+  /**
+   * The upgrader calls this when a failed successor has been stopped (SIGSTOP) and
+   * before it is killed. It claims the service just before it says ready (PID_FILE,
+   * then MAINPID=), so one that was too late (a timeout, SIGKILL at that moment)
+   * may have claimed already: this process takes both back while the successor can
+   * no longer answer, so that systemd never sees its main process die.
+   */
+  async reclaim(successorPid: number): Promise<void> {
+    const { notifier, logger, pidFile } = this.deps;
+    if (pidFile && takeBackPidFile(pidFile, successorPid)) logger.warn(`handoff: took back ${pidFile} from the failed successor`, { successorPid });
+    notifier.mainPid(process.pid);
+    await notifier.flush();
   }
 
   /** Kills a successor that is still starting (a stop signal arrived); resolves when it is gone. */

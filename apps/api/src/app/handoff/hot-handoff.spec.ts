@@ -1,0 +1,45 @@
+import { StubUpgrader } from '@edu-agents/process-handoff/testing';
+import { InFlightRegistry, ShutdownCoordinator } from '@edu-agents/shutdown-state';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../logging/logger';
+import { createSdNotifier } from '../../systemd/sd-notify';
+import { HotHandoff } from './hot-handoff';
+
+describe('HotHandoff.reclaim (a failed successor, stopped, before it is killed)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'hot-handoff-spec-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function setup(pidFile: string) {
+    const sent: string[] = [];
+    const notifier = createSdNotifier({ NOTIFY_SOCKET: '/run/test.sock' }, { transport: async (_socket, message) => void sent.push(message) });
+    const coordinator = new ShutdownCoordinator(new InFlightRegistry(), { timeoutMs: 1_000, delayMs: 0, hookTimeoutMs: 1_000 }, {
+      now: Date.now, setTimer: (fn, ms) => setTimeout(fn, ms).unref(), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout), exit: () => undefined, log: () => undefined,
+    });
+    const handoff = new HotHandoff({
+      upgrader: new StubUpgrader(), coordinator, notifier, logger: createLogger('text', 'error', () => undefined), enabled: true, lingerMs: 1_000, pidFile,
+    });
+    return { handoff, sent };
+  }
+
+  it('names this process again in PID_FILE and as MAINPID when the successor had claimed both, and removes its temporary file', async () => {
+    const pidFile = join(dir, 'api.pid');
+    writeFileSync(pidFile, '4242\n');
+    writeFileSync(`${pidFile}.4242.tmp`, '4242\n');
+    const { handoff, sent } = setup(pidFile);
+    await handoff.reclaim(4242);
+    expect(readFileSync(pidFile, 'utf8')).toBe(`${process.pid}\n`);
+    expect(readdirSync(dir)).toEqual(['api.pid']);
+    expect(sent).toEqual([`MAINPID=${process.pid}`]);
+  });
+
+  it('leaves a pid file that names another process alone', async () => {
+    const pidFile = join(dir, 'api.pid');
+    writeFileSync(pidFile, '777\n');
+    const { handoff } = setup(pidFile);
+    await handoff.reclaim(4242);
+    expect(readFileSync(pidFile, 'utf8')).toBe('777\n');
+  });
+});
