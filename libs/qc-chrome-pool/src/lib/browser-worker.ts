@@ -1,6 +1,6 @@
 import { Annotator } from './annotator';
 import { disposeChrome, launchChrome, type LaunchedChrome } from './chrome-launcher';
-import { lowerAutogroup, MAX_NICE } from './chrome-priority';
+import { lowerAutogroup, MAX_NICE, type ChromeSession } from './chrome-priority';
 import { ContextSlot } from './context.slot';
 import type { QcIsolation } from './qc-config';
 import type { QcSlot, SlotEnv } from './qc-slot.types';
@@ -11,6 +11,8 @@ export interface BrowserWorkerOptions {
   extraArgs: string[];
   /** Nice value of Chromium's session and processes (0..19). */
   nice: number;
+  /** Where Chromium is scheduled (QcPoolConfig.chromeSession). */
+  session: ChromeSession;
   isolation: QcIsolation;
   slots: number;
   pageRecycleAfterJobs: number;
@@ -42,7 +44,7 @@ export class BrowserWorker {
   private constructor(readonly chrome: LaunchedChrome) {}
 
   static async start(options: BrowserWorkerOptions): Promise<BrowserWorker> {
-    const chrome = await launchChrome(options.chromePath, { extraArgs: options.extraArgs, nice: options.nice });
+    const chrome = await launchChrome(options.chromePath, { extraArgs: options.extraArgs, nice: options.nice, session: options.session });
     const worker = new BrowserWorker(chrome);
     const { priority } = chrome;
     const lowered = priority.nice === 0 || (priority.processes.startsWith('nice') && !priority.processes.includes('may raise') && !priority.autogroup.startsWith('failed'));

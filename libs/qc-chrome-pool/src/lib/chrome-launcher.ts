@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import puppeteer, { type Browser } from 'puppeteer';
 import { CdpPipeTransport } from './cdp-pipe.transport';
-import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, type ChromePriority } from './chrome-priority';
+import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, type ChromePriority, type ChromeSession } from './chrome-priority';
 import { chromeProcsOf, readProc } from './proc-tree';
 import { PROFILE_PREFIX } from './orphan-cleanup';
 import { removeProfile, removeProfileAsync } from './profile-dir';
@@ -56,19 +56,24 @@ const STDERR_LINES = 20;
 export interface LaunchOptions {
   extraArgs?: string[];
   preferences?: object;
-  /** Nice value of Chromium's processes and session (0..19; 0 changes nothing). See chrome-priority.ts. */
+  /** Nice value of Chromium's processes, and of its session when it has its own (0..19; 0 changes nothing). See chrome-priority.ts. */
   nice?: number;
+  /** `api` (default): Chromium in this process's session and scheduling group; `own`: a session of its own. */
+  session?: ChromeSession;
 }
 
 /**
- * Starts Chrome over a pipe (it dies with its parent), detached in its own session
- * and process group, at a lower scheduling priority (see chrome-priority.ts), with a
- * recognisable temporary profile. The process is spawned here rather than by
- * puppeteer.launch so that its session's autogroup is lowered right after spawn,
- * before Chrome's heavy start, not after puppeteer connected.
+ * Starts Chrome over a pipe (it dies with its parent) at a lower scheduling priority,
+ * in this process's session and scheduling group or in one of its own (see
+ * chrome-priority.ts), with a recognisable temporary profile. The process is spawned
+ * here rather than by puppeteer.launch so that its priority is set from its first
+ * instruction (and an own session's autogroup right after spawn), before Chrome's
+ * heavy start, not after puppeteer connected.
  */
 export async function launchChrome(executablePath: string, options: LaunchOptions = {}): Promise<LaunchedChrome> {
   const nice = options.nice ?? 0;
+  const session = options.session ?? 'api';
+  const own = session === 'own';
   const profileDir = mkdtempSync(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
   let child: ChildProcess | undefined;
   try {
@@ -80,17 +85,19 @@ export async function launchChrome(executablePath: string, options: LaunchOption
       '--remote-debugging-pipe',
     ];
     const command = priorityCommand(executablePath, args, nice, hasSysNice());
-    const spawned = spawn(command.file, command.args, { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    // `own`: a session (and process group) of its own, like puppeteer's detached launch.
+    const spawned = spawn(command.file, command.args, { detached: own, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
     child = spawned;
-    // A starting Chromium is heavier than a serving one: its group starts at the lowest priority,
+    // A starting Chromium is heavier than a serving one: an own group starts at the lowest priority,
     // and the worker sets it to `nice` once its pages are warm (see BrowserWorker).
-    const autogroup = spawned.pid === undefined ? Promise.resolve('not asked') : lowerAutogroup(spawned.pid, nice === 0 ? 0 : MAX_NICE);
+    const autogroup = !own ? Promise.resolve('shared with the API')
+      : spawned.pid === undefined ? Promise.resolve('not asked') : lowerAutogroup(spawned.pid, nice === 0 ? 0 : MAX_NICE);
     const stderr = tailOf(spawned);
     const browser = await connectOverPipe(spawned, stderr);
     const pid = spawned.pid as number;
-    return { browser, pid, profileDir, priority: { nice, autogroup: await autogroup, processes: command.processes } };
+    return { browser, pid, profileDir, priority: { nice, session, autogroup: await autogroup, processes: command.processes } };
   } catch (error) {
-    killChromeTree(child?.pid, profileDir);
+    killChromeTree(child?.pid, profileDir, own);
     removeProfile(profileDir);
     throw new Error(`could not launch Chrome at ${executablePath}; check CHROME_PATH and that it runs headless`, {
       cause: error,
@@ -128,8 +135,11 @@ async function connectOverPipe(child: ChildProcess, stderr: () => string): Promi
   }
 }
 
-/** SIGKILLs the process group of `pid` and any process still using `profileDir`. Returns pids hit. */
-export function killChromeTree(pid: number | undefined, profileDir: string): number[] {
+/**
+ * SIGKILLs `pid` (its process group too when it leads one: `ownGroup`) and any process
+ * still using `profileDir` (every Chromium process names it on its command line). Returns pids hit.
+ */
+export function killChromeTree(pid: number | undefined, profileDir: string, ownGroup: boolean): number[] {
   const hit: number[] = [];
   const tryKill = (target: number) => {
     try {
@@ -140,8 +150,8 @@ export function killChromeTree(pid: number | undefined, profileDir: string): num
       return false;
     }
   };
-  if (pid !== undefined && pid > 1 && tryKill(-pid)) hit.push(pid);
-  for (const proc of chromeProcsOf(profileDir, pid)) {
+  if (pid !== undefined && pid > 1 && tryKill(ownGroup ? -pid : pid)) hit.push(pid);
+  for (const proc of chromeProcsOf(profileDir, ownGroup ? pid : undefined)) {
     if (proc.pid > 1 && tryKill(proc.pid)) hit.push(proc.pid);
   }
   return hit;
@@ -164,7 +174,7 @@ export async function disposeChrome(chrome: LaunchedChrome, deadlineMs: number):
     clearTimeout(timer);
     // A killed Chromium still runs its exit (freeing its memory) at Chromium's low priority:
     // closed means gone, so wait for that (bounded) rather than report it closed while it dies.
-    await waitGone(killChromeTree(chrome.pid, chrome.profileDir), KILL_WAIT_MS);
+    await waitGone(killChromeTree(chrome.pid, chrome.profileDir, chrome.priority.session === 'own'), KILL_WAIT_MS);
     // Off the event loop: a used profile is thousands of files (measured: 55 ms of sync unlinks at a handoff's switch).
     await removeProfileAsync(chrome.profileDir);
   }

@@ -40,6 +40,18 @@ function autogroupNice(pid: number): number | undefined {
 
 const distinct = (values: Iterable<number>) => [...new Set(values)].sort((a, b) => a - b);
 
+/** The session id of `pid` (field 6 of /proc/<pid>/stat). */
+function sessionOf(pid: number | 'self'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+}
+
+/** The autogroup line of `pid` without its nice value (`/autogroup-N`), or undefined. */
+function autogroupId(pid: number | 'self'): string | undefined {
+  const path = `/proc/${pid}/autogroup`;
+  return existsSync(path) ? readFileSync(path, 'utf8').split(' ')[0] : undefined;
+}
+
 describe('Chromium scheduling priority on real Chromium', () => {
   let pool: QcPool | undefined;
   let child: ChildProcess | undefined;
@@ -51,26 +63,43 @@ describe('Chromium scheduling priority on real Chromium', () => {
     if (child?.pid && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     child = undefined;
     for (const b of childBrowsers.splice(0)) {
-      try {
-        process.kill(-b.pid, 'SIGKILL');
-      } catch {
-        // already gone with its parent
+      for (const pid of liveChromeProcs(b.profileDir, b.pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone with its parent
+        }
       }
       await waitFor(() => liveChromeProcs(b.profileDir, b.pid).length === 0, 10_000);
       rmSync(b.profileDir, { recursive: true, force: true });
     }
   });
 
-  it('runs every thread of every Chromium process at nice 19 and lowers its session autogroup (the default)', async () => {
+  it('runs every thread of every Chromium process at nice 19 inside this process\'s session and scheduling group (the default)', async () => {
     pool = await launchTestPool();
     await pool.check(job('<p>renderers start</p>'));
     const [browser] = pool.stats().browserProcesses;
-    expect(browser.priority).toMatchObject({ nice: 19 });
+    expect(browser.priority).toMatchObject({ nice: 19, session: 'api', autogroup: 'shared with the API' });
     // As root, Chromium raises its browser and GPU threads to nice -8 unless CAP_SYS_NICE is gone.
     if (process.getuid?.() === 0) expect(browser.priority.processes).toBe('nice without CAP_SYS_NICE');
     const nices = threadNices(browser);
     expect(nices.size).toBeGreaterThan(10); // browser, zygotes, GPU, utilities, renderers and their threads
     expect(distinct(nices.values())).toEqual([19]);
+    for (const pid of liveChromeProcs(browser.profileDir, browser.pid)) {
+      expect({ pid, session: sessionOf(pid) }).toEqual({ pid, session: sessionOf('self') });
+      expect({ pid, group: autogroupId(pid) }).toEqual({ pid, group: autogroupId('self') });
+    }
+    // This process's own priority is untouched.
+    expect(autogroupNice(process.pid) ?? 0).toBe(0);
+  });
+
+  it('with chromeSession own, runs Chromium in a session of its own whose autogroup is lowered to 19 as well', async () => {
+    pool = await launchTestPool({ chromeSession: 'own' });
+    await pool.check(job('<p>renderers start</p>'));
+    const [browser] = pool.stats().browserProcesses;
+    expect(browser.priority).toMatchObject({ nice: 19, session: 'own' });
+    expect(sessionOf(browser.pid)).toBe(browser.pid);
+    expect(distinct(threadNices(browser).values())).toEqual([19]);
     const group = autogroupNice(browser.pid);
     if (group !== undefined) {
       expect(group).toBe(19);
@@ -78,10 +107,13 @@ describe('Chromium scheduling priority on real Chromium', () => {
     } else {
       expect(browser.priority.autogroup).toBe('unsupported');
     }
+    await pool.close({ deadlineMs: 1_000 });
+    pool = undefined;
+    await waitFor(() => liveChromeProcs(browser.profileDir, browser.pid).length === 0, 10_000);
   });
 
-  it('starts Chromium\'s group at the lowest priority and sets it to chromeNice once the pages are warm', async () => {
-    pool = await launchTestPool({ chromeNice: 10 });
+  it('with chromeSession own, starts Chromium\'s group at the lowest priority and sets it to chromeNice once the pages are warm', async () => {
+    pool = await launchTestPool({ chromeNice: 10, chromeSession: 'own' });
     const [browser] = pool.stats().browserProcesses;
     expect(browser.priority).toMatchObject({ nice: 10 });
     expect(distinct(threadNices(browser).values())).toEqual([10]);
@@ -93,13 +125,13 @@ describe('Chromium scheduling priority on real Chromium', () => {
     pool = await launchTestPool({ chromeNice: 0 });
     await pool.check(job('<p>renderers start</p>'));
     const [browser] = pool.stats().browserProcesses;
-    expect(browser.priority).toEqual({ nice: 0, autogroup: 'not asked', processes: 'not asked' });
+    expect(browser.priority).toEqual({ nice: 0, session: 'api', autogroup: 'shared with the API', processes: 'not asked' });
     expect(distinct(threadNices(browser).values())).not.toEqual([19]);
     const group = autogroupNice(browser.pid);
     if (group !== undefined) expect(group).toBe(0);
   });
 
-  it('without CAP_SYS_NICE and CAP_SYS_ADMIN (as an unprivileged service runs) two browsers started together both run at nice 19 in lowered autogroups', async () => {
+  it('without CAP_SYS_NICE and CAP_SYS_ADMIN (as an unprivileged service runs) two browsers started together both run at nice 19 in the service\'s group', async () => {
     const setpriv = findProgram('setpriv');
     expect(setpriv).toBeDefined(); // util-linux: part of every Debian
     child = spawn(
@@ -115,11 +147,12 @@ describe('Chromium scheduling priority on real Chromium', () => {
     expect(childBrowsers).toHaveLength(2);
     for (const browser of childBrowsers) {
       // Without CAP_SYS_NICE nothing needs dropping; Chromium cannot raise what it inherited.
-      expect(browser.priority).toMatchObject({ nice: 19, processes: 'nice' });
+      expect(browser.priority).toMatchObject({ nice: 19, session: 'api', processes: 'nice' });
       expect(distinct(threadNices(browser).values())).toEqual([19]);
-      // The kernel lets an unprivileged caller write an autogroup once per 100 ms: the second browser waited its turn.
+      expect(sessionOf(browser.pid)).toBe(sessionOf(child?.pid as number));
+      // The service's group keeps its priority: only Chromium's processes are lowered.
       const group = autogroupNice(browser.pid);
-      if (group !== undefined) expect(group).toBe(19);
+      if (group !== undefined) expect(group).toBe(0);
     }
   });
 });

@@ -8,21 +8,32 @@ import { delimiter, join } from 'node:path';
  * (`/proc/sys/kernel/sched_autogroup_enabled`), every session is a group, and
  * puppeteer-style launches put each browser in a session of its own (detached).
  * A booting Chromium then weighs as much as the whole API, and a process's nice
- * value only orders processes inside one group. So the pool lowers both:
- * - the autogroup of Chromium's session (`/proc/<pid>/autogroup`): at nice 19 right
- *   after spawn, for the heavy start, then at the configured value once the pages are
- *   warm (a group's nice value may go back down to 0 without privilege), so that a
- *   serving Chromium also comes before a starting one (a handoff's successor's);
- * - the nice value of every Chromium process and thread, from its first instruction
- *   (`nice -n N`), and, when this process may raise priorities (root, CAP_SYS_NICE),
- *   without CAP_SYS_NICE (`setpriv`), since Chromium raises its own browser and GPU
- *   threads to nice -8 when it can.
- * Where autogrouping is off, or the API runs in a cgroup of its own (a container, a
- * systemd unit with CPU accounting), the nice value is what counts; the autogroup
- * write is then harmless. Lowering needs no privilege and is never undone: an
+ * value only orders processes inside one group. Two ways out (`chromeSession`):
+ * - `api` (the default): Chromium stays in the API's session, so in its group, and
+ *   every Chromium process and thread runs at `nice -n N` from its first
+ *   instruction. Inside the group the event loop comes first; the group competes
+ *   with the rest of the machine as one, as any service does, so a busy neighbour
+ *   slows QC by its fair share and no more. This is also what a container or a
+ *   systemd unit with its own cgroup gets in either mode (autogroups apply only in
+ *   the root cgroup).
+ * - `own`: a session of its own whose autogroup is lowered too
+ *   (`/proc/<pid>/autogroup`): at nice 19 right after spawn, then at the configured
+ *   value once the pages are warm (a group's nice value may go back down to 0 without
+ *   privilege). Chromium then comes after everything else on the machine: measured on
+ *   2 cores, one process keeping both cores busy starved its start past 30 s.
+ * When this process may raise priorities (root, CAP_SYS_NICE), Chromium starts
+ * without CAP_SYS_NICE (`setpriv`), since it raises its own browser and GPU threads to
+ * nice -8 when it can. Lowering needs no privilege and is never undone: an
  * unprivileged process could not raise it back, so Chromium is started low instead
  * of the API's own priority being touched.
  */
+
+/**
+ * Where Chromium is scheduled: `api`, in the session (and so the scheduling group) of
+ * the process that starts it, below its event loop by nice; `own`, in a session and
+ * autogroup of its own at nice, like puppeteer's detached launch.
+ */
+export type ChromeSession = 'api' | 'own';
 
 /** The lowest priority: nice 19. 0 leaves Chromium as it starts itself. */
 export const MAX_NICE = 19;
@@ -31,10 +42,12 @@ export const MAX_NICE = 19;
 export interface ChromePriority {
   /** The nice value asked for (0: nothing applied). */
   nice: number;
+  /** Where Chromium is scheduled: in the API's session and group, or in its own. */
+  session: ChromeSession;
   /**
-   * The session's autogroup: `set` (written), `off` (written, but the kernel's
-   * autogrouping is switched off), `unsupported` (no /proc/<pid>/autogroup),
-   * `failed: <why>`, or `not asked` (nice 0).
+   * The session's autogroup: `shared with the API` (`session: 'api'`), or with a session
+   * of its own `set` (written), `off` (written, but the kernel's autogrouping is switched
+   * off), `unsupported` (no /proc/<pid>/autogroup), `failed: <why>`, or `not asked` (nice 0).
    */
   autogroup: string;
   /** How the nice value is applied: `nice`, `nice without CAP_SYS_NICE`, `not asked`, or why not. */

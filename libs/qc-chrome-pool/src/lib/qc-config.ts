@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { MAX_NICE, validNice } from './chrome-priority';
+import { MAX_NICE, validNice, type ChromeSession } from './chrome-priority';
 
 /**
  * 'origin': warm pages reused, each job on an origin of its own (default, see README).
@@ -35,11 +35,20 @@ export interface QcPoolConfig {
   /** Default deadline of close() for active jobs. */
   closeTimeoutMs: number;
   /**
-   * Scheduling priority of Chromium, as a nice value 0..19 applied to its session's
-   * autogroup and to every Chromium process from its start (see chrome-priority.ts).
-   * Higher is lower priority; 0 leaves Chromium as it starts itself.
+   * Scheduling priority of Chromium, as a nice value 0..19 applied to every Chromium
+   * process from its start, and to its session's autogroup when it has a session of its
+   * own (see chrome-priority.ts). Higher is lower priority; 0 leaves Chromium as it
+   * starts itself.
    */
   chromeNice: number;
+  /**
+   * Where Chromium is scheduled. `api` (default): in this process's session, and so in
+   * its scheduling group, below its event loop by `chromeNice`; the group as a whole
+   * competes with the rest of the machine as one. `own`: a session (and autogroup) of
+   * its own at `chromeNice`, as puppeteer starts browsers: below everything else on the
+   * machine, so that a busy neighbour can starve it. See chrome-priority.ts.
+   */
+  chromeSession: ChromeSession;
   /** Extra Chromium flags, appended to the pool's own. */
   extraChromeArgs?: string[];
   log?: (level: QcLogLevel, message: string, fields?: Record<string, unknown>) => void;
@@ -62,6 +71,7 @@ export const QC_POOL_DEFAULTS: QcPoolConfig = Object.freeze({
   settleMs: 0,
   closeTimeoutMs: 10_000,
   chromeNice: 19,
+  chromeSession: 'api' as ChromeSession,
 });
 
 /** Where Chromium is looked for when no chromePath is given. */
@@ -105,6 +115,9 @@ export function validateQcPoolConfig(config: QcPoolConfig): QcPoolConfig {
   }
   if (!validNice(config.chromeNice)) {
     throw new Error(`QcPoolConfig.chromeNice must be an integer from 0 to ${MAX_NICE}, got ${String(config.chromeNice)}`);
+  }
+  if (config.chromeSession !== 'api' && config.chromeSession !== 'own') {
+    throw new Error(`QcPoolConfig.chromeSession must be 'api' or 'own', got ${String(config.chromeSession)}`);
   }
   if (config.isolation !== 'origin' && config.isolation !== 'context') {
     throw new Error(`QcPoolConfig.isolation must be 'origin' or 'context', got ${String(config.isolation)}`);

@@ -24,6 +24,7 @@ export class WorkerSet {
       chromePath: this.chromePath,
       extraArgs: this.config.extraChromeArgs ?? [],
       nice: this.config.chromeNice,
+      session: this.config.chromeSession,
       isolation: this.config.isolation,
       slots: this.config.pagesPerBrowser,
       pageRecycleAfterJobs: this.config.pageRecycleAfterJobs,
