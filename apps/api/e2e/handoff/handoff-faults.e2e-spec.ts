@@ -44,8 +44,9 @@ describe('the hot handoff of the real API under faults', () => {
     notify?.close();
     notify = undefined;
     await killLeftoverApis();
-    // Chromium runs in a session of its own: the APIs' process groups do not reach it. It is this
-    // run's by the TMPDIR on its command line; once it is gone nothing writes into the profiles.
+    // A Chromium whose API was killed outlives it for a moment (or for good with QC_CHROME_SESSION=own,
+    // in a session of its own). It is this run's by the TMPDIR on its command line; once it is gone
+    // nothing writes into the profiles.
     for (const pid of chromiumOfRun(tmp)) {
       try {
         process.kill(pid, 'SIGKILL');

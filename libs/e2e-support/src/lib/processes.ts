@@ -139,7 +139,8 @@ export async function stopProcesses(pids: Iterable<number>, graceMs = 15_000): P
 /**
  * Every process this run starts carries this variable (set here, inherited by the APIs,
  * the CLI and what they start), so cleanup can find a handoff successor that left its
- * predecessor's process group: the API starts successors in a session of their own.
+ * predecessor's process group (a successor lowered with HANDOFF_SUCCESSOR_NICE starts in a
+ * session of its own).
  */
 const RUN_MARKER = `EDU_E2E_RUN=${process.pid}-${Date.now()}`;
 process.env['EDU_E2E_RUN'] = RUN_MARKER.slice('EDU_E2E_RUN='.length);

@@ -10,13 +10,13 @@ describe('resolveApiConfig', () => {
     const config = resolveApiConfig({
       PORT: '8001', HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '9000', SHUTDOWN_DELAY_MS: '5000', KEEP_ALIVE_TIMEOUT_MS: '65000',
       HEADERS_TIMEOUT_MS: '66000', LOG_FORMAT: 'JSON', LOG_LEVEL: 'warn', PID_FILE: 'run/api.pid', QC_ENABLED: 'no', QC_BROWSERS: '3',
-      QC_PAGES_PER_BROWSER: '4', QC_QUEUE_MAX: '0', QC_JOB_TIMEOUT_MS: '2000', QC_CACHE_MAX_ENTRIES: '10', QC_ISOLATION: 'context', QC_CHROME_NICE: '10', CHROME_PATH: '/opt/chrome',
-      HANDOFF_ENABLED: 'false', HANDOFF_TIMEOUT_MS: '15000', HANDOFF_SUCCESSOR_NICE: '0',
+      QC_PAGES_PER_BROWSER: '4', QC_QUEUE_MAX: '0', QC_JOB_TIMEOUT_MS: '2000', QC_CACHE_MAX_ENTRIES: '10', QC_ISOLATION: 'context', QC_CHROME_NICE: '10', QC_CHROME_SESSION: 'own', CHROME_PATH: '/opt/chrome',
+      HANDOFF_ENABLED: 'false', HANDOFF_TIMEOUT_MS: '15000', HANDOFF_SUCCESSOR_NICE: '12',
     });
     expect(config).toMatchObject({
       port: 8001, host: '127.0.0.1', shutdownTimeoutMs: 9000, shutdownDelayMs: 5000, keepAliveTimeoutMs: 65000, headersTimeoutMs: 66000,
-      logFormat: 'json', logLevel: 'warn', pidFile: 'run/api.pid', handoff: { enabled: false, timeoutMs: 15000, successorNice: 0 },
-      qc: { enabled: false, browsers: 3, pagesPerBrowser: 4, queueMax: 0, jobTimeoutMs: 2000, cacheMaxEntries: 10, isolation: 'context', chromeNice: 10, chromePath: '/opt/chrome' },
+      logFormat: 'json', logLevel: 'warn', pidFile: 'run/api.pid', handoff: { enabled: false, timeoutMs: 15000, successorNice: 12 },
+      qc: { enabled: false, browsers: 3, pagesPerBrowser: 4, queueMax: 0, jobTimeoutMs: 2000, cacheMaxEntries: 10, isolation: 'context', chromeNice: 10, chromeSession: 'own', chromePath: '/opt/chrome' },
     });
   });
 
@@ -27,14 +27,15 @@ describe('resolveApiConfig', () => {
   it('lists every invalid variable with what is allowed', () => {
     let error: unknown;
     try {
-      resolveApiConfig({ PORT: '70000', QC_ENABLED: 'maybe', CHROME_PATH: 'chromium', SHUTDOWN_DELAY_MS: '1.5', HANDOFF_TIMEOUT_MS: '10', QC_CHROME_NICE: '20' });
+      resolveApiConfig({ PORT: '70000', QC_ENABLED: 'maybe', CHROME_PATH: 'chromium', SHUTDOWN_DELAY_MS: '1.5', HANDOFF_TIMEOUT_MS: '10', QC_CHROME_NICE: '20', QC_CHROME_SESSION: 'detached' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['PORT', 'SHUTDOWN_DELAY_MS', 'HANDOFF_TIMEOUT_MS', 'QC_ENABLED', 'QC_CHROME_NICE', 'CHROME_PATH']);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['PORT', 'SHUTDOWN_DELAY_MS', 'HANDOFF_TIMEOUT_MS', 'QC_ENABLED', 'QC_CHROME_NICE', 'QC_CHROME_SESSION', 'CHROME_PATH']);
     expect((error as ConfigError).message).toMatch(/PORT="70000": must be an integer from 0 to 65535/);
     expect((error as ConfigError).message).toMatch(/QC_CHROME_NICE="20": must be an integer from 0 to 19/);
+    expect((error as ConfigError).message).toMatch(/QC_CHROME_SESSION="detached": must be one of api, own/);
   });
 
   it('keeps headersTimeout above keepAliveTimeout, as Node requires for keep-alive to work', () => {

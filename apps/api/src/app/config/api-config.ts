@@ -37,8 +37,10 @@ export interface ApiConfig {
     cacheMaxBytes: number;
     closeTimeoutMs: number;
     isolation: QcIsolationSetting;
-    /** Nice value of Chromium's session and processes, 0..19 (QC_CHROME_NICE). */
+    /** Nice value of Chromium's processes (and of its session when it has its own), 0..19 (QC_CHROME_NICE). */
     chromeNice: number;
+    /** Chromium in the API's session and scheduling group (`api`) or in one of its own (`own`) (QC_CHROME_SESSION). */
+    chromeSession: 'api' | 'own';
     chromePath?: string;
   };
 }
@@ -59,8 +61,9 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   bodyLimitBytes: 1024 * 1024,
   logFormat: 'text',
   logLevel: 'info',
-  // A successor starts below the serving process and is raised at ready (measured: tools/bench/README.md).
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 19 }),
+  // A successor starts as an equal of the serving process in its group: one lowered in a group of its
+  // own never finishes its start next to a busy neighbour (measured: tools/bench/README.md).
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 0 }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -74,6 +77,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
     closeTimeoutMs: 5_000,
     isolation: QC_POOL_DEFAULTS.isolation,
     chromeNice: QC_POOL_DEFAULTS.chromeNice,
+    chromeSession: QC_POOL_DEFAULTS.chromeSession,
   }),
 });
 
@@ -110,6 +114,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       closeTimeoutMs: r.int('QC_CLOSE_TIMEOUT_MS', d.qc.closeTimeoutMs, 0, 10 * 60_000),
       isolation: r.oneOf('QC_ISOLATION', d.qc.isolation, ['origin', 'context'] as const),
       chromeNice: r.int('QC_CHROME_NICE', d.qc.chromeNice, 0, MAX_NICE),
+      chromeSession: r.oneOf('QC_CHROME_SESSION', d.qc.chromeSession, ['api', 'own'] as const),
       chromePath: r.string('CHROME_PATH', undefined, /^\//, 'an absolute path to a Chrome or Chromium binary'),
     },
   };

@@ -17,6 +17,7 @@ export function launchPool(config: ApiConfig, logger: Logger): Promise<QcPool> {
     isolation: qc.isolation,
     closeTimeoutMs: qc.closeTimeoutMs,
     chromeNice: qc.chromeNice,
+    chromeSession: qc.chromeSession,
     log: (level, message, fields) => logger[level](`qc: ${message}`, fields),
   });
 }
