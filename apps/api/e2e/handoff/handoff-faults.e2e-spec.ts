@@ -1,6 +1,6 @@
 import {
   acceptedClientPorts, freePort, judgeLoad, killLeftoverApis, LOAD_API_ENV, listenerHolders, postJson, processTree, qcMix, readPid, startApi, startLoadProcess,
-  STATS_ONLY, track, waitFor, waitReady, type LoadProcess,
+  STATS_ONLY, track, waitFor, waitReady, type LoadProcess, type LoadRun,
 } from '@edu-agents/e2e-support';
 import { check } from '@edu-agents/health-client';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,16 @@ describe('the hot handoff of the real API under faults', () => {
   let tmp: string;
   let notify: NotifySocket | undefined;
   let load: LoadProcess | undefined;
+  /** Stops the load and checks the campaign's invariant: only requests on the `excused` client ports may fail. */
+  async function finishLoad(excused: ReadonlySet<number> = new Set()): Promise<LoadRun> {
+    const running = load as LoadProcess;
+    load = undefined;
+    running.stop();
+    const { run } = await running.done;
+    const verdict = judgeLoad(run, { ports: excused });
+    expect({ violations: verdict.violations.slice(0, 5), count: verdict.violations.length }).toEqual({ violations: [], count: 0 });
+    return run;
+  }
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'edu-handoff-faults-'));
     tmp = join(dir, 'tmp');
@@ -95,11 +105,7 @@ describe('the hot handoff of the real API under faults', () => {
     }, 30_000);
     expect(listenerHolders(port, [api.pid, successor])).toEqual([successor]);
 
-    load.stop();
-    const { run } = await load.done;
-    load = undefined;
-    const verdict = judgeLoad(run, { ports: excused });
-    expect({ violations: verdict.violations.slice(0, 5), count: verdict.violations.length }).toEqual({ violations: [], count: 0 });
+    const run = await finishLoad(excused);
     expect(run.records.filter((r) => r.error === 'ECONNREFUSED')).toEqual([]);
     expect(run.records.filter((r) => r.label === 'POST /qc/check' && r.status === 200 && r.startMs > killedAt - run.t0Epoch).length).toBeGreaterThan(0);
     expect(isRunning(api.pid)).toBe(false);
@@ -133,11 +139,7 @@ describe('the hot handoff of the real API under faults', () => {
     expect(logLines(api)).toContainEqual(expect.objectContaining({ pid: successor, msg: `handoff: predecessor ${api.pid} has exited` }));
     expect(await api.exited).toMatchObject({ signal: 'SIGKILL' });
     expect(await check(`${api.url}/health`, { timeoutMs: 5_000 })).toMatchObject({ state: 'ready', pid: successor });
-    load.stop();
-    const { run } = await load.done;
-    load = undefined;
-    const verdict = judgeLoad(run, { ports: excused });
-    expect({ violations: verdict.violations.slice(0, 5), count: verdict.violations.length }).toEqual({ violations: [], count: 0 });
+    await finishLoad(excused);
   }, 240_000);
 
   it("the successor's Chromium cannot start (a broken library after an OS upgrade): a failed handoff whose report names Chromium's error; the predecessor serves on, in the pid file, and the successor leaves no process, profile or temporary file", async () => {
@@ -165,11 +167,7 @@ describe('the hot handoff of the real API under faults', () => {
     expect(chromiumOfRun(tmp).filter((pid) => !mine.has(pid))).toEqual([]);
     expect(profileOwners(tmp)).toEqual([api.pid]);
     expect(strayFiles(tmp)).toEqual([]);
-    load.stop();
-    const { run } = await load.done;
-    load = undefined;
-    const verdict = judgeLoad(run, { ports: new Set() });
-    expect({ violations: verdict.violations.slice(0, 5), count: verdict.violations.length }).toEqual({ violations: [], count: 0 });
+    await finishLoad();
   }, 240_000);
 
   it("the successor's Chromium crashes during the switch (SIGKILL of its browser as it takes over): it replaces it, serves, and nothing of the crashed one is left", async () => {
@@ -194,11 +192,7 @@ describe('the hot handoff of the real API under faults', () => {
     expect(profileOwners(tmp)).toEqual([successor]);
     expect(strayFiles(tmp)).toEqual([]);
     expect(chromiumOfRun(tmp).every((pid) => processTree(successor).includes(pid))).toBe(true);
-    load.stop();
-    const { run } = await load.done;
-    load = undefined;
-    const verdict = judgeLoad(run, { ports: new Set() });
-    expect({ violations: verdict.violations.slice(0, 5), count: verdict.violations.length }).toEqual({ violations: [], count: 0 });
+    await finishLoad();
   }, 240_000);
 
   it('stdout and stderr closed (the log reader died: EPIPE on every line): the handoff completes, the old process exits 0, the new one serves', async () => {
