@@ -36,11 +36,11 @@ export async function plainJob(page: Page, html: string): Promise<void> {
   }
 }
 
-/** This library's pool in one isolation mode (one browser, `concurrency` slots). */
-export function poolRunner(isolation: QcIsolation): BenchRunner & { pool?: QcPool } {
+/** This library's pool in one isolation mode (one browser, `concurrency` slots); Chromium at `chromeNice` (default 19). */
+export function poolRunner(isolation: QcIsolation, chromeNice = QC_POOL_DEFAULTS.chromeNice): BenchRunner & { pool?: QcPool } {
   const runner: BenchRunner & { pool?: QcPool } = {
     async start(concurrency) {
-      runner.pool = await QcPool.launch({ ...QC_POOL_DEFAULTS, chromePath: CHROME, isolation, browsers: 1,
+      runner.pool = await QcPool.launch({ ...QC_POOL_DEFAULTS, chromePath: CHROME, isolation, browsers: 1, chromeNice,
         pagesPerBrowser: concurrency, queueMax: 1000, jobTimeoutMs: 30_000, acquireTimeoutMs: 120_000 });
     },
     async job(html) {

@@ -1,6 +1,8 @@
 // QC pool benchmark: jobs/s, p50/p95 latency, Chrome CPU ms per job and peak RSS of the Chrome
 // process tree, at concurrency 1, 2, 4, for this pool (both isolation modes), puppeteer-cluster
-// (CONCURRENCY_CONTEXT), a browser per job and plain page reuse; plus cached vs uncached.
+// (CONCURRENCY_CONTEXT), a browser per job and plain page reuse; plus cached vs uncached. The pool
+// runs once more with Chromium at nice 0 instead of its default 19 (chromeNice): what the priority
+// costs a QC job when nothing else competes for the CPU.
 // Run: npx nx run qc-chrome-pool:bench   (JSON on stdout, readable table on stderr)
 // Env: QC_BENCH_JOBS (jobs per cell, default 30), QC_BENCH_LAUNCH_JOBS (default 6), QC_BENCH_CONCURRENCY (default 1,2,4),
 // QC_BENCH_SEGMENTS (default 3): each cell is measured in that many segments, the approaches of a
@@ -129,6 +131,7 @@ function table(cells: Cell[]): string {
 async function main(): Promise<void> {
   const approaches: [string, () => BenchRunner, number][] = [
     ['pool origin (default)', () => poolRunner('origin'), JOBS],
+    ['pool origin, Chromium at nice 0', () => poolRunner('origin', 0), JOBS],
     ['pool context', () => poolRunner('context'), JOBS],
     ['puppeteer-cluster CONTEXT', clusterRunner, JOBS],
     ['page reuse (no isolation)', pageReuseRunner, JOBS],
