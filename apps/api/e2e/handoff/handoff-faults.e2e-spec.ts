@@ -181,7 +181,14 @@ describe('the hot handoff of the real API under faults', () => {
       return pid !== undefined && pid !== api.pid ? track(pid) : undefined;
     }, 90_000);
     const browser = await waitFor('the successor\'s browser', async () => (await qcStats(api.port, successor)).browserProcesses?.[0], 30_000);
-    process.kill(-browser.pid, 'SIGKILL'); // its whole group, as the OOM killer would take the renderers too
+    // The browser and every process under it, as the OOM killer would take the renderers too.
+    for (const pid of processTree(browser.pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone with its parent
+      }
+    }
     await waitFor('the successor to replace its browser', async () => {
       const stats = await qcStats(api.port, successor);
       return (stats.browserRestarts ?? 0) >= 1 && (stats.browserProcesses ?? []).length === 1 && stats.browserProcesses?.[0].pid !== browser.pid;
