@@ -50,6 +50,8 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
 
 /** How long Chrome may take from spawn to answering on its DevTools pipe. */
 const CONNECT_TIMEOUT_MS = 30_000;
+/** How long a failed connect waits for Chrome's exit, whose status and stderr say why. */
+const EXIT_GRACE_MS = 2_000;
 /** Lines of Chrome's stderr kept for a launch error. */
 const STDERR_LINES = 20;
 
@@ -121,13 +123,30 @@ async function connectOverPipe(child: ChildProcess, stderr: () => string): Promi
   let onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
   const failed = new Promise<never>((_, reject) => {
     child.once('error', reject);
-    onExit = (code, signal) => reject(new Error(`Chrome exited before it answered (${signal ?? `code ${code}`}): ${stderr() || 'no stderr output'}`));
+    onExit = (code, signal) => {
+      const say = () => reject(new Error(`Chrome exited before it answered (${signal ?? `code ${code}`}): ${stderr() || 'no stderr output'}`));
+      // Its last words may still be in the stderr pipe when the exit is reported: read them first (bounded).
+      if (child.stderr && !child.stderr.readableEnded) {
+        child.stderr.once('end', say);
+        setTimeout(say, 500).unref();
+      } else {
+        say();
+      }
+    };
     child.once('exit', onExit);
     timer = setTimeout(() => reject(new Error(`Chrome did not answer on its DevTools pipe within ${CONNECT_TIMEOUT_MS} ms: ${stderr() || 'no stderr output'}`)), CONNECT_TIMEOUT_MS);
   });
   try {
     const transport = new CdpPipeTransport(child.stdio[3] as Writable, child.stdio[4] as Readable);
     return await Promise.race([puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 }), failed]);
+  } catch (error) {
+    // A Chrome that dies closes its pipe as it goes: puppeteer may fail first ("Target closed")
+    // and the exit event, which names the cause (its stderr), come a moment later. Wait for it, briefly.
+    const exited = await Promise.race([
+      failed.then(() => undefined, (reason: Error) => reason),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), EXIT_GRACE_MS).unref()),
+    ]);
+    throw exited?.message.startsWith('Chrome exited') ? exited : error;
   } finally {
     clearTimeout(timer);
     if (onExit) child.off('exit', onExit);
