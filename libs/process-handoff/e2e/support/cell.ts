@@ -123,6 +123,9 @@ export class Cell {
   async atReady(): Promise<number> {
     const pid = await this.whileStarting();
     signal(this.first, 'SIGSTOP');
+    // A signal is delivered, not obeyed at once: on a busy machine the predecessor may still run for a
+    // moment, long enough to read the ready this cell needs unread.
+    await waitFor('the predecessor to be stopped', () => stateOf(this.first) === 'T', 10_000);
     this.fixture.open('release');
     await this.fixture.next('the successor to say ready', (e) => e.event === 'ready' && e.pid === pid);
     return pid;
