@@ -71,6 +71,8 @@ for (let round = 1; round <= rounds; round++) {
   results.push({ round, exitCode: code, seconds: Math.round(seconds), hogCores: Number(hogCores.toFixed(2)), loadavg1: Number(loadavg()[0].toFixed(1)) });
   console.error(`under-busy-cores: round ${round}/${rounds} ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${Math.round(seconds)} s; the hog used ${hogCores.toFixed(2)} cores, load average ${loadavg()[0].toFixed(1)}`);
 }
+// The hog is a child of ours: kill it now, or this process would wait for it forever.
+stopHog();
 const failed = results.filter((r) => r.exitCode !== 0).length;
 console.log(JSON.stringify({ command: [command, ...args].join(' '), threads, rounds: results, passed: rounds - failed, failed }));
 process.exitCode = failed ? 1 : 0;
