@@ -19,6 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseVariant, type BenchVariant } from './bench-variant';
 import { killLeftoverApis, LOAD_API_ENV, postJson, startApi, waitFor, waitReady } from '@edu-agents/e2e-support';
 
 const { values } = parseArgs({
@@ -27,19 +28,7 @@ const { values } = parseArgs({
 const TIMEOUT_MS = Number(values.timeout) * 1000;
 if (!(TIMEOUT_MS > 0)) throw new Error(`--timeout ${values.timeout}: expected a number of seconds above 0`);
 
-interface Variant { name: string; env: Record<string, string> }
-function parseVariant(spec: string): Variant {
-  const m = /^([\w.-]+):(.*)$/.exec(spec);
-  if (!m) throw new Error(`--variant ${spec}: expected name:KEY=value[,KEY=value]`);
-  const env: Record<string, string> = {};
-  for (const kv of m[2].split(',').filter(Boolean)) {
-    const eq = kv.indexOf('=');
-    if (eq < 1) throw new Error(`--variant ${spec}: ${kv} is not KEY=value`);
-    env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return { name: m[1], env };
-}
-const VARIANTS: Variant[] = values.variant.length > 0 ? values.variant.map(parseVariant) : [
+const VARIANTS: BenchVariant[] = values.variant.length > 0 ? values.variant.map(parseVariant) : [
   { name: 'default', env: {} },
   { name: 'chromium-own-session', env: { QC_CHROME_SESSION: 'own' } },
   { name: 'successor-lowered', env: { HANDOFF_SUCCESSOR_NICE: '19' } },
@@ -53,7 +42,7 @@ function startHog(): ChildProcess {
   return spawn(process.execPath, ['-e', spin], { stdio: 'ignore', detached: true });
 }
 
-async function measure(variant: Variant): Promise<Row> {
+async function measure(variant: BenchVariant): Promise<Row> {
   const row: Row = { variant: variant.name, env: variant.env };
   const dir = mkdtempSync(join(tmpdir(), 'busy-neighbour-'));
   const pidFile = join(dir, 'api.pid');

@@ -25,6 +25,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseVariant } from './bench-variant';
 import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, requireBuilt, startLoadProcess, WORKSPACE } from '@edu-agents/e2e-support';
 import { measureCapacity, mixFor, type Probe } from './restart-bench.capacity';
 import { parseLogEvents, restartMarkers } from './restart-bench.events';
@@ -61,17 +62,6 @@ const QC_PER_SEC = Number(values['qc-per-sec']);
 const LAG_LIMIT_MS = Number(values['lag-limit']);
 const LAG_RETRIES = Number(values['lag-retries']);
 const REST_LIMIT = Number(values['rest-limit']);
-/** `--variant name:K=V,K=V`: the same set-ups again with more API environment, side by side in one run. */
-function parseVariant(spec: string): { name: string; env: Record<string, string> } {
-  const m = /^([\w.-]+):(.+)$/.exec(spec);
-  if (!m) throw new Error(`--variant ${spec}: expected name:KEY=value[,KEY=value]`);
-  const env = Object.fromEntries(m[2].split(',').map((kv) => {
-    const eq = kv.indexOf('=');
-    if (eq < 1) throw new Error(`--variant ${spec}: ${kv} is not KEY=value`);
-    return [kv.slice(0, eq), kv.slice(eq + 1)];
-  }));
-  return { name: m[1], env };
-}
 const VARIANTS = values.variant.map(parseVariant);
 const DEFS = values.only.split(',').flatMap((name) => {
   const def = ALL.find((d) => d.name === name);
