@@ -1,5 +1,5 @@
 import { waitFor } from '@edu-agents/e2e-support';
-import { inCell } from './support/cell';
+import { ask, inCell } from './support/cell';
 import { signal, stateOf } from './support/proc';
 
 // SIGSTOP/SIGCONT (a debugger, a frozen cgroup, a job-control stop) of either process.
@@ -43,8 +43,12 @@ describe('SIGSTOP and SIGCONT during a handoff', () => {
       const successor = await cell.sighup();
       await cell.handedOver();
       signal(cell.first, 'SIGSTOP');
-      const before = cell.fixture.accepted(successor).length;
-      await cell.fixture.next('the successor to accept while the predecessor is stopped', (e) => e.event === 'conn' && e.pid === successor, 10_000, before + 3);
+      await waitFor('the predecessor to be stopped', () => stateOf(cell.first) === 'T', 5_000);
+      // Fresh connections of our own: the load's keep-alive clients may all sit on the
+      // successor already, and then the load opens none while the predecessor is stopped.
+      const answers = await Promise.all([ask(cell.port), ask(cell.port), ask(cell.port)]);
+      expect(answers).toEqual([{ pid: successor }, { pid: successor }, { pid: successor }]);
+      expect(stateOf(cell.first)).toBe('T');
       signal(cell.first, 'SIGCONT');
       cell.fixture.open('drained');
       expect(await held.answer).toEqual({ pid: cell.first });
