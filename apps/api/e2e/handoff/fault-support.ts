@@ -1,6 +1,6 @@
-import { API_MAIN, chromiumMentioning, requireBuilt, runMarkerEnv, track, waitFor, WORKSPACE, type ApiEnv } from '@edu-agents/e2e-support';
+import { API_MAIN, chromiumMentioning, processTree, requireBuilt, runMarkerEnv, track, waitFor, WORKSPACE, type ApiEnv } from '@edu-agents/e2e-support';
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 // What the API's fault cells share: the API under a parent that reaps late, a real
@@ -97,3 +97,33 @@ export function strayFiles(tmpDir: string): string[] {
   return readdirSync(tmpDir).filter((name) => !name.startsWith('edu-agents-qc-') && !linked.has(name));
 }
 
+
+/** `pid (state, ppid N): the start of its command line`, for a failure message. */
+function describeProcess(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.startsWith('--type=') || !a.startsWith('--')).join(' ');
+    return `${pid} (${state}, ppid ${ppid}): ${cmdline.slice(0, 120)}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
+
+/**
+ * True once nothing of a run but `successor`'s Chromium and profile is left (and, with
+ * `strays`, no other file in its TMPDIR). Until then it throws what is left, which
+ * `waitFor` names when its deadline passes.
+ */
+export function onlySuccessorLeft(tmpDir: string, successor: number, options: { strays: boolean }): true {
+  const mine = new Set(processTree(successor));
+  const chromium = chromiumOfRun(tmpDir).filter((pid) => !mine.has(pid));
+  const profiles = profileOwners(tmpDir).filter((owner) => owner !== successor);
+  const strays = options.strays ? strayFiles(tmpDir) : [];
+  if (chromium.length + profiles.length + strays.length === 0) return true;
+  throw new Error([
+    chromium.length > 0 ? `Chromium not the successor's: ${chromium.map(describeProcess).join('; ')}` : '',
+    profiles.length > 0 ? `profiles of ${profiles.join(', ')}` : '',
+    strays.length > 0 ? `other files: ${strays.join(', ')}` : '',
+  ].filter(Boolean).join(' | '));
+}
