@@ -13,6 +13,8 @@ export interface BrowserWorkerOptions {
   nice: number;
   /** Where Chromium is scheduled (QcPoolConfig.chromeSession). */
   session: ChromeSession;
+  /** With `own`: the starvation escape's threshold (QcPoolConfig.chromeEscapeMs). */
+  escapeMs: number;
   isolation: QcIsolation;
   slots: number;
   pageRecycleAfterJobs: number;
@@ -44,7 +46,9 @@ export class BrowserWorker {
   private constructor(readonly chrome: LaunchedChrome) {}
 
   static async start(options: BrowserWorkerOptions): Promise<BrowserWorker> {
-    const chrome = await launchChrome(options.chromePath, { extraArgs: options.extraArgs, nice: options.nice, session: options.session });
+    const chrome = await launchChrome(options.chromePath, {
+      extraArgs: options.extraArgs, nice: options.nice, session: options.session, escapeMs: options.escapeMs, log: options.log,
+    });
     const worker = new BrowserWorker(chrome);
     const { priority } = chrome;
     const lowered = priority.nice === 0 || (priority.processes.startsWith('nice') && !priority.processes.includes('may raise') && !priority.autogroup.startsWith('failed'));
@@ -68,6 +72,7 @@ export class BrowserWorker {
     }
     chrome.browser.on('disconnected', () => {
       if (worker.gone) return;
+      chrome.escape?.stop();
       const error = new Error(`Chrome (pid ${chrome.pid}) disconnected`);
       // Jobs still running fail now (close() turns that into PoolClosedError), not at their timeout.
       for (const s of worker.slots) s.slot.browserGone(error);
@@ -80,11 +85,15 @@ export class BrowserWorker {
       );
       options.onGone(worker);
     });
-    await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
+    try {
+      await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
+    } finally {
+      chrome.startDone();
+    }
     // Warm now: from the lowest priority of its start up to the configured one (a group's nice may go back down to 0 without privilege).
     if (priority.nice > 0 && priority.nice < MAX_NICE && (priority.autogroup === 'set' || priority.autogroup === 'off')) {
-      const raised = await lowerAutogroup(chrome.pid, priority.nice);
-      if (raised !== 'set' && raised !== 'off') options.log('warn', `Chrome (pid ${chrome.pid}) stays at the autogroup nice of its start (${MAX_NICE}): ${raised}`, { pid: chrome.pid });
+      const raised = chrome.escape ? await chrome.escape.setLowNice(priority.nice) : await lowerAutogroup(chrome.pid, priority.nice);
+      if (raised !== undefined && raised !== 'set' && raised !== 'off') options.log('warn', `Chrome (pid ${chrome.pid}) stays at the autogroup nice of its start (${MAX_NICE}): ${raised}`, { pid: chrome.pid });
     }
     return worker;
   }

@@ -5,11 +5,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import puppeteer, { type Browser } from 'puppeteer';
 import { CdpPipeTransport } from './cdp-pipe.transport';
-import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, type ChromePriority, type ChromeSession } from './chrome-priority';
+import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, setAutogroup, type ChromePriority, type ChromeSession } from './chrome-priority';
 import { chromeProcsOf, readProc } from './proc-tree';
 import { PROFILE_PREFIX } from './orphan-cleanup';
 import { removeProfile, removeProfileAsync } from './profile-dir';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
+import { StarvationEscape } from './starvation-escape';
 
 /** A running Chrome and what is needed to get rid of it for sure. */
 export interface LaunchedChrome {
@@ -18,6 +19,13 @@ export interface LaunchedChrome {
   profileDir: string;
   /** The scheduling priority it runs at. */
   priority: ChromePriority;
+  /**
+   * A session of its own lowered by the launch: raises it while work waits too long
+   * (see starvation-escape.ts). Its `start` is pending until the caller calls {@link startDone}.
+   */
+  escape?: StarvationEscape;
+  /** Ends the `start` the escape counts from spawn (the caller's warm-up is part of the start). */
+  startDone: () => void;
 }
 
 /** Flags that work headless as root on a small Linux box, plus the network guard. */
@@ -62,6 +70,10 @@ export interface LaunchOptions {
   nice?: number;
   /** `api` (default): Chromium in this process's session and scheduling group; `own`: a session of its own. */
   session?: ChromeSession;
+  /** With `own`: the starvation escape's threshold in ms (0 or absent: none). */
+  escapeMs?: number;
+  /** Where the escape says when it raises and lowers the group. */
+  log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
 }
 
 /**
@@ -78,6 +90,7 @@ export async function launchChrome(executablePath: string, options: LaunchOption
   const own = session === 'own';
   const profileDir = mkdtempSync(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
   let child: ChildProcess | undefined;
+  let escape: StarvationEscape | undefined;
   try {
     // Profile preferences also reach the incognito contexts the pool renders in.
     mkdirSync(join(profileDir, 'Default'));
@@ -94,17 +107,41 @@ export async function launchChrome(executablePath: string, options: LaunchOption
     // and the worker sets it to `nice` once its pages are warm (see BrowserWorker).
     const autogroup = !own ? Promise.resolve('shared with the API')
       : spawned.pid === undefined ? Promise.resolve('not asked') : lowerAutogroup(spawned.pid, nice === 0 ? 0 : MAX_NICE);
+    escape = own && nice > 0 && spawned.pid !== undefined && (options.escapeMs ?? 0) > 0
+      ? escapeFor(spawned.pid, options.escapeMs as number, options.log ?? (() => undefined))
+      : undefined;
+    const startDone = escape?.begin('start') ?? (() => undefined);
     const stderr = tailOf(spawned);
     const browser = await connectOverPipe(spawned, stderr);
     const pid = spawned.pid as number;
-    return { browser, pid, profileDir, priority: { nice, session, autogroup: await autogroup, processes: command.processes } };
+    const priority = { nice, session, autogroup: await autogroup, processes: command.processes };
+    // Nothing to raise back from where the group could not be lowered.
+    if (escape && priority.autogroup !== 'set' && priority.autogroup !== 'off') {
+      escape.stop();
+      escape = undefined;
+    }
+    return { browser, pid, profileDir, priority, ...(escape ? { escape } : {}), startDone };
   } catch (error) {
+    escape?.stop();
     killChromeTree(child?.pid, profileDir, own);
     removeProfile(profileDir);
     throw new Error(`could not launch Chrome at ${executablePath}; check CHROME_PATH and that it runs headless`, {
       cause: error,
     });
   }
+}
+
+/** A starvation escape that writes `pid`'s autogroup, checking on an unref'd timer. */
+function escapeFor(pid: number, afterMs: number, log: NonNullable<LaunchOptions['log']>): StarvationEscape {
+  return new StarvationEscape({ pid, lowNice: MAX_NICE, afterMs }, {
+    write: (nice) => setAutogroup(pid, nice),
+    log,
+    now: () => Date.now(),
+    every: (ms, fn) => {
+      const timer = setInterval(fn, ms).unref();
+      return () => clearInterval(timer);
+    },
+  });
 }
 
 /** Keeps the last lines Chrome wrote on stderr (read all along, so the pipe never fills). */
@@ -178,6 +215,7 @@ export function killChromeTree(pid: number | undefined, profileDir: string, ownG
 
 /** Closes Chrome politely within `deadlineMs`, then kills its group and removes its profile. */
 export async function disposeChrome(chrome: LaunchedChrome, deadlineMs: number): Promise<void> {
+  chrome.escape?.stop();
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

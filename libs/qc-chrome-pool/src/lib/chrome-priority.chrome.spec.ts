@@ -94,7 +94,7 @@ describe('Chromium scheduling priority on real Chromium', () => {
   });
 
   it('with chromeSession own, runs Chromium in a session of its own whose autogroup is lowered to 19 as well', async () => {
-    pool = await launchTestPool({ chromeSession: 'own' });
+    pool = await launchTestPool({ chromeSession: 'own', chromeEscapeMs: 0 }); // the lowering alone, no escape
     await pool.check(job('<p>renderers start</p>'));
     const [browser] = pool.stats().browserProcesses;
     expect(browser.priority).toMatchObject({ nice: 19, session: 'own' });
@@ -113,12 +113,25 @@ describe('Chromium scheduling priority on real Chromium', () => {
   });
 
   it('with chromeSession own, starts Chromium\'s group at the lowest priority and sets it to chromeNice once the pages are warm', async () => {
-    pool = await launchTestPool({ chromeNice: 10, chromeSession: 'own' });
+    pool = await launchTestPool({ chromeNice: 10, chromeSession: 'own', chromeEscapeMs: 0 });
     const [browser] = pool.stats().browserProcesses;
     expect(browser.priority).toMatchObject({ nice: 10 });
     expect(distinct(threadNices(browser).values())).toEqual([10]);
     const group = autogroupNice(browser.pid);
     if (group !== undefined) expect(group).toBe(10);
+  });
+
+  it('with chromeSession own, raises the group to nice 0 while its start waits past chromeEscapeMs, and lowers it again once nothing waits', async () => {
+    const logs: string[] = [];
+    // No start of Chromium is done within 100 ms: the escape must raise the group during it.
+    pool = await launchTestPool({ chromeSession: 'own', chromeEscapeMs: 100, log: (_level, message) => logs.push(message) });
+    const [browser] = pool.stats().browserProcesses;
+    expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^Chrome \\(pid ${browser.pid}\\) waited \\d+ ms for the CPU \\(start\\): its scheduling group is raised to nice 0`)));
+    const group = autogroupNice(browser.pid);
+    if (group === undefined) return; // no autogroups in this kernel: nothing to raise or lower
+    await waitFor(() => logs.some((m) => m.startsWith(`Chrome (pid ${browser.pid}) is back at nice 19`)), 10_000);
+    expect(autogroupNice(browser.pid)).toBe(19);
+    expect(distinct(threadNices(browser).values())).toEqual([19]); // the processes' own nice is never touched
   });
 
   it('with chromeNice 0 leaves Chromium as it starts itself: its session autogroup stays at 0', async () => {

@@ -130,7 +130,11 @@ const REAL_SYSTEM: AutogroupSystem = {
  * retries cover browsers launched together.
  */
 export async function lowerAutogroup(pid: number, nice: number, system: AutogroupSystem = REAL_SYSTEM): Promise<string> {
-  if (nice === 0) return 'not asked';
+  return nice === 0 ? 'not asked' : setAutogroup(pid, nice, system);
+}
+
+/** {@link lowerAutogroup} for any value 0..19, 0 included (the starvation escape raises a group with it). */
+export async function setAutogroup(pid: number, nice: number, system: AutogroupSystem = REAL_SYSTEM): Promise<string> {
   const path = `/proc/${pid}/autogroup`;
   for (let attempt = 0; ; attempt += 1) {
     try {

@@ -49,6 +49,12 @@ export interface QcPoolConfig {
    * machine, so that a busy neighbour can starve it. See chrome-priority.ts.
    */
   chromeSession: ChromeSession;
+  /**
+   * With `chromeSession: 'own'`: how long (ms) a browser's start or a render may wait
+   * before its group is raised to nice 0 until nothing waits that long (the starvation
+   * escape, see starvation-escape.ts); 0 never raises. Unused with `api`.
+   */
+  chromeEscapeMs: number;
   /** Extra Chromium flags, appended to the pool's own. */
   extraChromeArgs?: string[];
   log?: (level: QcLogLevel, message: string, fields?: Record<string, unknown>) => void;
@@ -72,6 +78,9 @@ export const QC_POOL_DEFAULTS: QcPoolConfig = Object.freeze({
   closeTimeoutMs: 10_000,
   chromeNice: 19,
   chromeSession: 'api' as ChromeSession,
+  // Measured 2026-12-03 (tools/bench/README.md): 3 s raised the successor's Chromium in the middle of
+  // a quiet host's handoff at 500 req/s (its start took 3-5 s there) and stalled the switch for 2 s.
+  chromeEscapeMs: 10_000,
 });
 
 /** Where Chromium is looked for when no chromePath is given. */
@@ -118,6 +127,9 @@ export function validateQcPoolConfig(config: QcPoolConfig): QcPoolConfig {
   }
   if (config.chromeSession !== 'api' && config.chromeSession !== 'own') {
     throw new Error(`QcPoolConfig.chromeSession must be 'api' or 'own', got ${String(config.chromeSession)}`);
+  }
+  if (!Number.isInteger(config.chromeEscapeMs) || config.chromeEscapeMs < 0) {
+    throw new Error(`QcPoolConfig.chromeEscapeMs must be an integer >= 0 (ms; 0 never raises), got ${String(config.chromeEscapeMs)}`);
   }
   if (config.isolation !== 'origin' && config.isolation !== 'context') {
     throw new Error(`QcPoolConfig.isolation must be 'origin' or 'context', got ${String(config.isolation)}`);

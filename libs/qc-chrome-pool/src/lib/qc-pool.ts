@@ -118,6 +118,8 @@ export class QcPool {
     this.active += 1;
     slot.worker.active += 1;
     slot.worker.jobsStarted += 1;
+    // A render that waits too long for the CPU raises Chromium's own group (chromeSession 'own').
+    const renderDone = slot.worker.chrome.escape?.begin('render');
     try {
       const output = await slot.slot.run({ id: this.nextJobId++, kind, input, settleMs: this.config.settleMs }, cancel);
       const value = kind === 'check' ? output.report : output.png;
@@ -141,7 +143,10 @@ export class QcPool {
     } finally {
       this.active -= 1;
       slot.worker.active -= 1;
-      void this.workers.release(slot).finally(() => this.notifyIdle());
+      void this.workers.release(slot).finally(() => {
+        renderDone?.(); // the slot's reset after the job is Chromium's work too
+        this.notifyIdle();
+      });
     }
   }
 

@@ -25,6 +25,7 @@ export class WorkerSet {
       extraArgs: this.config.extraChromeArgs ?? [],
       nice: this.config.chromeNice,
       session: this.config.chromeSession,
+      escapeMs: this.config.chromeEscapeMs,
       isolation: this.config.isolation,
       slots: this.config.pagesPerBrowser,
       pageRecycleAfterJobs: this.config.pageRecycleAfterJobs,
