@@ -3,7 +3,7 @@ import { withDeadline } from './deadline';
 import { isToPredecessor } from './handoff-messages';
 import type { HandoffEvent } from './handoff-state';
 import { OutputTail } from './output-tail';
-import { lowerSuccessor } from './successor-priority';
+import { lowerSuccessor, raiseStarvedSuccessor } from './successor-priority';
 import { explainSpawnError, missingPath } from './successor-launch';
 import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { reclaimPidFile } from './pid-file';
@@ -62,7 +62,7 @@ export class ChildWatch {
   }
 
   /** Spawns the successor (`entry`: the entry file among its arguments); resolves with the outcome of the whole upgrade. */
-  start(request: SpawnRequest, entry?: string): Promise<UpgradeOutcome> {
+  start(request: SpawnRequest, entry?: string, restoreNice?: number): Promise<UpgradeOutcome> {
     this.startedAt = this.env.now();
     this.request = request;
     this.entry = entry;
@@ -83,6 +83,11 @@ export class ChildWatch {
     const timer = this.env.setTimer(() => this.fail({ reason: 'timeout', message: `successor ${pid} was not ready within ${readyTimeoutMs} ms` }), readyTimeoutMs);
     this.stops.push(() => this.env.clearTimer(timer), this.tree.follow(pid, treeSampleMs));
     if (request.detached) void lowerSuccessor(this.env, pid, this.options.successorNice, this.options.log);
+    const { successorEscapeMs, log } = this.options;
+    if (request.detached && restoreNice !== undefined && successorEscapeMs > 0) {
+      const escape = this.env.setTimer(() => void raiseStarvedSuccessor(this.env, pid, restoreNice, successorEscapeMs, log), successorEscapeMs);
+      this.stops.push(() => this.env.clearTimer(escape));
+    }
     return this.done;
   }
 

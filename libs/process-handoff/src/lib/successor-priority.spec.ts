@@ -71,9 +71,24 @@ describe('a successor at a lower priority until ready', () => {
     upgrader.close();
   });
 
+  it('sets a successor that is not ready successorEscapeMs after its spawn back to this process\'s group value, and says so', async () => {
+    const { env, upgrader, logs } = await predecessorSetup({ successorNice: 19, successorEscapeMs: 50 });
+    env.files.set('/proc/self/autogroup', '/autogroup-7 nice 0\n');
+    void upgrader.upgrade();
+    const child = env.lastChild;
+    await Promise.resolve();
+    expect(env.files.get(`/proc/${child.pid}/autogroup`)).toBe('19');
+    const deadline = Date.now() + 5_000;
+    while (env.files.get(`/proc/${child.pid}/autogroup`) !== '0' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(env.files.get(`/proc/${child.pid}/autogroup`)).toBe('0');
+    expect(logs.map((l) => l.message)).toContain(`successor ${child.pid} was not ready 50 ms after its start at a lower priority (a busy machine?): its scheduling group is set back to nice 0`);
+    upgrader.close();
+  });
+
   it('refuses a nice value outside 0..19 when created', () => {
     expect(() => Upgrader.create({ successorNice: 20 })).toThrow('process-handoff: successorNice must be an integer from 0 to 19, got 20');
     expect(() => Upgrader.create({ successorNice: -1 })).toThrow(/successorNice/);
+    expect(() => Upgrader.create({ successorEscapeMs: -1 })).toThrow('process-handoff: successorEscapeMs must be an integer >= 0 (ms; 0 never), got -1');
   });
 
   it('reads the nice value of /proc/<pid>/autogroup', () => {

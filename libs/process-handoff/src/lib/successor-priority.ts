@@ -58,6 +58,17 @@ export async function lowerSuccessor(env: ProcessEnvironment, pid: number, nice:
   else log('warn', `could not lower the successor's scheduling group (${result}); it starts as an equal of this process`, { successorPid: pid });
 }
 
+/**
+ * In the predecessor, when a lowered successor is not ready `afterMs` after its spawn:
+ * its group back to `nice` (this process's), so that a busy neighbour cannot starve its
+ * start. A successor that already listens did this itself; the write is then a no-op.
+ */
+export async function raiseStarvedSuccessor(env: ProcessEnvironment, pid: number, nice: number, afterMs: number, log: HandoffLog): Promise<void> {
+  const result = await setGroupNice(env, pid, nice);
+  if (result === 'set') log('warn', `successor ${pid} was not ready ${afterMs} ms after its start at a lower priority (a busy machine?): its scheduling group is set back to nice ${nice}`, { successorPid: pid });
+  else log('warn', `could not set the starved successor's scheduling group back to nice ${nice} (${result}); it starts at a lower priority`, { successorPid: pid });
+}
+
 /** In the successor, as it becomes ready: its group back to the predecessor's nice value. */
 export async function restoreOwnGroup(env: ProcessEnvironment, nice: number, log: HandoffLog): Promise<void> {
   const result = await setGroupNice(env, 'self', nice);

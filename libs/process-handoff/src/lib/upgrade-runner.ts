@@ -70,9 +70,10 @@ export class UpgradeRunner {
 
   private async run(): Promise<UpgradeOutcome> {
     let request;
+    let restoreNice: number | undefined;
     try {
       // A successor at a lower priority until ready needs our group's value to come back to; without autogroups there is none.
-      const restoreNice = this.options.successorNice > 0 ? ownGroupNice(this.env) : undefined;
+      restoreNice = this.options.successorNice > 0 ? ownGroupNice(this.env) : undefined;
       if (this.options.successorNice > 0 && restoreNice === undefined) {
         this.options.log('info', 'no scheduling groups to lower here (no /proc/self/autogroup): the successor starts as an equal of this process');
       }
@@ -83,7 +84,7 @@ export class UpgradeRunner {
     }
     this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
     try {
-      const outcome = await this.watch.start(request, this.start.entry);
+      const outcome = await this.watch.start(request, this.start.entry, request.detached ? restoreNice : undefined);
       this.successor = this.watch.handedOverTo;
       return outcome;
     } finally {
