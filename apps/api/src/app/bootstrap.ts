@@ -57,6 +57,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   const upgrader = Upgrader.create({
     readyTimeoutMs: config.handoff.timeoutMs,
     successorNice: config.handoff.successorNice,
+    successorEscapeMs: config.handoff.successorEscapeMs,
     log: handoffLog(logger),
     // A failed successor is stopped, then this runs, then it is killed (defined below; called only during an upgrade).
     reclaim: (successorPid) => handoff.reclaim(successorPid),

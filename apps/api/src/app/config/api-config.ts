@@ -26,6 +26,8 @@ export interface ApiConfig {
     timeoutMs: number;
     /** Nice value of a successor's own scheduling group until it is ready (0: start it as an equal). */
     successorNice: number;
+    /** Ms a lowered successor may take to get ready before its group is set back (HANDOFF_SUCCESSOR_ESCAPE_MS; 0 never). */
+    successorEscapeMs: number;
   };
   qc: {
     enabled: boolean;
@@ -41,6 +43,8 @@ export interface ApiConfig {
     chromeNice: number;
     /** Chromium in the API's session and scheduling group (`api`) or in one of its own (`own`) (QC_CHROME_SESSION). */
     chromeSession: 'api' | 'own';
+    /** With `own`: ms a start or render may wait before Chromium's group is raised to nice 0 until nothing waits that long; 0 never (QC_CHROME_ESCAPE_MS). */
+    chromeEscapeMs: number;
     chromePath?: string;
   };
 }
@@ -63,7 +67,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   logLevel: 'info',
   // A successor starts as an equal of the serving process in its group: one lowered in a group of its
   // own never finishes its start next to a busy neighbour (measured: tools/bench/README.md).
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 0 }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 0, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -78,6 +82,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
     isolation: QC_POOL_DEFAULTS.isolation,
     chromeNice: QC_POOL_DEFAULTS.chromeNice,
     chromeSession: QC_POOL_DEFAULTS.chromeSession,
+    chromeEscapeMs: QC_POOL_DEFAULTS.chromeEscapeMs,
   }),
 });
 
@@ -102,6 +107,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       enabled: r.bool('HANDOFF_ENABLED', d.handoff.enabled),
       timeoutMs: r.int('HANDOFF_TIMEOUT_MS', d.handoff.timeoutMs, 1_000, HOUR),
       successorNice: r.int('HANDOFF_SUCCESSOR_NICE', d.handoff.successorNice, 0, 19),
+      successorEscapeMs: r.int('HANDOFF_SUCCESSOR_ESCAPE_MS', d.handoff.successorEscapeMs, 0, HOUR),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),
@@ -115,6 +121,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       isolation: r.oneOf('QC_ISOLATION', d.qc.isolation, ['origin', 'context'] as const),
       chromeNice: r.int('QC_CHROME_NICE', d.qc.chromeNice, 0, MAX_NICE),
       chromeSession: r.oneOf('QC_CHROME_SESSION', d.qc.chromeSession, ['api', 'own'] as const),
+      chromeEscapeMs: r.int('QC_CHROME_ESCAPE_MS', d.qc.chromeEscapeMs, 0, 10 * 60_000),
       chromePath: r.string('CHROME_PATH', undefined, /^\//, 'an absolute path to a Chrome or Chromium binary'),
     },
   };

@@ -18,6 +18,7 @@ export function launchPool(config: ApiConfig, logger: Logger): Promise<QcPool> {
     closeTimeoutMs: qc.closeTimeoutMs,
     chromeNice: qc.chromeNice,
     chromeSession: qc.chromeSession,
+    chromeEscapeMs: qc.chromeEscapeMs,
     log: (level, message, fields) => logger[level](`qc: ${message}`, fields),
   });
 }
