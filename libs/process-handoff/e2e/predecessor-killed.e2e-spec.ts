@@ -9,7 +9,7 @@ describe('SIGKILL of the predecessor during a handoff', () => {
   test.concurrent("before the successor's hello, its parent reaping late (the measured outage): the successor serves on the inherited socket and takes over", () =>
     inCell({ successor: 'hold', parent: 'lazy' }, async (cell) => {
       const successor = await cell.beforeHello();
-      cell.kill(cell.first);
+      await cell.kill(cell.first);
       await cell.zombie(cell.first); // dead, not reaped: its parent does not reap it
       cell.fixture.open('hello');
       await cell.expectServing(successor);
@@ -23,7 +23,7 @@ describe('SIGKILL of the predecessor during a handoff', () => {
   test.concurrent("before the successor's hello, its parent reaping at once", () =>
     inCell({ successor: 'hold' }, async (cell) => {
       const successor = await cell.beforeHello();
-      cell.kill(cell.first);
+      await cell.kill(cell.first);
       await cell.gone(cell.first);
       cell.fixture.open('hello');
       await cell.expectServing(successor);
@@ -34,7 +34,7 @@ describe('SIGKILL of the predecessor during a handoff', () => {
   test.concurrent('while the successor starts (it listens, not ready)', () =>
     inCell({ successor: 'gate', parent: 'lazy' }, async (cell) => {
       const successor = await cell.whileStarting();
-      cell.kill(cell.first);
+      await cell.kill(cell.first);
       await cell.gone(cell.first);
       cell.fixture.open('release');
       await cell.expectServing(successor);
@@ -45,7 +45,7 @@ describe('SIGKILL of the predecessor during a handoff', () => {
   test.concurrent('at ready: the successor claimed the pid file and said ready, the predecessor never read it', () =>
     inCell({ successor: 'gate', parent: 'lazy' }, async (cell) => {
       const successor = await cell.atReady(); // the predecessor is stopped
-      cell.kill(cell.first);
+      await cell.kill(cell.first);
       await cell.expectServing(successor);
       await cell.finish();
     }));
@@ -55,7 +55,7 @@ describe('SIGKILL of the predecessor during a handoff', () => {
       const held = await cell.holdRequest('drained');
       const successor = await cell.sighup();
       await cell.handedOver();
-      cell.kill(cell.first);
+      await cell.kill(cell.first);
       await cell.expectServing(successor);
       expect(await held.answer).toEqual({ error: 'ECONNRESET' });
       await cell.finish();

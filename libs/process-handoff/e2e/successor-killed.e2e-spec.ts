@@ -8,7 +8,7 @@ describe('SIGKILL of the successor during a handoff', () => {
   test.concurrent('before its hello: a failed upgrade; the predecessor serves on and keeps its pid file', () =>
     inCell({ successor: 'hold' }, async (cell) => {
       const successor = await cell.beforeHello();
-      cell.kill(successor);
+      await cell.kill(successor);
       expect((await cell.outcome()).outcome).toMatchObject({ ok: false, reason: 'exited', successorPid: successor, message: expect.stringContaining(`successor ${successor} was killed by SIGKILL before it was ready`) });
       await cell.expectServing(cell.first);
       await cell.finish();
@@ -17,7 +17,7 @@ describe('SIGKILL of the successor during a handoff', () => {
   test.concurrent('while it starts: a failed upgrade; the predecessor serves on and keeps its pid file', () =>
     inCell({ successor: 'gate' }, async (cell) => {
       const successor = await cell.whileStarting();
-      cell.kill(successor);
+      await cell.kill(successor);
       expect((await cell.outcome()).outcome).toMatchObject({ ok: false, reason: 'exited', successorPid: successor });
       await cell.expectServing(cell.first);
       await cell.finish();
@@ -27,7 +27,7 @@ describe('SIGKILL of the successor during a handoff', () => {
     inCell({ successor: 'gate' }, async (cell) => {
       const successor = await cell.atReady(); // the predecessor is stopped
       expect(cell.fixture.pidFile()).toBe(successor);
-      cell.kill(successor);
+      await cell.kill(successor);
       signal(cell.first, 'SIGCONT');
       expect((await cell.outcome()).outcome).toMatchObject({ ok: false, reason: 'exited', successorPid: successor });
       await cell.expectServing(cell.first);
@@ -40,7 +40,7 @@ describe('SIGKILL of the successor during a handoff', () => {
       const successor = await cell.sighup();
       await cell.handedOver();
       cell.refusalsExpected(); // the predecessor stopped accepting; the only other holder dies now
-      cell.kill(successor);
+      await cell.kill(successor);
       await cell.gone(successor);
       cell.fixture.open('drained');
       expect(await held.answer).toEqual({ pid: cell.first });

@@ -156,13 +156,17 @@ export class Cell {
   /**
    * SIGKILL, as the OOM killer or `kill -9` sends it. The process is stopped first
    * for an instant to read which client connections it holds: requests on those may
-   * fail, nothing else may.
+   * fail, nothing else may. Resolves once the process is dead (a zombie counts).
    */
-  kill(pid: number): void {
+  async kill(pid: number): Promise<void> {
     signal(pid, 'SIGSTOP');
+    // Until the stop takes effect (a busy machine delays it) the process still accepts.
+    await waitFor(`pid ${pid} to stop before its SIGKILL`, () => ['T', 't', 'Z', 'X', undefined].includes(stateOf(pid)), 10_000);
     for (const port of acceptedClientPorts(pid, this.port)) this.excusedPorts.add(port);
     for (const port of this.fixture.accepted(pid)) this.excusedPorts.add(port);
     signal(pid, 'SIGKILL');
+    // Dead before the cell goes on: on a busy machine the kill takes effect only when the process next runs.
+    await this.gone(pid);
   }
 
   /**
