@@ -23,8 +23,7 @@ describe('SIGKILL of the predecessor during a handoff', () => {
   test.concurrent("before the successor's hello, its parent reaping at once", () =>
     inCell({ successor: 'hold' }, async (cell) => {
       const successor = await cell.beforeHello();
-      await cell.kill(cell.first);
-      await cell.gone(cell.first);
+      await cell.kill(cell.first); // resolves once it is dead
       cell.fixture.open('hello');
       await cell.expectServing(successor);
       await cell.finish();
@@ -34,8 +33,7 @@ describe('SIGKILL of the predecessor during a handoff', () => {
   test.concurrent('while the successor starts (it listens, not ready)', () =>
     inCell({ successor: 'gate', parent: 'lazy' }, async (cell) => {
       const successor = await cell.whileStarting();
-      await cell.kill(cell.first);
-      await cell.gone(cell.first);
+      await cell.kill(cell.first); // resolves once it is dead
       cell.fixture.open('release');
       await cell.expectServing(successor);
       await cell.finish();

@@ -40,8 +40,7 @@ describe('SIGKILL of the successor during a handoff', () => {
       const successor = await cell.sighup();
       await cell.handedOver();
       cell.refusalsExpected(); // the predecessor stopped accepting; the only other holder dies now
-      await cell.kill(successor);
-      await cell.gone(successor);
+      await cell.kill(successor); // resolves once it is dead
       cell.fixture.open('drained');
       expect(await held.answer).toEqual({ pid: cell.first });
       await cell.expectNone();

@@ -61,7 +61,11 @@ export class ChildWatch {
     return this.succeeded ? this.child : undefined;
   }
 
-  /** Spawns the successor (`entry`: the entry file among its arguments); resolves with the outcome of the whole upgrade. */
+  /**
+   * Spawns the successor (`entry`: the entry file among its arguments); resolves with the
+   * outcome of the whole upgrade. `restoreNice`: the group value a lowered successor goes
+   * back to (set only when it is lowered), for the starvation escape.
+   */
   start(request: SpawnRequest, entry?: string, restoreNice?: number): Promise<UpgradeOutcome> {
     this.startedAt = this.env.now();
     this.request = request;
@@ -84,7 +88,7 @@ export class ChildWatch {
     this.stops.push(() => this.env.clearTimer(timer), this.tree.follow(pid, treeSampleMs));
     if (request.detached) void lowerSuccessor(this.env, pid, this.options.successorNice, this.options.log);
     const { successorEscapeMs, log } = this.options;
-    if (request.detached && restoreNice !== undefined && successorEscapeMs > 0) {
+    if (restoreNice !== undefined && successorEscapeMs > 0) {
       const escape = this.env.setTimer(() => void raiseStarvedSuccessor(this.env, pid, restoreNice, successorEscapeMs, log), successorEscapeMs);
       this.stops.push(() => this.env.clearTimer(escape));
     }

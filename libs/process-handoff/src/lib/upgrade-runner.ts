@@ -84,7 +84,7 @@ export class UpgradeRunner {
     }
     this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
     try {
-      const outcome = await this.watch.start(request, this.start.entry, request.detached ? restoreNice : undefined);
+      const outcome = await this.watch.start(request, this.start.entry, restoreNice);
       this.successor = this.watch.handedOverTo;
       return outcome;
     } finally {

@@ -43,7 +43,7 @@ export class StarvationEscape {
   private readonly pending = new Map<number, { what: string; since: number }>();
   private nextId = 0;
   private raisedAt: number | undefined;
-  /** When work last waited longer than `afterMs` (while raised): the hold counts from here. */
+  /** When a check last found work that had waited `afterMs`: the hold before lowering counts from here. */
   private lastStarvedAt = 0;
   private lowNice: number;
   private writing: Promise<void> = Promise.resolve();
@@ -81,8 +81,9 @@ export class StarvationEscape {
     const now = this.env.now();
     const oldest = Math.min(...[...this.pending.values()].map((p) => p.since));
     const waited = Number.isFinite(oldest) ? now - oldest : 0;
-    if (waited >= this.options.afterMs) this.lastStarvedAt = now;
-    if (!this.raised && waited >= this.options.afterMs) {
+    const starved = waited >= this.options.afterMs;
+    if (starved) this.lastStarvedAt = now;
+    if (starved && !this.raised) {
       this.raisedAt = now;
       const what = [...new Set([...this.pending.values()].filter((p) => now - p.since >= this.options.afterMs).map((p) => p.what))].join(', ');
       const result = await this.serial(() => this.env.write(RAISED_NICE));
