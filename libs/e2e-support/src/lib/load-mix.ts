@@ -45,9 +45,11 @@ export function qcMix(qcEvery: number): LoadMix {
 /**
  * The API's environment in the proof and the benchmark: QC on with one
  * browser and two pages (real Chromium), a job timeout above any render on a
- * busy machine, so a slow render is slow and not a 504 (which nginx does not retry).
+ * busy machine, so a slow render is slow and not a 504 (which nginx does not retry),
+ * and a wait for a slot as long as that, so a job queued behind slow renders (a busy
+ * neighbour takes half the CPU) waits and is not a 503 after the default 15 s.
  */
 export const LOAD_API_ENV = {
   QC_ENABLED: 'true', QC_BROWSERS: 1, QC_PAGES_PER_BROWSER: 2, QC_QUEUE_MAX: 64,
-  QC_JOB_TIMEOUT_MS: 30_000, LOG_FORMAT: 'text', HOST: '127.0.0.1',
+  QC_JOB_TIMEOUT_MS: 30_000, QC_ACQUIRE_TIMEOUT_MS: 30_000, LOG_FORMAT: 'text', HOST: '127.0.0.1',
 } as const;

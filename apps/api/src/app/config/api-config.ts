@@ -34,6 +34,8 @@ export interface ApiConfig {
     browsers: number;
     pagesPerBrowser: number;
     queueMax: number;
+    /** How long a job may wait for a free slot before it is refused with 503 (QC_ACQUIRE_TIMEOUT_MS). */
+    acquireTimeoutMs: number;
     jobTimeoutMs: number;
     cacheMaxEntries: number;
     cacheMaxBytes: number;
@@ -73,6 +75,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
     browsers: QC_POOL_DEFAULTS.browsers,
     pagesPerBrowser: QC_POOL_DEFAULTS.pagesPerBrowser,
     queueMax: QC_POOL_DEFAULTS.queueMax,
+    acquireTimeoutMs: QC_POOL_DEFAULTS.acquireTimeoutMs,
     jobTimeoutMs: QC_POOL_DEFAULTS.jobTimeoutMs,
     cacheMaxEntries: QC_POOL_DEFAULTS.cacheMaxEntries,
     cacheMaxBytes: QC_POOL_DEFAULTS.cacheMaxBytes,
@@ -114,6 +117,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       browsers: r.int('QC_BROWSERS', d.qc.browsers, 1, 16),
       pagesPerBrowser: r.int('QC_PAGES_PER_BROWSER', d.qc.pagesPerBrowser, 1, 16),
       queueMax: r.int('QC_QUEUE_MAX', d.qc.queueMax, 0, 10_000),
+      acquireTimeoutMs: r.int('QC_ACQUIRE_TIMEOUT_MS', d.qc.acquireTimeoutMs, 100, 10 * 60_000),
       jobTimeoutMs: r.int('QC_JOB_TIMEOUT_MS', d.qc.jobTimeoutMs, 100, 10 * 60_000),
       cacheMaxEntries: r.int('QC_CACHE_MAX_ENTRIES', d.qc.cacheMaxEntries, 1, 1_000_000),
       cacheMaxBytes: r.int('QC_CACHE_MAX_BYTES', d.qc.cacheMaxBytes, 1_024, 4 * 1024 ** 3),

@@ -11,6 +11,7 @@ export function launchPool(config: ApiConfig, logger: Logger): Promise<QcPool> {
     browsers: qc.browsers,
     pagesPerBrowser: qc.pagesPerBrowser,
     queueMax: qc.queueMax,
+    acquireTimeoutMs: qc.acquireTimeoutMs,
     jobTimeoutMs: qc.jobTimeoutMs,
     cacheMaxEntries: qc.cacheMaxEntries,
     cacheMaxBytes: qc.cacheMaxBytes,
