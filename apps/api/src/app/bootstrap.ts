@@ -19,6 +19,7 @@ import { closeHttpServer, createHttpServer, stopAccepting } from './http/http-se
 import { jsonBody } from './http/json-body';
 import { RequestGate } from './http/request-gate';
 import { successorProxy, successorTarget } from './http/successor-proxy';
+import { warmRequestPath, WARM_UP_PATHS } from './http/warm-up';
 import type { Logger } from './logging/logger';
 import { nestLogger } from './logging/nest-logger';
 import { logShutdownEvent } from './logging/shutdown-log';
@@ -30,6 +31,8 @@ import { guardStdio } from './runtime/stdio-guard';
 
 /** At the latest this long after a handoff's switch, the old process closes its QC pool (no QC request of its own in flight). */
 const RELEASE_AFTER_SWITCH_MS = 1_000;
+/** A successor's warm-up of its request path never holds up its start longer than this. */
+const WARM_UP_DEADLINE_MS = 3_000;
 
 function untilNoConnections(connections: ConnectionTracker): Promise<void> {
   return new Promise((resolve) => {
@@ -130,6 +133,13 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   });
   evictForeignSignalHandlers(signalHandlers, logger);
   if (coordinator.state !== 'starting') return; // a signal arrived during start-up: the coordinator is cleaning up
+  // A successor takes its predecessor's whole load at once: it runs its request path
+  // before it listens (still at the start-up's priority), not on the first clients.
+  if (upgrader.isSuccessor && config.handoff.warmRequests > 0) {
+    const warm = await warmRequestPath(gate.wrap(expressApp), { requests: config.handoff.warmRequests, connections: 4, paths: WARM_UP_PATHS, deadlineMs: WARM_UP_DEADLINE_MS });
+    logger.info('handoff: warmed the request path', { ...warm });
+    if (coordinator.state !== 'starting') return;
+  }
 
   const target: ListenTarget = fd === undefined ? { port: config.port, host: config.host } : { fd };
   const address = await upgrader.listen('http', httpServer, target);

@@ -3,6 +3,7 @@ import { disposeChrome, launchChrome, type LaunchedChrome } from './chrome-launc
 import { lowerAutogroup, MAX_NICE, type ChromeSession } from './chrome-priority';
 import { ContextSlot } from './context.slot';
 import type { QcIsolation } from './qc-config';
+import { QC_DEFAULT_VIEWPORT } from './qc-input';
 import type { QcSlot, SlotEnv } from './qc-slot.types';
 import { WarmPageSlot } from './warm-page.slot';
 
@@ -19,10 +20,38 @@ export interface BrowserWorkerOptions {
   slots: number;
   pageRecycleAfterJobs: number;
   pageResetTimeoutMs: number;
+  /** Render a sample lesson on every slot before the browser counts as started (QcPoolConfig.warmUpRender). */
+  warmUpRender: boolean;
   log: SlotEnv['log'];
   onPageRecycled: () => void;
   /** Called once when the browser goes away without close() (crash, kill -9). */
   onGone: (worker: BrowserWorker) => void;
+}
+
+/** The sample a new browser renders on each slot before it takes jobs: text in several fonts and sizes, a list, a table, an image that cannot load. */
+const WARM_UP_LESSON = `<main><h1>Warm-up lesson</h1><h2>Fractions</h2><p>A <em>fraction</em> names a part of a <strong>whole</strong>: &frac12;, &frac34;.</p>
+<ol><li>Numerator</li><li>Denominator</li></ol><table><tr><th>Part</th><th>Whole</th></tr><tr><td>1</td><td>4</td></tr></table>
+<img src="warm-up.png" alt="a pie in four parts"><pre><code>1 / 4 = 0.25</code></pre></main>`;
+/** Pool job ids start at 1; the warm-up's own origin is never a job's. */
+const WARM_UP_JOB_ID = 0;
+const WARM_UP_TIMEOUT_MS = 10_000;
+
+/**
+ * One render of a sample lesson on `slot`, its result dropped and the slot reset as after
+ * any job. A new browser's first renders cost several times a warm one's (measured at the
+ * switch of a handoff: 500-700 ms against 65 ms), and those should not be a client's. A
+ * failure costs only the warmth: the slot discards its page and the first job makes a new one.
+ */
+async function warmUpRender(slot: QcSlot, pid: number, log: SlotEnv['log']): Promise<void> {
+  const started = performance.now();
+  try {
+    await slot.run({ id: WARM_UP_JOB_ID, kind: 'check', input: { html: WARM_UP_LESSON, viewport: { ...QC_DEFAULT_VIEWPORT }, timeoutMs: WARM_UP_TIMEOUT_MS }, settleMs: 0 }, AbortSignal.timeout(WARM_UP_TIMEOUT_MS));
+    await slot.release();
+    log('debug', `warm-up render on Chrome (pid ${pid}) took ${Math.round(performance.now() - started)} ms`, { pid });
+  } catch (error) {
+    log('warn', `the warm-up render on Chrome (pid ${pid}) failed; its first job renders cold`, { pid, error: String(error) });
+    await slot.warmUp();
+  }
 }
 
 /** A slot as the pool sees it: which worker it belongs to and whether it is leased. */
@@ -87,6 +116,7 @@ export class BrowserWorker {
     });
     try {
       await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
+      if (options.warmUpRender) await Promise.all(worker.slots.map((s) => warmUpRender(s.slot, chrome.pid, options.log)));
     } finally {
       chrome.startDone();
     }

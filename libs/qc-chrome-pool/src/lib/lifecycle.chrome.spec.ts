@@ -40,6 +40,23 @@ describe('pool lifecycle on real Chromium', () => {
     await expect(queued).resolves.toMatchObject({ ok: true });
   });
 
+  it('renders a sample lesson on every slot of a new browser before launch resolves, leaving no trace in stats, cache or the first job', async () => {
+    const lines: { level: string; message: string }[] = [];
+    pool = await launchTestPool({ pagesPerBrowser: 2, log: (level, message) => lines.push({ level, message }) });
+    const warmUps = lines.filter((l) => /^warm-up render on Chrome \(pid \d+\) took \d+ ms$/.test(l.message));
+    expect({ warmUps: warmUps.length, failed: lines.filter((l) => l.message.includes('warm-up render') && l.level === 'warn') }).toEqual({ warmUps: 2, failed: [] });
+    expect(pool.stats()).toMatchObject({ jobs: { done: 0, failed: 0 }, cache: { entries: 0 } });
+    const first = await pool.check(job('<main><h1>First</h1><p>After the warm-up.</p></main>'));
+    expect(first).toMatchObject({ ok: true, consoleErrors: [], pageErrors: [], blockedRequests: [] });
+    expect(pool.stats().jobs.done).toBe(1);
+  });
+
+  it('skips the warm-up render with warmUpRender: false', async () => {
+    const lines: string[] = [];
+    pool = await launchTestPool({ pagesPerBrowser: 1, warmUpRender: false, log: (_level, message) => lines.push(message) });
+    expect(lines.filter((m) => m.includes('warm-up render'))).toEqual([]);
+  });
+
   it('close() lets the active job finish, rejects queued ones and leaves no Chrome process or profile dir', async () => {
     pool = await launchTestPool({ browsers: 2, pagesPerBrowser: 1 });
     const procs = pool.stats().browserProcesses;

@@ -30,6 +30,12 @@ export interface QcPoolConfig {
   pageRecycleAfterJobs: number;
   /** Bound on the between-jobs reset of a warm page; a slower reset discards the page. */
   pageResetTimeoutMs: number;
+  /**
+   * Each new browser renders a sample lesson on every slot before it takes jobs (default
+   * true): a new browser's first renders cost several times a warm one's, and with this
+   * they are not a client's. A handoff's successor is ready only after it.
+   */
+  warmUpRender?: boolean;
   /** Extra wait after the load event so late console/page errors (timers, promises) land in the report. */
   settleMs: number;
   /** Default deadline of close() for active jobs. */
@@ -74,6 +80,7 @@ export const QC_POOL_DEFAULTS: QcPoolConfig = Object.freeze({
   recycleAfterMs: 30 * 60_000,
   pageRecycleAfterJobs: 100,
   pageResetTimeoutMs: 3_000,
+  warmUpRender: true,
   settleMs: 0,
   closeTimeoutMs: 10_000,
   chromeNice: 19,
@@ -130,6 +137,9 @@ export function validateQcPoolConfig(config: QcPoolConfig): QcPoolConfig {
   }
   if (!Number.isInteger(config.chromeEscapeMs) || config.chromeEscapeMs < 0) {
     throw new Error(`QcPoolConfig.chromeEscapeMs must be an integer >= 0 (ms; 0 never raises), got ${String(config.chromeEscapeMs)}`);
+  }
+  if (config.warmUpRender !== undefined && typeof config.warmUpRender !== 'boolean') {
+    throw new Error(`QcPoolConfig.warmUpRender must be true or false, got ${String(config.warmUpRender)}`);
   }
   if (config.isolation !== 'origin' && config.isolation !== 'context') {
     throw new Error(`QcPoolConfig.isolation must be 'origin' or 'context', got ${String(config.isolation)}`);

@@ -30,6 +30,7 @@ export class WorkerSet {
       slots: this.config.pagesPerBrowser,
       pageRecycleAfterJobs: this.config.pageRecycleAfterJobs,
       pageResetTimeoutMs: this.config.pageResetTimeoutMs,
+      warmUpRender: this.config.warmUpRender !== false,
       log: this.log,
       onPageRecycled: () => (this.counters.pageRecycles += 1),
       onGone: (worker) => this.onGone(worker),

@@ -28,6 +28,8 @@ export interface ApiConfig {
     successorNice: number;
     /** Ms a lowered successor may take to get ready before its group is set back (HANDOFF_SUCCESSOR_ESCAPE_MS; 0 never). */
     successorEscapeMs: number;
+    /** GET requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS; 0: none). */
+    warmRequests: number;
   };
   qc: {
     enabled: boolean;
@@ -40,6 +42,8 @@ export interface ApiConfig {
     cacheMaxEntries: number;
     cacheMaxBytes: number;
     closeTimeoutMs: number;
+    /** Each new browser renders a sample lesson per slot before it takes jobs (QC_WARM_UP_RENDER). */
+    warmUpRender: boolean;
     isolation: QcIsolationSetting;
     /** Nice value of Chromium's processes (and of its session when it has its own), 0..19 (QC_CHROME_NICE). */
     chromeNice: number;
@@ -69,7 +73,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   logLevel: 'info',
   // A successor starts as an equal of the serving process in its group: one lowered in a group of its
   // own never finishes its start next to a busy neighbour (measured: tools/bench/README.md).
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 0, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 0, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, warmRequests: 400 }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -79,6 +83,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
     jobTimeoutMs: QC_POOL_DEFAULTS.jobTimeoutMs,
     cacheMaxEntries: QC_POOL_DEFAULTS.cacheMaxEntries,
     cacheMaxBytes: QC_POOL_DEFAULTS.cacheMaxBytes,
+    warmUpRender: QC_POOL_DEFAULTS.warmUpRender !== false,
     // The pool's own default close deadline is longer; the API's stop budget is
     // SHUTDOWN_TIMEOUT_MS + this, which must stay under TimeoutStopSec=30.
     closeTimeoutMs: 5_000,
@@ -111,6 +116,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       timeoutMs: r.int('HANDOFF_TIMEOUT_MS', d.handoff.timeoutMs, 1_000, HOUR),
       successorNice: r.int('HANDOFF_SUCCESSOR_NICE', d.handoff.successorNice, 0, 19),
       successorEscapeMs: r.int('HANDOFF_SUCCESSOR_ESCAPE_MS', d.handoff.successorEscapeMs, 0, HOUR),
+      warmRequests: r.int('HANDOFF_WARM_REQUESTS', d.handoff.warmRequests, 0, 100_000),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),
@@ -122,6 +128,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       cacheMaxEntries: r.int('QC_CACHE_MAX_ENTRIES', d.qc.cacheMaxEntries, 1, 1_000_000),
       cacheMaxBytes: r.int('QC_CACHE_MAX_BYTES', d.qc.cacheMaxBytes, 1_024, 4 * 1024 ** 3),
       closeTimeoutMs: r.int('QC_CLOSE_TIMEOUT_MS', d.qc.closeTimeoutMs, 0, 10 * 60_000),
+      warmUpRender: r.bool('QC_WARM_UP_RENDER', d.qc.warmUpRender),
       isolation: r.oneOf('QC_ISOLATION', d.qc.isolation, ['origin', 'context'] as const),
       chromeNice: r.int('QC_CHROME_NICE', d.qc.chromeNice, 0, MAX_NICE),
       chromeSession: r.oneOf('QC_CHROME_SESSION', d.qc.chromeSession, ['api', 'own'] as const),

@@ -17,6 +17,7 @@ export function launchPool(config: ApiConfig, logger: Logger): Promise<QcPool> {
     cacheMaxBytes: qc.cacheMaxBytes,
     isolation: qc.isolation,
     closeTimeoutMs: qc.closeTimeoutMs,
+    warmUpRender: qc.warmUpRender,
     chromeNice: qc.chromeNice,
     chromeSession: qc.chromeSession,
     chromeEscapeMs: qc.chromeEscapeMs,
