@@ -3,7 +3,7 @@ import { withDeadline } from './deadline';
 import { isToPredecessor } from './handoff-messages';
 import type { HandoffEvent } from './handoff-state';
 import { OutputTail } from './output-tail';
-import { lowerSuccessor, watchStarvedSuccessor } from './successor-priority';
+import { lowerSuccessor, raiseStarvedSuccessor } from './successor-priority';
 import { explainSpawnError, missingPath } from './successor-launch';
 import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { reclaimPidFile } from './pid-file';
@@ -89,7 +89,8 @@ export class ChildWatch {
     if (request.detached) void lowerSuccessor(this.env, pid, this.options.successorNice, this.options.log);
     const { successorEscapeMs, log } = this.options;
     if (restoreNice !== undefined && successorEscapeMs > 0) {
-      this.stops.push(watchStarvedSuccessor(this.env, pid, restoreNice, successorEscapeMs, log));
+      const escape = this.env.setTimer(() => void raiseStarvedSuccessor(this.env, pid, restoreNice, successorEscapeMs, log), successorEscapeMs);
+      this.stops.push(() => this.env.clearTimer(escape));
     }
     return this.done;
   }

@@ -2,8 +2,7 @@ import { createServer } from 'node:net';
 import { successorEnvironment } from '../../test-support/fake-environment';
 import { closeServers, predecessorSetup } from '../../test-support/upgrader-setup';
 import { HANDOFF_ENV } from './inheritance';
-import type { ProcessEnvironment } from './process-environment';
-import { parseAutogroupNice, QUICK_SUCCESSOR_ESCAPE, watchStarvedSuccessor } from './successor-priority';
+import { parseAutogroupNice } from './successor-priority';
 import { Upgrader } from './upgrader';
 
 const errno = (code: string) => Object.assign(new Error(code), { code });
@@ -82,7 +81,7 @@ describe('a successor at a lower priority until ready', () => {
     const deadline = Date.now() + 5_000;
     while (env.files.get(`/proc/${child.pid}/autogroup`) !== '0' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(env.files.get(`/proc/${child.pid}/autogroup`)).toBe('0');
-    expect(logs.map((l) => l.message)).toContain(`successor ${child.pid}: it was not ready 50 ms after its start at a lower priority (a busy machine?); its scheduling group is set back to nice 0`);
+    expect(logs.map((l) => l.message)).toContain(`successor ${child.pid} was not ready 50 ms after its start at a lower priority (a busy machine?): its scheduling group is set back to nice 0`);
     upgrader.close();
   });
 
@@ -96,75 +95,5 @@ describe('a successor at a lower priority until ready', () => {
     expect(parseAutogroupNice('/autogroup-12 nice 19\n')).toBe(19);
     expect(parseAutogroupNice('/autogroup-3 nice -5\n')).toBe(-5);
     expect(parseAutogroupNice(undefined)).toBeUndefined();
-  });
-});
-
-/** A clock, timers and /proc files under the test's control, for the successor's starvation watch. */
-function watchHarness() {
-  let now = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let nextId = 0;
-  const files = new Map<string, string>();
-  const logs: string[] = [];
-  const times = { runNs: 0, waitNs: 0 };
-  const env = {
-    readText: (path: string) => files.get(path),
-    writeFile: (path: string, data: string) => void files.set(path, data),
-    now: () => now,
-    setTimer: (fn: () => void, ms: number) => {
-      const id = nextId++;
-      timers.push({ at: now + ms, fn, id });
-      return id;
-    },
-    clearTimer: (id: unknown) => void (timers = timers.filter((t) => t.id !== id)),
-  } as unknown as ProcessEnvironment;
-  const schedstat = () => files.set('/proc/9/schedstat', `${times.runNs} ${times.waitNs} 12\n`);
-  schedstat();
-  return {
-    env, files, logs, log: (_level: string, message: string) => void logs.push(message),
-    /** Lets the successor's main thread run and wait this much (ms) over the next second, then moves the clock a second on. */
-    second: async (runMs: number, waitMs: number) => {
-      times.runNs += runMs * 1e6;
-      times.waitNs += waitMs * 1e6;
-      schedstat();
-      now += 1_000;
-      for (const t of timers.filter((x) => x.at <= now)) {
-        timers = timers.filter((x) => x !== t);
-        t.fn();
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
-
-describe('watchStarvedSuccessor (the predecessor watches a lowered successor)', () => {
-  it('sets the group back after a second in which the successor waited for a CPU nearly all its runnable time (crowded out by a neighbour)', async () => {
-    const h = watchHarness();
-    watchStarvedSuccessor(h.env, 9, 0, 10_000, h.log);
-    await h.second(20, 980);
-    expect(QUICK_SUCCESSOR_ESCAPE.afterMs).toBeLessThanOrEqual(1_000);
-    expect(h.files.get('/proc/9/autogroup')).toBe('0');
-    expect(h.logs).toEqual(['successor 9: its start waited for a CPU 98 % of its runnable time (a busy neighbour?); its scheduling group is set back to nice 0']);
-  });
-
-  it('leaves a successor that runs most of its runnable time low until the threshold (below the service on a quiet host)', async () => {
-    const h = watchHarness();
-    watchStarvedSuccessor(h.env, 9, 0, 5_000, h.log);
-    for (let i = 0; i < 4; i += 1) await h.second(600, 400);
-    expect(h.files.get('/proc/9/autogroup')).toBeUndefined();
-    await h.second(600, 400);
-    expect(h.files.get('/proc/9/autogroup')).toBe('0');
-    expect(h.logs).toEqual(['successor 9: it was not ready 5000 ms after its start at a lower priority (a busy machine?); its scheduling group is set back to nice 0']);
-  });
-
-  it('does not take a thread that was barely runnable for starved, and writes nothing once stopped', async () => {
-    const h = watchHarness();
-    const stop = watchStarvedSuccessor(h.env, 9, 0, 5_000, h.log);
-    await h.second(5, 95); // 95 % of 0.1 s: idle most of the second
-    expect(h.files.get('/proc/9/autogroup')).toBeUndefined();
-    stop();
-    for (let i = 0; i < 6; i += 1) await h.second(20, 980);
-    expect(h.files.get('/proc/9/autogroup')).toBeUndefined();
-    expect(h.logs).toEqual([]);
   });
 });

@@ -59,66 +59,13 @@ export async function lowerSuccessor(env: ProcessEnvironment, pid: number, nice:
 }
 
 /**
- * The quick way out of a lowered start: once the successor has started this long (ms), a
- * check finding that its main thread waited for a CPU at least `share` of the time it was
- * runnable since the previous check (and was runnable at least `busy` of it) means a
- * neighbour crowds it out, not the service it is below: on a quiet host the serving process
- * leaves most of the cores idle and a lowered start runs most of its runnable time.
- */
-export const QUICK_SUCCESSOR_ESCAPE = Object.freeze({ afterMs: 1_000, everyMs: 1_000, share: 0.9, busy: 0.3 });
-
-/** `/proc/<pid>/schedstat` of a main thread: on-CPU and run-queue time (ns). */
-export function readSchedstat(env: ProcessEnvironment, pid: number): { runNs: number; waitNs: number } | undefined {
-  const [run, wait] = (env.readText(`/proc/${pid}/schedstat`) ?? '').trim().split(/\s+/).map(Number);
-  return Number.isFinite(run) && Number.isFinite(wait) ? { runNs: run, waitNs: wait } : undefined;
-}
-
-/**
- * Watches a lowered successor from the predecessor and sets its group back to `nice` once
- * it is crowded out (see {@link QUICK_SUCCESSOR_ESCAPE}) or, at the latest, `afterMs` after
- * its spawn. Returns the function that stops watching (the successor is ready or gone).
- */
-export function watchStarvedSuccessor(env: ProcessEnvironment, pid: number, nice: number, afterMs: number, log: HandoffLog): () => void {
-  const spawnedAt = env.now();
-  let previous = { ...readSchedstat(env, pid), at: spawnedAt };
-  let timer: unknown;
-  let stopped = false;
-  const check = () => {
-    if (stopped) return;
-    const now = env.now();
-    const current = readSchedstat(env, pid);
-    const last = previous;
-    previous = { ...current, at: now };
-    const elapsed = now - spawnedAt;
-    let share: number | undefined;
-    if (current && last.runNs !== undefined && last.waitNs !== undefined) {
-      const run = current.runNs - last.runNs;
-      const wait = current.waitNs - last.waitNs;
-      if (run + wait >= QUICK_SUCCESSOR_ESCAPE.busy * (now - last.at) * 1e6 && run + wait > 0) share = wait / (run + wait);
-    }
-    const crowded = elapsed >= QUICK_SUCCESSOR_ESCAPE.afterMs && share !== undefined && share >= QUICK_SUCCESSOR_ESCAPE.share;
-    if (crowded || elapsed >= afterMs) {
-      stopped = true;
-      void raiseStarvedSuccessor(env, pid, nice, crowded ? `its start waited for a CPU ${Math.round((share as number) * 100)} % of its runnable time (a busy neighbour?)` : `it was not ready ${afterMs} ms after its start at a lower priority (a busy machine?)`, log);
-      return;
-    }
-    timer = env.setTimer(check, Math.min(QUICK_SUCCESSOR_ESCAPE.everyMs, Math.max(1, afterMs - elapsed)));
-  };
-  timer = env.setTimer(check, Math.min(QUICK_SUCCESSOR_ESCAPE.everyMs, afterMs));
-  return () => {
-    stopped = true;
-    env.clearTimer(timer);
-  };
-}
-
-/**
- * In the predecessor, when a lowered successor is starved (see {@link watchStarvedSuccessor}):
+ * In the predecessor, when a lowered successor is not ready `afterMs` after its spawn:
  * its group back to `nice` (this process's), so that a busy neighbour cannot starve its
  * start. A successor that already listens did this itself; the write is then a no-op.
  */
-export async function raiseStarvedSuccessor(env: ProcessEnvironment, pid: number, nice: number, why: string, log: HandoffLog): Promise<void> {
+export async function raiseStarvedSuccessor(env: ProcessEnvironment, pid: number, nice: number, afterMs: number, log: HandoffLog): Promise<void> {
   const result = await setGroupNice(env, pid, nice);
-  if (result === 'set') log('warn', `successor ${pid}: ${why}; its scheduling group is set back to nice ${nice}`, { successorPid: pid });
+  if (result === 'set') log('warn', `successor ${pid} was not ready ${afterMs} ms after its start at a lower priority (a busy machine?): its scheduling group is set back to nice ${nice}`, { successorPid: pid });
   else log('warn', `could not set the starved successor's scheduling group back to nice ${nice} (${result}); it starts at a lower priority`, { successorPid: pid });
 }
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import puppeteer, { type Browser } from 'puppeteer';
 import { CdpPipeTransport } from './cdp-pipe.transport';
-import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, setAutogroup, threadSchedTimes, type ChromePriority, type ChromeSession } from './chrome-priority';
+import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, setAutogroup, type ChromePriority, type ChromeSession } from './chrome-priority';
 import { chromeProcsOf, readProc } from './proc-tree';
 import { PROFILE_PREFIX } from './orphan-cleanup';
 import { removeProfile, removeProfileAsync } from './profile-dir';
@@ -141,7 +141,6 @@ function escapeFor(pid: number, afterMs: number, log: NonNullable<LaunchOptions[
       const timer = setInterval(fn, ms).unref();
       return () => clearInterval(timer);
     },
-    schedTimes: () => threadSchedTimes(pid),
   });
 }
 

@@ -1,4 +1,4 @@
-import { accessSync, constants, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /**
@@ -160,31 +160,4 @@ export async function setAutogroup(pid: number, nice: number, system: AutogroupS
 /** Validates a nice value for Chromium: an integer 0..19. */
 export function validNice(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_NICE;
-}
-
-/**
- * The run and run-queue times (ns) of `pid`'s threads, summed, from
- * `/proc/<pid>/task/<tid>/schedstat` ("<on-cpu ns> <run-queue ns> <slices>"); undefined when
- * the process is gone or the kernel has no schedstat. A thread that exits takes its share out
- * of the sums, so a caller comparing two readings must allow for them going back.
- */
-export function threadSchedTimes(pid: number, procRoot = '/proc'): { runNs: number; waitNs: number } | undefined {
-  try {
-    let runNs = 0;
-    let waitNs = 0;
-    for (const tid of readdirSync(`${procRoot}/${pid}/task`)) {
-      let fields: number[];
-      try {
-        fields = readFileSync(`${procRoot}/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
-      } catch {
-        continue; // the thread ended between the listing and the read
-      }
-      if (fields.length < 2 || !Number.isFinite(fields[0]) || !Number.isFinite(fields[1])) return undefined;
-      runNs += fields[0];
-      waitNs += fields[1];
-    }
-    return { runNs, waitNs };
-  } catch {
-    return undefined;
-  }
 }

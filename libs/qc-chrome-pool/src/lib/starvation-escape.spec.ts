@@ -1,11 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setAutogroup, threadSchedTimes, type AutogroupSystem } from './chrome-priority';
-import { QUICK_ESCAPE, StarvationEscape, type SchedTimes, type StarvationEscapeEnv } from './starvation-escape';
+import { setAutogroup, type AutogroupSystem } from './chrome-priority';
+import { StarvationEscape, type StarvationEscapeEnv } from './starvation-escape';
 
 /** A clock and a group under the test's control: what was written, what was logged. */
-function harness(afterMs = 3_000, lowNice = 19, sched?: () => SchedTimes | undefined) {
+function harness(afterMs = 3_000, lowNice = 19) {
   let now = 0;
   let timer: (() => void) | undefined;
   let checkEvery: number | undefined;
@@ -23,7 +20,6 @@ function harness(afterMs = 3_000, lowNice = 19, sched?: () => SchedTimes | undef
       timer = fn;
       return () => (timer = undefined);
     },
-    ...(sched ? { schedTimes: sched } : {}),
   };
   const escape = new StarvationEscape({ pid: 42, lowNice, afterMs }, env);
   /** Moves the clock and runs one check, as the timer would. */
@@ -141,91 +137,5 @@ describe('setAutogroup', () => {
     const written: string[] = [];
     expect(await setAutogroup(5, 0, system((path, text) => written.push(`${path}=${text}`)))).toBe('set');
     expect(written).toEqual(['/proc/5/autogroup=0']);
-  });
-});
-
-describe('StarvationEscape: the quick escape (schedstat)', () => {
-  /** Threads whose run and wait times grow by the given ms per check, as the test says. */
-  function threads() {
-    const times = { runNs: 0, waitNs: 0 };
-    return { times, grow: (runMs: number, waitMs: number) => { times.runNs += runMs * 1e6; times.waitNs += waitMs * 1e6; }, read: () => ({ ...times }) };
-  }
-
-  it('raises at once when work pending past QUICK_ESCAPE.afterMs had its threads waiting nearly all their runnable time (a busy neighbour)', async () => {
-    const t = threads();
-    const h = harness(10_000, 19, t.read);
-    h.escape.begin('start');
-    await h.at(500);
-    t.grow(20, 980); // runnable the whole interval, waiting 98 % of it
-    await h.at(1_500);
-    expect(h.writes).toEqual([0]);
-    expect(h.logs[0].message).toMatch(/waited 1500 ms for the CPU \(start, its threads waiting 98 % of their runnable time\)/);
-  });
-
-  it('leaves the group low while its threads run most of their runnable time, however long the start (below the service on a quiet host)', async () => {
-    const t = threads();
-    const h = harness(10_000, 19, t.read);
-    h.escape.begin('start');
-    for (let ms = 1_000; ms < 10_000; ms += 1_000) {
-      t.grow(600, 400); // waits 40 %: lower than the service, not crowded out
-      await h.at(ms);
-    }
-    expect(h.writes).toEqual([]);
-    await h.at(10_000); // the threshold stays the backstop
-    expect(h.writes).toEqual([0]);
-  });
-
-  it('does not count threads that were barely runnable (idle, or waiting on I/O) as starved', async () => {
-    const t = threads();
-    const h = harness(10_000, 19, t.read);
-    h.escape.begin('render');
-    await h.at(1_000);
-    t.grow(5, 95); // 95 % of a little: runnable for 10 % of the interval only
-    await h.at(2_000);
-    expect(QUICK_ESCAPE.busy).toBeGreaterThan(0.1);
-    expect(h.writes).toEqual([]);
-  });
-
-  it('ignores a reading that went back (a thread exited) and one after nothing was pending', async () => {
-    const t = threads();
-    const h = harness(10_000, 19, t.read);
-    t.grow(0, 5_000);
-    await h.at(1_000); // nothing pending: no baseline kept
-    const done = h.escape.begin('render');
-    await h.at(1_100);
-    t.times.waitNs -= 1e9; // a thread took its share out of the sums
-    await h.at(2_200);
-    expect(h.writes).toEqual([]);
-    done();
-  });
-
-  it('works without schedstat: only the threshold applies', async () => {
-    const h = harness(10_000, 19, () => undefined);
-    h.escape.begin('start');
-    await h.at(5_000);
-    expect(h.writes).toEqual([]);
-    await h.at(10_000);
-    expect(h.writes).toEqual([0]);
-  });
-});
-
-describe('threadSchedTimes', () => {
-  it('sums run and run-queue time over the threads of a process', () => {
-    const root = mkdtempSync(join(tmpdir(), 'schedstat-'));
-    try {
-      for (const [tid, line] of [['7', '1000 200 3\n'], ['8', '500 300 1\n']]) {
-        mkdirSync(join(root, '7', 'task', tid), { recursive: true });
-        writeFileSync(join(root, '7', 'task', tid, 'schedstat'), line);
-      }
-      expect(threadSchedTimes(7, root)).toEqual({ runNs: 1500, waitNs: 500 });
-      expect(threadSchedTimes(8, root)).toBeUndefined(); // no such process
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
-
-  it('reads this very process from /proc', () => {
-    const times = threadSchedTimes(process.pid);
-    expect(times?.runNs).toBeGreaterThan(0);
   });
 });

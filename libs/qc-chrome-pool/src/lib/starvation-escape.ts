@@ -15,14 +15,6 @@
  * process again, which is the stall this priority exists to prevent. Measured on 2
  * cores at 500 req/s, a successor's Chromium took 3-5 s to start at nice 19; with a
  * threshold of 3 s the switch stalled for 2 s, with 15 s it did not (tools/bench/README.md).
- *
- * Waiting alone cannot tell a busy neighbour from the service's own load; how the waiting
- * is spent can. Below the serving process on a quiet host, the browser's threads still run
- * most of the time they are runnable (the service leaves most of the cores idle); next to a
- * neighbour that keeps every core busy, they wait nearly all of it. So with `schedTimes`
- * (the threads' run and run-queue times from /proc/<pid>/task/<tid>/schedstat), work that has
- * waited `QUICK_ESCAPE.afterMs` while the threads waited at least `QUICK_ESCAPE.share` of their
- * runnable time since the last check raises the group at once; `afterMs` stays the backstop.
  */
 
 /** Effects, injectable for tests. */
@@ -33,24 +25,7 @@ export interface StarvationEscapeEnv {
   now(): number;
   /** Calls `fn` every `ms` until the returned function is called (the timer must not keep the process alive). */
   every(ms: number, fn: () => void): () => void;
-  /**
-   * How long the browser's threads have run and waited for a CPU so far, summed (ns, from
-   * schedstat); undefined when unreadable. Without it only the `afterMs` threshold applies.
-   */
-  schedTimes?(): SchedTimes | undefined;
 }
-
-/** Cumulative CPU and run-queue time of a set of threads (ns). */
-export interface SchedTimes {
-  runNs: number;
-  waitNs: number;
-}
-
-/**
- * The quick escape: work pending this long (ms) whose threads waited at least `share` of
- * their runnable time since the previous check, and were runnable at least `busy` of it.
- */
-export const QUICK_ESCAPE = Object.freeze({ afterMs: 1_000, share: 0.9, busy: 0.3 });
 
 export interface StarvationEscapeOptions {
   /** Chrome's pid, for the log. */
@@ -72,8 +47,6 @@ export class StarvationEscape {
   private lastStarvedAt = 0;
   private lowNice: number;
   private writing: Promise<void> = Promise.resolve();
-  /** The threads' times at the previous check while work was pending. */
-  private lastSched: (SchedTimes & { at: number }) | undefined;
   private readonly stopTimer: () => void;
   private stopped = false;
 
@@ -108,19 +81,15 @@ export class StarvationEscape {
     const now = this.env.now();
     const oldest = Math.min(...[...this.pending.values()].map((p) => p.since));
     const waited = Number.isFinite(oldest) ? now - oldest : 0;
-    const share = this.waitShare(now, this.pending.size > 0);
-    const crowdedOut = waited >= QUICK_ESCAPE.afterMs && share !== undefined && share >= QUICK_ESCAPE.share;
-    const starved = waited >= this.options.afterMs || crowdedOut;
+    const starved = waited >= this.options.afterMs;
     if (starved) this.lastStarvedAt = now;
     if (starved && !this.raised) {
       this.raisedAt = now;
-      const bound = crowdedOut ? QUICK_ESCAPE.afterMs : this.options.afterMs;
-      const what = [...new Set([...this.pending.values()].filter((p) => now - p.since >= bound).map((p) => p.what))].join(', ');
+      const what = [...new Set([...this.pending.values()].filter((p) => now - p.since >= this.options.afterMs).map((p) => p.what))].join(', ');
       const result = await this.serial(() => this.env.write(RAISED_NICE));
       const outcome = result === 'set' || result === 'off' ? '' : ` (the write failed: ${result})`;
-      const why = share === undefined ? '' : `, its threads waiting ${Math.round(share * 100)} % of their runnable time`;
-      this.env.log('warn', `Chrome (pid ${this.options.pid}) waited ${waited} ms for the CPU (${what}${why}): its scheduling group is raised to nice ${RAISED_NICE} until nothing waits that long${outcome}`, {
-        pid: this.options.pid, waitedMs: waited, waitShare: share, from: this.lowNice, to: RAISED_NICE, result,
+      this.env.log('warn', `Chrome (pid ${this.options.pid}) waited ${waited} ms for the CPU (${what}): its scheduling group is raised to nice ${RAISED_NICE} until nothing waits that long${outcome}`, {
+        pid: this.options.pid, waitedMs: waited, from: this.lowNice, to: RAISED_NICE, result,
       });
       return;
     }
@@ -132,24 +101,6 @@ export class StarvationEscape {
         pid: this.options.pid, raisedForMs, to: this.lowNice, result,
       });
     }
-  }
-
-  /**
-   * The share of their runnable time the threads spent waiting since the previous check;
-   * undefined without a previous sample, without schedstat, when a thread's exit made the
-   * sums go back, or when they were runnable for less than `QUICK_ESCAPE.busy` of the interval
-   * (idle or waiting on I/O: not crowded out).
-   */
-  private waitShare(now: number, pending: boolean): number | undefined {
-    const times = pending ? this.env.schedTimes?.() : undefined;
-    const previous = this.lastSched;
-    this.lastSched = times ? { ...times, at: now } : undefined;
-    if (!times || !previous) return undefined;
-    const run = times.runNs - previous.runNs;
-    const wait = times.waitNs - previous.waitNs;
-    const intervalNs = (now - previous.at) * 1e6;
-    if (run < 0 || wait < 0 || intervalNs <= 0 || run + wait < QUICK_ESCAPE.busy * intervalNs) return undefined;
-    return wait / (run + wait);
   }
 
   /** Stops watching (the browser is closing or gone); nothing is written any more. */
