@@ -28,7 +28,7 @@ export interface ApiConfig {
     successorNice: number;
     /** Ms a lowered successor may take to get ready before its group is set back (HANDOFF_SUCCESSOR_ESCAPE_MS; 0 never). */
     successorEscapeMs: number;
-    /** GET requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS; 0: none). */
+    /** GET requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS; 0, the default: none; no gain measured yet). */
     warmRequests: number;
   };
   qc: {
@@ -73,7 +73,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   logLevel: 'info',
   // A successor starts as an equal of the serving process in its group: one lowered in a group of its
   // own never finishes its start next to a busy neighbour (measured: tools/bench/README.md).
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 0, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, warmRequests: 400 }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 0, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, warmRequests: 0 }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
