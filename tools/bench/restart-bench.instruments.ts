@@ -20,7 +20,7 @@ export interface Instruments {
   stop(): Promise<InstrumentData>;
 }
 
-interface SamplerLine { t: number; cpu?: [number, number]; p?: [number, number, number, number | null][]; new?: number; ppid?: number; cmd?: string; others?: [number, number, string][] }
+interface SamplerLine { t: number; cpu?: [number, number, number?]; p?: [number, number, number, number | null][]; new?: number; ppid?: number; cmd?: string; others?: [number, number, string][] }
 interface ProbeLine { t: number; pid: number; loopMaxMs: number; loopMeanMs: number; responses: number; main: string }
 
 /** Everything the instruments recorded, as read back. */
@@ -101,7 +101,11 @@ export function roleOf(pid: number, data: InstrumentData, apiNames: ReadonlyMap<
 export interface InstrumentSeries {
   bucketMs: number;
   fromMs: number;
-  /** CPU in % of one core per role (a role's processes summed), and `machine: rest` for everything else on the host. */
+  /**
+   * CPU in % of one core per role (a role's processes summed), `machine: rest` for everything
+   * else on the host, and `steal` for the time the hypervisor gave our virtual CPUs to someone
+   * else (/proc/stat's steal): a stall that no process of the machine caused.
+   */
   cpu: Record<string, number[]>;
   /** Largest event-loop delay per bucket, per API (ms); NaN where the process wrote nothing (stalled or gone). */
   loopMaxMs: Record<string, number[]>;
@@ -120,9 +124,10 @@ export function instrumentSeries(data: InstrumentData, opts: { t0Epoch: number; 
   const cpuTicks: Record<string, number[]> = {};
   const runQueue: Record<string, number[]> = {};
   const machineBusy = series();
+  const steal = series();
   const elapsed = series();
   const prev = new Map<number, { ticks: number; wait: number | null }>();
-  let prevMachine: [number, number] | undefined;
+  let prevMachine: [number, number, number?] | undefined;
   let prevT: number | undefined;
   const firstT = data.samples[0]?.t ?? 0;
   for (const s of data.samples) {
@@ -141,7 +146,10 @@ export function instrumentSeries(data: InstrumentData, opts: { t0Epoch: number; 
       ours += ticks - before.ticks;
       if (apiNames.has(pid) && wait !== null && before.wait !== null) (runQueue[role] ??= series())[i] += (wait - before.wait) / 1e6;
     }
-    if (ok && prevMachine && s.cpu) machineBusy[i] += Math.max(0, s.cpu[0] - prevMachine[0] - ours);
+    if (ok && prevMachine && s.cpu) {
+      machineBusy[i] += Math.max(0, s.cpu[0] - prevMachine[0] - ours);
+      steal[i] += Math.max(0, (s.cpu[2] ?? 0) - (prevMachine[2] ?? 0));
+    }
     prevMachine = s.cpu;
     prevT = s.t;
   }
@@ -149,6 +157,7 @@ export function instrumentSeries(data: InstrumentData, opts: { t0Epoch: number; 
   const cpu: Record<string, number[]> = {};
   for (const [role, ticks] of Object.entries(cpuTicks)) cpu[role] = percent(ticks);
   cpu['machine: rest'] = percent(machineBusy);
+  cpu['steal'] = percent(steal);
   const loopMaxMs: Record<string, number[]> = {};
   const responses: Record<string, number[]> = {};
   for (const [pid, lines] of data.probes) {

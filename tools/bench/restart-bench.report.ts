@@ -31,6 +31,8 @@ export interface Row {
     cpuPeak: Record<string, number>; loopMaxMs: Record<string, number>; runQueueMaxMs: Record<string, number>; file: string;
     /** Mean CPU (% of a core) of the machine's other processes, steady and restart window: a busy neighbour spoils a row. */
     restCpuMean: { steady: number; restart: number };
+    /** The hypervisor's steal time, in % of one core: our virtual CPUs given to another guest. */
+    stealCpuMean: { steady: number; restart: number };
     /** The busiest of those neighbours during the run. */
     strangers: { pid: number; cpuMs: number; cmd: string }[];
   };

@@ -4,7 +4,8 @@
 // successors and Chromium, nginx, the load process, the CLI; a process stays
 // followed after its parent exited), the run-queue wait of each one's main
 // thread, and the machine's CPU time, and appends them to a JSONL file:
-//   {"t": epoch ms, "cpu": [busy, total] jiffies of the machine, "p": [[pid, ppid, ticks, waitNs], ...]}
+//   {"t": epoch ms, "cpu": [busy, total, steal] jiffies of the machine, "p": [[pid, ppid, ticks, waitNs], ...]}
+//   (busy leaves out idle, iowait and steal: the time the hypervisor ran something else on our CPUs)
 //   {"t", "new": pid, "ppid", "cmd"}  when a process is first seen
 //   {"t", "others": [[pid, ticks, cmd], ...]}  every second, the five busiest processes
 //     of the machine that are not followed: who else took the CPU
@@ -52,7 +53,8 @@ function machine() {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
   const idle = fields[3] + (fields[4] || 0);
-  return [total - idle, total];
+  const steal = fields[7] || 0;
+  return [total - idle - steal, total, steal];
 }
 
 const strangers = new Map(); // pid -> ticks at the last report, for processes not followed

@@ -97,7 +97,7 @@ function panels(input: TimelineInput): PanelSpec[] {
     title: 'responses per process', yLabel: 'responses', kind: 'stacked', scale: 'linear', minMax: 1, unit: '',
     series: apis.map((name) => ({ name, color: colorOf(name), values: inst.responses[name] })),
   });
-  const others: Record<string, string> = { nginx: '#009688', load: '#795548', cli: '#9e9e9e', bench: '#bdbdbd', sampler: '#e0e0e0', 'other of the run': '#cfd8dc', 'chromium (other)': '#ff8a65', 'machine: rest': '#000000' };
+  const others: Record<string, string> = { nginx: '#009688', load: '#795548', cli: '#9e9e9e', bench: '#bdbdbd', sampler: '#e0e0e0', 'other of the run': '#cfd8dc', 'chromium (other)': '#ff8a65', 'machine: rest': '#000000', steal: '#ff00ff' };
   out.push({
     title: 'CPU per process (% of one core)', yLabel: '% of a core', kind: 'lines', scale: 'linear', minMax: 100, unit: '%',
     series: Object.entries(inst.cpu).filter(([, v]) => v.some((n) => n > 0)).map(([name, values]) => ({

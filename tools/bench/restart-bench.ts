@@ -135,9 +135,11 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
     const seriesFile = join(RUN_DIR, `${name}.instruments.json`);
     writeFileSync(seriesFile, `${JSON.stringify({ markers, window: { fromMs, toMs: restartToMs }, buckets: bs, instruments: series })}\n`);
     const rest = series.cpu['machine: rest'] ?? [];
+    const steal = series.cpu['steal'] ?? [];
     row.instruments = {
       ...peaks(series, fromMs, restartToMs), file: relative(WORKSPACE, seriesFile),
       restCpuMean: { steady: meanIn(series, rest, WARMUP_MS, fromMs), restart: meanIn(series, rest, fromMs, restartToMs) },
+      stealCpuMean: { steady: meanIn(series, steal, WARMUP_MS, fromMs), restart: meanIn(series, steal, fromMs, restartToMs) },
       strangers: strangers(data, report.run.t0Epoch, outcome.endAt + AFTER_MS),
     };
     const file = join(RUN_DIR, `${name}.svg`);
@@ -236,7 +238,7 @@ async function main(): Promise<void> {
     for (const def of DEFS) {
       log(`${def.label} at ${rate}/s ...`);
       const row = await measureCounted(def, rate);
-      log(`  failed ${row.failed} ${JSON.stringify(row.failedByKind)}, p99 steady ${row.steady.p99Ms} ms, restart ${row.restart.p99Ms} ms, took ${row.restartMs} ms, send lag p99 ${row.sendLag.p99Ms} ms -> ${row.timeline}`);
+      log(`  failed ${row.failed} ${JSON.stringify(row.failedByKind)}, p99 steady ${row.steady.p99Ms} ms, restart ${row.restart.p99Ms} ms, took ${row.restartMs} ms, send lag p99 ${row.sendLag.p99Ms} ms, hypervisor steal mean ${row.instruments?.stealCpuMean.restart ?? '?'} % (max ${row.instruments?.cpuPeak['steal'] ?? '?'} %) -> ${row.timeline}`);
       rows.push(row);
     }
   }
