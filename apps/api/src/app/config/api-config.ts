@@ -71,9 +71,11 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   bodyLimitBytes: 1024 * 1024,
   logFormat: 'text',
   logLevel: 'info',
-  // A successor starts as an equal of the serving process in its group: one lowered in a group of its
-  // own never finishes its start next to a busy neighbour (measured: tools/bench/README.md).
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 0, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, warmRequests: 0 }),
+  // A successor starts in a scheduling group of its own at nice 5 until it listens: below the serving
+  // process and its Chromium (an equal successor made their QC renders 3-4.5x slower than steady, at 5
+  // they are 0.9-1.7x), yet with a third of an equal's share, so a busy neighbour slows its handoff
+  // (4 -> 7-9 s) without starving it as 19 does (tools/bench/README.md, "The successor's group at nice 5").
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, warmRequests: 0 }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
