@@ -116,7 +116,8 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   await app.init();
 
   const gate = new RequestGate(registry, coordinator, () => upgrader.snapshot().state === 'handed-over');
-  const httpServer = createHttpServer(gate.wrap(expressApp), config);
+  const handler = gate.wrap(expressApp);
+  const httpServer = createHttpServer(handler, config);
   const connections = new ConnectionTracker(httpServer);
   started.server = httpServer;
   coordinator.onStateChange((state) => {
@@ -136,7 +137,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // A successor takes its predecessor's whole load at once: it runs its request path
   // before it listens (still at the start-up's priority), not on the first clients.
   if (upgrader.isSuccessor && config.handoff.warmRequests > 0) {
-    const warm = await warmRequestPath(gate.wrap(expressApp), { requests: config.handoff.warmRequests, connections: 4, paths: WARM_UP_PATHS, deadlineMs: WARM_UP_DEADLINE_MS });
+    const warm = await warmRequestPath(handler, { requests: config.handoff.warmRequests, connections: 4, paths: WARM_UP_PATHS, deadlineMs: WARM_UP_DEADLINE_MS });
     logger.info('handoff: warmed the request path', { ...warm });
     if (coordinator.state !== 'starting') return;
   }
