@@ -1,3 +1,4 @@
+import { treeCpuByPid, untilQuiet, type QuietOptions, type QuietResult } from './browser-quiet';
 import type { PoolSlot } from './browser-worker';
 import { JobQueue } from './job-queue';
 import { cleanupOrphans } from './orphan-cleanup';
@@ -175,6 +176,20 @@ export class QcPool {
   /** Takes over a predecessor's cache within this pool's bounds; another format is dropped with the reason. */
   importCache(snapshot: unknown): QcCacheImport {
     return this.cache.import(snapshot);
+  }
+
+  /**
+   * Resolves once the browsers have gone quiet (see {@link QuietOptions}), or at the deadline.
+   * A new browser goes on working after launch() resolved; a process that is about to take
+   * over another's clients waits here, at the priority of its start, instead of spending that
+   * CPU beside the clients' process at its full priority.
+   */
+  untilQuiet(options: QuietOptions): Promise<QuietResult> {
+    return untilQuiet(options, {
+      cpuByPid: () => treeCpuByPid(this.workers.processes().map((p) => p.pid)),
+      now: () => performance.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
   }
 
   /** Current counters, capacity and cache state. */
