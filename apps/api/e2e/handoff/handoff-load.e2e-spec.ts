@@ -61,6 +61,12 @@ describe('hot handoff of a single instance on its own port', () => {
     const after = await postJson(`${api.url}/qc/check`, lesson);
     expect(after.status).toBe(200);
     expect(after.json()).toMatchObject({ cached: true });
-    expect(logLines(api)).toContainEqual(expect.objectContaining({ pid: newPid, msg: 'handoff: took over the QC result cache', imported: 1 }));
+    const lines = logLines(api).filter((line) => line.pid === newPid);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'handoff: took over the QC result cache', imported: 1 }));
+    // Before it listened, the successor waited for its new Chromium to go quiet (HANDOFF_SETTLE_MS, 3 s by default).
+    const settled = lines.findIndex((line) => /^handoff: Chromium (is quiet|still busy after 3000 ms; listening anyway)$/.test(String(line.msg)));
+    expect(lines[settled]).toMatchObject({ quiet: expect.any(Boolean), waitedMs: expect.any(Number), cpuMs: expect.any(Number) });
+    expect(lines[settled]?.waitedMs).toBeLessThanOrEqual(3_000);
+    expect(settled).toBeLessThan(lines.findIndex((line) => line.msg === 'listening'));
   }, 180_000);
 });

@@ -134,6 +134,14 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   });
   evictForeignSignalHandlers(signalHandlers, logger);
   if (coordinator.state !== 'starting') return; // a signal arrived during start-up: the coordinator is cleaning up
+  // A new Chromium goes on working for a while after its pages are ready. A successor lets that
+  // work end here, at the start-up's lower priority, rather than beside its predecessor's clients
+  // once it listens at theirs (tools/bench/README.md, "Chromium's after-start work").
+  if (upgrader.isSuccessor && pool && config.handoff.settleMs > 0) {
+    const settled = await pool.untilQuiet({ deadlineMs: config.handoff.settleMs });
+    logger.info(settled.quiet ? 'handoff: Chromium is quiet' : `handoff: Chromium still busy after ${config.handoff.settleMs} ms; listening anyway`, { ...settled, waitedMs: Math.round(settled.waitedMs) });
+    if (coordinator.state !== 'starting') return;
+  }
   // A successor takes its predecessor's whole load at once: it runs its request path
   // before it listens (still at the start-up's priority), not on the first clients.
   if (upgrader.isSuccessor && config.handoff.warmRequests > 0) {

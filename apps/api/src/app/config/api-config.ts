@@ -30,6 +30,8 @@ export interface ApiConfig {
     successorEscapeMs: number;
     /** GET requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS; 0, the default: none; no gain measured yet). */
     warmRequests: number;
+    /** Ms a successor waits, before it listens, for its Chromium to go quiet after launch (HANDOFF_SETTLE_MS; 0: listen at once). */
+    settleMs: number;
   };
   qc: {
     enabled: boolean;
@@ -75,7 +77,10 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // process and its Chromium (an equal successor made their QC renders 3-4.5x slower than steady, at 5
   // they are 0.9-1.7x), yet with a third of an equal's share, so a busy neighbour slows its handoff
   // (4 -> 7-9 s) without starving it as 19 does (tools/bench/README.md, "The successor's group at nice 5").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, warmRequests: 0 }),
+  // A successor listens once its Chromium went quiet after launch, 3 s at the latest: that after-start work
+  // (0.3-1.1 CPU-s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
+  // "Chromium's after-start work").
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, warmRequests: 0, settleMs: 3_000 }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -119,6 +124,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       successorNice: r.int('HANDOFF_SUCCESSOR_NICE', d.handoff.successorNice, 0, 19),
       successorEscapeMs: r.int('HANDOFF_SUCCESSOR_ESCAPE_MS', d.handoff.successorEscapeMs, 0, HOUR),
       warmRequests: r.int('HANDOFF_WARM_REQUESTS', d.handoff.warmRequests, 0, 100_000),
+      settleMs: r.int('HANDOFF_SETTLE_MS', d.handoff.settleMs, 0, 60_000),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),
