@@ -78,7 +78,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // they are 0.9-1.7x), yet with a third of an equal's share, so a busy neighbour slows its handoff
   // (4 -> 7-9 s) without starving it as 19 does (tools/bench/README.md, "The successor's group at nice 5").
   // A successor listens once its Chromium went quiet after launch, 3 s at the latest: that after-start work
-  // (0.3-1.1 CPU-s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
+  // (0.1-1.1 CPU-s over 0.5-1.6 s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
   // "Chromium's after-start work").
   handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, warmRequests: 0, settleMs: 3_000 }),
   qc: Object.freeze({
