@@ -66,7 +66,8 @@ describe('hot handoff of a single instance on its own port', () => {
     // Before it listened, the successor waited for its new Chromium to go quiet (HANDOFF_SETTLE_MS, 3 s by default).
     const settled = lines.findIndex((line) => /^handoff: Chromium (is quiet|still busy after 3000 ms; listening anyway)$/.test(String(line.msg)));
     expect(lines[settled]).toMatchObject({ quiet: expect.any(Boolean), waitedMs: expect.any(Number), cpuMs: expect.any(Number) });
-    expect(lines[settled]?.waitedMs).toBeLessThanOrEqual(3_000);
+    // A window starts only while a whole one fits before the deadline; a late timer may add a little.
+    expect(lines[settled]?.waitedMs).toBeLessThan(3_500);
     expect(settled).toBeLessThan(lines.findIndex((line) => line.msg === 'listening'));
   }, 180_000);
 });

@@ -73,7 +73,13 @@ describe('signals during a hot handoff', () => {
       const pid = readPid(pidFile);
       return pid !== undefined && pid !== api.pid ? pid : undefined;
     }, 60_000);
-    process.kill(api.pid, 'SIGKILL');
+    // With no connection and no Chromium the old process can exit by itself within milliseconds of the
+    // switch, before this kill (CI saw ESRCH once); the successor must serve either way.
+    try {
+      process.kill(api.pid, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
     await api.exited;
     for (let i = 0; i < 20; i++) expect(await health(api)).toMatchObject({ state: 'ready', pid: successor });
     expect(isRunning(successor)).toBe(true);
