@@ -92,4 +92,14 @@ describe('treeCpuByPid', () => {
     await exited;
     expect(treeCpuByPid([pid]).size).toBe(0);
   });
+
+  it("counts a process's own time, not the time of children it reaped", async () => {
+    // A child that uses 300 ms of CPU and exits: once reaped, its time is in this process's cutime.
+    const burn = 'const s = process.cpuUsage(); while (process.cpuUsage(s).user < 300_000);';
+    const child = spawn(process.execPath, ['-e', burn], { stdio: 'ignore' });
+    await new Promise((resolve) => child.once('exit', resolve));
+    const own = process.cpuUsage();
+    // Clock ticks are 10 ms: allow one either way.
+    expect(treeCpuByPid([process.pid]).get(process.pid)).toBeLessThanOrEqual((own.user + own.system) / 1000 + 10);
+  });
 });

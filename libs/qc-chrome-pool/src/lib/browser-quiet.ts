@@ -1,4 +1,4 @@
-import { CLOCK_TICKS_PER_SEC, descendantsOf, listProcs, readProc } from './proc-tree';
+import { CLOCK_TICKS_PER_SEC, descendantsOf, listProcs } from './proc-tree';
 
 /** When a pool's browsers count as quiet, and how long to wait for that. */
 export interface QuietOptions {
@@ -70,13 +70,17 @@ export function cpuBetween(before: ReadonlyMap<number, number>, after: ReadonlyM
   return used;
 }
 
-/** CPU time (ms) of each process rooted at `rootPids` (each root and its descendants), from /proc. */
+/**
+ * Each process's own CPU time (ms) under `rootPids` (each root and its descendants), from one
+ * read of /proc. Own time only: a child's time that its parent took over when it reaped it
+ * (`cutime`) would show up as the parent's, all of it in one window.
+ */
 export function treeCpuByPid(rootPids: readonly number[]): Map<number, number> {
   const procs = listProcs();
   const out = new Map<number, number>();
   for (const root of rootPids) {
-    for (const p of [readProc(root), ...descendantsOf(root, procs)]) {
-      if (p) out.set(p.pid, (p.cpuTicks * 1000) / CLOCK_TICKS_PER_SEC);
+    for (const p of [...procs.filter((proc) => proc.pid === root), ...descendantsOf(root, procs)]) {
+      out.set(p.pid, ((p.cpuTicks - p.reapedChildTicks) * 1000) / CLOCK_TICKS_PER_SEC);
     }
   }
   return out;
