@@ -132,9 +132,9 @@ function main() {
   const short = { predecessor: 'pred', 'its chromium': 'pred chr', successor: 'succ', "successor's chromium": 'succ chr', load: 'load', other: 'other' };
   console.log(`| ms | ${sides.map((s) => `${short[s]} CPU`).join(' | ')} | idle | max delay load / pred / succ (ms) |`);
   console.log(`|---:|${sides.map(() => '---:').join('|')}|---:|---|`);
+  const cpus = new Set(rows.map((r) => r.cpu)).size;
   for (const row of table) {
     const busy = sides.reduce((sum, s) => sum + row.cpuMs[s], 0);
-    const cpus = new Set(rows.map((r) => r.cpu)).size;
     console.log(`| ${row.ms} | ${sides.map((s) => row.cpuMs[s]).join(' | ')} | ${Math.max(0, cpus * o.bucket - busy)} | ${row.maxDelayMs.load} / ${row.maxDelayMs.predecessor} / ${row.maxDelayMs.successor} |`);
   }
   console.log('\nlongest waits (runnable, not running) and what ran on that CPU meanwhile (ms):');
