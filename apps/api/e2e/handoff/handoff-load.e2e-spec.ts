@@ -4,6 +4,7 @@ import {
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromeProcessesOf, threadsSchedOf } from '../support/chrome-procs';
 import { handOff, health, logLines } from './handoff-support';
 
 // The hot handoff of one instance on its own port: no nginx in front, no
@@ -57,7 +58,7 @@ describe('hot handoff of a single instance on its own port', () => {
     const before = await postJson(`${api.url}/qc/check`, lesson);
     expect(before.status).toBe(200);
     expect(before.json()).toMatchObject({ cached: false });
-    const { newPid } = await handOff(api, pidFile);
+    const { oldPid, newPid } = await handOff(api, pidFile);
     const after = await postJson(`${api.url}/qc/check`, lesson);
     expect(after.status).toBe(200);
     expect(after.json()).toMatchObject({ cached: true });
@@ -68,6 +69,21 @@ describe('hot handoff of a single instance on its own port', () => {
     expect(lines[settled]).toMatchObject({ quiet: expect.any(Boolean), waitedMs: expect.any(Number), cpuMs: expect.any(Number) });
     // A window starts only while a whole one fits before the deadline; a late timer may add a little.
     expect(lines[settled]?.waitedMs).toBeLessThan(3_500);
-    expect(settled).toBeLessThan(lines.findIndex((line) => line.msg === 'listening'));
+    const listening = lines.findIndex((line) => line.msg === 'listening');
+    expect(settled).toBeLessThan(listening);
+    // Where it can leave SCHED_IDLE again (root here; elsewhere RLIMIT_NICE 20), the successor started at SCHED_IDLE in the
+    // old process's group and set its whole tree back to SCHED_OTHER before it listened; Chromium keeps its nice 19.
+    const told = logLines(api).filter((line) => line.pid === oldPid).map((line) => String(line.msg));
+    if (told.includes(`handoff: successor ${newPid} starts at SCHED_IDLE in this process's scheduling group until it listens`)) {
+      const left = lines.findIndex((line) => /^handoff: left SCHED_IDLE: \d+ processes of this tree back to SCHED_OTHER$/.test(String(line.msg)));
+      expect({ left: left > settled, beforeListening: left < listening }).toEqual({ left: true, beforeListening: true });
+      const chrome = chromeProcessesOf(newPid);
+      expect(chrome.length).toBeGreaterThan(0);
+      expect(threadsSchedOf(newPid)).toEqual(expect.arrayContaining([{ policy: 0, nice: 0 }]));
+      expect(new Set(threadsSchedOf(newPid).map((t) => t.policy))).toEqual(new Set([0]));
+      expect(new Set(chrome.flatMap((pid) => threadsSchedOf(pid)).map((t) => `${t.policy}/${t.nice}`))).toEqual(new Set(['0/19']));
+    } else {
+      expect(told).toContainEqual(expect.stringMatching(/^handoff: the successor cannot start at SCHED_IDLE here \(.+\); it starts as successorNice says$/));
+    }
   }, 180_000);
 });

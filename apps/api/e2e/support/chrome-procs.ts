@@ -25,3 +25,16 @@ export function chromeProcessesOf(apiPid: number): number[] {
 export function profileDirsOf(apiPid: number): string[] {
   return readdirSync(tmpdir()).filter((name) => name.startsWith(`${PROFILE_PREFIX}${apiPid}-`));
 }
+
+/** Scheduling policy (0 SCHED_OTHER, 5 SCHED_IDLE) and nice value of every thread of `pid`, from /proc; empty once it is gone. */
+export function threadsSchedOf(pid: number): { policy: number; nice: number }[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { policy: Number(fields[41 - 3]), nice: Number(fields[19 - 3]) };
+    });
+  } catch {
+    return [];
+  }
+}

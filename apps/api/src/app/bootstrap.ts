@@ -61,6 +61,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     readyTimeoutMs: config.handoff.timeoutMs,
     successorNice: config.handoff.successorNice,
     successorEscapeMs: config.handoff.successorEscapeMs,
+    successorIdle: config.handoff.successorIdle,
     log: handoffLog(logger),
     // A failed successor is stopped, then this runs, then it is killed (defined below; called only during an upgrade).
     reclaim: (successorPid) => handoff.reclaim(successorPid),

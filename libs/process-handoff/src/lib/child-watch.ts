@@ -3,6 +3,7 @@ import { withDeadline } from './deadline';
 import { isToPredecessor } from './handoff-messages';
 import type { HandoffEvent } from './handoff-state';
 import { OutputTail } from './output-tail';
+import { raiseIdleSuccessor } from './successor-idle';
 import { lowerSuccessor, raiseStarvedSuccessor } from './successor-priority';
 import { explainSpawnError, missingPath } from './successor-launch';
 import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
@@ -64,9 +65,10 @@ export class ChildWatch {
   /**
    * Spawns the successor (`entry`: the entry file among its arguments); resolves with the
    * outcome of the whole upgrade. `restoreNice`: the group value a lowered successor goes
-   * back to (set only when it is lowered), for the starvation escape.
+   * back to (set only when it is lowered), for the starvation escape; `idleChrt`: the
+   * successor starts at SCHED_IDLE (successor-idle.ts), set back by the same escape.
    */
-  start(request: SpawnRequest, entry?: string, restoreNice?: number): Promise<UpgradeOutcome> {
+  start(request: SpawnRequest, entry?: string, restoreNice?: number, idleChrt?: string): Promise<UpgradeOutcome> {
     this.startedAt = this.env.now();
     this.request = request;
     this.entry = entry;
@@ -88,6 +90,11 @@ export class ChildWatch {
     this.stops.push(() => this.env.clearTimer(timer), this.tree.follow(pid, treeSampleMs));
     if (request.detached) void lowerSuccessor(this.env, pid, this.options.successorNice, this.options.log);
     const { successorEscapeMs, log } = this.options;
+    if (idleChrt !== undefined) log('info', `successor ${pid} starts at SCHED_IDLE in this process's scheduling group until it listens`);
+    if (idleChrt !== undefined && successorEscapeMs > 0) {
+      const escape = this.env.setTimer(() => void raiseIdleSuccessor(pid, idleChrt, successorEscapeMs, log), successorEscapeMs);
+      this.stops.push(() => this.env.clearTimer(escape));
+    }
     if (restoreNice !== undefined && successorEscapeMs > 0) {
       const escape = this.env.setTimer(() => void raiseStarvedSuccessor(this.env, pid, restoreNice, successorEscapeMs, log), successorEscapeMs);
       this.stops.push(() => this.env.clearTimer(escape));

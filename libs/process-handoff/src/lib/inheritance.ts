@@ -20,6 +20,8 @@ export interface Inheritance {
   listeners: Record<string, number>;
   /** The predecessor's scheduling group nice value, to set back at ready (a successor started at a lower priority). */
   nice?: number;
+  /** Started at SCHED_IDLE (successor-idle.ts): set the tree back to SCHED_OTHER when it listens. */
+  idle?: boolean;
 }
 
 /**
@@ -90,5 +92,5 @@ export function takeInheritance(env: Env, ppid: number, isRunning: (pid: number,
   for (const [name, fd] of Object.entries(listeners)) {
     if (!Number.isInteger(fd) || fd < FIRST_LISTENER_FD) throw new Error(`${HANDOFF_ENV} names a bad fd for listener '${name}': ${String(fd)}`);
   }
-  return { v: parsed.v, parent: parsed.parent, ...(start === undefined ? {} : { start }), listeners, ...(Number.isInteger(parsed.nice) ? { nice: parsed.nice } : {}) };
+  return { v: parsed.v, parent: parsed.parent, ...(start === undefined ? {} : { start }), listeners, ...(Number.isInteger(parsed.nice) ? { nice: parsed.nice } : {}), ...(parsed.idle === true ? { idle: true } : {}) };
 }

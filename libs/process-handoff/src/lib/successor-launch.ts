@@ -63,9 +63,9 @@ export function launchRequest(
   start: StartSnapshot,
   pid: number,
   registry: ListenerRegistry,
-  extra: { restoreNice?: number; pidStart?: number; fs?: PathEnvironment } = {},
+  extra: { restoreNice?: number; idle?: boolean; pidStart?: number; fs?: PathEnvironment } = {},
 ): SpawnRequest {
-  const { restoreNice, pidStart, fs } = extra;
+  const { restoreNice, idle, pidStart, fs } = extra;
   const unsupported = unsupportedBecause(start);
   if (unsupported !== undefined) throw new Error(unsupported);
   const missing = fs ? missingPath(fs, start.execPath, start.cwd, start.entry as string) : undefined;
@@ -75,7 +75,7 @@ export function launchRequest(
     command: start.execPath,
     args: [...start.execArgv, start.entry as string, ...start.args],
     cwd: start.cwd,
-    env: successorEnv(start.env, { ...encodeInheritance(pid, names, pidStart), ...(restoreNice === undefined ? {} : { nice: restoreNice }) }),
+    env: successorEnv(start.env, { ...encodeInheritance(pid, names, pidStart), ...(restoreNice === undefined ? {} : { nice: restoreNice }), ...(idle ? { idle: true } : {}) }),
     fds,
     ...(restoreNice === undefined ? {} : { detached: true }),
   };

@@ -4,6 +4,7 @@ import type { ListenerRegistry } from './listener-registry';
 import type { ProcessEnvironment, SpawnedChild } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
 import { tryStat } from './proc-stat';
+import { idleRequest, idleSupport } from './successor-idle';
 import { ownGroupNice } from './successor-priority';
 import type { ResolvedUpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
@@ -71,20 +72,27 @@ export class UpgradeRunner {
   private async run(): Promise<UpgradeOutcome> {
     let request;
     let restoreNice: number | undefined;
+    let idleChrt: string | undefined;
     try {
+      if (this.options.successorIdle) {
+        const support = idleSupport({ platform: this.env.platform, path: this.env.env['PATH'], readText: (file) => this.env.readText(file), isFile: (file) => 'path' in this.env.realpath(file) });
+        if (support.ok) idleChrt = support.chrt;
+        else this.options.log('warn', `the successor cannot start at SCHED_IDLE here (${support.reason}); it starts as successorNice says`);
+      }
       // A successor at a lower priority until ready needs our group's value to come back to; without autogroups there is none.
-      restoreNice = this.options.successorNice > 0 ? ownGroupNice(this.env) : undefined;
-      if (this.options.successorNice > 0 && restoreNice === undefined) {
+      restoreNice = idleChrt === undefined && this.options.successorNice > 0 ? ownGroupNice(this.env) : undefined;
+      if (idleChrt === undefined && this.options.successorNice > 0 && restoreNice === undefined) {
         this.options.log('info', 'no scheduling groups to lower here (no /proc/self/autogroup): the successor starts as an equal of this process');
       }
-      request = launchRequest(this.start, this.env.pid, this.registry, { restoreNice, pidStart: this.ownStart(), fs: this.env });
+      request = launchRequest(this.start, this.env.pid, this.registry, { restoreNice, idle: idleChrt !== undefined, pidStart: this.ownStart(), fs: this.env });
+      if (idleChrt !== undefined) request = idleRequest(request, idleChrt);
     } catch (error) {
       this.apply({ type: 'spawnFailed' });
       return { ok: false, reason: 'spawn-failed', message: `cannot start a successor: ${(error as Error).message}`, output: [], durationMs: 0 };
     }
     this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
     try {
-      const outcome = await this.watch.start(request, this.start.entry, restoreNice);
+      const outcome = await this.watch.start(request, this.start.entry, restoreNice, idleChrt);
       this.successor = this.watch.handedOverTo;
       return outcome;
     } finally {

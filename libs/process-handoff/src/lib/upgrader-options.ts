@@ -30,6 +30,16 @@ export interface UpgraderOptions {
    */
   successorEscapeMs?: number;
   /**
+   * Start the successor at `SCHED_IDLE` in this process's session (its scheduling group)
+   * instead of lowering a group of its own: every other thread on the machine preempts
+   * its start at once, and it uses what the serving process leaves of the group's share.
+   * When it starts to listen it sets its whole tree (Chromium too) back to `SCHED_OTHER`.
+   * Needs `chrt` and CAP_SYS_NICE or `RLIMIT_NICE` >= 20 (see successor-idle.ts); where
+   * they are missing, the successor starts as `successorNice` says, and the reason is
+   * logged. `successorEscapeMs` applies too. Default false.
+   */
+  successorIdle?: boolean;
+  /**
    * Called when a successor that failed (exited, timed out, was cancelled) has been
    * stopped with its tree and before it is killed: re-assert this process as the
    * service's main process where the app claimed it outside the library (systemd's
@@ -54,6 +64,7 @@ export interface ResolvedUpgraderOptions {
   outputLines: number;
   successorNice: number;
   successorEscapeMs: number;
+  successorIdle: boolean;
   log: HandoffLog;
   reclaim: ((successorPid: number) => void | Promise<void>) | undefined;
   maxStateBytes: number;
@@ -67,6 +78,7 @@ export const HANDOFF_DEFAULTS = Object.freeze({
   successorNice: 0,
   /** Under 500 req/s on 2 cores a lowered start takes 3-6 s; next to a busy neighbour it never ends. */
   successorEscapeMs: 10_000,
+  successorIdle: false,
   /** 128 MiB: twice the QC pool's default cache bound; a 600 MB state measured 4 s and +1 GB RSS in the sender. */
   maxStateBytes: 128 * 1024 * 1024,
 });
@@ -102,6 +114,12 @@ function niceValue(value: number | undefined): number {
   return value;
 }
 
+function booleanValue(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new Error(`process-handoff: ${name} must be true or false, got ${String(value)}`);
+  return value;
+}
+
 function escapeValue(value: number | undefined): number {
   if (value === undefined) return HANDOFF_DEFAULTS.successorEscapeMs;
   if (!Number.isInteger(value) || value < 0) throw new Error(`process-handoff: successorEscapeMs must be an integer >= 0 (ms; 0 never), got ${String(value)}`);
@@ -119,6 +137,7 @@ export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgrad
     outputLines: positiveInteger('outputLines', options.outputLines, HANDOFF_DEFAULTS.outputLines),
     successorNice: niceValue(options.successorNice),
     successorEscapeMs: escapeValue(options.successorEscapeMs),
+    successorIdle: booleanValue('successorIdle', options.successorIdle, HANDOFF_DEFAULTS.successorIdle),
     log: options.log ?? stderrLog,
     reclaim: options.reclaim,
     maxStateBytes: positiveInteger('maxStateBytes', options.maxStateBytes, HANDOFF_DEFAULTS.maxStateBytes),

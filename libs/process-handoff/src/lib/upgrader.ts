@@ -4,6 +4,7 @@ import { takeInheritance, type Inheritance } from './inheritance';
 import { ListenerRegistry, listenOn, type ListenTarget } from './listener-registry';
 import { nodeProcessEnvironment } from './node-process-environment';
 import { ParentLink } from './parent-link';
+import { leaveIdleSelf } from './successor-idle';
 import { restoreOwnGroup } from './successor-priority';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
@@ -233,7 +234,8 @@ export class Upgrader implements HandoffUpgrader {
   /** Once: a successor started at a lower priority sets its scheduling group back to the predecessor's value. */
   private restorePriority(): Promise<void> {
     const nice = this.inheritance?.nice;
-    if (nice === undefined) return Promise.resolve();
+    if (this.inheritance?.idle) this.restoring ??= leaveIdleSelf(this.env.pid, this.env.env['PATH'], this.options.log);
+    if (nice === undefined) return this.restoring ?? Promise.resolve();
     this.restoring ??= restoreOwnGroup(this.env, nice, this.options.log);
     return this.restoring;
   }

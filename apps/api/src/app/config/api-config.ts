@@ -28,6 +28,8 @@ export interface ApiConfig {
     successorNice: number;
     /** Ms a lowered successor may take to get ready before its group is set back (HANDOFF_SUCCESSOR_ESCAPE_MS; 0 never). */
     successorEscapeMs: number;
+    /** A successor starts at SCHED_IDLE in its predecessor's scheduling group until it listens, where it can leave it (HANDOFF_SUCCESSOR_IDLE). */
+    successorIdle: boolean;
     /** GET requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS; 0, the default: none; no gain measured yet). */
     warmRequests: number;
     /** Ms a successor waits, before it listens, for its Chromium to go quiet after launch (HANDOFF_SETTLE_MS; 0: listen at once). */
@@ -77,10 +79,14 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // process and its Chromium (an equal successor made their QC renders 3-4.5x slower than steady, at 5
   // they are 0.9-1.7x), yet with a third of an equal's share, so a busy neighbour slows its handoff
   // (4 -> 7-9 s) without starving it as 19 does (tools/bench/README.md, "The successor's group at nice 5").
+  // Where it can leave SCHED_IDLE again (CAP_SYS_NICE, or RLIMIT_NICE 20: the units' LimitNICE=+0), a successor
+  // starts at SCHED_IDLE in the serving process's group instead: every other thread takes the CPU from its start at
+  // once, which took the restart p99 at 500 req/s from 2.4-9.8x steady to 1.3-1.6x for one instance and 3.5-6.1x to
+  // 2.5-3.3x rolling, side by side (tools/bench/README.md, "The successor at SCHED_IDLE"). Elsewhere the nice-5 group.
   // A successor listens once its Chromium went quiet after launch, 3 s at the latest: that after-start work
   // (0.1-1.1 CPU-s over 0.5-1.6 s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
   // "Chromium's after-start work").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, warmRequests: 0, settleMs: 3_000 }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, warmRequests: 0, settleMs: 3_000 }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -123,6 +129,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       timeoutMs: r.int('HANDOFF_TIMEOUT_MS', d.handoff.timeoutMs, 1_000, HOUR),
       successorNice: r.int('HANDOFF_SUCCESSOR_NICE', d.handoff.successorNice, 0, 19),
       successorEscapeMs: r.int('HANDOFF_SUCCESSOR_ESCAPE_MS', d.handoff.successorEscapeMs, 0, HOUR),
+      successorIdle: r.bool('HANDOFF_SUCCESSOR_IDLE', d.handoff.successorIdle),
       warmRequests: r.int('HANDOFF_WARM_REQUESTS', d.handoff.warmRequests, 0, 100_000),
       settleMs: r.int('HANDOFF_SETTLE_MS', d.handoff.settleMs, 0, 60_000),
     },

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { isAlive, waitFor } from '../../test-support/fixture-process';
+import { findChrt, idleSupport, leaveIdle, parseNice, parsePolicy, processProbe, processTree, SCHED_IDLE, SCHED_OTHER } from './successor-idle';
+
+// Real processes under the real chrt: a node process started at SCHED_IDLE starts a child at
+// nice 7 (which inherits the policy); leaveIdle must set every thread of both back to
+// SCHED_OTHER and leave the child's nice value alone.
+
+const chrt = findChrt(processProbe(process.platform, process.env['PATH']));
+
+function policies(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => parsePolicy(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')) ?? -1);
+  } catch {
+    return [];
+  }
+}
+
+const CHILD = `
+  const { spawn } = require('node:child_process');
+  const child = spawn('nice', ['-n', '7', process.execPath, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  process.stdout.write(String(child.pid) + '\\n');
+  setInterval(() => {}, 1000);
+`;
+
+describe('leaving SCHED_IDLE, with real processes', () => {
+  let root: ChildProcess | undefined;
+  let tree: number[] = [];
+
+  afterEach(async () => {
+    for (const pid of tree) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await waitFor('the test processes to exit', () => tree.every((pid) => !isAlive(pid)) || undefined, 10_000);
+    root = undefined;
+    tree = [];
+  });
+
+  it('finds chrt here (util-linux is part of every Debian)', () => {
+    expect(chrt).toMatch(/\/chrt$/);
+  });
+
+  it('sets every thread of a process and its descendants back to SCHED_OTHER, keeping their nice values', async () => {
+    root = spawn(chrt as string, ['--idle', '0', process.execPath, '-e', CHILD], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const rootPid = root.pid as number;
+    let out = '';
+    root.stdout?.on('data', (chunk) => (out += String(chunk)));
+    const childPid = await waitFor('the child to report its pid', () => (/^(\d+)\n/.exec(out) ? Number(/^(\d+)\n/.exec(out)?.[1]) : undefined));
+    tree = [rootPid, childPid];
+    // The child's node is running once it has its worker threads; nice has exec'd into it by then.
+    await waitFor('the child to run node at nice 7', () => policies(childPid).length > 1 && parseNice(readFileSync(`/proc/${childPid}/stat`, 'utf8')) === 7);
+    expect(processTree(rootPid)).toEqual(expect.arrayContaining([rootPid, childPid]));
+    expect(new Set([...policies(rootPid), ...policies(childPid)])).toEqual(new Set([SCHED_IDLE]));
+
+    const result = await leaveIdle(rootPid, chrt as string);
+    if (idleSupport(processProbe(process.platform, process.env['PATH'])).ok) {
+      expect(result).toMatchObject({ processes: 2, failures: [] });
+      expect(new Set([...policies(rootPid), ...policies(childPid)])).toEqual(new Set([SCHED_OTHER]));
+      expect(parseNice(readFileSync(`/proc/${childPid}/stat`, 'utf8'))).toBe(7);
+      // Nothing is left to do a second time.
+      await expect(leaveIdle(rootPid, chrt as string)).resolves.toEqual({ processes: 0, rounds: 1, failures: [] });
+    } else {
+      // Without CAP_SYS_NICE and RLIMIT_NICE, the kernel refuses, and each process is named.
+      expect(result.failures.map((f) => Number(f.split(':')[0])).sort()).toEqual([rootPid, childPid].sort());
+    }
+  });
+});
