@@ -12,7 +12,7 @@ export {
 export { parseQcJobInput, parseQcScreenshotInput, QC_DEFAULT_VIEWPORT, type QcJobInput } from './lib/qc-input';
 export type { ElementBox, QcReport } from './lib/qc-report.types';
 export type { QcPoolStats } from './lib/pool-stats';
-export { MAX_NICE, type ChromePriority, type ChromeSession } from './lib/chrome-priority';
+export { MAX_NICE, reniceTrees, type ChromePriority, type ChromeSession, type ReniceResult } from './lib/chrome-priority';
 export {
   QcError,
   QcInputError,

@@ -115,7 +115,7 @@ export function idleSupport(probe: IdleProbe): IdleSupport {
     ok: false,
     reason:
       `a successor could not leave SCHED_IDLE: no CAP_SYS_NICE, and RLIMIT_NICE is ${limit} where nice ${nice} needs ${needed} ` +
-      `(systemd: LimitNICE=+${nice}; a shell: ulimit -e ${needed})`,
+      `(systemd: LimitNICE=+${nice}; pam_limits: nice ${nice} in /etc/security/limits.conf)`,
   };
 }
 

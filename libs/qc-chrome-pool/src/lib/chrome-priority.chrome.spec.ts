@@ -93,6 +93,25 @@ describe('Chromium scheduling priority on real Chromium', () => {
     expect(autogroupNice(process.pid) ?? 0).toBe(0);
   });
 
+  it('reniceBrowsers sets every thread of every Chromium process to a nice value and back, where raising is allowed', async () => {
+    pool = await launchTestPool();
+    await pool.check(job('<p>renderers start</p>'));
+    const [browser] = pool.stats().browserProcesses;
+    const raised = pool.reniceBrowsers(10);
+    if (process.getuid?.() === 0) {
+      expect(raised).toMatchObject({ refused: 0 });
+      expect(raised.threads).toBeGreaterThan(10);
+      expect(distinct(threadNices(browser).values())).toEqual([10]);
+    } else {
+      // Without CAP_SYS_NICE or RLIMIT_NICE a nice value only goes up: each refusal is counted, none thrown.
+      expect(raised).toMatchObject({ refused: expect.any(Number), error: expect.stringMatching(/EACCES|EPERM/) });
+      expect(raised.refused).toBeGreaterThan(0);
+    }
+    expect(pool.reniceBrowsers(19)).toMatchObject({ refused: 0 });
+    expect(distinct(threadNices(browser).values())).toEqual([19]);
+    expect(() => pool?.reniceBrowsers(20)).toThrow('reniceTrees: nice must be an integer from 0 to 19, got 20');
+  });
+
   it('with chromeSession own, runs Chromium in a session of its own whose autogroup is lowered to 19 as well', async () => {
     pool = await launchTestPool({ chromeSession: 'own', chromeEscapeMs: 0 }); // the lowering alone, no escape
     await pool.check(job('<p>renderers start</p>'));

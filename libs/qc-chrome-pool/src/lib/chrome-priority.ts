@@ -1,5 +1,7 @@
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { descendantsOf, listProcs } from './proc-tree';
 
 /**
  * How Chromium is kept from competing with the event loop as an equal.
@@ -160,4 +162,48 @@ export async function setAutogroup(pid: number, nice: number, system: AutogroupS
 /** Validates a nice value for Chromium: an integer 0..19. */
 export function validNice(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_NICE;
+}
+
+/** What {@link reniceTrees} did: threads set, threads refused and the first refusal's code. */
+export interface ReniceResult {
+  threads: number;
+  refused: number;
+  error?: string;
+}
+
+/**
+ * Sets every thread of each root's process tree to `nice` (Linux applies a nice value per
+ * thread; threads started later inherit it from the thread that starts them). Lowering is
+ * always allowed; raising needs CAP_SYS_NICE or an RLIMIT_NICE that allows it. A thread
+ * that exits in between is skipped.
+ */
+export function reniceTrees(rootPids: readonly number[], nice: number, procRoot = '/proc'): ReniceResult {
+  if (!validNice(nice)) throw new Error(`reniceTrees: nice must be an integer from 0 to ${MAX_NICE}, got ${String(nice)}`);
+  const procs = listProcs(procRoot);
+  const pids = new Set<number>();
+  for (const root of rootPids) {
+    if (procs.some((p) => p.pid === root)) pids.add(root);
+    for (const p of descendantsOf(root, procs)) pids.add(p.pid);
+  }
+  const result: ReniceResult = { threads: 0, refused: 0 };
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`${procRoot}/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tids) {
+      try {
+        setPriority(Number(tid), nice);
+        result.threads += 1;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        if (code === 'ESRCH') continue;
+        result.refused += 1;
+        result.error ??= code;
+      }
+    }
+  }
+  return result;
 }

@@ -1,4 +1,5 @@
 import { treeCpuByPid, untilQuiet, type QuietOptions, type QuietResult } from './browser-quiet';
+import { reniceTrees, type ReniceResult } from './chrome-priority';
 import type { PoolSlot } from './browser-worker';
 import { JobQueue } from './job-queue';
 import { cleanupOrphans } from './orphan-cleanup';
@@ -190,6 +191,16 @@ export class QcPool {
       now: () => performance.now(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     });
+  }
+
+  /**
+   * Sets every thread of the browsers' processes to `nice`, for a while: a process whose successor
+   * starts at SCHED_IDLE in its scheduling group raises its Chromium above that start's threads
+   * (nice 19 weighs 15 against 3 per idle thread, so a render lost up to half its CPU), and lowers
+   * it again afterwards. Raising needs CAP_SYS_NICE or RLIMIT_NICE; a refusal is counted, not thrown.
+   */
+  reniceBrowsers(nice: number): ReniceResult {
+    return reniceTrees(this.workers.processes().map((p) => p.pid), nice);
   }
 
   /** Current counters, capacity and cache state. */

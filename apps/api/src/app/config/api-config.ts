@@ -34,6 +34,8 @@ export interface ApiConfig {
     warmRequests: number;
     /** Ms a successor waits, before it listens, for its Chromium to go quiet after launch (HANDOFF_SETTLE_MS; 0: listen at once). */
     settleMs: number;
+    /** Nice value of this process's own Chromium while a successor starts (HANDOFF_CHROME_NICE); default QC_CHROME_NICE: unchanged. */
+    chromeNice: number;
   };
   qc: {
     enabled: boolean;
@@ -81,12 +83,12 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // (4 -> 7-9 s) without starving it as 19 does (tools/bench/README.md, "The successor's group at nice 5").
   // Where it can leave SCHED_IDLE again (CAP_SYS_NICE, or RLIMIT_NICE 20: the units' LimitNICE=+0), a successor
   // starts at SCHED_IDLE in the serving process's group instead: every other thread takes the CPU from its start at
-  // once, which took the restart p99 at 500 req/s from 2.4-9.8x steady to 1.3-1.6x for one instance and 3.5-6.1x to
-  // 2.5-3.3x rolling, side by side (tools/bench/README.md, "The successor at SCHED_IDLE"). Elsewhere the nice-5 group.
+  // once, which took the restart p99 at 500 req/s from 2.4-9.8x steady to 1.3-2.9x for one instance and 3.5-6.1x to
+  // 2.1-3.3x rolling, side by side (tools/bench/README.md, "The successor at SCHED_IDLE"). Elsewhere the nice-5 group.
   // A successor listens once its Chromium went quiet after launch, 3 s at the latest: that after-start work
   // (0.1-1.1 CPU-s over 0.5-1.6 s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
   // "Chromium's after-start work").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, warmRequests: 0, settleMs: 3_000 }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, warmRequests: 0, settleMs: 3_000, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -132,6 +134,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       successorIdle: r.bool('HANDOFF_SUCCESSOR_IDLE', d.handoff.successorIdle),
       warmRequests: r.int('HANDOFF_WARM_REQUESTS', d.handoff.warmRequests, 0, 100_000),
       settleMs: r.int('HANDOFF_SETTLE_MS', d.handoff.settleMs, 0, 60_000),
+      chromeNice: d.handoff.chromeNice, // below: its default is QC_CHROME_NICE's value
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),
@@ -151,6 +154,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       chromePath: r.string('CHROME_PATH', undefined, /^\//, 'an absolute path to a Chrome or Chromium binary'),
     },
   };
+  config.handoff.chromeNice = r.int('HANDOFF_CHROME_NICE', config.qc.chromeNice, 0, MAX_NICE);
   if (config.headersTimeoutMs <= config.keepAliveTimeoutMs) {
     r.problem('HEADERS_TIMEOUT_MS', `greater than KEEP_ALIVE_TIMEOUT_MS (${config.keepAliveTimeoutMs})`, String(config.headersTimeoutMs));
   }

@@ -1,3 +1,4 @@
+import type { HandoffState, UpgradeOutcome } from '@edu-agents/process-handoff';
 import { StubUpgrader } from '@edu-agents/process-handoff/testing';
 import { InFlightRegistry, ShutdownCoordinator } from '@edu-agents/shutdown-state';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,5 +42,53 @@ describe('HotHandoff.reclaim (a failed successor, stopped, before it is killed)'
     const { handoff } = setup(pidFile);
     await handoff.reclaim(4242);
     expect(readFileSync(pidFile, 'utf8')).toBe('777\n');
+  });
+});
+
+describe('HotHandoff.trigger: what runs while a successor starts', () => {
+  function setup(outcome: UpgradeOutcome, state: HandoffState = 'idle') {
+    const events: string[] = [];
+    const notifier = createSdNotifier({}, { transport: async () => undefined });
+    const coordinator = new ShutdownCoordinator(new InFlightRegistry(), { timeoutMs: 1_000, delayMs: 0, hookTimeoutMs: 1_000 }, {
+      now: Date.now, setTimer: (fn, ms) => setTimeout(fn, ms).unref(), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout), exit: () => undefined, log: () => undefined,
+    });
+    coordinator.markStarted();
+    const upgrader = new StubUpgrader({ outcomes: [outcome] });
+    const upgrade = upgrader.upgrade.bind(upgrader);
+    const snapshot = upgrader.snapshot.bind(upgrader);
+    upgrader.snapshot = () => ({ ...snapshot(), state });
+    upgrader.upgrade = async () => {
+      events.push('upgrade');
+      return upgrade();
+    };
+    const handoff = new HotHandoff({ upgrader, coordinator, notifier, logger: createLogger('text', 'error', () => undefined), enabled: true, lingerMs: 1_000 });
+    handoff.attach({
+      stopAccepting: () => void events.push('stopAccepting'),
+      connections: { count: 0, onClose: () => () => undefined },
+      whileSuccessorStarts: () => {
+        events.push('successor starts');
+        return () => void events.push('restored');
+      },
+    });
+    return { handoff, events, coordinator };
+  }
+
+  it('calls whileSuccessorStarts before the upgrade and its restore after a failed one', async () => {
+    const { handoff, events } = setup({ ok: false, reason: 'exited', message: 'successor exited with code 1', output: [], durationMs: 5 });
+    await handoff.trigger('SIGHUP');
+    expect(events).toEqual(['successor starts', 'upgrade', 'restored']);
+  });
+
+  it('restores after a successful upgrade too, before the switch', async () => {
+    const { handoff, events, coordinator } = setup({ ok: true, successorPid: 4242, durationMs: 5 });
+    await handoff.trigger('SIGHUP');
+    expect(events.slice(0, 4)).toEqual(['successor starts', 'upgrade', 'restored', 'stopAccepting']);
+    await coordinator.stop('test over');
+  });
+
+  it('does not call it for a trigger that is refused because a handoff already runs', async () => {
+    const { handoff, events } = setup({ ok: false, reason: 'busy', message: 'an upgrade is already running', output: [], durationMs: 0 }, 'spawning');
+    await handoff.trigger('SIGHUP');
+    expect(events).toEqual(['upgrade']);
   });
 });

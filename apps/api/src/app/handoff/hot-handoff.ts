@@ -19,6 +19,8 @@ export interface HandoffServing {
    * no request of this process's own still needs it; resolves when released.
    */
   releaseAfterSwitch?(): Promise<void>;
+  /** Called as a successor starts; the function it returns is called when the upgrade has ended, either way. */
+  whileSuccessorStarts?(): () => void;
 }
 
 export interface HotHandoffDeps {
@@ -83,7 +85,13 @@ export class HotHandoff {
       logger.info(`handoff requested by ${source}: starting a successor`, { pid: process.pid });
       notifier.reloading(`handoff: starting a successor (${source})`);
     }
-    const outcome = await upgrader.upgrade();
+    const restore = before === 'idle' ? this.serving.whileSuccessorStarts?.() : undefined;
+    let outcome: UpgradeOutcome;
+    try {
+      outcome = await upgrader.upgrade();
+    } finally {
+      restore?.();
+    }
     if (outcome.ok || (outcome.reason !== 'busy' && outcome.reason !== 'handed-over')) this.last = describe(outcome);
     if (outcome.ok) {
       this.switchOver(outcome.successorPid, this.serving);
