@@ -43,6 +43,9 @@ describe('shipped systemd units', () => {
       expect(service['RestartSec']).toEqual(['1']);
       expect(service['EnvironmentFile']).toEqual(['-/etc/edu_agents/edu_agents.env']);
       expect(service['WorkingDirectory']).toEqual(['/opt/edu-agents']);
+      // An unprivileged successor started at SCHED_IDLE sets itself back with RLIMIT_NICE 20 (nice 0).
+      expect(service['User']).toEqual(['edu-agents']);
+      expect(service['LimitNICE']).toEqual(['+0']);
     },
   );
 
