@@ -173,10 +173,6 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
         },
       }).start();
     },
-    // Jobs of our own finish on our Chromium; then it goes, long before an old connection that
-    // cannot move closes. Not at the switch itself: tearing Chromium down then delays the requests
-    // and the connections on their way to the successor (measured), and once every connection
-    // moved the ordinary shutdown closes the pool anyway.
     // While a successor starts (at SCHED_IDLE in this process's group), this process's Chromium may
     // run at HANDOFF_CHROME_NICE instead of QC_CHROME_NICE, and goes back afterwards.
     whileSuccessorStarts: () => {
@@ -189,6 +185,10 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
         if (back.refused > 0) logger.warn(`handoff: could not set every Chromium thread back to nice ${config.qc.chromeNice}`, { ...back });
       };
     },
+    // Jobs of our own finish on our Chromium; then it goes, long before an old connection that
+    // cannot move closes. Not at the switch itself: tearing Chromium down then delays the requests
+    // and the connections on their way to the successor (measured), and once every connection
+    // moved the ordinary shutdown closes the pool anyway.
     releaseAfterSwitch: async () => {
       if (!pool) return;
       await Promise.race([untilNoConnections(connections), new Promise((resolve) => setTimeout(resolve, RELEASE_AFTER_SWITCH_MS).unref())]);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { isAlive, waitFor } from '../../test-support/fixture-process';
-import { findChrt, idleSupport, leaveIdle, parseNice, parsePolicy, processProbe, processTree, SCHED_IDLE, SCHED_OTHER } from './successor-idle';
+import { findChrt, idleSupport, leaveIdle, parseNice, parsePolicy, processProbe, processTree, raiseIdleSuccessor, SCHED_IDLE, SCHED_OTHER } from './successor-idle';
 
 // Real processes under the real chrt: a node process started at SCHED_IDLE starts a child at
 // nice 7 (which inherits the policy); leaveIdle must set every thread of both back to
@@ -45,15 +45,35 @@ describe('leaving SCHED_IDLE, with real processes', () => {
     expect(chrt).toMatch(/\/chrt$/);
   });
 
-  it('sets every thread of a process and its descendants back to SCHED_OTHER, keeping their nice values', async () => {
+  async function startIdleTree(): Promise<{ rootPid: number; childPid: number }> {
     root = spawn(chrt as string, ['--idle', '0', process.execPath, '-e', CHILD], { stdio: ['ignore', 'pipe', 'inherit'] });
     const rootPid = root.pid as number;
     let out = '';
     root.stdout?.on('data', (chunk) => (out += String(chunk)));
     const childPid = await waitFor('the child to report its pid', () => (/^(\d+)\n/.exec(out) ? Number(/^(\d+)\n/.exec(out)?.[1]) : undefined));
     tree = [rootPid, childPid];
-    // The child's node is running once it has its worker threads; nice has exec'd into it by then.
     await waitFor('the child to run node at nice 7', () => policies(childPid).length > 1 && parseNice(readFileSync(`/proc/${childPid}/stat`, 'utf8')) === 7);
+    return { rootPid, childPid };
+  }
+
+  it('the predecessor\'s escape sets a successor\'s tree that is still idle back, and says so; a tree already back is left alone silently', async () => {
+    const { rootPid, childPid } = await startIdleTree();
+    expect(new Set([...policies(rootPid), ...policies(childPid)])).toEqual(new Set([SCHED_IDLE]));
+    const logs: string[] = [];
+    await raiseIdleSuccessor(rootPid, chrt as string, 10_000, (level, message) => logs.push(`${level} ${message}`));
+    if (idleSupport(processProbe(process.platform, process.env['PATH'])).ok) {
+      expect(logs).toEqual([`warn successor ${rootPid} was not ready 10000 ms after its start at SCHED_IDLE (a busy machine?): its tree is set back to SCHED_OTHER`]);
+      expect(new Set([...policies(rootPid), ...policies(childPid)])).toEqual(new Set([SCHED_OTHER]));
+      logs.length = 0;
+      await raiseIdleSuccessor(rootPid, chrt as string, 10_000, (level, message) => logs.push(`${level} ${message}`));
+      expect(logs).toEqual([]);
+    } else {
+      expect(logs).toEqual([expect.stringMatching(/^warn could not set the idle successor's tree back to SCHED_OTHER: /)]);
+    }
+  });
+
+  it('sets every thread of a process and its descendants back to SCHED_OTHER, keeping their nice values', async () => {
+    const { rootPid, childPid } = await startIdleTree();
     expect(processTree(rootPid)).toEqual(expect.arrayContaining([rootPid, childPid]));
     expect(new Set([...policies(rootPid), ...policies(childPid)])).toEqual(new Set([SCHED_IDLE]));
 
