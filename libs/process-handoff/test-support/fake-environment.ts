@@ -76,8 +76,19 @@ export class FakeEnvironment implements ProcessEnvironment {
     return victims.length > 0;
   }
 
+  /** Whole-table listings so far (a walk of every process of the host). */
+  tableReads = 0;
+  /** Off: a kernel without /proc/<pid>/task/<tid>/children. */
+  childrenFiles = true;
+
   listPids(): number[] {
+    this.tableReads += 1;
     return [...this.procs.keys()];
+  }
+
+  listChildren(pid: number): number[] | undefined {
+    if (!this.childrenFiles || !this.procs.has(pid)) return undefined;
+    return [...this.procs].filter(([, p]) => p.ppid === pid).map(([child]) => child);
   }
 
   readStat(pid: number): string | undefined {

@@ -134,6 +134,18 @@ function readStat(pid: number): string | undefined {
   }
 }
 
+function listChildren(pid: number): number[] | undefined {
+  try {
+    const out: number[] = [];
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (child.trim()) out.push(Number(child));
+    }
+    return out;
+  } catch {
+    return undefined; // gone, a thread that ended between the listing and the read, or no children files: the caller walks the table
+  }
+}
+
 function readCmdline(): string[] | undefined {
   try {
     return readFileSync('/proc/self/cmdline', 'utf8').split('\0').slice(0, -1);
@@ -157,6 +169,7 @@ export function nodeProcessEnvironment(): ProcessEnvironment {
     spawn: spawnChild,
     kill,
     listPids: () => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number),
+    listChildren,
     readStat,
     writeFile: (path, data) => writeFileSync(path, data),
     readText: (path) => {

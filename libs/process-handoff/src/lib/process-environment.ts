@@ -81,6 +81,12 @@ export interface ProcessEnvironment {
   kill(pid: number, signal: NodeJS.Signals): boolean;
   /** The pids currently in /proc. */
   listPids(): number[];
+  /**
+   * The children of a process, from /proc/<pid>/task/<tid>/children (every thread's), or
+   * undefined when the kernel has no such files (CONFIG_PROC_CHILDREN off) or the process is
+   * gone: then only the whole table ({@link listPids}) can tell.
+   */
+  listChildren?(pid: number): number[] | undefined;
   /** The text of /proc/<pid>/stat, or undefined when the process is gone; throws when it cannot be read (EMFILE). */
   readStat(pid: number): string | undefined;
   writeFile(path: string, data: string): void;

@@ -39,6 +39,22 @@ describe('TreeKiller', () => {
     expect(env.signals.map(([pid]) => pid)).not.toContain(-100);
   });
 
+  it('remembers the subtree by its children files, without a walk of the whole table; by the table where there are none', () => {
+    for (const childrenFiles of [true, false]) {
+      const env = tree();
+      env.childrenFiles = childrenFiles;
+      const killer = new TreeKiller(env);
+      killer.remember(200);
+      expect(env.tableReads).toBe(childrenFiles ? 0 : 1);
+      // The successor dies: its remembered descendants are killed all the same.
+      env.procs.delete(200);
+      env.procs.set(201, { ppid: 1, pgid: 100 });
+      env.procs.set(300, { ppid: 1, pgid: 300 });
+      expect(killer.kill().sort()).toEqual([201, 300, 301]);
+      expect(env.procs.has(999)).toBe(true);
+    }
+  });
+
   it('kills remembered descendants that outlived the successor, but not a new process that reuses a pid', () => {
     const env = tree();
     const killer = new TreeKiller(env);

@@ -22,7 +22,7 @@ const MAX_ROUNDS = 20;
 export class TreeKiller {
   private readonly remembered = new Map<number, number>();
 
-  constructor(private readonly env: Pick<ProcessEnvironment, 'pid' | 'listPids' | 'readStat' | 'kill' | 'setTimer' | 'clearTimer' | 'now'>) {}
+  constructor(private readonly env: Pick<ProcessEnvironment, 'pid' | 'listPids' | 'listChildren' | 'readStat' | 'kill' | 'setTimer' | 'clearTimer' | 'now'>) {}
 
   /** Remembers the descendants of `root` every `everyMs` until the returned function is called. */
   follow(root: number, everyMs: number): () => void {
@@ -35,11 +35,40 @@ export class TreeKiller {
     return () => this.env.clearTimer(timer);
   }
 
-  /** Records the current descendants of `root`. */
+  /**
+   * Records the current descendants of `root`. This runs every few hundred ms in the
+   * serving process while its successor starts, so it reads only the subtree (each
+   * process's children files) where the kernel has them: a walk of the whole /proc
+   * table reads every process of the host, milliseconds of the event loop on a busy one.
+   */
   remember(root: number): void {
-    for (const proc of this.walk([root], new Set([root]), () => undefined)) {
+    const subtree = this.subtree(root);
+    for (const proc of subtree ?? this.walk([root], new Set([root]), () => undefined)) {
       if (proc.pid !== root) this.remembered.set(proc.pid, proc.startTime);
     }
+  }
+
+  /** `root` and its descendants by the children files, or undefined when they cannot tell (then the table must). */
+  private subtree(root: number): ProcStat[] | undefined {
+    if (!this.env.listChildren) return undefined;
+    const out: ProcStat[] = [];
+    const seen = new Set<number>();
+    const stack = [root];
+    while (stack.length > 0) {
+      const pid = stack.pop() as number;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      const stat = this.stat(pid);
+      if (!stat) continue; // gone since its parent listed it
+      out.push(stat);
+      const children = this.env.listChildren(pid);
+      if (children === undefined) {
+        if (pid === root) return undefined;
+        continue; // it ended between its parent's listing and ours
+      }
+      stack.push(...children);
+    }
+    return out;
   }
 
   /**
