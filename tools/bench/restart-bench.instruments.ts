@@ -34,12 +34,13 @@ export interface InstrumentData {
 }
 
 /** Starts the sampler (root: this process, so every process the set-up starts is followed). */
-export async function startInstruments(dir: string): Promise<Instruments> {
+export async function startInstruments(dir: string, opts: { cpuProfDir?: string } = {}): Promise<Instruments> {
   const file = join(dir, 'sampler.jsonl');
   const sampler: ChildProcess = spawn(process.execPath, [SAMPLER, file, String(process.pid)], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor('the sampler to write its first line', () => existsSync(file), 10_000);
   return {
-    env: { NODE_OPTIONS: `--require ${PROBE}`, RESTART_BENCH_PROBE_DIR: dir },
+    // --cpu-prof: the probe of every API process writes a V8 CPU profile there when it exits.
+    env: { NODE_OPTIONS: `--require ${PROBE}`, RESTART_BENCH_PROBE_DIR: dir, ...(opts.cpuProfDir ? { RESTART_BENCH_CPU_PROF_DIR: opts.cpuProfDir } : {}) },
     stop: async () => {
       if (sampler.exitCode === null) {
         const exited = new Promise((resolve) => sampler.once('exit', resolve));

@@ -37,6 +37,28 @@ async function handoffOwnPort(dir: string, options: SetupOptions): Promise<Scena
   };
 }
 
+/** How long the control's "restart" lasts: about as long as a hot handoff takes here. */
+const CONTROL_MS = 4_000;
+
+/**
+ * (0) The control: the API of (1) under the same load, and no restart at all; the "restart"
+ * window is 4 s of steady state. Every measure of a restart applied to it says how much of a
+ * row's figure steady state alone produces (a 100 ms bucket above the steady worst, say).
+ */
+async function control(dir: string, options: SetupOptions): Promise<Scenario> {
+  const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile: join(dir, 'api.pid'), timeoutMs: 120_000 });
+  const pid = await waitReady(api.port, 120_000);
+  return {
+    port: api.port, handoff: false, exits: new Map(), logs: api.output,
+    restart: async () => {
+      const startAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, CONTROL_MS));
+      return { startAt, endAt: Date.now(), oldPids: [pid], newPids: [], signalAt: [], note: `no restart (control): ${CONTROL_MS} ms of steady state` };
+    },
+    teardown: () => stopProcesses([api.pid], 15_000),
+  };
+}
+
 /**
  * (2) A systemd-held socket: systemd-socket-activate holds the listening socket,
  * restart-loop.sh starts the API again each time it exits (Restart=always);
@@ -155,6 +177,7 @@ async function pm2Reload(dir: string, options: SetupOptions): Promise<Scenario> 
 }
 
 export const SINGLE_SCENARIOS: ScenarioDef[] = [
+  { name: 'control', label: '(0) no restart (control)', group: 'single', setup: control },
   { name: 'handoff', label: '(1) hot handoff, own port', group: 'single', setup: handoffOwnPort },
   { name: 'socket', label: '(2) restart on a systemd-held socket', group: 'single', setup: heldSocket },
   { name: 'replace', label: '(3) stop and start, own port', group: 'single', setup: replaceOwnPort },

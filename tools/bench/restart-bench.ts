@@ -15,13 +15,16 @@
 //   or: npx nx run deployment:restart-bench
 // Options: --rates auto|200,500  --capacity 400 (skip the search)  --only handoff,socket,replace,pm2,rolling-handoff,rolling-replace
 //          --warmup 5 (load before the steady window, not measured)  --steady 5  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
+//          --cpu-prof (a V8 CPU profile of every API process, with the probe's lines to place it on the run's clock:
+//          logs/<row>/, for cpu-prof-at.mjs)
+//          --requests (every request of the restart window, client and server side, joined: <row>.requests.json and the slowest 30 in the log)
 //          --lag-limit 50 --lag-retries 2 (a row whose sender lagged more than 50 ms at p99 is run again, up to twice)
 //          --variant name:KEY=value,... (repeatable: every set-up once per variant, its APIs with that environment on top)
 //          --rest-limit 25 (... and one during which other processes of the machine used more than 25 % of a core;
 //          each row starts once the machine is that calm)
 // Instruments (restart-bench.instruments.ts): per 100 ms and per process, CPU, event-loop delay,
 // main-thread run-queue wait and who answered, in each row's timeline and <row>.instruments.json.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +37,7 @@ import { ROLLING_SCENARIOS } from './restart-bench.rolling';
 import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } from './restart-bench.scenario';
 import { SINGLE_SCENARIOS } from './restart-bench.single';
 import { apiNamesOf, instrumentSeries, machineBusy, meanIn, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
+import { joinRequests, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
 import { buckets, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
 
 const ALL = [...SINGLE_SCENARIOS, ...ROLLING_SCENARIOS];
@@ -48,6 +52,8 @@ const { values } = parseArgs({
     'qc-per-sec': { type: 'string', default: '2' },
     'capacity-step': { type: 'string', default: '5' },
     'keep-logs': { type: 'boolean', default: false },
+    requests: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
     'nginx-conf': { type: 'string' },
     'lag-limit': { type: 'string', default: '50' },
     'lag-retries': { type: 'string', default: '2' },
@@ -86,7 +92,9 @@ let current: Scenario | undefined;
 
 async function measure(def: ScenarioDef, rate: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), `restart-bench-${def.name}-`));
-  const instruments = await startInstruments(dir);
+  const profDir = join(dir, 'prof');
+  let keptProfiles: { dir: string; profDir: string; name: string } | undefined;
+  const instruments = await startInstruments(dir, values['cpu-prof'] ? { cpuProfDir: profDir } : {});
   const scenario = await def.setup(dir, { nginxConf: values['nginx-conf'], env: instruments.env });
   current = scenario;
   try {
@@ -151,11 +159,29 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
     }));
     row.timeline = relative(WORKSPACE, file);
     if (values['keep-logs']) keepLogs(def.name, rate, scenario.logs(), scenario.nginx?.files);
+    if (values['cpu-prof']) keptProfiles = { dir, profDir, name };
+    // The control has no ready: its requests are timed from the window's start.
+    const ready = markers.find((m) => m.kind === 'ready') ?? { ms: fromMs, label: 'the start of the window' };
+    if (values.requests) {
+      // Every request of the restart window, client and server side, timed from the (first) successor's ready.
+      const server = readServerRecords(dir);
+      const names = apiNamesOf(outcome.oldPids, outcome.newPids, scenario.handoff);
+      const joined = joinRequests({
+        records: report.run.records, t0Epoch: report.run.t0Epoch, fromMs, toMs: restartToMs, zeroEpoch: report.run.t0Epoch + ready.ms,
+        server: server.records, gc: server.gc, names,
+      });
+      const gc = server.gc.map((p) => ({ by: names.get(p.pid) ?? `pid ${p.pid}`, atMs: Math.round((p.start - report.run.t0Epoch - ready.ms) * 100) / 100, ms: p.ms }));
+      writeFileSync(join(RUN_DIR, `${name}.requests.json`), `${JSON.stringify({ zero: ready.label, window: { fromMs: fromMs - ready.ms, toMs: restartToMs - ready.ms }, requests: joined, gc })}\n`);
+      log(`  the slowest requests of the restart (sent ms from ${ready.label}):\n${slowestTable(joined, 30)}`);
+      log(`  requests other than QC renders above 1.5 x the steady p99, by when they were sent:\n${slowByMoment(joined, Math.round(row.steady.p99Ms * 1.5 * 10) / 10)}`);
+    }
     return row;
   } finally {
     current = undefined;
     await scenario.teardown();
     await instruments.stop().catch(() => undefined);
+    // The profiles are written as each process exits: after the teardown.
+    if (keptProfiles) keepProfiles(keptProfiles);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -204,6 +230,14 @@ async function measureCounted(def: ScenarioDef, rate: number): Promise<Row> {
     log(`  ${why}: running the row again`);
     discarded.push({ why, sendLagP99Ms: row.sendLag.p99Ms, p99Ratio: row.p99Ratio, failed: row.failed });
   }
+}
+
+/** Copies the CPU profiles and the probe's lines (their clock) into the row's logs directory. */
+function keepProfiles(kept: { dir: string; profDir: string; name: string }): void {
+  const out = join(RUN_DIR, 'logs', kept.name);
+  mkdirSync(out, { recursive: true });
+  if (existsSync(kept.profDir)) for (const f of readdirSync(kept.profDir)) copyFileSync(join(kept.profDir, f), join(out, f));
+  for (const f of readdirSync(kept.dir)) if (/^probe-\d+\.jsonl$/.test(f)) copyFileSync(join(kept.dir, f), join(out, f));
 }
 
 function keepLogs(name: string, rate: number, logs: string, nginx?: { errorLog: string; accessLog: string }): void {

@@ -1,0 +1,145 @@
+// Each request of a restart, as the client and the server saw it: restart-bench.probe.js
+// writes, in every API process, when each request's head was parsed and when its
+// response finished, with the client's port; the load generator records when it sent
+// the request, on which port, and when the answer came. Joined, a slow request shows
+// where it waited: before the server parsed it (the kernel's queues, a loop that did
+// not read, a connection on its way to the successor), in the handler, or after it.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RequestRecord } from '@edu-agents/e2e-support';
+
+/** One response of an API process: epoch ms of the parsed head and of the finished response, the client side's port. */
+export interface ServerRecord {
+  pid: number;
+  start: number;
+  end: number;
+  port: number;
+}
+
+/** A garbage-collection pause of an API process (epoch ms). */
+export interface GcPause {
+  pid: number;
+  start: number;
+  ms: number;
+}
+
+/** One client request of the window, placed against the server's view of it. */
+export interface JoinedRequest {
+  /** When the client sent it, ms after `zeroEpoch`. */
+  sentMs: number;
+  latencyMs: number;
+  label: string;
+  newConnection: boolean;
+  /** Who answered (the run's name for the pid), or `unmatched` when no server record fits. */
+  by: string;
+  /** Client send to server parse. */
+  beforeMs?: number;
+  /** Parse to finished response, in the process that answered the client. */
+  serverMs?: number;
+  /** Finished response to the client's end. */
+  afterMs?: number;
+  /** The process that answered passed it on to another (the successor's record of it came from a port no client used). */
+  forwarded: boolean;
+  /** Garbage-collection pauses of the process that answered, between the client's send and the finished response (ms). */
+  gcMs?: number;
+}
+
+export function readServerRecords(dir: string): { records: ServerRecord[]; gc: GcPause[] } {
+  const out: ServerRecord[] = [];
+  const gc: GcPause[] = [];
+  for (const name of readdirSync(dir)) {
+    const m = /^requests-(\d+)\.jsonl$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      if (!line) continue;
+      let parsed: { r?: [number, number, number][]; gc?: [number, number][] };
+      try {
+        parsed = JSON.parse(line) as typeof parsed;
+      } catch {
+        continue; // the last line of a process killed mid-write
+      }
+      for (const [start, end, port] of parsed.r ?? []) out.push({ pid, start, end, port });
+      for (const [start, ms] of parsed.gc ?? []) gc.push({ pid, start, ms });
+    }
+  }
+  return { records: out, gc };
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * Joins the client's records sent within [fromMs, toMs) (ms after `t0Epoch`) with the
+ * servers' records: the server record on the request's port whose parse lies between
+ * the client's send and its end. Records on ports no client used are requests one API
+ * passed to another; a client request is `forwarded` when such a record lies inside
+ * the server time of the process that answered it.
+ */
+export function joinRequests(opts: {
+  records: readonly RequestRecord[]; t0Epoch: number; fromMs: number; toMs: number; zeroEpoch: number;
+  server: readonly ServerRecord[]; gc?: readonly GcPause[]; names: ReadonlyMap<number, string>;
+}): JoinedRequest[] {
+  const { records, t0Epoch, fromMs, toMs, zeroEpoch, server, names, gc = [] } = opts;
+  const overlap = (pid: number, from: number, to: number) => gc.filter((p) => p.pid === pid).reduce((sum, p) => sum + Math.max(0, Math.min(to, p.start + p.ms) - Math.max(from, p.start)), 0);
+  const clientPorts = new Set(records.map((r) => r.localPort).filter((p): p is number => p !== undefined));
+  const byPort = new Map<number, ServerRecord[]>();
+  const passedOn: ServerRecord[] = [];
+  for (const s of server) {
+    if (!clientPorts.has(s.port)) passedOn.push(s);
+    else (byPort.get(s.port) ?? byPort.set(s.port, []).get(s.port) as ServerRecord[]).push(s);
+  }
+  const SLACK_MS = 2; // two processes' clocks read at different moments
+  const out: JoinedRequest[] = [];
+  for (const r of records) {
+    if (r.startMs < fromMs || r.startMs >= toMs) continue;
+    const sent = t0Epoch + r.startMs;
+    const ended = t0Epoch + r.endMs;
+    const match = (r.localPort === undefined ? [] : byPort.get(r.localPort) ?? []).find((s) => s.start >= sent - SLACK_MS && s.start <= ended + SLACK_MS);
+    const base = { sentMs: round(sent - zeroEpoch), latencyMs: round(r.endMs - r.startMs), label: r.label, newConnection: r.newConnection };
+    if (!match) {
+      out.push({ ...base, by: 'unmatched', forwarded: false });
+      continue;
+    }
+    // Strictly inside: a successor's own warm-up requests (a private port too) never match by a clock's slack.
+    const forwarded = passedOn.some((p) => p.pid !== match.pid && p.start > match.start && p.end < match.end);
+    out.push({
+      ...base, by: names.get(match.pid) ?? `pid ${match.pid}`, forwarded,
+      beforeMs: round(match.start - sent), serverMs: round(match.end - match.start), afterMs: round(ended - match.end),
+      gcMs: round(overlap(match.pid, sent, match.end)),
+    });
+  }
+  return out;
+}
+
+/** The slowest requests first, as a table for the log. */
+export function slowestTable(joined: readonly JoinedRequest[], count: number): string {
+  const rows = [...joined].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, count);
+  const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
+  const lines = ['| sent (ms from ready) | latency | label | answered by | forwarded | new conn | before parse | in server | after | its GC meanwhile |', '|---:|---:|---|---|---|---|---:|---:|---:|---:|'];
+  for (const r of rows) lines.push(`| ${f(r.sentMs)} | ${f(r.latencyMs)} | ${r.label} | ${r.by} | ${r.forwarded ? 'yes' : ''} | ${r.newConnection ? 'yes' : ''} | ${f(r.beforeMs)} | ${f(r.serverMs)} | ${f(r.afterMs)} | ${f(r.gcMs)} |`);
+  return lines.join('\n');
+}
+
+/**
+ * Where the slow requests of a restart came from: those other than QC renders above
+ * `thresholdMs`, per 100 ms from the ready, with the part of their time that dominated
+ * (before the parse, in the server, after it) and how many were passed on.
+ */
+export function slowByMoment(joined: readonly JoinedRequest[], thresholdMs: number): string {
+  const groups = new Map<number, JoinedRequest[]>();
+  for (const r of joined) {
+    if (r.label.startsWith('POST /qc') || r.latencyMs <= thresholdMs) continue;
+    const at = Math.floor(r.sentMs / 100) * 100;
+    (groups.get(at) ?? groups.set(at, []).get(at) as JoinedRequest[]).push(r);
+  }
+  const part = (r: JoinedRequest) => {
+    const parts: [string, number][] = [['before parse', r.beforeMs ?? 0], ['in server', r.serverMs ?? 0], ['after', r.afterMs ?? 0]];
+    return r.by === 'unmatched' ? 'unmatched' : parts.sort((a, b) => b[1] - a[1])[0][0];
+  };
+  const lines = [`| ms from ready | requests above ${thresholdMs} ms | worst (ms) | mostly | answered by | passed on | in a GC of their process (> half their time) |`, '|---:|---:|---:|---|---|---:|---:|'];
+  for (const [at, rs] of [...groups.entries()].sort((a, b) => a[0] - b[0])) {
+    const count = (values: string[]) => [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+    lines.push(`| ${at} | ${rs.length} | ${Math.max(...rs.map((r) => r.latencyMs)).toFixed(1)} | ${count(rs.map(part))} | ${count(rs.map((r) => r.by.replace(/ \(\d+\)$/, '')))} | ${rs.filter((r) => r.forwarded).length} | ${rs.filter((r) => (r.gcMs ?? 0) > r.latencyMs / 2).length} |`);
+  }
+  return lines.join('\n');
+}
