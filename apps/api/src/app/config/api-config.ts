@@ -30,7 +30,11 @@ export interface ApiConfig {
     successorEscapeMs: number;
     /** A successor starts at SCHED_IDLE in its predecessor's scheduling group until it listens, where it can leave it (HANDOFF_SUCCESSOR_IDLE). */
     successorIdle: boolean;
-    /** GET requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS; 0, the default: none; no gain measured yet). */
+    /**
+     * GET requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS,
+     * default 200): the requests its predecessor passes on to it at the switch then meet compiled code
+     * (tools/bench/README.md, "What was left at the switch, request by request").
+     */
     warmRequests: number;
     /** Ms a successor waits, before it listens, for its Chromium to go quiet after launch (HANDOFF_SETTLE_MS; 0: listen at once). */
     settleMs: number;
@@ -88,7 +92,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // A successor listens once its Chromium went quiet after launch, 3 s at the latest: that after-start work
   // (0.1-1.1 CPU-s over 0.5-1.6 s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
   // "Chromium's after-start work").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, warmRequests: 0, settleMs: 3_000, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, warmRequests: 200, settleMs: 3_000, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
