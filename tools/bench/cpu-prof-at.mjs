@@ -50,7 +50,10 @@ const maps = new Map();
 function original(f) {
   const m = /^file:\/\/(\/.*\/dist\/apps\/api\/[^/]+\.js)$/.exec(f.url);
   if (!m) return undefined;
-  if (!maps.has(m[1])) maps.set(m[1], existsSync(`${m[1]}.map`) ? new SourceMap(JSON.parse(readFileSync(`${m[1]}.map`, 'utf8'))) : null);
+  // The map kept with the profiles (the build that ran) before the one in dist/ now.
+  const kept = join(dir, `${m[1].replace(/^.*\//, '')}.map`);
+  const file = existsSync(kept) ? kept : `${m[1]}.map`;
+  if (!maps.has(m[1])) maps.set(m[1], existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8'))) : null);
   const entry = maps.get(m[1])?.findEntry(f.lineNumber, f.columnNumber);
   return entry?.originalSource ? `${entry.originalSource.replace(/^.*?\/(apps|libs|node_modules)\//, '$1/')}:${entry.originalLine + 1}` : undefined;
 }

@@ -13,11 +13,13 @@
 // Run (from the workspace root, after `npx nx run-many -t build -p api restart-cli`):
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/restart-bench.ts
 //   or: npx nx run deployment:restart-bench
-// Options: --rates auto|200,500  --capacity 400 (skip the search)  --only handoff,socket,replace,pm2,rolling-handoff,rolling-replace
+// Options: --rates auto|200,500  --capacity 400 (skip the search)  --only control,handoff,socket,replace,pm2,rolling-handoff,rolling-replace
+//          (control: the API of handoff under the same load, and no restart: what steady state alone scores)
 //          --warmup 5 (load before the steady window, not measured)  --steady 5  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
-//          --cpu-prof (a V8 CPU profile of every API process, with the probe's lines to place it on the run's clock:
-//          logs/<row>/, for cpu-prof-at.mjs)
-//          --requests (every request of the restart window, client and server side, joined: <row>.requests.json and the slowest 30 in the log)
+//          --cpu-prof (a V8 CPU profile of every API process, written by the probe as it exits, with the probe's lines that
+//          place it on the run's clock and the build's source maps: logs/<row>/, for cpu-prof-at.mjs; it slows the APIs)
+//          --requests (every request of the restart window, client and server side, joined: <row>.requests.json and the slowest 30 in the log;
+//          one instance only: behind nginx the APIs see nginx's ports)
 //          --lag-limit 50 --lag-retries 2 (a row whose sender lagged more than 50 ms at p99 is run again, up to twice)
 //          --variant name:KEY=value,... (repeatable: every set-up once per variant, its APIs with that environment on top)
 //          --rest-limit 25 (... and one during which other processes of the machine used more than 25 % of a core;
@@ -26,7 +28,7 @@
 // main-thread run-queue wait and who answered, in each row's timeline and <row>.instruments.json.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseVariant } from './bench-variant';
 import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, requireBuilt, startLoadProcess, WORKSPACE } from '@edu-agents/e2e-support';
@@ -171,9 +173,14 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
         server: server.records, gc: server.gc, names,
       });
       const gc = server.gc.map((p) => ({ by: names.get(p.pid) ?? `pid ${p.pid}`, atMs: Math.round((p.start - report.run.t0Epoch - ready.ms) * 100) / 100, ms: p.ms }));
-      writeFileSync(join(RUN_DIR, `${name}.requests.json`), `${JSON.stringify({ zero: ready.label, window: { fromMs: fromMs - ready.ms, toMs: restartToMs - ready.ms }, requests: joined, gc })}\n`);
-      log(`  the slowest requests of the restart (sent ms from ${ready.label}):\n${slowestTable(joined, 30)}`);
-      log(`  requests other than QC renders above 1.5 x the steady p99, by when they were sent:\n${slowByMoment(joined, Math.round(row.steady.p99Ms * 1.5 * 10) / 10)}`);
+      if (joined.every((r) => r.by === 'unmatched')) {
+        // Behind nginx the APIs see nginx's ports, not the load's: nothing to join.
+        log('  --requests: no request matched a server record (behind a balancer the APIs see its ports); no requests file');
+      } else {
+        writeFileSync(join(RUN_DIR, `${name}.requests.json`), `${JSON.stringify({ zero: ready.label, window: { fromMs: fromMs - ready.ms, toMs: restartToMs - ready.ms }, requests: joined, gc })}\n`);
+        log(`  the slowest requests of the restart (sent ms from ${ready.label}):\n${slowestTable(joined, 30)}`);
+        log(`  requests other than QC renders above 1.5 x the steady p99, by when they were sent:\n${slowByMoment(joined, Math.round(row.steady.p99Ms * 1.5 * 10) / 10)}`);
+      }
     }
     return row;
   } finally {
@@ -238,6 +245,9 @@ function keepProfiles(kept: { dir: string; profDir: string; name: string }): voi
   mkdirSync(out, { recursive: true });
   if (existsSync(kept.profDir)) for (const f of readdirSync(kept.profDir)) copyFileSync(join(kept.profDir, f), join(out, f));
   for (const f of readdirSync(kept.dir)) if (/^probe-\d+\.jsonl$/.test(f)) copyFileSync(join(kept.dir, f), join(out, f));
+  // The source maps of the build that ran: a later build names other functions at the same lines.
+  const dist = dirname(API_MAIN);
+  for (const f of readdirSync(dist)) if (f.endsWith('.js.map')) copyFileSync(join(dist, f), join(out, f));
 }
 
 function keepLogs(name: string, rate: number, logs: string, nginx?: { errorLog: string; accessLog: string }): void {
