@@ -24,7 +24,7 @@ export {
   JobCancelledError,
   ContentNavigatedError,
 } from './lib/qc-errors';
-export { PROFILE_PREFIX, cleanupOrphans, type OrphanCleanupDeps, type OrphanCleanupResult } from './lib/orphan-cleanup';
+export { PROFILE_PREFIX, cleanupOrphans, rememberSingletons, type OrphanCleanupDeps, type OrphanCleanupResult, type RememberedSingleton } from './lib/orphan-cleanup';
 export { QC_CACHE_FORMAT, type QcCacheExport, type QcCacheImport } from './lib/result-cache';
 export { listProcs, readProc, descendantsOf, CLOCK_TICKS_PER_SEC, type ProcInfo } from './lib/proc-tree';
 export { runDomChecks, type DomCheckResult } from './lib/dom-checks';

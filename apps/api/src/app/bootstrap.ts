@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Upgrader, type ListenTarget } from '@edu-agents/process-handoff';
-import { cleanupOrphans } from '@edu-agents/qc-chrome-pool';
+import { cleanupOrphans, rememberSingletons, type RememberedSingleton } from '@edu-agents/qc-chrome-pool';
 import { InFlightRegistry, SHUTDOWN_DEFAULTS, ShutdownCoordinator, processShutdownDeps } from '@edu-agents/shutdown-state';
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
@@ -197,6 +197,11 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     },
   });
 
+  // The predecessor's Chromium singleton directories, read while it lives: killed, it leaves its
+  // Chromium to shut itself down, which unlinks them from its profile before it removes them.
+  const predecessorSingletons: RememberedSingleton[] = upgrader.isSuccessor && config.qc.enabled && upgrader.predecessorPid !== undefined
+    ? rememberSingletons(upgrader.predecessorPid)
+    : [];
   if (config.pidFile) writePidFile(config.pidFile);
   if (upgrader.isSuccessor) notifier.mainPid(process.pid);
   coordinator.markStarted();
@@ -207,7 +212,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   if (upgrader.isSuccessor && config.qc.enabled) {
     void upgrader
       .predecessorGone()
-      .then(() => cleanupOrphans(undefined, (message, fields) => logger.info(`qc: ${message}`, fields)))
+      .then(() => cleanupOrphans(undefined, (message, fields) => logger.info(`qc: ${message}`, fields), predecessorSingletons))
       .catch((error: Error) => logger.warn(`qc: could not clean up what the predecessor left: ${error.message}`));
   }
 }

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupOrphans, type OrphanCleanupDeps } from './orphan-cleanup';
+import { cleanupOrphans, rememberSingletons, type OrphanCleanupDeps } from './orphan-cleanup';
 
 describe('cleanupOrphans', () => {
   let dir: string;
@@ -27,5 +27,30 @@ describe('cleanupOrphans', () => {
     expect(result.killedPids).toEqual([500, 501, 502]);
     // a process that does not lead its own group is killed alone, never its (foreign) group
     expect(kills).toEqual([[-500, 'SIGKILL'], [500, 'SIGKILL'], [501, 'SIGKILL'], [502, 'SIGKILL']]);
+  });
+
+  it('remembers the singleton directories of an owner\'s profiles while their links exist, and removes those of dead owners after the links went', () => {
+    // Two owners, each with a profile linked to a singleton directory, as Chrome lays them out.
+    const singleton = (owner: number, id: string) => {
+      const profile = join(dir, `edu-agents-qc-${owner}-${id}`);
+      const socketDir = join(dir, `org.chromium.Chromium.${id}`);
+      mkdirSync(profile);
+      mkdirSync(socketDir);
+      writeFileSync(join(socketDir, 'SingletonSocket'), '');
+      symlinkSync(join(socketDir, 'SingletonSocket'), join(profile, 'SingletonSocket'));
+      return { profile, socketDir };
+    };
+    const dead = singleton(111, 'aaa');
+    const live = singleton(222, 'bbb');
+    const remembered = [...rememberSingletons(111, dir), ...rememberSingletons(222, dir)];
+    expect(remembered).toEqual([{ owner: 111, dir: dead.socketDir }, { owner: 222, dir: live.socketDir }]);
+    // The dead owner's Chrome removed its profile's link (and was killed before it removed its directory).
+    rmSync(join(dead.profile, 'SingletonSocket'));
+    const deps: OrphanCleanupDeps = { tmpDir: dir, isAlive: (pid) => pid === 222, kill: () => undefined, listChromeProcs: () => [], removeDir: (d) => rmSync(d, { recursive: true }) };
+    const result = cleanupOrphans(deps, undefined, remembered);
+    expect(result).toEqual({ removedDirs: [dead.profile], killedPids: [], removedSingletons: [dead.socketDir] });
+    expect([existsSync(dead.socketDir), existsSync(live.socketDir), existsSync(live.profile)]).toEqual([false, true, true]);
+    // Nothing left to remove: a second run says so by removing nothing.
+    expect(cleanupOrphans(deps, undefined, remembered).removedSingletons).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromeProcsOf, isAlive, listProcs } from './proc-tree';
-import { removeProfile } from './profile-dir';
+import { removeProfile, singletonDirOf } from './profile-dir';
 
 /** Prefix of every temporary Chrome profile the pool creates: `<prefix><ownerPid>-<random>`. */
 export const PROFILE_PREFIX = 'edu-agents-qc-';
@@ -13,6 +13,8 @@ export interface OrphanCleanupDeps {
   kill: (pid: number, signal: NodeJS.Signals) => void;
   listChromeProcs: (profileDir: string) => { pid: number; pgid: number }[];
   removeDir: (dir: string) => void;
+  /** Removes a remembered singleton directory that is still there (default: rm -r, when it exists). */
+  removeSingleton?: (dir: string) => boolean;
 }
 
 export const defaultOrphanCleanupDeps = (): OrphanCleanupDeps => ({
@@ -26,18 +28,57 @@ export const defaultOrphanCleanupDeps = (): OrphanCleanupDeps => ({
 export interface OrphanCleanupResult {
   removedDirs: string[];
   killedPids: number[];
+  /** Remembered singleton directories of dead owners that were still there. */
+  removedSingletons: string[];
+}
+
+/** A singleton directory of a profile of `owner`, read while its Chrome ran. */
+export interface RememberedSingleton {
+  owner: number;
+  dir: string;
+}
+
+/**
+ * The singleton directories the profiles of `owner` link to now. A Chrome that shuts itself
+ * down (its pipe closed when its owner was killed) removes the profile's `SingletonSocket`
+ * link first and its directory in `$TMPDIR` last; killed in between, it leaves a directory no
+ * profile names any more. Read while the owner lives, and passed to {@link cleanupOrphans}
+ * after it died, they go too.
+ */
+export function rememberSingletons(owner: number, tmpDir = tmpdir()): RememberedSingleton[] {
+  let names: string[];
+  try {
+    names = readdirSync(tmpDir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => name.startsWith(`${PROFILE_PREFIX}${owner}-`))
+    .flatMap((name) => {
+      const dir = singletonDirOf(join(tmpDir, name));
+      return dir === undefined ? [] : [{ owner, dir }];
+    });
+}
+
+function removeIfThere(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  rmSync(dir, { recursive: true, force: true });
+  return true;
 }
 
 /**
  * Removes profile dirs left by crashed runs of this service (owner pid no longer alive)
  * and kills the Chrome processes still using them, by process group and by pid.
  * A dir whose owner pid is alive (another instance, or this process) is left alone.
+ * `remembered` singleton directories ({@link rememberSingletons}) of owners that are gone
+ * are removed too, after their Chrome was killed.
  */
 export function cleanupOrphans(
   deps: OrphanCleanupDeps = defaultOrphanCleanupDeps(),
   log?: (message: string, fields: Record<string, unknown>) => void,
+  remembered: readonly RememberedSingleton[] = [],
 ): OrphanCleanupResult {
-  const result: OrphanCleanupResult = { removedDirs: [], killedPids: [] };
+  const result: OrphanCleanupResult = { removedDirs: [], killedPids: [], removedSingletons: [] };
   for (const name of readdirSync(deps.tmpDir)) {
     const match = new RegExp(`^${PROFILE_PREFIX}(\\d+)-`).exec(name);
     if (!match) continue;
@@ -59,6 +100,11 @@ export function cleanupOrphans(
     deps.removeDir(dir);
     result.removedDirs.push(dir);
   }
-  if (result.removedDirs.length > 0) log?.('cleaned up leftovers of an earlier QC pool run', { ...result });
+  const removeSingleton = deps.removeSingleton ?? removeIfThere;
+  for (const { owner, dir } of remembered) {
+    if (owner === process.pid || deps.isAlive(owner)) continue;
+    if (removeSingleton(dir)) result.removedSingletons.push(dir);
+  }
+  if (result.removedDirs.length + result.removedSingletons.length > 0) log?.('cleaned up leftovers of an earlier QC pool run', { ...result });
   return result;
 }

@@ -11,7 +11,7 @@ const SINGLETON_DIR = /^org\.chromium\.Chromium\.\w+$/;
  * leaves it behind even when it is closed politely (measured: one per launch, 223
  * of them in this machine's /tmp), and always when it is killed.
  */
-function singletonDirOf(profileDir: string): string | undefined {
+export function singletonDirOf(profileDir: string): string | undefined {
   let socket: string;
   try {
     socket = readlinkSync(join(profileDir, 'SingletonSocket'));
