@@ -23,6 +23,7 @@ import {
   removeByName,
   removeRunImages,
   run,
+  runContainerScript,
   type ContainerProcess,
 } from './support/container-podman';
 import { freePort, getJson, httpRequest, slowPost, waitFor, waitReady } from '@edu-agents/e2e-support';
@@ -98,6 +99,8 @@ async function stopContainer(name: string): Promise<{ ms: number; exitCode: numb
 }
 
 beforeAll(async () => {
+  // podman itself first: on a fresh machine nothing has installed it yet (buildImage would, too late for this).
+  await runContainerScript('install-host-tools.sh');
   pauseImagesBefore = await imageIds(PAUSE_IMAGE);
   const built = await buildImage(IMAGE, RUN_ID);
   images.push(IMAGE);
