@@ -8,9 +8,9 @@
 // (diagnostics_channel, no patching), and its entry file. A stalled loop writes
 // nothing until it runs again; that line then carries the stall as its delay.
 // Next to it, requests-<pid>.jsonl gets one line per 100 ms with every response
-// other than /health finished since: {"t", "r": [[start, end, remotePort], ...]},
+// other than /health finished since: {"t", "r": [[start, end, remotePort, localPort], ...]},
 // start when the request's head was parsed and end when its response finished
-// (epoch ms, 0.01 ms), remotePort the client side's port: restart-bench.requests.ts
+// (epoch ms, 0.01 ms), remotePort the client side's port, localPort the one it reached: restart-bench.requests.ts
 // joins them with the load's own records (which process answered, and where a slow
 // request waited). Its lines also carry "gc": [[start, ms], ...], V8's garbage-collection
 // pauses of this process since the line before (epoch ms, 0.01 ms).
@@ -41,7 +41,7 @@ if (dir) {
     const url = request && request.url ? request.url : '';
     if (url.startsWith('/health')) return;
     responses += 1;
-    finished.push([started.get(request) ?? 0, now(), socket ? socket.remotePort : 0]);
+    finished.push([started.get(request) ?? 0, now(), socket ? socket.remotePort : 0, socket ? socket.localPort : 0]);
   });
   const main = process.argv[1] || '';
   const timer = setInterval(() => {

@@ -8,12 +8,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestRecord } from '@edu-agents/e2e-support';
 
-/** One response of an API process: epoch ms of the parsed head and of the finished response, the client side's port. */
+/** One response of an API process: epoch ms of the parsed head and of the finished response, the client side's port and the one it reached. */
 export interface ServerRecord {
   pid: number;
   start: number;
   end: number;
   port: number;
+  localPort?: number;
 }
 
 /** A garbage-collection pause of an API process (epoch ms). */
@@ -42,6 +43,8 @@ export interface JoinedRequest {
   forwarded: boolean;
   /** Garbage-collection pauses of the process that answered, between the client's send and the finished response (ms). */
   gcMs?: number;
+  /** Behind nginx: nginx's own part of its request time (its request time less the upstream's). */
+  nginxMs?: number;
 }
 
 export function readServerRecords(dir: string): { records: ServerRecord[]; gc: GcPause[] } {
@@ -53,13 +56,13 @@ export function readServerRecords(dir: string): { records: ServerRecord[]; gc: G
     const pid = Number(m[1]);
     for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
       if (!line) continue;
-      let parsed: { r?: [number, number, number][]; gc?: [number, number][] };
+      let parsed: { r?: [number, number, number, number?][]; gc?: [number, number][] };
       try {
         parsed = JSON.parse(line) as typeof parsed;
       } catch {
         continue; // the last line of a process killed mid-write
       }
-      for (const [start, end, port] of parsed.r ?? []) out.push({ pid, start, end, port });
+      for (const [start, end, port, localPort] of parsed.r ?? []) out.push({ pid, start, end, port, localPort });
       for (const [start, ms] of parsed.gc ?? []) gc.push({ pid, start, ms });
     }
   }
@@ -111,12 +114,83 @@ export function joinRequests(opts: {
   return out;
 }
 
+/** One access-log line of the e2e-support nginx wrapper (log_format `upstreams`), times in epoch ms. */
+interface NginxLine {
+  start: number;
+  end: number;
+  requestMs: number;
+  upstreamMs: number;
+  upstream: string;
+  port: number;
+}
+
+function parseAccessLog(text: string): NginxLine[] {
+  const out: NginxLine[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+\.\d+) \d{3} "[^"]*" rt=(\S+) ua="([^"]*)" us="[^"]*" ut="([^"]*)" uc="[^"]*" rp=(\d+)/.exec(line);
+    if (!m) continue;
+    const end = Number(m[1]) * 1000;
+    const requestMs = Number(m[2]) * 1000;
+    // Several upstreams tried (proxy_next_upstream): "0.001, 0.004"; "-" when none answered.
+    const upstreamMs = m[4].split(/[,:] ?/).map(Number).filter(Number.isFinite).reduce((a, b) => a + b * 1000, 0);
+    out.push({ start: end - requestMs, end, requestMs, upstreamMs, upstream: m[3], port: Number(m[5]) });
+  }
+  return out;
+}
+
+/**
+ * Behind nginx: joins the client's records sent within [fromMs, toMs) with nginx's access log
+ * by the client's port and time. Before parse is the time until nginx began the request, in
+ * server the upstream's time, `nginxMs` nginx's own part, after the time from nginx's log
+ * line to the client's end (nginx stamps at millisecond resolution). Where an API's record
+ * of the same request is found, it names the process that answered and its GC meanwhile.
+ */
+export function joinThroughNginx(opts: {
+  records: readonly RequestRecord[]; t0Epoch: number; fromMs: number; toMs: number; zeroEpoch: number; accessLog: string;
+  server?: readonly ServerRecord[]; gc?: readonly GcPause[]; names?: ReadonlyMap<number, string>;
+}): JoinedRequest[] {
+  const { records, t0Epoch, fromMs, toMs, zeroEpoch, server = [], gc = [], names = new Map<number, string>() } = opts;
+  // The API side of an nginx line: a response on the upstream's port that lies inside nginx's
+  // request, the one whose time is closest to the upstream's (an instance serves one at a time
+  // most of the time; the predecessor and the successor of an instance share its port).
+  const byLocalPort = new Map<number, ServerRecord[]>();
+  for (const r of server) if (r.localPort) (byLocalPort.get(r.localPort) ?? byLocalPort.set(r.localPort, []).get(r.localPort) as ServerRecord[]).push(r);
+  const apiSide = (l: NginxLine) => {
+    const port = Number(/:(\d+)$/.exec(l.upstream)?.[1]);
+    const inside = (byLocalPort.get(port) ?? []).filter((r) => r.start >= l.start - 1 && r.end <= l.end + 1);
+    return inside.sort((a, b) => Math.abs(a.end - a.start - l.upstreamMs) - Math.abs(b.end - b.start - l.upstreamMs))[0];
+  };
+  const gcOf = (pid: number, from: number, to: number) => gc.filter((p) => p.pid === pid).reduce((sum, p) => sum + Math.max(0, Math.min(to, p.start + p.ms) - Math.max(from, p.start)), 0);
+  const byPort = new Map<number, NginxLine[]>();
+  for (const l of parseAccessLog(opts.accessLog)) (byPort.get(l.port) ?? byPort.set(l.port, []).get(l.port) as NginxLine[]).push(l);
+  const SLACK_MS = 2; // nginx's millisecond stamps
+  const out: JoinedRequest[] = [];
+  for (const r of records) {
+    if (r.startMs < fromMs || r.startMs >= toMs) continue;
+    const sent = t0Epoch + r.startMs;
+    const ended = t0Epoch + r.endMs;
+    const match = (r.localPort === undefined ? [] : byPort.get(r.localPort) ?? []).find((l) => l.start >= sent - SLACK_MS && l.end <= ended + SLACK_MS);
+    const base = { sentMs: round(sent - zeroEpoch), latencyMs: round(r.endMs - r.startMs), label: r.label, newConnection: r.newConnection, forwarded: false };
+    if (!match) {
+      out.push({ ...base, by: 'unmatched' });
+      continue;
+    }
+    const api = apiSide(match);
+    out.push({
+      ...base, by: api ? `${names.get(api.pid) ?? `pid ${api.pid}`} via nginx` : `nginx -> ${match.upstream || 'none'}`,
+      beforeMs: round(Math.max(0, match.start - sent)), serverMs: round(match.upstreamMs), nginxMs: round(match.requestMs - match.upstreamMs), afterMs: round(Math.max(0, ended - match.end)),
+      ...(api ? { gcMs: round(gcOf(api.pid, match.start, match.end)) } : {}),
+    });
+  }
+  return out;
+}
+
 /** The slowest requests first, as a table for the log. */
 export function slowestTable(joined: readonly JoinedRequest[], count: number): string {
   const rows = [...joined].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, count);
   const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
-  const lines = ['| sent (ms from ready) | latency | label | answered by | forwarded | new conn | before parse | in server | after | its GC meanwhile |', '|---:|---:|---|---|---|---|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${f(r.sentMs)} | ${f(r.latencyMs)} | ${r.label} | ${r.by} | ${r.forwarded ? 'yes' : ''} | ${r.newConnection ? 'yes' : ''} | ${f(r.beforeMs)} | ${f(r.serverMs)} | ${f(r.afterMs)} | ${f(r.gcMs)} |`);
+  const lines = ['| sent (ms from ready) | latency | label | answered by | forwarded | new conn | before parse | in server | in nginx | after | its GC meanwhile |', '|---:|---:|---|---|---|---|---:|---:|---:|---:|---:|'];
+  for (const r of rows) lines.push(`| ${f(r.sentMs)} | ${f(r.latencyMs)} | ${r.label} | ${r.by} | ${r.forwarded ? 'yes' : ''} | ${r.newConnection ? 'yes' : ''} | ${f(r.beforeMs)} | ${f(r.serverMs)} | ${f(r.nginxMs)} | ${f(r.afterMs)} | ${f(r.gcMs)} |`);
   return lines.join('\n');
 }
 
@@ -133,7 +207,7 @@ export function slowByMoment(joined: readonly JoinedRequest[], thresholdMs: numb
     (groups.get(at) ?? groups.set(at, []).get(at) as JoinedRequest[]).push(r);
   }
   const part = (r: JoinedRequest) => {
-    const parts: [string, number][] = [['before parse', r.beforeMs ?? 0], ['in server', r.serverMs ?? 0], ['after', r.afterMs ?? 0]];
+    const parts: [string, number][] = [['before parse', r.beforeMs ?? 0], ['in server', r.serverMs ?? 0], ['in nginx', r.nginxMs ?? 0], ['after', r.afterMs ?? 0]];
     return r.by === 'unmatched' ? 'unmatched' : parts.sort((a, b) => b[1] - a[1])[0][0];
   };
   const lines = [`| ms from ready | requests above ${thresholdMs} ms | worst (ms) | mostly | answered by | passed on | in a GC of their process (> half their time) |`, '|---:|---:|---:|---|---|---:|---:|'];

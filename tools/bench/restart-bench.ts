@@ -19,14 +19,14 @@
 //          --cpu-prof (a V8 CPU profile of every API process, written by the probe as it exits, with the probe's lines that
 //          place it on the run's clock and the build's source maps: logs/<row>/, for cpu-prof-at.mjs; it slows the APIs)
 //          --requests (every request of the restart window, client and server side, joined: <row>.requests.json and the slowest 30 in the log;
-//          one instance only: behind nginx the APIs see nginx's ports)
+//          behind nginx, client and nginx's access log: which instance, nginx's part, the upstream's)
 //          --lag-limit 50 --lag-retries 2 (a row whose sender lagged more than 50 ms at p99 is run again, up to twice)
 //          --variant name:KEY=value,... (repeatable: every set-up once per variant, its APIs with that environment on top)
 //          --rest-limit 25 (... and one during which other processes of the machine used more than 25 % of a core;
 //          each row starts once the machine is that calm)
 // Instruments (restart-bench.instruments.ts): per 100 ms and per process, CPU, event-loop delay,
 // main-thread run-queue wait and who answered, in each row's timeline and <row>.instruments.json.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,7 +39,7 @@ import { ROLLING_SCENARIOS } from './restart-bench.rolling';
 import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } from './restart-bench.scenario';
 import { SINGLE_SCENARIOS } from './restart-bench.single';
 import { apiNamesOf, instrumentSeries, machineBusy, meanIn, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
-import { joinRequests, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
+import { joinRequests, joinThroughNginx, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
 import { buckets, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
 
 const ALL = [...SINGLE_SCENARIOS, ...ROLLING_SCENARIOS];
@@ -168,14 +168,14 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
       // Every request of the restart window, client and server side, timed from the (first) successor's ready.
       const server = readServerRecords(dir);
       const names = apiNamesOf(outcome.oldPids, outcome.newPids, scenario.handoff);
-      const joined = joinRequests({
-        records: report.run.records, t0Epoch: report.run.t0Epoch, fromMs, toMs: restartToMs, zeroEpoch: report.run.t0Epoch + ready.ms,
-        server: server.records, gc: server.gc, names,
-      });
+      const window = { records: report.run.records, t0Epoch: report.run.t0Epoch, fromMs, toMs: restartToMs, zeroEpoch: report.run.t0Epoch + ready.ms };
+      // Behind nginx the APIs see nginx's ports: the client's requests are found in nginx's access log instead.
+      const joined = scenario.nginx
+        ? joinThroughNginx({ ...window, accessLog: readFileSync(scenario.nginx.files.accessLog, 'utf8'), server: server.records, gc: server.gc, names })
+        : joinRequests({ ...window, server: server.records, gc: server.gc, names });
       const gc = server.gc.map((p) => ({ by: names.get(p.pid) ?? `pid ${p.pid}`, atMs: Math.round((p.start - report.run.t0Epoch - ready.ms) * 100) / 100, ms: p.ms }));
       if (joined.every((r) => r.by === 'unmatched')) {
-        // Behind nginx the APIs see nginx's ports, not the load's: nothing to join.
-        log('  --requests: no request matched a server record (behind a balancer the APIs see its ports); no requests file');
+        log('  --requests: no request matched a record of the server or of nginx; no requests file');
       } else {
         writeFileSync(join(RUN_DIR, `${name}.requests.json`), `${JSON.stringify({ zero: ready.label, window: { fromMs: fromMs - ready.ms, toMs: restartToMs - ready.ms }, requests: joined, gc })}\n`);
         log(`  the slowest requests of the restart (sent ms from ${ready.label}):\n${slowestTable(joined, 30)}`);

@@ -27,7 +27,8 @@ export function renderServerConfig(shipped: string, listenPort: number, upstream
 /**
  * A minimal nginx.conf around the server config, every path under `dir` (pid
  * and daemon come from the command line). The access log names the upstream
- * each request went to, its status and times, so a failure can be traced.
+ * each request went to, its status and times, and the client's port, so a failure
+ * or a slow request can be traced to the client's own record of it.
  */
 export function wrapInMainConfig(dir: string, serverConfPath: string, workerConnections = 512): string {
   return [
@@ -35,7 +36,7 @@ export function wrapInMainConfig(dir: string, serverConfPath: string, workerConn
     `error_log ${join(dir, 'error.log')} info;`,
     `events { worker_connections ${workerConnections}; }`,
     'http {',
-    `  log_format upstreams '$msec $status "$request" rt=$request_time ua="$upstream_addr" us="$upstream_status" ut="$upstream_response_time" uc="$upstream_connect_time"';`,
+    `  log_format upstreams '$msec $status "$request" rt=$request_time ua="$upstream_addr" us="$upstream_status" ut="$upstream_response_time" uc="$upstream_connect_time" rp=$remote_port';`,
     `  access_log ${join(dir, 'access.log')} upstreams;`,
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(dir, kind)};`),
     `  include ${serverConfPath};`,
