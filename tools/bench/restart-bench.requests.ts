@@ -71,6 +71,32 @@ export function readServerRecords(dir: string): { records: ServerRecord[]; gc: G
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
+/** Groups `items` by `key`. */
+function groupBy<T>(items: Iterable<T>, key: (item: T) => number): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+/** Garbage-collection time of `pid` within [from, to] (epoch ms). */
+function gcWithin(gc: readonly GcPause[], pid: number, from: number, to: number): number {
+  return gc.filter((p) => p.pid === pid).reduce((sum, p) => sum + Math.max(0, Math.min(to, p.start + p.ms) - Math.max(from, p.start)), 0);
+}
+
+/** The client's requests sent within [fromMs, toMs), each with its send and end as epoch ms and the fields every join reports. */
+function clientRequests(opts: { records: readonly RequestRecord[]; t0Epoch: number; fromMs: number; toMs: number; zeroEpoch: number }) {
+  const { records, t0Epoch, fromMs, toMs, zeroEpoch } = opts;
+  return records.filter((r) => r.startMs >= fromMs && r.startMs < toMs).map((r) => ({
+    r, sent: t0Epoch + r.startMs, ended: t0Epoch + r.endMs,
+    base: { sentMs: round(t0Epoch + r.startMs - zeroEpoch), latencyMs: round(r.endMs - r.startMs), label: r.label, newConnection: r.newConnection },
+  }));
+}
+
 /**
  * Joins the client's records sent within [fromMs, toMs) (ms after `t0Epoch`) with the
  * servers' records: the server record on the request's port whose parse lies between
@@ -82,36 +108,22 @@ export function joinRequests(opts: {
   records: readonly RequestRecord[]; t0Epoch: number; fromMs: number; toMs: number; zeroEpoch: number;
   server: readonly ServerRecord[]; gc?: readonly GcPause[]; names: ReadonlyMap<number, string>;
 }): JoinedRequest[] {
-  const { records, t0Epoch, fromMs, toMs, zeroEpoch, server, names, gc = [] } = opts;
-  const overlap = (pid: number, from: number, to: number) => gc.filter((p) => p.pid === pid).reduce((sum, p) => sum + Math.max(0, Math.min(to, p.start + p.ms) - Math.max(from, p.start)), 0);
+  const { records, server, names, gc = [] } = opts;
   const clientPorts = new Set(records.map((r) => r.localPort).filter((p): p is number => p !== undefined));
-  const byPort = new Map<number, ServerRecord[]>();
-  const passedOn: ServerRecord[] = [];
-  for (const s of server) {
-    if (!clientPorts.has(s.port)) passedOn.push(s);
-    else (byPort.get(s.port) ?? byPort.set(s.port, []).get(s.port) as ServerRecord[]).push(s);
-  }
+  const passedOn = server.filter((s) => !clientPorts.has(s.port));
+  const byPort = groupBy(server.filter((s) => clientPorts.has(s.port)), (s) => s.port);
   const SLACK_MS = 2; // two processes' clocks read at different moments
-  const out: JoinedRequest[] = [];
-  for (const r of records) {
-    if (r.startMs < fromMs || r.startMs >= toMs) continue;
-    const sent = t0Epoch + r.startMs;
-    const ended = t0Epoch + r.endMs;
+  return clientRequests(opts).map(({ r, sent, ended, base }) => {
     const match = (r.localPort === undefined ? [] : byPort.get(r.localPort) ?? []).find((s) => s.start >= sent - SLACK_MS && s.start <= ended + SLACK_MS);
-    const base = { sentMs: round(sent - zeroEpoch), latencyMs: round(r.endMs - r.startMs), label: r.label, newConnection: r.newConnection };
-    if (!match) {
-      out.push({ ...base, by: 'unmatched', forwarded: false });
-      continue;
-    }
+    if (!match) return { ...base, by: 'unmatched', forwarded: false };
     // Strictly inside: a successor's own warm-up requests (a private port too) never match by a clock's slack.
     const forwarded = passedOn.some((p) => p.pid !== match.pid && p.start > match.start && p.end < match.end);
-    out.push({
+    return {
       ...base, by: names.get(match.pid) ?? `pid ${match.pid}`, forwarded,
       beforeMs: round(match.start - sent), serverMs: round(match.end - match.start), afterMs: round(ended - match.end),
-      gcMs: round(overlap(match.pid, sent, match.end)),
-    });
-  }
-  return out;
+      gcMs: round(gcWithin(gc, match.pid, sent, match.end)),
+    };
+  });
 }
 
 /** One access-log line of the e2e-support nginx wrapper (log_format `upstreams`), times in epoch ms. */
@@ -149,40 +161,28 @@ export function joinThroughNginx(opts: {
   records: readonly RequestRecord[]; t0Epoch: number; fromMs: number; toMs: number; zeroEpoch: number; accessLog: string;
   server?: readonly ServerRecord[]; gc?: readonly GcPause[]; names?: ReadonlyMap<number, string>;
 }): JoinedRequest[] {
-  const { records, t0Epoch, fromMs, toMs, zeroEpoch, server = [], gc = [], names = new Map<number, string>() } = opts;
+  const { server = [], gc = [], names = new Map<number, string>() } = opts;
   // The API side of an nginx line: a response on the upstream's port that lies inside nginx's
   // request, the one whose time is closest to the upstream's (an instance serves one at a time
   // most of the time; the predecessor and the successor of an instance share its port).
-  const byLocalPort = new Map<number, ServerRecord[]>();
-  for (const r of server) if (r.localPort) (byLocalPort.get(r.localPort) ?? byLocalPort.set(r.localPort, []).get(r.localPort) as ServerRecord[]).push(r);
+  const byLocalPort = groupBy(server.filter((r) => r.localPort), (r) => r.localPort as number);
   const apiSide = (l: NginxLine) => {
     const port = Number(/:(\d+)$/.exec(l.upstream)?.[1]);
     const inside = (byLocalPort.get(port) ?? []).filter((r) => r.start >= l.start - 1 && r.end <= l.end + 1);
     return inside.sort((a, b) => Math.abs(a.end - a.start - l.upstreamMs) - Math.abs(b.end - b.start - l.upstreamMs))[0];
   };
-  const gcOf = (pid: number, from: number, to: number) => gc.filter((p) => p.pid === pid).reduce((sum, p) => sum + Math.max(0, Math.min(to, p.start + p.ms) - Math.max(from, p.start)), 0);
-  const byPort = new Map<number, NginxLine[]>();
-  for (const l of parseAccessLog(opts.accessLog)) (byPort.get(l.port) ?? byPort.set(l.port, []).get(l.port) as NginxLine[]).push(l);
+  const byPort = groupBy(parseAccessLog(opts.accessLog), (l) => l.port);
   const SLACK_MS = 2; // nginx's millisecond stamps
-  const out: JoinedRequest[] = [];
-  for (const r of records) {
-    if (r.startMs < fromMs || r.startMs >= toMs) continue;
-    const sent = t0Epoch + r.startMs;
-    const ended = t0Epoch + r.endMs;
+  return clientRequests(opts).map(({ r, sent, ended, base }) => {
     const match = (r.localPort === undefined ? [] : byPort.get(r.localPort) ?? []).find((l) => l.start >= sent - SLACK_MS && l.end <= ended + SLACK_MS);
-    const base = { sentMs: round(sent - zeroEpoch), latencyMs: round(r.endMs - r.startMs), label: r.label, newConnection: r.newConnection, forwarded: false };
-    if (!match) {
-      out.push({ ...base, by: 'unmatched' });
-      continue;
-    }
+    if (!match) return { ...base, by: 'unmatched', forwarded: false };
     const api = apiSide(match);
-    out.push({
-      ...base, by: api ? `${names.get(api.pid) ?? `pid ${api.pid}`} via nginx` : `nginx -> ${match.upstream || 'none'}`,
+    return {
+      ...base, forwarded: false, by: api ? `${names.get(api.pid) ?? `pid ${api.pid}`} via nginx` : `nginx -> ${match.upstream || 'none'}`,
       beforeMs: round(Math.max(0, match.start - sent)), serverMs: round(match.upstreamMs), nginxMs: round(match.requestMs - match.upstreamMs), afterMs: round(Math.max(0, ended - match.end)),
-      ...(api ? { gcMs: round(gcOf(api.pid, match.start, match.end)) } : {}),
-    });
-  }
-  return out;
+      ...(api ? { gcMs: round(gcWithin(gc, api.pid, match.start, match.end)) } : {}),
+    };
+  });
 }
 
 /** The slowest requests first, as a table for the log. */
@@ -200,12 +200,7 @@ export function slowestTable(joined: readonly JoinedRequest[], count: number): s
  * (before the parse, in the server, after it) and how many were passed on.
  */
 export function slowByMoment(joined: readonly JoinedRequest[], thresholdMs: number): string {
-  const groups = new Map<number, JoinedRequest[]>();
-  for (const r of joined) {
-    if (r.label.startsWith('POST /qc') || r.latencyMs <= thresholdMs) continue;
-    const at = Math.floor(r.sentMs / 100) * 100;
-    (groups.get(at) ?? groups.set(at, []).get(at) as JoinedRequest[]).push(r);
-  }
+  const groups = groupBy(joined.filter((r) => !r.label.startsWith('POST /qc') && r.latencyMs > thresholdMs), (r) => Math.floor(r.sentMs / 100) * 100);
   const part = (r: JoinedRequest) => {
     const parts: [string, number][] = [['before parse', r.beforeMs ?? 0], ['in server', r.serverMs ?? 0], ['in nginx', r.nginxMs ?? 0], ['after', r.afterMs ?? 0]];
     return r.by === 'unmatched' ? 'unmatched' : parts.sort((a, b) => b[1] - a[1])[0][0];
