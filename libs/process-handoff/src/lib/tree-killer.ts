@@ -50,25 +50,13 @@ export class TreeKiller {
 
   /** `root` and its descendants by the children files, or undefined when they cannot tell (then the table must). */
   private subtree(root: number): ProcStat[] | undefined {
-    if (!this.env.listChildren) return undefined;
-    const out: ProcStat[] = [];
-    const seen = new Set<number>();
-    const stack = [root];
-    while (stack.length > 0) {
-      const pid = stack.pop() as number;
-      if (seen.has(pid)) continue;
-      seen.add(pid);
-      const stat = this.stat(pid);
-      if (!stat) continue; // gone since its parent listed it
-      out.push(stat);
-      const children = this.env.listChildren(pid);
-      if (children === undefined) {
-        if (pid === root) return undefined;
-        continue; // it ended between its parent's listing and ours
-      }
-      stack.push(...children);
-    }
-    return out;
+    const rootChildren = this.env.listChildren?.(root);
+    if (rootChildren === undefined) return undefined;
+    const rootStat = this.stat(root);
+    if (!rootStat) return []; // gone since its children were listed
+    // A child that ended between its parent's listing and ours has no stat and no children: it is skipped.
+    const childrenOf = (pid: number) => (pid === root ? rootChildren : this.env.listChildren?.(pid) ?? []).flatMap((child) => this.stat(child) ?? []);
+    return this.descend([rootStat], [root], childrenOf, new Set([root]), () => undefined);
   }
 
   /**
@@ -162,10 +150,15 @@ export class TreeKiller {
     const table = this.table();
     const children = new Map<number, ProcStat[]>();
     for (const proc of table.values()) children.set(proc.ppid, [...(children.get(proc.ppid) ?? []), proc]);
-    const out: ProcStat[] = roots.flatMap((pid) => table.get(pid) ?? []);
+    return this.descend(roots.flatMap((pid) => table.get(pid) ?? []), roots, (pid) => children.get(pid) ?? [], seen, visit);
+  }
+
+  /** `found` plus every process below `roots` by `childrenOf`, each unseen one passed to `visit` as it is found. */
+  private descend(found: ProcStat[], roots: number[], childrenOf: (pid: number) => ProcStat[], seen: Set<number>, visit: (pid: number) => void): ProcStat[] {
+    const out = [...found];
     const stack = [...roots];
     while (stack.length > 0) {
-      for (const child of children.get(stack.pop() as number) ?? []) {
+      for (const child of childrenOf(stack.pop() as number)) {
         if (seen.has(child.pid)) continue;
         seen.add(child.pid);
         visit(child.pid);
