@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Upgrader, type ListenTarget } from '@edu-agents/process-handoff';
-import { cleanupOrphans, rememberSingletons, type RememberedSingleton } from '@edu-agents/qc-chrome-pool';
+import { cleanupOrphans, rememberSingletons } from '@edu-agents/qc-chrome-pool';
 import { InFlightRegistry, SHUTDOWN_DEFAULTS, ShutdownCoordinator, processShutdownDeps } from '@edu-agents/shutdown-state';
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
@@ -199,9 +199,8 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
 
   // The predecessor's Chromium singleton directories, read while it lives: killed, it leaves its
   // Chromium to shut itself down, which unlinks them from its profile before it removes them.
-  const predecessorSingletons: RememberedSingleton[] = upgrader.isSuccessor && config.qc.enabled && upgrader.predecessorPid !== undefined
-    ? rememberSingletons(upgrader.predecessorPid)
-    : [];
+  const qcPredecessor = config.qc.enabled ? upgrader.predecessorPid : undefined;
+  const predecessorSingletons = qcPredecessor === undefined ? [] : rememberSingletons(qcPredecessor);
   if (config.pidFile) writePidFile(config.pidFile);
   if (upgrader.isSuccessor) notifier.mainPid(process.pid);
   coordinator.markStarted();
@@ -209,7 +208,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   await upgrader.ready();
   // A predecessor killed before or after the switch (SIGKILL, OOM) leaves its Chromium
   // profile behind, and its Chromium if it outlived the pipe: both go once it is gone.
-  if (upgrader.isSuccessor && config.qc.enabled) {
+  if (qcPredecessor !== undefined) {
     void upgrader
       .predecessorGone()
       .then(() => cleanupOrphans(undefined, (message, fields) => logger.info(`qc: ${message}`, fields), predecessorSingletons))

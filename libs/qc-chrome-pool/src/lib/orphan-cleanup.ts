@@ -13,8 +13,6 @@ export interface OrphanCleanupDeps {
   kill: (pid: number, signal: NodeJS.Signals) => void;
   listChromeProcs: (profileDir: string) => { pid: number; pgid: number }[];
   removeDir: (dir: string) => void;
-  /** Removes a remembered singleton directory that is still there (default: rm -r, when it exists). */
-  removeSingleton?: (dir: string) => boolean;
 }
 
 export const defaultOrphanCleanupDeps = (): OrphanCleanupDeps => ({
@@ -100,10 +98,9 @@ export function cleanupOrphans(
     deps.removeDir(dir);
     result.removedDirs.push(dir);
   }
-  const removeSingleton = deps.removeSingleton ?? removeIfThere;
   for (const { owner, dir } of remembered) {
     if (owner === process.pid || deps.isAlive(owner)) continue;
-    if (removeSingleton(dir)) result.removedSingletons.push(dir);
+    if (removeIfThere(dir)) result.removedSingletons.push(dir);
   }
   if (result.removedDirs.length + result.removedSingletons.length > 0) log?.('cleaned up leftovers of an earlier QC pool run', { ...result });
   return result;
