@@ -15,6 +15,7 @@ import {
   describeProcesses,
   imageIds,
   inspectContainer,
+  installHostTools,
   isChromeBrowser,
   isChromeRenderer,
   keepImages,
@@ -23,7 +24,6 @@ import {
   removeByName,
   removeRunImages,
   run,
-  runContainerScript,
   type ContainerProcess,
 } from './support/container-podman';
 import { freePort, getJson, httpRequest, slowPost, waitFor, waitReady } from '@edu-agents/e2e-support';
@@ -99,8 +99,8 @@ async function stopContainer(name: string): Promise<{ ms: number; exitCode: numb
 }
 
 beforeAll(async () => {
-  // podman itself first: on a fresh machine nothing has installed it yet (buildImage would, too late for this).
-  await runContainerScript('install-host-tools.sh');
+  // podman itself first: on a fresh machine nothing has installed it yet.
+  await installHostTools();
   pauseImagesBefore = await imageIds(PAUSE_IMAGE);
   const built = await buildImage(IMAGE, RUN_ID);
   images.push(IMAGE);

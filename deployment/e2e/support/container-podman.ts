@@ -65,14 +65,18 @@ export function keepImages(): boolean {
 /** The label that marks every image (stages and cached layers included) a build of run `runId` made. */
 export const RUN_LABEL = 'edu-agents.e2e-run';
 
+/** Installs what the suite runs (podman, runc, mmdebstrap, ...) where it is missing: before the first podman call. */
+export async function installHostTools(): Promise<void> {
+  await runContainerScript('install-host-tools.sh');
+}
+
 /**
  * Builds the image from the repository root as the operator guide says, on
  * the stand-in base that local-base.sh prints last, labelling every image the
  * build commits with `RUN_LABEL=runId` so that {@link removeRunImages} finds
- * them all. Reports how long each part took on stderr.
+ * them all. Reports how long each part took on stderr. Needs {@link installHostTools}.
  */
 export async function buildImage(tag: string, runId: string): Promise<{ baseImage: string; baseBuilt: boolean; baseMs: number; buildMs: number }> {
-  await runContainerScript('install-host-tools.sh');
   const base = await runContainerScript('local-base.sh');
   const baseImage = base.stdout.trim().split('\n').pop() ?? '';
   if (!baseImage) throw new Error('local-base.sh printed no image name');
