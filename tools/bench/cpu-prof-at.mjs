@@ -50,13 +50,16 @@ const maps = new Map();
 function original(f) {
   const m = /^file:\/\/(\/.*\/dist\/apps\/api\/[^/]+\.js)$/.exec(f.url);
   if (!m) return undefined;
-  // The map kept with the profiles (the build that ran) before the one in dist/ now.
-  const kept = join(dir, `${m[1].replace(/^.*\//, '')}.map`);
-  const file = existsSync(kept) ? kept : `${m[1]}.map`;
-  if (!maps.has(m[1])) maps.set(m[1], existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8'))) : null);
+  if (!maps.has(m[1])) {
+    // The map kept with the profiles (the build that ran) before the one in dist/ now.
+    const kept = join(dir, `${m[1].replace(/^.*\//, '')}.map`);
+    const file = existsSync(kept) ? kept : `${m[1]}.map`;
+    maps.set(m[1], existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8'))) : null);
+  }
   const entry = maps.get(m[1])?.findEntry(f.lineNumber, f.columnNumber);
   return entry?.originalSource ? `${entry.originalSource.replace(/^.*?\/(apps|libs|node_modules)\//, '$1/')}:${entry.originalLine + 1}` : undefined;
 }
+const add = (totals, key, ms) => totals.set(key, (totals.get(key) ?? 0) + ms);
 const label = (f) => `${f.functionName || '(anonymous)'}${f.url ? ` ${original(f) ?? `${f.url.replace(/^.*\//, '')}:${f.lineNumber + 1}`}` : ''}`;
 
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
@@ -101,13 +104,11 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sor
     const stack = stackOf(s.id);
     // Samples come every 0.5 ms while the thread runs; a longer gap is time it did not run (off the CPU, or the sampler late).
     const GAP_MS = 2;
-    const leaf = label(stack[0]);
-    cur.leaf.set(leaf, (cur.leaf.get(leaf) ?? 0) + Math.min(durMs, GAP_MS));
-    if (durMs > GAP_MS) cur.leaf.set('(no sample)', (cur.leaf.get('(no sample)') ?? 0) + durMs - GAP_MS);
+    add(cur.leaf, label(stack[0]), Math.min(durMs, GAP_MS));
+    if (durMs > GAP_MS) add(cur.leaf, '(no sample)', durMs - GAP_MS);
     // The innermost frame of the API's own bundle: who asked for the work.
     const own = stack.find((f) => /^(apps|libs)\//.test(original(f) ?? ''));
-    const ownLabel = own ? label(own) : '(none of ours)';
-    cur.ours.set(ownLabel, (cur.ours.get(ownLabel) ?? 0) + durMs);
+    add(cur.ours, own ? label(own) : '(none of ours)', durMs);
   }
   if (cur) stretches.push(cur);
   const from = Number(values.from);

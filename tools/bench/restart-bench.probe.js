@@ -18,20 +18,21 @@
 'use strict';
 const dir = process.env.RESTART_BENCH_PROBE_DIR;
 if (dir) {
-  const { openSync, writeSync } = require('node:fs');
+  const { mkdirSync, openSync, writeFileSync, writeSync } = require('node:fs');
   const { join } = require('node:path');
-  const { monitorEventLoopDelay } = require('node:perf_hooks');
+  const { monitorEventLoopDelay, performance, PerformanceObserver } = require('node:perf_hooks');
   const diagnostics = require('node:diagnostics_channel');
-  const { performance } = require('node:perf_hooks');
   const fd = openSync(join(dir, `probe-${process.pid}.jsonl`), 'a');
   const requestsFd = openSync(join(dir, `requests-${process.pid}.jsonl`), 'a');
-  const now = () => Math.round((performance.timeOrigin + performance.now()) * 100) / 100;
+  const hundredths = (ms) => Math.round(ms * 100) / 100;
+  /** Epoch ms (0.01 ms) of a moment on this process's performance clock. */
+  const epoch = (performanceMs) => hundredths(performance.timeOrigin + performanceMs);
+  const now = () => epoch(performance.now());
   const started = new WeakMap();
   let finished = [];
   let pauses = [];
-  const { PerformanceObserver } = require('node:perf_hooks');
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) pauses.push([Math.round((performance.timeOrigin + entry.startTime) * 100) / 100, Math.round(entry.duration * 100) / 100]);
+    for (const entry of list.getEntries()) pauses.push([epoch(entry.startTime), hundredths(entry.duration)]);
   }).observe({ entryTypes: ['gc'] });
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
@@ -83,8 +84,8 @@ if (dir) {
       session.post('Profiler.stop', (error, result) => {
         if (error || !result) return;
         try {
-          require('node:fs').mkdirSync(profDir, { recursive: true });
-          require('node:fs').writeFileSync(join(profDir, `CPU.${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+          mkdirSync(profDir, { recursive: true });
+          writeFileSync(join(profDir, `CPU.${process.pid}.cpuprofile`), JSON.stringify(result.profile));
         } catch {
           // the run's directory is gone
         }

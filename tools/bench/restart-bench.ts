@@ -95,7 +95,7 @@ let current: Scenario | undefined;
 async function measure(def: ScenarioDef, rate: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), `restart-bench-${def.name}-`));
   const profDir = join(dir, 'prof');
-  let keptProfiles: { dir: string; profDir: string; name: string } | undefined;
+  let profiledRow: string | undefined;
   const instruments = await startInstruments(dir, values['cpu-prof'] ? { cpuProfDir: profDir } : {});
   const scenario = await def.setup(dir, { nginxConf: values['nginx-conf'], env: instruments.env });
   current = scenario;
@@ -161,11 +161,11 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
     }));
     row.timeline = relative(WORKSPACE, file);
     if (values['keep-logs']) keepLogs(def.name, rate, scenario.logs(), scenario.nginx?.files);
-    if (values['cpu-prof']) keptProfiles = { dir, profDir, name };
-    // The control has no ready: its requests are timed from the window's start.
-    const ready = markers.find((m) => m.kind === 'ready') ?? { ms: fromMs, label: 'the start of the window' };
+    if (values['cpu-prof']) profiledRow = name;
     if (values.requests) {
-      // Every request of the restart window, client and server side, timed from the (first) successor's ready.
+      // Every request of the restart window, client and server side, timed from the (first) successor's
+      // ready; the control has none: from the window's start.
+      const ready = markers.find((m) => m.kind === 'ready') ?? { ms: fromMs, label: 'the start of the window' };
       const server = readServerRecords(dir);
       const names = apiNamesOf(outcome.oldPids, outcome.newPids, scenario.handoff);
       const window = { records: report.run.records, t0Epoch: report.run.t0Epoch, fromMs, toMs: restartToMs, zeroEpoch: report.run.t0Epoch + ready.ms };
@@ -173,10 +173,10 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
       const joined = scenario.nginx
         ? joinThroughNginx({ ...window, accessLog: readFileSync(scenario.nginx.files.accessLog, 'utf8'), server: server.records, gc: server.gc, names })
         : joinRequests({ ...window, server: server.records, gc: server.gc, names });
-      const gc = server.gc.map((p) => ({ by: names.get(p.pid) ?? `pid ${p.pid}`, atMs: Math.round((p.start - report.run.t0Epoch - ready.ms) * 100) / 100, ms: p.ms }));
       if (joined.every((r) => r.by === 'unmatched')) {
         log('  --requests: no request matched a record of the server or of nginx; no requests file');
       } else {
+        const gc = server.gc.map((p) => ({ by: names.get(p.pid) ?? `pid ${p.pid}`, atMs: Math.round((p.start - report.run.t0Epoch - ready.ms) * 100) / 100, ms: p.ms }));
         writeFileSync(join(RUN_DIR, `${name}.requests.json`), `${JSON.stringify({ zero: ready.label, window: { fromMs: fromMs - ready.ms, toMs: restartToMs - ready.ms }, requests: joined, gc })}\n`);
         log(`  the slowest requests of the restart (sent ms from ${ready.label}):\n${slowestTable(joined, 30)}`);
         log(`  requests other than QC renders above 1.5 x the steady p99, by when they were sent:\n${slowByMoment(joined, Math.round(row.steady.p99Ms * 1.5 * 10) / 10)}`);
@@ -188,7 +188,7 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
     await scenario.teardown();
     await instruments.stop().catch(() => undefined);
     // The profiles are written as each process exits: after the teardown.
-    if (keptProfiles) keepProfiles(keptProfiles);
+    if (profiledRow) keepProfiles(dir, profDir, profiledRow);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -240,11 +240,11 @@ async function measureCounted(def: ScenarioDef, rate: number): Promise<Row> {
 }
 
 /** Copies the CPU profiles and the probe's lines (their clock) into the row's logs directory. */
-function keepProfiles(kept: { dir: string; profDir: string; name: string }): void {
-  const out = join(RUN_DIR, 'logs', kept.name);
+function keepProfiles(dir: string, profDir: string, name: string): void {
+  const out = join(RUN_DIR, 'logs', name);
   mkdirSync(out, { recursive: true });
-  if (existsSync(kept.profDir)) for (const f of readdirSync(kept.profDir)) copyFileSync(join(kept.profDir, f), join(out, f));
-  for (const f of readdirSync(kept.dir)) if (/^probe-\d+\.jsonl$/.test(f)) copyFileSync(join(kept.dir, f), join(out, f));
+  if (existsSync(profDir)) for (const f of readdirSync(profDir)) copyFileSync(join(profDir, f), join(out, f));
+  for (const f of readdirSync(dir)) if (/^probe-\d+\.jsonl$/.test(f)) copyFileSync(join(dir, f), join(out, f));
   // The source maps of the build that ran: a later build names other functions at the same lines.
   const dist = dirname(API_MAIN);
   for (const f of readdirSync(dist)) if (f.endsWith('.js.map')) copyFileSync(join(dist, f), join(out, f));
