@@ -2,7 +2,7 @@
 // /proc, sampled by restart-bench.sampler.js in a process of its own), the
 // event-loop delay and the responses of each node process (restart-bench.probe.js,
 // loaded into every API process and its successors by NODE_OPTIONS), and the
-// run-queue wait of each API's main thread: what competed with what at the switch.
+// run-queue wait of each API's main thread, nginx and the load: what competed with what at the switch.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,6 +98,15 @@ export function roleOf(pid: number, data: InstrumentData, apiNames: ReadonlyMap<
   return 'other of the run';
 }
 
+/**
+ * Whose main-thread run-queue wait the series keep: each API, and what carries a request to it
+ * (nginx's processes summed, the load process). A request slow "before parse" in every API at
+ * once waited in one of those, or in something that no run queue shows.
+ */
+function waitFollowed(pid: number, role: string, apiNames: ReadonlyMap<number, string>): boolean {
+  return apiNames.has(pid) || role === 'nginx' || role === 'load';
+}
+
 /** Per-bucket series of one run. */
 export interface InstrumentSeries {
   bucketMs: number;
@@ -110,7 +119,7 @@ export interface InstrumentSeries {
   cpu: Record<string, number[]>;
   /** Largest event-loop delay per bucket, per API (ms); NaN where the process wrote nothing (stalled or gone). */
   loopMaxMs: Record<string, number[]>;
-  /** Run-queue wait of each API's main thread per bucket (ms). */
+  /** Run-queue wait per bucket (ms) of each API's main thread, of nginx's processes (summed) and of the load's main thread. */
   runQueueMs: Record<string, number[]>;
   /** Responses (not /health) each API finished per bucket. */
   responses: Record<string, number[]>;
@@ -145,7 +154,7 @@ export function instrumentSeries(data: InstrumentData, opts: { t0Epoch: number; 
       const role = roleOf(pid, data, apiNames);
       (cpuTicks[role] ??= series())[i] += ticks - before.ticks;
       ours += ticks - before.ticks;
-      if (apiNames.has(pid) && wait !== null && before.wait !== null) (runQueue[role] ??= series())[i] += (wait - before.wait) / 1e6;
+      if (waitFollowed(pid, role, apiNames) && wait !== null && before.wait !== null) (runQueue[role] ??= series())[i] += (wait - before.wait) / 1e6;
     }
     if (ok && prevMachine && s.cpu) {
       machineBusy[i] += Math.max(0, s.cpu[0] - prevMachine[0] - ours);
