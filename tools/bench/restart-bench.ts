@@ -41,6 +41,7 @@ import { SINGLE_SCENARIOS } from './restart-bench.single';
 import { apiNamesOf, instrumentSeries, machineBusy, meanIn, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
 import { joinRequests, joinThroughNginx, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
 import { buckets, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
+import { describeKernel, kernelFacts } from './kernel-facts';
 
 const ALL = [...SINGLE_SCENARIOS, ...ROLLING_SCENARIOS];
 const { values } = parseArgs({
@@ -275,6 +276,8 @@ async function main(): Promise<void> {
   const started = new Date().toISOString();
   const loadBefore = load1();
   log(`restart-bench ${started}, load average ${loadBefore.join(' ')}; CLI ${cliHasModes() ? 'with' : 'without'} --mode`);
+  const kernel = kernelFacts();
+  log(describeKernel(kernel));
   const plan = await rates();
   log(`rates: ${plan.rates.join(', ')} req/s${plan.capacity === undefined ? '' : ` (capacity ${plan.capacity} req/s)`}`);
   const rows: Row[] = [];
@@ -287,7 +290,7 @@ async function main(): Promise<void> {
     }
   }
   const result = {
-    date: started, finished: new Date().toISOString(), node: process.version, cliModes: cliHasModes(), loadAverage: { before: loadBefore, after: load1() },
+    date: started, finished: new Date().toISOString(), node: process.version, kernel, cliModes: cliHasModes(), loadAverage: { before: loadBefore, after: load1() },
     warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, rows,
   };
   writeFileSync(join(RUN_DIR, 'restart-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
