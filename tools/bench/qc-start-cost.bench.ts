@@ -2,11 +2,15 @@
 // the slots (a context, a page and its guard each, and the warm-up render where it is on), and
 // what Chromium still does in the 2 s after the pool says it started. A successor pays all of it
 // during a handoff, while the old process serves; this says which part to look at.
-// The pool's defaults (QC_POOL_DEFAULTS), with and without the warm-up render, taking turns: the
-// difference of the two is the render's share.
+// Three set-ups take turns: the pool's defaults (QC_POOL_DEFAULTS); without the warm-up render
+// (the difference is the render's share); and with Chromium's first tab, which the launch no
+// longer opens (--no-startup-window), through a wrapper that drops that flag.
 // Run: SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/qc-start-cost.bench.ts [--runs 3]
 // JSON on stdout, a table on stderr.
-import { CLOCK_TICKS_PER_SEC, descendantsOf, listProcs, QC_POOL_DEFAULTS, QcPool, readProc } from '@edu-agents/qc-chrome-pool';
+import { CLOCK_TICKS_PER_SEC, descendantsOf, listProcs, QC_POOL_DEFAULTS, QcPool, readProc, resolveChromePath } from '@edu-agents/qc-chrome-pool';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'after-ms': { type: 'string', default: '2000' } } });
@@ -22,9 +26,10 @@ function chromeCpuMs(): number {
   return (ticks * 1000) / CLOCK_TICKS_PER_SEC;
 }
 
-interface Start { warmUpRender: boolean; wallMs: number; browserMs: number; slotsMs: number; afterMs: number; totalMs: number; nodeMs: number }
+interface Arm { name: string; warmUpRender: boolean; chromePath?: string }
+interface Start { arm: string; wallMs: number; browserMs: number; slotsMs: number; afterMs: number; totalMs: number; nodeMs: number }
 
-async function measure(warmUpRender: boolean): Promise<Start> {
+async function measure(arm: Arm): Promise<Start> {
   const nodeBefore = process.cpuUsage();
   // Counts from here: the pools measured before left their reaped ticks behind.
   const base = chromeCpuMs();
@@ -32,7 +37,8 @@ async function measure(warmUpRender: boolean): Promise<Start> {
   let browser: number | undefined;
   const pool = await QcPool.launch({
     ...QC_POOL_DEFAULTS,
-    warmUpRender,
+    warmUpRender: arm.warmUpRender,
+    ...(arm.chromePath ? { chromePath: arm.chromePath } : {}),
     // The browser answers on its pipe before the slots open their pages.
     log: (_level, message) => {
       if (browser === undefined && message.startsWith('Chrome started')) browser = chromeCpuMs() - base;
@@ -46,33 +52,54 @@ async function measure(warmUpRender: boolean): Promise<Start> {
   await pool.close({ deadlineMs: 10_000 });
   if (browser === undefined) throw new Error('the pool never logged "Chrome started"; its log lines changed?');
   return {
-    warmUpRender, wallMs: Math.round(wallMs), browserMs: Math.round(browser), slotsMs: Math.round(started - browser),
+    arm: arm.name, wallMs: Math.round(wallMs), browserMs: Math.round(browser), slotsMs: Math.round(started - browser),
     afterMs: Math.round(after - started), totalMs: Math.round(after), nodeMs: Math.round((node.user + node.system) / 1000),
   };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
 
+/** A Chromium that opens its first tab again: the real one, without --no-startup-window. */
+function firstTabWrapper(dir: string, chrome: string): string {
+  const file = join(dir, 'chromium-with-first-tab');
+  const script = ['#!/bin/sh', 'for a; do shift; [ "$a" = --no-startup-window ] || set -- "$@" "$a"; done', `exec ${JSON.stringify(chrome)} "$@"`, ''];
+  writeFileSync(file, script.join('\n'));
+  chmodSync(file, 0o755);
+  return file;
+}
+
 async function main(): Promise<void> {
-  const runs: Start[] = [];
-  // Taking turns, so that a busy moment of the machine lands on both alike.
-  for (let i = 0; i < RUNS; i += 1) for (const warm of i % 2 === 0 ? [true, false] : [false, true]) runs.push(await measure(warm));
-  const summary = [true, false].map((warm) => {
-    const mine = runs.filter((r) => r.warmUpRender === warm);
-    const of = (key: keyof Omit<Start, 'warmUpRender'>) => median(mine.map((r) => r[key]));
-    return { warmUpRender: warm, runs: mine.length, wallMs: of('wallMs'), browserMs: of('browserMs'), slotsMs: of('slotsMs'), afterMs: of('afterMs'), totalMs: of('totalMs'), nodeMs: of('nodeMs') };
-  });
-  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, slots: QC_POOL_DEFAULTS.browsers * QC_POOL_DEFAULTS.pagesPerBrowser, afterWindowMs: AFTER_MS, summary, runs }, null, 2)}\n`);
-  const rows = summary.map((s) => `| ${s.warmUpRender ? 'on' : 'off'} | ${s.runs} | ${s.wallMs} | ${s.browserMs} | ${s.slotsMs} | ${s.afterMs} | ${s.totalMs} | ${s.nodeMs} |`);
-  process.stderr.write(
-    [
-      `QC pool start, Chromium CPU ms by phase (medians; ${QC_POOL_DEFAULTS.browsers} browser, ${QC_POOL_DEFAULTS.pagesPerBrowser} slots):`,
-      `| warm-up render | runs | wall to started | browser to its pipe | slots (pages, render) | ${AFTER_MS} ms after | Chromium total | node process |`,
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
-      ...rows,
-      '',
-    ].join('\n'),
-  );
+  const dir = mkdtempSync(join(tmpdir(), 'qc-start-cost-'));
+  try {
+    const chrome = resolveChromePath(process.env['CHROME_PATH']);
+    const arms: Arm[] = [
+      { name: 'defaults', warmUpRender: true, chromePath: chrome },
+      { name: 'no warm-up render', warmUpRender: false, chromePath: chrome },
+      { name: 'with the first tab', warmUpRender: true, chromePath: firstTabWrapper(dir, chrome) },
+    ];
+    const runs: Start[] = [];
+    // Taking turns, forward then backward, so that a busy moment of the machine lands on every set-up alike.
+    for (let i = 0; i < RUNS; i += 1) for (const arm of i % 2 === 0 ? arms : [...arms].reverse()) runs.push(await measure(arm));
+    const summary = arms.map(({ name }) => {
+      const mine = runs.filter((r) => r.arm === name);
+      const of = (key: keyof Omit<Start, 'arm'>) => median(mine.map((r) => r[key]));
+      return { arm: name, runs: mine.length, wallMs: of('wallMs'), browserMs: of('browserMs'), slotsMs: of('slotsMs'), afterMs: of('afterMs'), totalMs: of('totalMs'), nodeMs: of('nodeMs') };
+    });
+    const slots = QC_POOL_DEFAULTS.browsers * QC_POOL_DEFAULTS.pagesPerBrowser;
+    process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, chrome, slots, afterWindowMs: AFTER_MS, summary, runs }, null, 2)}\n`);
+    const rows = summary.map((s) => `| ${s.arm} | ${s.runs} | ${s.wallMs} | ${s.browserMs} | ${s.slotsMs} | ${s.afterMs} | ${s.totalMs} | ${s.nodeMs} |`);
+    process.stderr.write(
+      [
+        `QC pool start, Chromium CPU ms by phase (medians; ${QC_POOL_DEFAULTS.browsers} browser, ${slots} slots):`,
+        `| set-up | runs | wall to started | browser to its pipe | slots (pages, render) | ${AFTER_MS} ms after | Chromium total | node process |`,
+        '|---|---:|---:|---:|---:|---:|---:|---:|',
+        ...rows,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 void main().catch((error: unknown) => {

@@ -38,6 +38,10 @@ export const BASE_CHROME_ARGS = [
   '--no-first-run',
   '--disable-extensions',
   '--mute-audio',
+  // No first tab: puppeteer's default args open about:blank, whose renderer the pool never uses
+  // (every slot opens its own context). It cost a start 0.6 core-seconds and two processes
+  // (tools/bench/qc-start-cost.bench.ts), paid again by every successor while the old one serves.
+  '--no-startup-window',
   // bfcache would keep a finished job's document (and its timers) alive after navigation.
   '--disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints,SpareRendererForSitePerProcess',
   ...NETWORK_GUARD_CHROME_ARGS,
