@@ -42,6 +42,7 @@ import { apiNamesOf, instrumentSeries, machineBusy, meanIn, startInstruments, st
 import { joinRequests, joinThroughNginx, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
 import { buckets, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
 import { describeKernel, kernelFacts } from './kernel-facts';
+import { repeatsMarkdown, summarizeRepeats } from './restart-bench.pairs';
 
 const ALL = [...SINGLE_SCENARIOS, ...ROLLING_SCENARIOS];
 const { values } = parseArgs({
@@ -289,13 +290,15 @@ async function main(): Promise<void> {
       rows.push(row);
     }
   }
+  const repeats = summarizeRepeats(rows);
   const result = {
     date: started, finished: new Date().toISOString(), node: process.version, kernel, cliModes: cliHasModes(), loadAverage: { before: loadBefore, after: load1() },
-    warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, rows,
+    warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, repeats, rows,
   };
   writeFileSync(join(RUN_DIR, 'restart-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  log(`\n${markdown(rows)}\n\nraw JSON and timelines: ${relative(WORKSPACE, RUN_DIR)}`);
+  const repeatsTable = repeatsMarkdown(repeats);
+  log(`\n${markdown(rows)}\n${repeatsTable ? `\nrepeats, taking turns:\n${repeatsTable}\n` : ''}\nraw JSON and timelines: ${relative(WORKSPACE, RUN_DIR)}`);
 }
 
 // Ctrl-C or a stop signal: tear down the set-up being measured and end every API this run started, then go.
