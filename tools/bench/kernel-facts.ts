@@ -1,6 +1,7 @@
 // What of the kernel decides how a restart's start competes with the serving processes, read
 // once per run and written next to its figures: two runs compare only on the same kernel
-// settings. Each fact says where it came from, and "unknown" where nothing here tells.
+// settings. The preemption model says where it was read from; what nothing here tells is left
+// out of the facts and printed as "unknown".
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
