@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromeProcsOf, isAlive, listProcs } from './proc-tree';
@@ -12,6 +12,7 @@ export interface OrphanCleanupDeps {
   isAlive: (pid: number) => boolean;
   kill: (pid: number, signal: NodeJS.Signals) => void;
   listChromeProcs: (profileDir: string) => { pid: number; pgid: number }[];
+  /** Removes a profile (with its singleton directory) or a remembered singleton directory. */
   removeDir: (dir: string) => void;
 }
 
@@ -58,12 +59,6 @@ export function rememberSingletons(owner: number, tmpDir = tmpdir()): Remembered
     });
 }
 
-function removeIfThere(dir: string): boolean {
-  if (!existsSync(dir)) return false;
-  rmSync(dir, { recursive: true, force: true });
-  return true;
-}
-
 /**
  * Removes profile dirs left by crashed runs of this service (owner pid no longer alive)
  * and kills the Chrome processes still using them, by process group and by pid.
@@ -77,11 +72,12 @@ export function cleanupOrphans(
   remembered: readonly RememberedSingleton[] = [],
 ): OrphanCleanupResult {
   const result: OrphanCleanupResult = { removedDirs: [], killedPids: [], removedSingletons: [] };
+  const gone = (owner: number) => owner !== process.pid && !deps.isAlive(owner);
   for (const name of readdirSync(deps.tmpDir)) {
     const match = new RegExp(`^${PROFILE_PREFIX}(\\d+)-`).exec(name);
     if (!match) continue;
     const owner = Number(match[1]);
-    if (owner === process.pid || deps.isAlive(owner)) continue;
+    if (!gone(owner)) continue;
     const dir = join(deps.tmpDir, name);
     for (const proc of deps.listChromeProcs(dir)) {
       // Only a group leader's group is ours to kill (puppeteer starts Chrome detached).
@@ -99,8 +95,9 @@ export function cleanupOrphans(
     result.removedDirs.push(dir);
   }
   for (const { owner, dir } of remembered) {
-    if (owner === process.pid || deps.isAlive(owner)) continue;
-    if (removeIfThere(dir)) result.removedSingletons.push(dir);
+    if (!gone(owner) || !existsSync(dir)) continue;
+    deps.removeDir(dir);
+    result.removedSingletons.push(dir);
   }
   if (result.removedDirs.length + result.removedSingletons.length > 0) log?.('cleaned up leftovers of an earlier QC pool run', { ...result });
   return result;
