@@ -2,13 +2,19 @@
 // content, capture console and page errors, run the DOM checks, take a 1280x800 PNG.
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { Cluster } from 'puppeteer-cluster';
-import { QcPool, QC_POOL_DEFAULTS, runDomChecks, type QcIsolation } from '@edu-agents/qc-chrome-pool';
+import { descendantsOf, listProcs, QcPool, QC_POOL_DEFAULTS, readProc, runDomChecks, type QcIsolation } from '@edu-agents/qc-chrome-pool';
 
 export interface BenchRunner {
   start(concurrency: number): Promise<void>;
   /** One job; `worker` is the index of the concurrent lane running it. */
   job(html: string, worker: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** CPU ticks of everything this process started: live descendants plus children already reaped. */
+export function treeCpuTicks(): number {
+  const self = readProc(process.pid);
+  return (self?.reapedChildTicks ?? 0) + descendantsOf(process.pid, listProcs()).reduce((s, p) => s + p.cpuTicks, 0);
 }
 
 export const CHROME = process.env['CHROME_PATH'] ?? '/usr/bin/chromium';

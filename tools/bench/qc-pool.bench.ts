@@ -8,11 +8,11 @@
 // QC_BENCH_SEGMENTS (default 3): each cell is measured in that many segments, the approaches of a
 // concurrency level taking turns (forward, then backward, ...), so that load from other processes on
 // a shared machine lands on every approach alike instead of on whichever cell ran at that moment.
-import { CLOCK_TICKS_PER_SEC, descendantsOf, listProcs, readProc } from '@edu-agents/qc-chrome-pool';
+import { CLOCK_TICKS_PER_SEC, descendantsOf, listProcs } from '@edu-agents/qc-chrome-pool';
 import { pssKb } from '@edu-agents/e2e-support';
 import { readFileSync } from 'node:fs';
 import { lessonCorpus } from './qc-corpus';
-import { clusterRunner, launchPerJobRunner, pageReuseRunner, poolRunner, type BenchRunner } from './qc-bench.runners';
+import { clusterRunner, launchPerJobRunner, pageReuseRunner, poolRunner, treeCpuTicks, type BenchRunner } from './qc-bench.runners';
 
 interface Cell { approach: string; concurrency: number; jobs: number; jobsPerSec: number; p50Ms: number; p95Ms: number;
   chromeCpuMsPerJob: number; peakRssMb: number; peakPssMb: number }
@@ -24,12 +24,6 @@ const LEVELS = (process.env['QC_BENCH_CONCURRENCY'] ?? '1,2,4').split(',').map(N
 const corpus = lessonCorpus(20);
 
 const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
-
-/** CPU ticks of everything this process started: live descendants plus children already reaped. */
-function treeCpuTicks(): number {
-  const self = readProc(process.pid);
-  return (self?.reapedChildTicks ?? 0) + descendantsOf(process.pid, listProcs()).reduce((s, p) => s + p.cpuTicks, 0);
-}
 
 /** Samples the Chrome tree every 100 ms; stop() returns peak summed RSS and peak summed PSS. */
 function memorySampler(): { stop: () => { rss: number; pss: number } } {

@@ -7,11 +7,12 @@
 // longer opens (--no-startup-window), through a wrapper that drops that flag.
 // Run: SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/qc-start-cost.bench.ts [--runs 3]
 // JSON on stdout, a table on stderr.
-import { CLOCK_TICKS_PER_SEC, descendantsOf, listProcs, QC_POOL_DEFAULTS, QcPool, readProc, resolveChromePath } from '@edu-agents/qc-chrome-pool';
+import { CLOCK_TICKS_PER_SEC, QC_POOL_DEFAULTS, QcPool, resolveChromePath } from '@edu-agents/qc-chrome-pool';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { treeCpuTicks } from './qc-bench.runners';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'after-ms': { type: 'string', default: '2000' } } });
 const RUNS = Number(values.runs);
@@ -19,12 +20,8 @@ const AFTER_MS = Number(values['after-ms']);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs ${values.runs}: expected a whole number of at least 1`);
 if (!Number.isFinite(AFTER_MS) || AFTER_MS < 0) throw new Error(`--after-ms ${values['after-ms']}: expected milliseconds, 0 or more`);
 
-/** CPU ms of everything this process started: live descendants plus children already reaped. */
-function chromeCpuMs(): number {
-  const reaped = readProc(process.pid)?.reapedChildTicks ?? 0;
-  const ticks = reaped + descendantsOf(process.pid, listProcs()).reduce((sum, p) => sum + p.cpuTicks, 0);
-  return (ticks * 1000) / CLOCK_TICKS_PER_SEC;
-}
+/** CPU ms of everything this process started (Chromium, as the pool is all it starts). */
+const chromeCpuMs = () => (treeCpuTicks() * 1000) / CLOCK_TICKS_PER_SEC;
 
 interface Arm { name: string; warmUpRender: boolean; chromePath?: string }
 interface Start { arm: string; wallMs: number; browserMs: number; slotsMs: number; afterMs: number; totalMs: number; nodeMs: number }
