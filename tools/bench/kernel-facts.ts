@@ -2,7 +2,7 @@
 // once per run and written next to its figures: two runs compare only on the same kernel
 // settings. The preemption model says where it was read from; what nothing here tells is left
 // out of the facts and printed as "unknown".
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 
@@ -22,10 +22,9 @@ export type ReadText = (file: string) => string | undefined;
 
 function readOrUndefined(file: string): string | undefined {
   try {
-    if (!existsSync(file)) return undefined;
     return file.endsWith('.gz') ? gunzipSync(readFileSync(file)).toString('utf8') : readFileSync(file, 'utf8');
   } catch {
-    return undefined; // e.g. debugfs under kernel lockdown
+    return undefined; // missing, or refused (debugfs under kernel lockdown)
   }
 }
 
