@@ -36,23 +36,21 @@ export function median(values: readonly number[]): number {
 
 /** One summary per scenario, rate and variant (the part after `@`; "-" without variants), in the order the run met them. */
 export function summarizeRepeats(rows: readonly PairedRow[]): VariantSummary[] {
-  const groups = new Map<string, Map<string, PairedRow[]>>();
+  const groups = new Map<string, { scenario: string; rate: number; variants: Map<string, PairedRow[]> }>();
   for (const row of rows) {
     const at = row.scenario.indexOf('@');
-    const base = at < 0 ? row.scenario : row.scenario.slice(0, at);
-    const variant = at < 0 ? '-' : row.scenario.slice(at + 1);
-    const key = `${base}\u0000${row.rate}`;
-    const variants = groups.get(key) ?? new Map<string, PairedRow[]>();
-    groups.set(key, variants);
-    variants.set(variant, [...(variants.get(variant) ?? []), row]);
+    const [scenario, variant] = at < 0 ? [row.scenario, '-'] : [row.scenario.slice(0, at), row.scenario.slice(at + 1)];
+    const key = `${scenario} ${row.rate}`;
+    const group = groups.get(key) ?? { scenario, rate: row.rate, variants: new Map<string, PairedRow[]>() };
+    groups.set(key, group);
+    group.variants.set(variant, [...(group.variants.get(variant) ?? []), row]);
   }
   const out: VariantSummary[] = [];
-  for (const [key, variants] of groups) {
-    const [scenario, rate] = key.split('\u0000') as [string, string];
+  for (const { scenario, rate, variants } of groups.values()) {
     const [firstName, firstRows] = [...variants][0] as [string, PairedRow[]];
     for (const [variant, mine] of variants) {
       const summary: VariantSummary = {
-        scenario, rate: Number(rate), variant, rows: mine.length, ratios: mine.map((r) => r.p99Ratio),
+        scenario, rate, variant, rows: mine.length, ratios: mine.map((r) => r.p99Ratio),
         medianRatio: median(mine.map((r) => r.p99Ratio)), medianRestartP99Ms: median(mine.map((r) => r.restart.p99Ms)),
         failed: mine.reduce((sum, r) => sum + r.failed, 0),
       };
