@@ -94,6 +94,21 @@ const load1 = () => loadavg().map((n) => Math.round(n * 100) / 100);
 /** The set-up being measured, so that a stop signal can tear it down (nginx, pm2, the restart loop). */
 let current: Scenario | undefined;
 
+/** How many rows of each scenario and rate have been measured, for {@link rowName}. */
+const rowsNamed = new Map<string, number>();
+
+/**
+ * The name of a row's files (timeline, instruments, requests, logs): `handoff-500rps`, then
+ * `handoff-500rps-2`, `-3` for the same scenario, variant and rate measured again (a repeat in
+ * --only, or a spoiled row run again), so that no row's evidence replaces another's.
+ */
+function rowName(scenario: string, rate: number): string {
+  const base = `${scenario}-${rate}rps`;
+  const n = (rowsNamed.get(base) ?? 0) + 1;
+  rowsNamed.set(base, n);
+  return n === 1 ? base : `${base}-${n}`;
+}
+
 async function measure(def: ScenarioDef, rate: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), `restart-bench-${def.name}-`));
   const profDir = join(dir, 'prof');
@@ -126,7 +141,7 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
     const markers = restartMarkers({ events, t0Epoch: report.run.t0Epoch, oldPids: outcome.oldPids, newPids: outcome.newPids, signalAt: outcome.signalAt, exits: scenario.exits, handoff: scenario.handoff });
     const row = makeRow(def, rate, report, outcome, markers, loadAverage, WARMUP_MS);
     if (scenario.nginx) row.nginx = { errors: nginxProblems(scenario.nginx), failedAnswers: failedAnswers(scenario.nginx) };
-    const name = `${def.name}-${rate}rps`;
+    const name = rowName(def.name, rate);
     const fromMs = outcome.startAt - report.run.t0Epoch;
     const toMs = report.run.records.reduce((m, r) => Math.max(m, r.scheduledMs), 0);
     const restartToMs = outcome.endAt - report.run.t0Epoch;
@@ -162,7 +177,7 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
       steadyWorstP99Ms: steadyWorst, instruments: series, sendLagMaxMs: bs.map((b) => (b.answered + b.failed === 0 ? Number.NaN : b.sendLagMaxMs)),
     }));
     row.timeline = relative(WORKSPACE, file);
-    if (values['keep-logs']) keepLogs(def.name, rate, scenario.logs(), scenario.nginx?.files);
+    if (values['keep-logs']) keepLogs(name, scenario.logs(), scenario.nginx?.files);
     if (values['cpu-prof']) profiledRow = name;
     if (values.requests) {
       // Every request of the restart window, client and server side, timed from the (first) successor's
@@ -252,8 +267,8 @@ function keepProfiles(dir: string, profDir: string, name: string): void {
   for (const f of readdirSync(dist)) if (f.endsWith('.js.map')) copyFileSync(join(dist, f), join(out, f));
 }
 
-function keepLogs(name: string, rate: number, logs: string, nginx?: { errorLog: string; accessLog: string }): void {
-  const dir = join(RUN_DIR, 'logs', `${name}-${rate}rps`);
+function keepLogs(name: string, logs: string, nginx?: { errorLog: string; accessLog: string }): void {
+  const dir = join(RUN_DIR, 'logs', name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'api.log'), logs);
   if (nginx) for (const f of [nginx.errorLog, nginx.accessLog]) copyFileSync(f, join(dir, `nginx-${f.endsWith('error.log') ? 'error' : 'access'}.log`));
