@@ -41,9 +41,11 @@ function waitNs(pid) {
   }
 }
 
+/** A process's command line; a kernel thread has none, so its name in brackets, as ps shows it ("[kdamond.0]"). */
 function cmd(pid) {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 200);
+    const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 200);
+    return line || `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
   } catch {
     return '';
   }
