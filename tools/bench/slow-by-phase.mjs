@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// When the requests that set a restart's p99 were sent: for each row of restart-bench runs kept
+// with --requests, the requests of the restart window at or above the row's restart p99, counted
+// by phase (each successor's start, each switch, and the rest), next to how long each phase was.
+// The phases are those of sched-waits.mjs, from the row's markers.
+//
+//   node tools/bench/slow-by-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { phasesOf } from './sched-waits.mjs';
+
+/** Counts `requests` (sentMs from the ready of `zeroLabel`) at or above `thresholdMs`, by phase of `markers`. */
+export function slowByPhase(markers, requests, zeroLabel, thresholdMs) {
+  const zero = markers.find((m) => m.label === zeroLabel)?.ms;
+  if (zero === undefined) throw new Error(`no marker '${zeroLabel}', from which the requests are timed`);
+  const phases = phasesOf(markers).slice(1); // the steady seconds lie before the restart window
+  const counts = Object.fromEntries([...phases.map((p) => [p.name, 0]), ['rest of the window', 0]]);
+  let slow = 0;
+  for (const r of requests) {
+    if (r.latencyMs < thresholdMs) continue;
+    slow += 1;
+    const sent = r.sentMs + zero;
+    const phase = phases.find((p) => sent >= p.from && sent < p.to);
+    counts[phase ? phase.name : 'rest of the window'] += 1;
+  }
+  const seconds = Object.fromEntries(phases.map((p) => [p.name, Math.round((p.to - p.from) / 100) / 10]));
+  return { slow, counts, seconds };
+}
+
+function main() {
+  const dirs = process.argv.slice(2);
+  if (dirs.length === 0) throw new Error('usage: slow-by-phase.mjs RESULT_DIR [RESULT_DIR ...] (runs of restart-bench with --requests)');
+  console.log('| run | row | req/s | p99 steady -> restart (ms) | requests at or above the restart p99, by phase (count; phase length s) |');
+  console.log('|---|---|---:|---|---|');
+  let rows = 0;
+  for (const dir of dirs) {
+    const file = join(dir, 'restart-bench.json');
+    if (!existsSync(file)) throw new Error(`${file} does not exist: give the directory of a restart-bench run`);
+    const bench = JSON.parse(readFileSync(file, 'utf8'));
+    const benchRows = bench.rows ?? [];
+    for (const [index, row] of benchRows.entries()) {
+      const requestsFile = row.timeline?.replace(/\.svg$/, '.requests.json');
+      // Handoff rows only (pm2's markers name no successor), and with their requests kept.
+      if (!requestsFile || !existsSync(requestsFile) || !row.markers.some((m) => m.label.startsWith('successor ready'))) continue;
+      // Before 863902c a repeated row wrote its files over the earlier repeat's: they are the last one's.
+      if (benchRows.slice(index + 1).some((later) => later.timeline === row.timeline)) continue;
+      const { zero, requests } = JSON.parse(readFileSync(requestsFile, 'utf8'));
+      const result = slowByPhase(row.markers, requests, zero, row.restart.p99Ms);
+      const phases = Object.entries(result.counts).map(([name, n]) => `${name} ${n}${result.seconds[name] === undefined ? '' : ` (${result.seconds[name]})`}`).join(', ');
+      console.log(`| ${basename(dir)} | ${row.label} | ${row.rate} | ${row.steady.p99Ms} -> ${row.restart.p99Ms} | ${result.slow}: ${phases} |`);
+      rows += 1;
+    }
+  }
+  if (rows === 0) throw new Error('no row with a requests file and a restart: run restart-bench with --requests');
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`slow-by-phase: ${error.message}`);
+  process.exit(2);
+}
