@@ -54,9 +54,11 @@ function main() {
   if (rows === 0) throw new Error('no row with a requests file and a restart: run restart-bench with --requests');
 }
 
-try {
-  main();
-} catch (error) {
-  console.error(`slow-by-phase: ${error.message}`);
-  process.exit(2);
+if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    main();
+  } catch (error) {
+    console.error(`slow-by-phase: ${error.message}`);
+    process.exit(2);
+  }
 }

@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+// The analysis scripts of tools/bench are ES modules run by hand on a run's files; here their
+// pure parts run on made-up records, through node itself (Jest here loads CommonJS only).
+const ROOT = join(__dirname, '../..');
+
+/** Runs `body` as an ES module in the workspace root and returns what it printed as JSON. */
+function evaluate(body: string): unknown {
+  const result = spawnSync('node', ['--input-type=module', '-e', body], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`node exited with ${result.status}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as unknown;
+}
+
+/** A rolling-free handoff: signal at 10 s, ready at 14 s, the old process gone at 14.2 s (bench ms). */
+const MARKERS = [
+  { kind: 'signal', ms: 10_000, label: 'signal' },
+  { kind: 'ready', ms: 14_000, label: 'successor ready' },
+  { kind: 'exit', ms: 14_200, label: 'predecessor exit' },
+];
+
+/** One line of `perf sched timehist`: when a thread left a CPU, its wait before it ran and its run (ms). */
+const switchLine = (endS: number, cpu: number, comm: string, tid: number, pid: number, delayMs: number, runMs: number) =>
+  `${endS.toFixed(6).padStart(15)} [${String(cpu).padStart(4, '0')}]  ${comm}[${tid}/${pid}]  0.000  ${delayMs.toFixed(3)}  ${runMs.toFixed(3)}`;
+
+describe('the restart analysis scripts of tools/bench', () => {
+  it('sched-waits puts a wait behind the successor tree that ran on its CPU, in the start phase', () => {
+    // Perf's clock: the successor (pid 200) first runs at 1000 s, i.e. at the signal (10 s).
+    const timehist = [
+      switchLine(1000.005, 0, 'node', 200, 200, 0, 5),
+      // The successor's Chromium (pid 201) holds CPU 1 for 10 ms while the old process (100) waits 9 of them.
+      switchLine(1002.01, 1, 'chromium', 201, 201, 0, 10),
+      switchLine(1002.0105, 1, 'node', 100, 100, 9, 0.5),
+      // Steady state, 4 s before the signal: nginx waits 3 ms behind the load (pid 400) on CPU 0.
+      switchLine(996.003, 0, 'node', 400, 400, 0, 3),
+      switchLine(996.0035, 0, 'nginx', 300, 300, 3, 0.5),
+      switchLine(996.1, 1, 'node', 400, 400, 0, 1),
+    ].join('\n');
+    const forks = '     200/200  1000.001000: sched:sched_process_fork: comm=node pid=200 child_comm=chromium child_pid=201';
+    const result = evaluate(`
+      import { analyse, parseForks, parseTimehist } from './tools/bench/sched-waits.mjs';
+      const rows = parseTimehist(${JSON.stringify(timehist)});
+      const parents = parseForks(${JSON.stringify(forks)}, new Map(rows.map((r) => [r.tid, r.pid])));
+      const row = { oldPids: [100], newPids: [200], markers: ${JSON.stringify(MARKERS)} };
+      const out = analyse({ rows, parents, row, min: 2, top: 5 });
+      console.log(JSON.stringify({ load: out.load, phases: Object.fromEntries(out.phases.map((p) => [p.name, p.waiters])) }));
+    `) as { load: number; phases: Record<string, Record<string, { waits: number; waitedMs: number; behindMs: Record<string, number> }>> };
+    expect(result.load).toBe(400);
+    expect(result.phases['start']).toEqual({ 'instance 0 (old)': { waits: 1, waitedMs: 9, behindMs: { 'start 0 chromium': 9 } } });
+    expect(result.phases['steady']).toEqual({ nginx: { waits: 1, waitedMs: 3, behindMs: { load: 3 } } });
+    expect(result.phases['switch']).toEqual({});
+  });
+
+  it('sched-waits refuses a row without a restart, naming why', () => {
+    const result = spawnSync('node', ['--input-type=module', '-e', `
+      import { phasesOf } from './tools/bench/sched-waits.mjs';
+      phasesOf([]);
+    `], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('the row has no signal marker');
+  });
+
+  it('slow-by-phase counts the requests at or above a threshold by the phase they were sent in', () => {
+    // Sent times are ms from the successor's ready (14 s): -2 s is in the start, +0.1 s in the switch.
+    const requests = [
+      { sentMs: -2_000, latencyMs: 25 },
+      { sentMs: -1_000, latencyMs: 3 },
+      { sentMs: 100, latencyMs: 12 },
+      { sentMs: 600, latencyMs: 40 },
+    ];
+    const result = evaluate(`
+      import { slowByPhase } from './tools/bench/slow-by-phase.mjs';
+      console.log(JSON.stringify(slowByPhase(${JSON.stringify(MARKERS)}, ${JSON.stringify(requests)}, 'successor ready', 12)));
+    `);
+    expect(result).toEqual({ slow: 3, counts: { start: 1, switch: 1, 'rest of the window': 1 }, seconds: { start: 4.4, switch: 0.5 } });
+  });
+
+  it('slow-by-phase says what it needs when given no run', () => {
+    const result = spawnSync('node', ['tools/bench/slow-by-phase.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('usage: slow-by-phase.mjs RESULT_DIR');
+  });
+});
