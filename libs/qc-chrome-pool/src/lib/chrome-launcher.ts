@@ -43,7 +43,11 @@ export const BASE_CHROME_ARGS = [
   // (tools/bench/qc-start-cost.bench.ts), paid again by every successor while the old one serves.
   '--no-startup-window',
   // bfcache would keep a finished job's document (and its timers) alive after navigation.
-  '--disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints,SpareRendererForSitePerProcess',
+  // Headless Chromium also preloads its omnibox's WebUI popups (chrome://omnibox-popup.top-chrome/)
+  // for every window, so in a renderer of their own next to each slot's: two renderers per slot,
+  // at every launch and every page recycled (tools/bench/qc-start-cost.bench.ts). Nothing here
+  // ever shows an omnibox. Names Chromium does not know are ignored.
+  '--disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxAimPopup',
   ...NETWORK_GUARD_CHROME_ARGS,
 ];
 

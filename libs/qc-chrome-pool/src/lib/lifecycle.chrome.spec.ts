@@ -1,14 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PoolClosedError, QueueFullError, type QcPool } from '../index';
 import { job, launchTestPool, liveChromeProcs, waitFor } from '../../test-support/chrome-test-helpers';
 import { PROFILE_PREFIX } from './orphan-cleanup';
+import { descendantsOf } from './proc-tree';
 
 const WORKSPACE = join(__dirname, '../../../..');
 const busy = (ms: number, tag = '') => `<p>${tag}</p><script>const end = Date.now() + ${ms}; while (Date.now() < end) {}</script>`;
+/** The command lines of the live renderer processes this test process has started. */
+const ourRenderers = () => descendantsOf(process.pid).filter((p) => p.state !== 'Z').flatMap((p) => {
+  try {
+    const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
+    return cmdline.includes('--type=renderer') ? [cmdline] : [];
+  } catch {
+    return []; // gone meanwhile
+  }
+});
 const ourProfileDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`${PROFILE_PREFIX}${process.pid}-`));
 
 describe('pool lifecycle on real Chromium', () => {
@@ -49,6 +59,14 @@ describe('pool lifecycle on real Chromium', () => {
     const first = await pool.check(job('<main><h1>First</h1><p>After the warm-up.</p></main>'));
     expect(first).toMatchObject({ ok: true, consoleErrors: [], pageErrors: [], blockedRequests: [] });
     expect(pool.stats().jobs.done).toBe(1);
+  });
+
+  it('runs one renderer per slot: no omnibox popup of headless Chromium beside the pages', async () => {
+    pool = await launchTestPool({ pagesPerBrowser: 2 });
+    await expect(pool.check(job('<main><h1>One job</h1></main>'))).resolves.toMatchObject({ ok: true });
+    const settled = await waitFor(() => ourRenderers().length === 2, 5_000);
+    const renderers = ourRenderers();
+    expect({ settled, renderers: renderers.length, webUi: renderers.filter((cmdline) => cmdline.includes('--top-chrome-webui')).length }).toEqual({ settled: true, renderers: 2, webUi: 0 });
   });
 
   it('skips the warm-up render with warmUpRender: false', async () => {
