@@ -44,9 +44,10 @@ export const BASE_CHROME_ARGS = [
   '--no-startup-window',
   // bfcache would keep a finished job's document (and its timers) alive after navigation.
   // Headless Chromium also preloads its omnibox's WebUI popups (chrome://omnibox-popup.top-chrome/)
-  // for every window, so in a renderer of their own next to each slot's: two renderers per slot,
-  // at every launch and every page recycled (tools/bench/qc-start-cost.bench.ts). Nothing here
-  // ever shows an omnibox. Names Chromium does not know are ignored.
+  // for every window, in a renderer of their own: each page a slot opens (its own context, so a
+  // window) came with a second renderer, 1.5 of a start's 2.45 core-seconds here
+  // (tools/bench/qc-start-cost.bench.ts). Nothing here ever shows an omnibox, and Chromium
+  // ignores feature names it does not know.
   '--disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxAimPopup',
   ...NETWORK_GUARD_CHROME_ARGS,
 ];
