@@ -4,6 +4,7 @@ import type { InstanceManager } from '../managers/instance-manager';
 import { isProcessAlive } from '../managers/process-liveness';
 import { ProcessManager, type ProcessManagerOptions } from '../managers/process.manager';
 import { SystemdManager } from '../managers/systemd.manager';
+import { httpGet } from './http-get';
 import { makeStepRenderer } from '../render/step-renderer';
 import type { RestartDeps } from '../restart/restart.types';
 
@@ -34,7 +35,8 @@ export function realDeps(): CliDeps {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     isTTY: Boolean(process.stderr.isTTY),
-    check: (url, o) => check(url, o),
+    // check() reads only status and text() of what its fetch returns: httpGet gives those without undici.
+    check: (url, o) => check(url, { ...o, fetch: httpGet as unknown as typeof globalThis.fetch }),
     now: () => performance.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     isAlive: isProcessAlive,
