@@ -1,4 +1,4 @@
-export type { CheckOptions, HealthResult, HealthState, ShutdownPhase } from './lib/health.types';
+export type { CheckOptions, HealthFetch, HealthResult, HealthState, ShutdownPhase } from './lib/health.types';
 export type { HandoffAttempt, HandoffFacts, HandoffState } from './lib/handoff.types';
 export { classify, extractFacts, type HealthFacts } from './lib/classify';
 export { extractHandoff } from './lib/handoff-facts';

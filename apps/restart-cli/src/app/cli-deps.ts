@@ -35,8 +35,8 @@ export function realDeps(): CliDeps {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     isTTY: Boolean(process.stderr.isTTY),
-    // check() reads only status and text() of what its fetch returns: httpGet gives those without undici.
-    check: (url, o) => check(url, { ...o, fetch: httpGet as unknown as typeof globalThis.fetch }),
+    // A GET over node:http: Node 20's first fetch would load undici at the start of every restart.
+    check: (url, o) => check(url, { ...o, fetch: httpGet }),
     now: () => performance.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     isAlive: isProcessAlive,

@@ -11,7 +11,7 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 }
 
 const READY = { status: 'ok', info: { shutdown: { phase: 'ready', pid: 4242, inFlight: 0 } }, error: {}, details: { shutdown: { phase: 'ready', pid: 4242, inFlight: 0 } } };
-const viaHttpGet = { fetch: httpGet as unknown as typeof globalThis.fetch };
+const viaHttpGet = { fetch: httpGet };
 
 describe('httpGet, the CLI health checks transport', () => {
   const servers: Server[] = [];

@@ -33,12 +33,19 @@ export interface HealthResult {
   readonly handoff?: HandoffFacts;
 }
 
+/**
+ * What `check` asks of a fetch: one GET, then the status and the body's text. `globalThis.fetch`
+ * is one; so is a lighter transport over `node:http`. A failure rejects, with the system error's
+ * `code` in its `cause`, or with the signal's reason once the signal fired.
+ */
+export type HealthFetch = (url: string, init: { signal: AbortSignal; headers: Record<string, string> }) => Promise<{ readonly status: number; text(): Promise<string> }>;
+
 /** Side effects `check` needs; all optional, defaulting to the real ones. */
 export interface CheckOptions {
   /** Per-request timeout; a slower answer counts as `unreachable`. Default 2000 ms. */
   readonly timeoutMs?: number;
-  /** Injected `fetch` (tests pass a fake). */
-  readonly fetch?: typeof globalThis.fetch;
+  /** The transport; default `globalThis.fetch` (tests pass a fake). */
+  readonly fetch?: HealthFetch;
   /** Injected monotonic clock in ms. */
   readonly now?: () => number;
 }
