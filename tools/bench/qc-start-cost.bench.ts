@@ -11,6 +11,7 @@
 // Run: SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/bench/qc-start-cost.bench.ts [--runs 3]
 // JSON on stdout, a table on stderr.
 import { CLOCK_TICKS_PER_SEC, QC_POOL_DEFAULTS, QcPool, descendantsOf, resolveChromePath } from '@edu-agents/qc-chrome-pool';
+import { pssKb } from '@edu-agents/e2e-support';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,8 +43,7 @@ function procText(pid: number, file: string): string {
 function chromeFootprint(): { renderers: number; pssMb: number } {
   const tree = descendantsOf(process.pid).filter((p) => p.state !== 'Z');
   const renderers = tree.filter((p) => procText(p.pid, 'cmdline').includes('--type=renderer')).length;
-  const pssKb = tree.reduce((sum, p) => sum + Number(/^Pss:\s+(\d+) kB/m.exec(procText(p.pid, 'smaps_rollup'))?.[1] ?? 0), 0);
-  return { renderers, pssMb: Math.round(pssKb / 1024) };
+  return { renderers, pssMb: Math.round(tree.reduce((sum, p) => sum + pssKb(p.pid), 0) / 1024) };
 }
 
 async function measure(arm: Arm): Promise<Start> {
