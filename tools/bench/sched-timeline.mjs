@@ -13,8 +13,8 @@
 // PIDs: the row's oldPids and newPids in restart-bench.json. Times are ms from the successor's
 // first moment on a CPU. Without --load, the other `node` process that ran most often in the
 // window counts as the load generator (it wakes for every request).
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { readForks, readSwitches } from './perf-sched.mjs';
 
 function parseArgs(argv) {
   const [file, ...rest] = argv;
@@ -36,38 +36,10 @@ function parseArgs(argv) {
   return options;
 }
 
-const perf = (args) => execFileSync('perf', args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
-
-/** Context switches: when a task left the CPU, how long it ran, how long it had waited runnable before. */
-function readSwitches(file) {
-  const rows = [];
-  const line = /^\s*([\d.]+)\s+\[(\d+)\]\s+(.*?)\[(\d+)(?:\/(\d+))?\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/;
-  for (const text of perf(['sched', 'timehist', '-i', file]).split('\n')) {
-    const m = line.exec(text);
-    if (!m) continue; // headers, and <idle> (which has no [tid])
-    rows.push({ end: Number(m[1]) * 1000, cpu: Number(m[2]), comm: m[3].trim(), tid: Number(m[4]), pid: Number(m[5] ?? m[4]), delay: Number(m[7]), run: Number(m[8]) });
-  }
-  return rows;
-}
-
-/** Parent of each process that forked during the recording (threads are not processes). */
-function readParents(file, processOf) {
-  const parents = new Map();
-  const fork = /(?:^|\s)(\d+)\/(\d+)\s+[\d.]+: sched:sched_process_fork: .* child_pid=(\d+)/;
-  for (const text of perf(['script', '-i', file, '-F', 'pid,tid,time,event,trace']).split('\n')) {
-    const m = fork.exec(text);
-    if (!m) continue;
-    const child = Number(m[3]);
-    if ((processOf.get(child) ?? child) === child) parents.set(child, Number(m[1]));
-  }
-  return parents;
-}
-
 function main() {
   const o = parseArgs(process.argv.slice(2));
   const rows = readSwitches(o.file);
-  const processOf = new Map(rows.map((r) => [r.tid, r.pid]));
-  const parents = readParents(o.file, processOf);
+  const parents = readForks(o.file, rows);
   const rootOf = (pid) => {
     for (let p = pid; p !== undefined; p = parents.get(p)) if (p === o.predecessor || p === o.successor || p === o.load) return p;
     return undefined;

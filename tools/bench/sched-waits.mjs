@@ -16,10 +16,8 @@
 // balancer waited, before that, behind what ran on the first one (the kernel trace does not say).
 // `perf sched record` slows every context switch: compare its figures with each other, not with a
 // run without it.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { readForks, readSwitches } from './perf-sched.mjs';
 
 const USAGE = 'usage: sched-waits.mjs PERF_DATA RESTART_BENCH_JSON [--row N] [--min MS] [--load PID] [--top N] [--json FILE]';
 
@@ -39,45 +37,6 @@ export function parseArgs(argv) {
     } else throw new Error(`unknown option --${key}\n${USAGE}`);
   }
   return options;
-}
-
-/** perf's text output, through a file: a whole run's timehist is larger than a pipe buffer Node holds. */
-function perfText(args) {
-  const dir = mkdtempSync(join(tmpdir(), 'sched-waits-'));
-  try {
-    const out = join(dir, 'out.txt');
-    const run = spawnSync('sh', ['-c', 'exec perf "$@" > "$0" 2>/dev/null', out, ...args], { stdio: 'ignore' });
-    if (run.error) throw new Error(`perf could not run: ${run.error.message} (apt-get install linux-perf)`);
-    if (run.status !== 0) throw new Error(`perf ${args.join(' ')} exited with ${run.status}: is ${args[args.indexOf('-i') + 1]} a perf.data file?`);
-    return readFileSync(out, 'utf8');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Each time a thread left a CPU: when, which CPU, how long it had waited runnable before it ran, how long it ran. */
-export function parseTimehist(text) {
-  const rows = [];
-  const line = /^\s*([\d.]+)\s+\[(\d+)\]\s+(.*?)\[(\d+)(?:\/(\d+))?\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/;
-  for (const t of text.split('\n')) {
-    const m = line.exec(t);
-    if (!m) continue; // headers, and <idle>
-    rows.push({ end: Number(m[1]) * 1000, cpu: Number(m[2]), comm: m[3].trim(), tid: Number(m[4]), pid: Number(m[5] ?? m[4]), delay: Number(m[7]), run: Number(m[8]) });
-  }
-  return rows;
-}
-
-/** Parent of each process forked during the recording. */
-export function parseForks(text, processOf) {
-  const parents = new Map();
-  const fork = /(?:^|\s)(\d+)\/(\d+)\s+[\d.]+: sched:sched_process_fork: .* child_pid=(\d+)/;
-  for (const t of text.split('\n')) {
-    const m = fork.exec(t);
-    if (!m) continue;
-    const child = Number(m[3]);
-    if ((processOf.get(child) ?? child) === child) parents.set(child, Number(m[1]));
-  }
-  return parents;
 }
 
 const KERNEL_THREAD = /^(kdamond|ksoftirqd|kworker|rcu_|migration|kcompactd|kswapd|khugepaged)/;
@@ -189,10 +148,9 @@ function main() {
   const bench = JSON.parse(readFileSync(o.benchFile, 'utf8'));
   const row = bench.rows?.[o.row];
   if (!row) throw new Error(`${o.benchFile} has no row ${o.row} (it has ${bench.rows?.length ?? 0})`);
-  const rows = parseTimehist(perfText(['sched', 'timehist', '-i', o.file]));
+  const rows = readSwitches(o.file);
   if (rows.length === 0) throw new Error(`no context switches in ${o.file}: record it with perf sched record -a`);
-  const processOf = new Map(rows.map((r) => [r.tid, r.pid]));
-  const parents = parseForks(perfText(['script', '-i', o.file, '-F', 'pid,tid,time,event,trace']), processOf);
+  const parents = readForks(o.file, rows);
   const result = analyse({ rows, parents, row, min: o.min, load: o.load, top: o.top });
   if (o.json) writeFileSync(o.json, `${JSON.stringify({ file: o.file, bench: o.benchFile, row: row.label, ...result }, null, 2)}\n`);
   console.log(`${row.label} at ${row.rate} req/s; waits for a CPU of ${o.min} ms or more; load pid ${result.load}`);

@@ -38,7 +38,8 @@ describe('the restart analysis scripts of tools/bench', () => {
     ].join('\n');
     const forks = '     200/200  1000.001000: sched:sched_process_fork: comm=node pid=200 child_comm=chromium child_pid=201';
     const result = evaluate(`
-      import { analyse, parseForks, parseTimehist } from './tools/bench/sched-waits.mjs';
+      import { parseForks, parseTimehist } from './tools/bench/perf-sched.mjs';
+      import { analyse } from './tools/bench/sched-waits.mjs';
       const rows = parseTimehist(${JSON.stringify(timehist)});
       const parents = parseForks(${JSON.stringify(forks)}, new Map(rows.map((r) => [r.tid, r.pid])));
       const row = { oldPids: [100], newPids: [200], markers: ${JSON.stringify(MARKERS)} };

@@ -1,0 +1,52 @@
+// The kernel's record of a `perf sched record` file, as the sched-*.mjs scripts read it: every
+// context switch (from `perf sched timehist`) and the parent of every process forked meanwhile.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** perf's text output, through a file: a whole run's timehist is larger than a pipe buffer Node holds. */
+function perfText(args) {
+  const dir = mkdtempSync(join(tmpdir(), 'perf-sched-'));
+  try {
+    const out = join(dir, 'out.txt');
+    const run = spawnSync('sh', ['-c', 'exec perf "$@" > "$0" 2>/dev/null', out, ...args], { stdio: 'ignore' });
+    if (run.error) throw new Error(`perf could not run: ${run.error.message} (apt-get install linux-perf)`);
+    if (run.status !== 0) throw new Error(`perf ${args.join(' ')} exited with ${run.status}: is ${args[args.indexOf('-i') + 1]} a perf.data file?`);
+    return readFileSync(out, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Each time a thread left a CPU: when, which CPU, how long it had waited runnable before it ran, how long it ran. */
+export function parseTimehist(text) {
+  const rows = [];
+  const line = /^\s*([\d.]+)\s+\[(\d+)\]\s+(.*?)\[(\d+)(?:\/(\d+))?\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/;
+  for (const t of text.split('\n')) {
+    const m = line.exec(t);
+    if (!m) continue; // headers, and <idle>
+    rows.push({ end: Number(m[1]) * 1000, cpu: Number(m[2]), comm: m[3].trim(), tid: Number(m[4]), pid: Number(m[5] ?? m[4]), delay: Number(m[7]), run: Number(m[8]) });
+  }
+  return rows;
+}
+
+/** Parent of each process forked during the recording. */
+export function parseForks(text, processOf) {
+  const parents = new Map();
+  const fork = /(?:^|\s)(\d+)\/(\d+)\s+[\d.]+: sched:sched_process_fork: .* child_pid=(\d+)/;
+  for (const t of text.split('\n')) {
+    const m = fork.exec(t);
+    if (!m) continue;
+    const child = Number(m[3]);
+    if ((processOf.get(child) ?? child) === child) parents.set(child, Number(m[1]));
+  }
+  return parents;
+}
+
+/** The context switches of a recording. */
+export const readSwitches = (file) => parseTimehist(perfText(['sched', 'timehist', '-i', file]));
+
+/** The parents of the processes forked during a recording, `switches` naming each thread's process. */
+export const readForks = (file, switches) =>
+  parseForks(perfText(['script', '-i', file, '-F', 'pid,tid,time,event,trace']), new Map(switches.map((r) => [r.tid, r.pid])));
