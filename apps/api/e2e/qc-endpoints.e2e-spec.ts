@@ -84,6 +84,16 @@ describe('QC endpoints of the built API, with the real Chromium', () => {
     expect((await stats(api)).jobs).toMatchObject({ timedOut: 1, rejected: 1 });
   });
 
+  it('refuses `{}` on both QC routes before any render and moves no QC statistic (what a successor warms its POST path with)', async () => {
+    const before = (await http(`${api.url}/qc-stats`)).json();
+    for (const path of ['/qc/check', '/qc/screenshot']) {
+      const answer = await http(`${api.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      expect([path, answer.status, answer.json()['code']]).toEqual([path, 400, 'qc_bad_input']);
+    }
+    const after = (await http(`${api.url}/qc-stats`)).json();
+    expect([after['jobs'], after['cache']]).toEqual([before['jobs'], before['cache']]);
+  });
+
   it('serves pool statistics as Prometheus metrics', async () => {
     const metrics = await http(`${api.url}/metrics`);
     expect(metrics.headers['content-type']).toMatch(/^text\/plain/);

@@ -19,7 +19,7 @@ import { closeHttpServer, createHttpServer, stopAccepting } from './http/http-se
 import { jsonBody } from './http/json-body';
 import { RequestGate } from './http/request-gate';
 import { successorProxy, successorTarget } from './http/successor-proxy';
-import { warmRequestPath, WARM_UP_PATHS } from './http/warm-up';
+import { warmRequestPath, WARM_UP_ROUTES } from './http/warm-up';
 import type { Logger } from './logging/logger';
 import { nestLogger } from './logging/nest-logger';
 import { logShutdownEvent } from './logging/shutdown-log';
@@ -146,7 +146,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // A successor takes its predecessor's whole load at once: it runs its request path
   // before it listens (still at the start-up's priority), not on the first clients.
   if (upgrader.isSuccessor && config.handoff.warmRequests > 0) {
-    const warm = await warmRequestPath(handler, { requests: config.handoff.warmRequests, connections: 4, paths: WARM_UP_PATHS, deadlineMs: WARM_UP_DEADLINE_MS });
+    const warm = await warmRequestPath(handler, { requests: config.handoff.warmRequests, connections: 4, routes: WARM_UP_ROUTES, deadlineMs: WARM_UP_DEADLINE_MS });
     logger.info('handoff: warmed the request path', { ...warm });
     if (coordinator.state !== 'starting') return;
   }

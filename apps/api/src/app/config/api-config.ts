@@ -31,9 +31,10 @@ export interface ApiConfig {
     /** A successor starts at SCHED_IDLE in its predecessor's scheduling group until it listens, where it can leave it (HANDOFF_SUCCESSOR_IDLE). */
     successorIdle: boolean;
     /**
-     * GET requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS,
-     * default 200): the requests its predecessor passes on to it at the switch then meet compiled code
-     * (tools/bench/README.md, "What was left at the switch, request by request").
+     * Requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS,
+     * default 200; GETs, and QC POSTs that validation refuses): the requests its predecessor passes on to
+     * it at the switch then meet compiled code (tools/bench/README.md, "What was left at the switch, request
+     * by request", and "The first body after the switch").
      */
     warmRequests: number;
     /** Ms a successor waits, before it listens, for its Chromium to go quiet after launch (HANDOFF_SETTLE_MS; 0: listen at once). */

@@ -13,17 +13,34 @@ export interface WarmUpOptions {
   requests: number;
   /** Keep-alive connections they share (the load's clients reuse theirs too). */
   connections: number;
-  /** GET paths, taken in turn: routes that read state and change none. */
-  paths: readonly string[];
+  /** The requests, taken in turn: routes that change no state. */
+  routes: readonly WarmUpRoute[];
   /** The warm-up stops here, answered or not: it must never hold up a start. */
   deadlineMs: number;
 }
 
-/** Side-effect-free routes of the API: what a client's first requests to a new process take. */
-export const WARM_UP_PATHS = ['/qc-stats', '/health', '/health/ready', '/health/live', '/metrics', '/no-such-route'] as const;
+/** One warm-up request: a GET, or a POST with a JSON body. */
+export interface WarmUpRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  /** JSON text sent with a POST. */
+  body?: string;
+}
 
 /**
- * Sends `requests` GETs through `listener` on a private loopback server (port 0)
+ * Side-effect-free requests of the API: what a client's first requests to a new process take.
+ * The QC routes get `{}`, which their validation refuses (400) before any work reaches Chrome: it
+ * runs their body parser (whose character decoder is loaded on the first body), routing and
+ * validation, and changes no statistics.
+ */
+export const WARM_UP_ROUTES: readonly WarmUpRoute[] = [
+  ...['/qc-stats', '/health', '/health/ready', '/health/live', '/metrics', '/no-such-route'].map((path) => ({ method: 'GET' as const, path })),
+  { method: 'POST', path: '/qc/check', body: '{}' },
+  { method: 'POST', path: '/qc/screenshot', body: '{}' },
+];
+
+/**
+ * Sends `requests` requests through `listener` on a private loopback server (port 0)
  * before the process takes traffic. A new process's request path is cold: V8 runs
  * it in its interpreter until it has seen enough calls to compile it, so a new
  * process spends about twice the CPU per request of the one it replaces in its first
@@ -33,7 +50,7 @@ export const WARM_UP_PATHS = ['/qc-stats', '/health', '/health/ready', '/health/
 export async function warmRequestPath(listener: RequestListener, options: WarmUpOptions): Promise<WarmUpResult> {
   const started = performance.now();
   if (options.requests <= 0) return { requests: 0, ms: 0, cutShort: false };
-  if (options.paths.length === 0) throw new Error('warmRequestPath needs at least one path');
+  if (options.routes.length === 0) throw new Error('warmRequestPath needs at least one route');
   const server = createServer(listener);
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   let sent = 0;
@@ -46,22 +63,24 @@ export async function warmRequestPath(listener: RequestListener, options: WarmUp
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    const one = (path: string) =>
+    const one = ({ method, path, body }: WarmUpRoute) =>
       new Promise<void>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path, agent, headers: { 'user-agent': 'edu-agents warm-up' } }, (res) => {
+        const headers: Record<string, string | number> = { 'user-agent': 'edu-agents warm-up' };
+        if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        const req = request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
           res.resume();
           res.on('end', resolve);
           res.on('error', reject);
         });
         req.on('error', reject);
-        req.end();
+        req.end(body);
       });
     const client = async () => {
       while (sent < options.requests && performance.now() < deadline) {
-        const path = options.paths[sent % options.paths.length];
+        const route = options.routes[sent % options.routes.length];
         sent += 1;
         try {
-          await one(path);
+          await one(route);
         } catch {
           return; // cut at the deadline (or the listener broke a connection): the start goes on regardless
         }
