@@ -81,4 +81,27 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('usage: slow-by-phase.mjs RESULT_DIR');
   });
+
+  it('p99-floor takes the p99 of every stretch of a no-restart window against the steady p99', () => {
+    // 0..4 s, one request every 10 ms at 1 ms; a stall at 3.0-3.1 s delays 10 requests to 20 ms.
+    const requests = Array.from({ length: 400 }, (_, i) => ({ sentMs: i * 10, latencyMs: i >= 300 && i < 310 ? 20 : 1 }));
+    const result = evaluate(`
+      import { stretchRatios } from './tools/bench/p99-floor.mjs';
+      console.log(JSON.stringify(stretchRatios(${JSON.stringify(requests)}, { fromMs: 0, toMs: 4000 }, 2000, 2, 1000)));
+    `);
+    // Stretches from 0, 1 and 2 s: only the last holds the stall, 10 of its 200 requests at 20 ms.
+    expect(result).toEqual([0.5, 0.5, 10]);
+  });
+
+  it('p99-floor says what it needs when given no run, and refuses a steady p99 of 0', () => {
+    const usage = spawnSync('node', ['tools/bench/p99-floor.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('usage: p99-floor.mjs RESULT_DIR');
+    const zero = spawnSync('node', ['--input-type=module', '-e', `
+      import { stretchRatios } from './tools/bench/p99-floor.mjs';
+      stretchRatios([], { fromMs: 0, toMs: 4000 }, 2000, 0);
+    `], { cwd: ROOT, encoding: 'utf8' });
+    expect(zero.status).not.toBe(0);
+    expect(zero.stderr).toContain('the steady p99 must be a positive number of ms (got 0)');
+  });
 });
