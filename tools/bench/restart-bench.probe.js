@@ -12,8 +12,9 @@
 // start when the request's head was parsed and end when its response finished
 // (epoch ms, 0.01 ms), remotePort the client side's port, localPort the one it reached: restart-bench.requests.ts
 // joins them with the load's own records (which process answered, and where a slow
-// request waited). Its lines also carry "gc": [[start, ms], ...], V8's garbage-collection
-// pauses of this process since the line before (epoch ms, 0.01 ms).
+// request waited). Its lines also carry "gc": [[start, ms, kind], ...], V8's garbage-collection
+// pauses of this process since the line before (epoch ms, 0.01 ms; kind as perf_hooks names it:
+// 1 minor, 2 major, 4 incremental, 8 weak callbacks).
 // Plain CommonJS so that it loads into the built API without a TypeScript loader.
 'use strict';
 const dir = process.env.RESTART_BENCH_PROBE_DIR;
@@ -32,7 +33,7 @@ if (dir) {
   let finished = [];
   let pauses = [];
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) pauses.push([epoch(entry.startTime), hundredths(entry.duration)]);
+    for (const entry of list.getEntries()) pauses.push([epoch(entry.startTime), hundredths(entry.duration), entry.detail?.kind ?? 0]);
   }).observe({ entryTypes: ['gc'] });
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();

@@ -18,10 +18,15 @@ export interface ServerRecord {
 }
 
 /** A garbage-collection pause of an API process (epoch ms). */
+/** perf_hooks' names for V8's GC kinds, for the requests file. */
+export const GC_KINDS: Readonly<Record<number, string>> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak callbacks' };
+
 export interface GcPause {
   pid: number;
   start: number;
   ms: number;
+  /** V8's kind (perf_hooks' `detail.kind`): 1 minor (scavenge), 2 major (mark-compact), 4 incremental marking, 8 weak callbacks; 0 unknown. */
+  kind: number;
 }
 
 /** One client request of the window, placed against the server's view of it. */
@@ -56,14 +61,14 @@ export function readServerRecords(dir: string): { records: ServerRecord[]; gc: G
     const pid = Number(m[1]);
     for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
       if (!line) continue;
-      let parsed: { r?: [number, number, number, number?][]; gc?: [number, number][] };
+      let parsed: { r?: [number, number, number, number?][]; gc?: [number, number, number?][] };
       try {
         parsed = JSON.parse(line) as typeof parsed;
       } catch {
         continue; // the last line of a process killed mid-write
       }
       for (const [start, end, port, localPort] of parsed.r ?? []) out.push({ pid, start, end, port, localPort });
-      for (const [start, ms] of parsed.gc ?? []) gc.push({ pid, start, ms });
+      for (const [start, ms, kind = 0] of parsed.gc ?? []) gc.push({ pid, start, ms, kind });
     }
   }
   return { records: out, gc };

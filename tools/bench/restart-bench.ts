@@ -39,7 +39,7 @@ import { ROLLING_SCENARIOS } from './restart-bench.rolling';
 import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } from './restart-bench.scenario';
 import { SINGLE_SCENARIOS } from './restart-bench.single';
 import { apiNamesOf, instrumentSeries, machineBusy, meanIn, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
-import { joinRequests, joinThroughNginx, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
+import { GC_KINDS, joinRequests, joinThroughNginx, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
 import { buckets, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
 import { describeKernel, kernelFacts } from './kernel-facts';
 import { repeatsMarkdown, summarizeRepeats } from './restart-bench.pairs';
@@ -193,7 +193,7 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
       if (joined.every((r) => r.by === 'unmatched')) {
         log('  --requests: no request matched a record of the server or of nginx; no requests file');
       } else {
-        const gc = server.gc.map((p) => ({ by: names.get(p.pid) ?? `pid ${p.pid}`, atMs: Math.round((p.start - report.run.t0Epoch - ready.ms) * 100) / 100, ms: p.ms }));
+        const gc = server.gc.map((p) => ({ by: names.get(p.pid) ?? `pid ${p.pid}`, atMs: Math.round((p.start - report.run.t0Epoch - ready.ms) * 100) / 100, ms: p.ms, kind: GC_KINDS[p.kind] ?? 'unknown' }));
         writeFileSync(join(RUN_DIR, `${name}.requests.json`), `${JSON.stringify({ zero: ready.label, window: { fromMs: fromMs - ready.ms, toMs: restartToMs - ready.ms }, requests: joined, gc })}\n`);
         log(`  the slowest requests of the restart (sent ms from ${ready.label}):\n${slowestTable(joined, 30)}`);
         log(`  requests other than QC renders above 1.5 x the steady p99, by when they were sent:\n${slowByMoment(joined, Math.round(row.steady.p99Ms * 1.5 * 10) / 10)}`);

@@ -1,37 +1,57 @@
 #!/usr/bin/env node
 // When the requests that set a restart's p99 were sent: for each row of restart-bench runs kept
 // with --requests, the requests of the restart window at or above the row's restart p99, counted
-// by phase (each successor's start, each switch, and the rest), next to how long each phase was.
-// The phases are those of sched-waits.mjs, from the row's markers.
+// by phase (each successor's start, each switch, and the rest), next to how long each phase was;
+// and how many of them were QC renders, and where the others spent most of their time. The phases
+// are those of sched-waits.mjs, from the row's markers.
 //
 //   node tools/bench/slow-by-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { phasesOf } from './sched-waits.mjs';
 
-/** Counts `requests` (sentMs from the ready of `zeroLabel`) at or above `thresholdMs`, by phase of `markers`. */
+/** The part of a request's time that was largest, as restart-bench's own log names it (restart-bench.requests.ts). */
+function largestPart(r) {
+  if (r.by === 'unmatched') return 'unmatched';
+  const parts = [['before parse', r.beforeMs ?? 0], ['in server', r.serverMs ?? 0], ['in nginx', r.nginxMs ?? 0], ['after', r.afterMs ?? 0]];
+  return parts.sort((a, b) => b[1] - a[1])[0][0];
+}
+
+/**
+ * Counts `requests` (sentMs from the ready of `zeroLabel`) at or above `thresholdMs`, by phase of
+ * `markers`; and of them, the QC renders, and the others by the largest part of their time, passed
+ * on to a successor, and in a GC pause of their process for more than half their time.
+ */
 export function slowByPhase(markers, requests, zeroLabel, thresholdMs) {
   const zero = markers.find((m) => m.label === zeroLabel)?.ms;
   if (zero === undefined) throw new Error(`no marker '${zeroLabel}', from which the requests are timed`);
   const phases = phasesOf(markers).slice(1); // the steady seconds lie before the restart window
   const counts = Object.fromEntries([...phases.map((p) => [p.name, 0]), ['rest of the window', 0]]);
   let slow = 0;
+  const kinds = { qcRenders: 0, others: {}, passedOn: 0, inGc: 0 };
   for (const r of requests) {
     if (r.latencyMs < thresholdMs) continue;
     slow += 1;
+    if (r.label?.startsWith('POST /qc')) kinds.qcRenders += 1;
+    else {
+      const part = largestPart(r);
+      kinds.others[part] = (kinds.others[part] ?? 0) + 1;
+      if (r.forwarded) kinds.passedOn += 1;
+      if ((r.gcMs ?? 0) > r.latencyMs / 2) kinds.inGc += 1;
+    }
     const sent = r.sentMs + zero;
     const phase = phases.find((p) => sent >= p.from && sent < p.to);
     counts[phase ? phase.name : 'rest of the window'] += 1;
   }
   const seconds = Object.fromEntries(phases.map((p) => [p.name, Math.round((p.to - p.from) / 100) / 10]));
-  return { slow, counts, seconds };
+  return { slow, counts, seconds, kinds };
 }
 
 function main() {
   const dirs = process.argv.slice(2);
   if (dirs.length === 0) throw new Error('usage: slow-by-phase.mjs RESULT_DIR [RESULT_DIR ...] (runs of restart-bench with --requests)');
-  console.log('| run | row | req/s | p99 steady -> restart (ms) | requests at or above the restart p99, by phase (count; phase length s) |');
-  console.log('|---|---|---:|---|---|');
+  console.log('| run | row | req/s | p99 steady -> restart (ms) | requests at or above the restart p99, by phase (count; phase length s) | of them QC renders; the others by their largest part |');
+  console.log('|---|---|---:|---|---|---|');
   let rows = 0;
   for (const dir of dirs) {
     const file = join(dir, 'restart-bench.json');
@@ -47,7 +67,9 @@ function main() {
       const { zero, requests } = JSON.parse(readFileSync(requestsFile, 'utf8'));
       const result = slowByPhase(row.markers, requests, zero, row.restart.p99Ms);
       const phases = Object.entries(result.counts).map(([name, n]) => `${name} ${n}${result.seconds[name] === undefined ? '' : ` (${result.seconds[name]})`}`).join(', ');
-      console.log(`| ${basename(dir)} | ${row.label} | ${row.rate} | ${row.steady.p99Ms} -> ${row.restart.p99Ms} | ${result.slow}: ${phases} |`);
+      const { qcRenders, others, passedOn, inGc } = result.kinds;
+      const parts = Object.entries(others).sort((a, b) => b[1] - a[1]).map(([part, n]) => `${part} ${n}`).join(', ') || 'none';
+      console.log(`| ${basename(dir)} | ${row.label} | ${row.rate} | ${row.steady.p99Ms} -> ${row.restart.p99Ms} | ${result.slow}: ${phases} | ${qcRenders}; ${parts} (passed on ${passedOn}, in a GC ${inGc}) |`);
       rows += 1;
     }
   }
