@@ -17,10 +17,10 @@ export interface ServerRecord {
   localPort?: number;
 }
 
-/** A garbage-collection pause of an API process (epoch ms). */
 /** perf_hooks' names for V8's GC kinds, for the requests file. */
 export const GC_KINDS: Readonly<Record<number, string>> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak callbacks' };
 
+/** A garbage-collection pause of an API process (epoch ms). */
 export interface GcPause {
   pid: number;
   start: number;
