@@ -67,4 +67,45 @@ describe('TreeKiller', () => {
     expect(killed.sort()).toEqual([300, 301]);
     expect(env.procs.has(201)).toBe(true);
   });
+
+  it('remembers the subtree one process per turn of the event loop, and kills what it remembered', async () => {
+    const env = tree();
+    const read: number[] = [];
+    const listChildren = env.listChildren.bind(env);
+    env.listChildren = (pid: number) => {
+      read.push(pid);
+      return listChildren(pid);
+    };
+    const killer = new TreeKiller(env);
+    const walk = killer.rememberStepwise(200);
+    // Before the first turn: the successor's and its first child's children files only.
+    expect(read).toEqual([200, 201]);
+    await walk;
+    expect(read.sort()).toEqual([200, 201, 300, 301]);
+    expect(env.tableReads).toBe(0);
+    env.procs.delete(200);
+    env.procs.set(201, { ppid: 1, pgid: 100 });
+    env.procs.set(300, { ppid: 1, pgid: 300 });
+    expect(killer.kill().sort()).toEqual([201, 300, 301]);
+  });
+
+  it('stops a stepwise walk when asked, and walks the table at once where there are no children files', async () => {
+    const env = tree();
+    let stop = false;
+    const killer = new TreeKiller(env);
+    const walk = killer.rememberStepwise(200, () => stop);
+    stop = true;
+    await walk;
+    // Only what the first turn found (201) is remembered: the successor dies, and 300 hangs off init unseen.
+    env.procs.delete(200);
+    env.procs.set(201, { ppid: 1, pgid: 100 });
+    env.procs.set(300, { ppid: 1, pgid: 300 });
+    expect(killer.kill().sort()).toEqual([201]);
+
+    const noFiles = tree();
+    noFiles.childrenFiles = false;
+    const byTable = new TreeKiller(noFiles);
+    await byTable.rememberStepwise(200);
+    expect(noFiles.tableReads).toBe(1);
+  });
 });
