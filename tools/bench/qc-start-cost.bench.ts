@@ -12,7 +12,7 @@
 // JSON on stdout, a table on stderr.
 import { CLOCK_TICKS_PER_SEC, QC_POOL_DEFAULTS, QcPool, descendantsOf, resolveChromePath } from '@edu-agents/qc-chrome-pool';
 import { pssKb } from '@edu-agents/e2e-support';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,19 +30,10 @@ const chromeCpuMs = () => (treeCpuTicks() * 1000) / CLOCK_TICKS_PER_SEC;
 interface Arm { name: string; warmUpRender: boolean; chromePath?: string }
 interface Start { arm: string; wallMs: number; browserMs: number; slotsMs: number; afterMs: number; totalMs: number; nodeMs: number; renderers: number; pssMb: number }
 
-/** A file of /proc, or '' where the process has gone meanwhile. */
-function procText(pid: number, file: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 /** The renderer processes this process has started, and the PSS (MB) of all it started (Chromium). */
 function chromeFootprint(): { renderers: number; pssMb: number } {
   const tree = descendantsOf(process.pid).filter((p) => p.state !== 'Z');
-  const renderers = tree.filter((p) => procText(p.pid, 'cmdline').includes('--type=renderer')).length;
+  const renderers = tree.filter((p) => p.cmdline.includes('--type=renderer')).length;
   return { renderers, pssMb: Math.round(tree.reduce((sum, p) => sum + pssKb(p.pid), 0) / 1024) };
 }
 

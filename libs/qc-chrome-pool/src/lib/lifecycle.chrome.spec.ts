@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,14 +11,7 @@ import { descendantsOf } from './proc-tree';
 const WORKSPACE = join(__dirname, '../../../..');
 const busy = (ms: number, tag = '') => `<p>${tag}</p><script>const end = Date.now() + ${ms}; while (Date.now() < end) {}</script>`;
 /** The command lines of the live renderer processes this test process has started. */
-const ourRenderers = () => descendantsOf(process.pid).filter((p) => p.state !== 'Z').flatMap((p) => {
-  try {
-    const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
-    return cmdline.includes('--type=renderer') ? [cmdline] : [];
-  } catch {
-    return []; // gone meanwhile
-  }
-});
+const ourRenderers = () => descendantsOf(process.pid).filter((p) => p.state !== 'Z' && p.cmdline.includes('--type=renderer')).map((p) => p.cmdline);
 const ourProfileDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`${PROFILE_PREFIX}${process.pid}-`));
 
 describe('pool lifecycle on real Chromium', () => {
