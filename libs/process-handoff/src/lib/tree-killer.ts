@@ -46,33 +46,13 @@ export class TreeKiller {
   }
 
   /**
-   * What {@link remember} records, one process at a time: the children files of one process
-   * (all its threads), then a turn of the event loop, then the next. Stops early when `stop`
-   * says so. Without children files it walks the table at once, as {@link remember} does.
+   * What {@link remember} records, one process per turn of the event loop: the children
+   * files of one process (all its threads), then a turn, then the next. Stops early when
+   * `stop` says so. Without children files it walks the table at once, as {@link remember} does.
    */
   async rememberStepwise(root: number, stop: () => boolean = () => false): Promise<void> {
-    const rootChildren = this.env.listChildren?.(root);
-    if (rootChildren === undefined) {
-      this.remember(root);
-      return;
-    }
-    if (!this.stat(root)) return; // gone since its children were listed
-    const seen = new Set([root]);
-    const stack: [number, number[]][] = [[root, rootChildren]];
-    while (stack.length > 0 && !stop()) {
-      const [, children] = stack.pop() as [number, number[]];
-      for (const child of children) {
-        if (seen.has(child)) continue;
-        seen.add(child);
-        // A child that ended between its parent's listing and ours has no stat and no children: it is skipped.
-        const proc = this.stat(child);
-        if (!proc) continue;
-        this.remembered.set(child, proc.startTime);
-        stack.push([child, this.env.listChildren?.(child) ?? []]);
-        await new Promise<void>((resolve) => this.env.setTimer(resolve, 0));
-        if (stop()) return;
-      }
-    }
+    const steps = this.recording(root);
+    while (!stop() && !steps.next().done) await new Promise<void>((resolve) => this.env.setTimer(resolve, 0));
   }
 
   /**
@@ -82,21 +62,35 @@ export class TreeKiller {
    * table reads every process of the host, milliseconds of the event loop on a busy one.
    */
   remember(root: number): void {
-    const subtree = this.subtree(root);
-    for (const proc of subtree ?? this.walk([root], new Set([root]), () => undefined)) {
-      if (proc.pid !== root) this.remembered.set(proc.pid, proc.startTime);
-    }
+    const steps = this.recording(root);
+    while (!steps.next().done);
   }
 
-  /** `root` and its descendants by the children files, or undefined when they cannot tell (then the table must). */
-  private subtree(root: number): ProcStat[] | undefined {
+  /**
+   * Records `root`'s descendants by their children files, pausing (yield) after each
+   * process found; by a walk of the whole table, at once, where there are no children files.
+   */
+  private *recording(root: number): Generator<void, void> {
     const rootChildren = this.env.listChildren?.(root);
-    if (rootChildren === undefined) return undefined;
-    const rootStat = this.stat(root);
-    if (!rootStat) return []; // gone since its children were listed
-    // A child that ended between its parent's listing and ours has no stat and no children: it is skipped.
-    const childrenOf = (pid: number) => (pid === root ? rootChildren : this.env.listChildren?.(pid) ?? []).flatMap((child) => this.stat(child) ?? []);
-    return this.descend([rootStat], [root], childrenOf, new Set([root]), () => undefined);
+    if (rootChildren === undefined) {
+      for (const proc of this.walk([root], new Set([root]), () => undefined)) if (proc.pid !== root) this.remembered.set(proc.pid, proc.startTime);
+      return;
+    }
+    if (!this.stat(root)) return; // gone since its children were listed
+    const seen = new Set([root]);
+    const stack = [rootChildren];
+    while (stack.length > 0) {
+      for (const child of stack.pop() as number[]) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        // A child that ended between its parent's listing and ours has no stat and no children: it is skipped.
+        const proc = this.stat(child);
+        if (!proc) continue;
+        this.remembered.set(child, proc.startTime);
+        stack.push(this.env.listChildren?.(child) ?? []);
+        yield;
+      }
+    }
   }
 
   /**
