@@ -39,6 +39,8 @@ export function parseArgs(argv) {
   return options;
 }
 
+const round1 = (x) => Math.round(x * 10) / 10;
+
 const KERNEL_THREAD = /^(kdamond|ksoftirqd|kworker|rcu_|migration|kcompactd|kswapd|khugepaged)/;
 
 /** Phases in the bench's ms from the row's markers: steady, then start/switch per instance. */
@@ -124,19 +126,20 @@ export function analyse({ rows, parents, row, min, load, top }) {
     const ran = {};
     for (const r of byCpu.get(w.cpu)) {
       const overlap = Math.min(to, r.end) - Math.max(from, r.end - r.run);
-      if (overlap > 0) ran[who(r, benchMs(r.end))] = (ran[who(r, benchMs(r.end))] ?? 0) + overlap;
+      if (overlap <= 0) continue;
+      const name = who(r, benchMs(r.end));
+      ran[name] = (ran[name] ?? 0) + overlap;
     }
     const entry = (phase.waiters[name] ??= { waits: 0, waitedMs: 0, behindMs: {} });
     entry.waits += 1;
     entry.waitedMs += w.delay;
     for (const [k, v] of Object.entries(ran)) entry.behindMs[k] = (entry.behindMs[k] ?? 0) + v;
-    waits.push({ atMs: Math.round(endMs - w.delay), phase: phase.name, who: name, cpu: w.cpu, waitedMs: Math.round(w.delay * 10) / 10, ranMeanwhileMs: Object.fromEntries(Object.entries(ran).map(([k, v]) => [k, Math.round(v * 10) / 10])) });
+    waits.push({ atMs: Math.round(endMs - w.delay), phase: phase.name, who: name, cpu: w.cpu, waitedMs: round1(w.delay), ranMeanwhileMs: Object.fromEntries(Object.entries(ran).map(([k, v]) => [k, round1(v)])) });
   }
-  const round = (x) => Math.round(x * 10) / 10;
   for (const p of table) {
     for (const e of Object.values(p.waiters)) {
-      e.waitedMs = round(e.waitedMs);
-      e.behindMs = Object.fromEntries(Object.entries(e.behindMs).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v)]));
+      e.waitedMs = round1(e.waitedMs);
+      e.behindMs = Object.fromEntries(Object.entries(e.behindMs).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round1(v)]));
     }
   }
   waits.sort((a, b) => b.waitedMs - a.waitedMs);
@@ -165,8 +168,6 @@ function main() {
   console.log(`\nthe ${result.longest.length} longest waits (ms on the bench's clock) and what ran on that CPU meanwhile:`);
   for (const w of result.longest) console.log(`  ${w.atMs} ${w.phase}: ${w.who} waited ${w.waitedMs} on cpu ${w.cpu}; ran: ${JSON.stringify(w.ranMeanwhileMs)}`);
 }
-
-const round1 = (x) => Math.round(x * 10) / 10;
 
 if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {
   try {
