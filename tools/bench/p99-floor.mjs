@@ -10,9 +10,10 @@
 //   node tools/bench/p99-floor.mjs tools/bench/results/restart-<stamp> [more result dirs] [--limit 1.5] [--step-ms 250]
 //
 // Prints a table, then the same as JSON.
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchRowsOf, isHandoffRow, requestsFileOf } from './results-dir.mjs';
 
 /** The q-quantile of ascending `sorted` by the nearest rank, as restart-bench takes it (load-report.ts). */
 export function nearestRank(sorted, q) {
@@ -35,8 +36,6 @@ export function stretchRatios(requests, window, lengthMs, steadyP99Ms, stepMs = 
   return ratios;
 }
 
-const isHandoff = (row) => row.markers?.some((m) => m.label.startsWith('successor ready'));
-
 function main() {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { limit: { type: 'string', default: '1.5' }, 'step-ms': { type: 'string', default: '250' } } });
   if (positionals.length === 0) throw new Error('usage: p99-floor.mjs RESULT_DIR [RESULT_DIR ...] [--limit 1.5] [--step-ms 250] (runs of restart-bench with --requests and a control row)');
@@ -44,14 +43,12 @@ function main() {
   const stepMs = Number(values['step-ms']);
   const out = [];
   for (const dir of positionals) {
-    const file = join(dir, 'restart-bench.json');
-    if (!existsSync(file)) throw new Error(`${file} does not exist: give the directory of a restart-bench run`);
-    const rows = JSON.parse(readFileSync(file, 'utf8')).rows ?? [];
+    const rows = benchRowsOf(dir);
     for (const control of rows.filter((row) => row.scenario === 'control')) {
-      const requestsFile = control.timeline?.replace(/\.svg$/, '.requests.json');
-      if (!requestsFile || !existsSync(requestsFile)) continue;
+      const requestsFile = requestsFileOf(control);
+      if (!requestsFile) continue;
       const { window, requests } = JSON.parse(readFileSync(requestsFile, 'utf8'));
-      for (const row of rows.filter((r) => isHandoff(r) && r.rate === control.rate)) {
+      for (const row of rows.filter((r) => isHandoffRow(r) && r.rate === control.rate)) {
         const ratios = stretchRatios(requests, window, row.restartMs, control.steady.p99Ms, stepMs);
         if (ratios.length === 0) continue; // a restart longer than the control's window
         const sorted = [...ratios].sort((a, b) => a - b);

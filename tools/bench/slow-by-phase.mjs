@@ -6,8 +6,9 @@
 // are those of sched-waits.mjs, from the row's markers.
 //
 //   node tools/bench/slow-by-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { benchRowsOf, isHandoffRow, requestsFileOf } from './results-dir.mjs';
 import { phasesOf } from './sched-waits.mjs';
 
 /** The part of a request's time that was largest, as restart-bench's own log names it (restart-bench.requests.ts). */
@@ -54,14 +55,11 @@ function main() {
   console.log('|---|---|---:|---|---|---|');
   let rows = 0;
   for (const dir of dirs) {
-    const file = join(dir, 'restart-bench.json');
-    if (!existsSync(file)) throw new Error(`${file} does not exist: give the directory of a restart-bench run`);
-    const bench = JSON.parse(readFileSync(file, 'utf8'));
-    const benchRows = bench.rows ?? [];
+    const benchRows = benchRowsOf(dir);
     for (const [index, row] of benchRows.entries()) {
-      const requestsFile = row.timeline?.replace(/\.svg$/, '.requests.json');
-      // Handoff rows only (pm2's markers name no successor), and with their requests kept.
-      if (!requestsFile || !existsSync(requestsFile) || !row.markers.some((m) => m.label.startsWith('successor ready'))) continue;
+      const requestsFile = requestsFileOf(row);
+      // Handoff rows only, and with their requests kept.
+      if (!requestsFile || !isHandoffRow(row)) continue;
       // Before 863902c a repeated row wrote its files over the earlier repeat's: they are the last one's.
       if (benchRows.slice(index + 1).some((later) => later.timeline === row.timeline)) continue;
       const { zero, requests } = JSON.parse(readFileSync(requestsFile, 'utf8'));
