@@ -15,7 +15,7 @@ import { HotHandoff } from './handoff/hot-handoff';
 import { handoffLog } from './handoff/handoff-log';
 import { takeOverState, type InheritedState } from './handoff/inherited-state';
 import { ConnectionTracker } from './http/connection-tracker';
-import { closeHttpServer, createHttpServer, stopAccepting } from './http/http-server';
+import { closeHttpServer, createHttpServer, messageClassesFor, stopAccepting } from './http/http-server';
 import { jsonBody } from './http/json-body';
 import { RequestGate } from './http/request-gate';
 import { successorProxy, successorTarget } from './http/successor-proxy';
@@ -118,7 +118,8 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
 
   const gate = new RequestGate(registry, coordinator, () => upgrader.snapshot().state === 'handed-over');
   const handler = gate.wrap(expressApp);
-  const httpServer = createHttpServer(handler, config);
+  const messages = messageClassesFor(expressApp);
+  const httpServer = createHttpServer(handler, { ...config, messages });
   const connections = new ConnectionTracker(httpServer);
   started.server = httpServer;
   coordinator.onStateChange((state) => {
@@ -146,7 +147,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // A successor takes its predecessor's whole load at once: it runs its request path
   // before it listens (still at the start-up's priority), not on the first clients.
   if (upgrader.isSuccessor && config.handoff.warmRequests > 0) {
-    const warm = await warmRequestPath(handler, { requests: config.handoff.warmRequests, connections: 4, routes: WARM_UP_ROUTES, deadlineMs: WARM_UP_DEADLINE_MS });
+    const warm = await warmRequestPath(handler, { requests: config.handoff.warmRequests, connections: 4, routes: WARM_UP_ROUTES, deadlineMs: WARM_UP_DEADLINE_MS, messages });
     logger.info('handoff: warmed the request path', { ...warm });
     if (coordinator.state !== 'starting') return;
   }

@@ -1,5 +1,6 @@
 import { Agent, createServer, request, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { MessageClasses } from './http-server';
 
 /** What a warm-up did: how many requests were answered, in how long, and whether its deadline cut it short. */
 export interface WarmUpResult {
@@ -17,6 +18,8 @@ export interface WarmUpOptions {
   routes: readonly WarmUpRoute[];
   /** The warm-up stops here, answered or not: it must never hold up a start. */
   deadlineMs: number;
+  /** The request and response classes of the server that will serve, so the same code runs warm. */
+  messages?: MessageClasses;
 }
 
 /** One warm-up request: a GET, or a POST with a JSON body. */
@@ -51,7 +54,7 @@ export async function warmRequestPath(listener: RequestListener, options: WarmUp
   const started = performance.now();
   if (options.requests <= 0) return { requests: 0, ms: 0, cutShort: false };
   if (options.routes.length === 0) throw new Error('warmRequestPath needs at least one route');
-  const server = createServer(listener);
+  const server = createServer(options.messages ?? {}, listener);
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   let sent = 0;
   let answered = 0;
