@@ -107,4 +107,26 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(zero.status).not.toBe(0);
     expect(zero.stderr).toContain('the steady p99 must be a positive number of ms (got 0)');
   });
+
+  it("scavenge.bench reads each scavenge's pause, copy and promotion from V8's --trace-gc-nvp lines, and nothing else", () => {
+    // Lines as Node 20 prints them (shortened: V8 prints some forty fields per line).
+    const output = [
+      'listening on http://127.0.0.1:41234',
+      '[26972:0x1d51cb50]    10351 ms: pause=5.0 mutator=1161.7 gc=s reduce_memory=0 scavenge=4.78 allocated=11230168 promoted=3170312 new_space_survived=2877560 nodes_died_in_new=294',
+      '[26972:0x1d51cb50]    11890 ms: pause=98.4 mutator=1500.2 gc=mc reduce_memory=0 promoted=0 new_space_survived=0',
+      '{"mark":12000.5}',
+      '[26972:0x1d51cb50]    12743 ms: pause=0.9 mutator=1214.0 gc=s reduce_memory=0 allocated=1636608 promoted=1728 new_space_survived=15288',
+      '[26972:0x1d51cb50]    13001 ms: pause=1.1 gc=s promoted=12',
+    ].join('\n');
+    // A TypeScript module of the benchmarks, loaded through node with the workspace's SWC register.
+    const result = spawnSync('node', ['-r', '@swc-node/register', '-e', `
+      const { parseScavenges } = require('./tools/bench/gc-trace.ts');
+      console.log(JSON.stringify(parseScavenges(${JSON.stringify(output)})));
+    `], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SWC_NODE_PROJECT: 'tsconfig.base.json' } });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual([
+      { atMs: 10351, pauseMs: 5, survivedBytes: 2877560, promotedBytes: 3170312 },
+      { atMs: 12743, pauseMs: 0.9, survivedBytes: 15288, promotedBytes: 1728 },
+    ]);
+  });
 });
