@@ -26,7 +26,7 @@ export {
 } from './lib/qc-errors';
 export { PROFILE_PREFIX, cleanupOrphans, rememberSingletons, type OrphanCleanupDeps, type OrphanCleanupResult, type RememberedSingleton } from './lib/orphan-cleanup';
 export { QC_CACHE_FORMAT, type QcCacheExport, type QcCacheImport } from './lib/result-cache';
-export { listProcs, readProc, descendantsOf, CLOCK_TICKS_PER_SEC, type ProcInfo } from './lib/proc-tree';
+export { listProcs, listProcsAsync, readProc, descendantsOf, CLOCK_TICKS_PER_SEC, type ProcInfo } from './lib/proc-tree';
 export { runDomChecks, type DomCheckResult } from './lib/dom-checks';
 export { ANNOTATION_COLORS } from './lib/annotation.html';
 export type { DomFindings } from './lib/qc-report.types';

@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import puppeteer, { type Browser } from 'puppeteer';
 import { CdpPipeTransport } from './cdp-pipe.transport';
 import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, setAutogroup, type ChromePriority, type ChromeSession } from './chrome-priority';
-import { chromeProcsOf, readProc } from './proc-tree';
+import { chromeProcsOf, listProcsAsync, readProc, type ProcInfo } from './proc-tree';
 import { PROFILE_PREFIX } from './orphan-cleanup';
 import { removeProfile, removeProfileAsync } from './profile-dir';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
@@ -205,21 +205,36 @@ async function connectOverPipe(child: ChildProcess, stderr: () => string): Promi
  * still using `profileDir` (every Chromium process names it on its command line). Returns pids hit.
  */
 export function killChromeTree(pid: number | undefined, profileDir: string, ownGroup: boolean): number[] {
-  const hit: number[] = [];
-  const tryKill = (target: number) => {
-    try {
-      process.kill(target, 'SIGKILL');
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-      return false;
-    }
-  };
-  if (pid !== undefined && pid > 1 && tryKill(ownGroup ? -pid : pid)) hit.push(pid);
-  for (const proc of chromeProcsOf(profileDir, ownGroup ? pid : undefined)) {
-    if (proc.pid > 1 && tryKill(proc.pid)) hit.push(proc.pid);
+  const hit = killChromeRoot(pid, ownGroup);
+  return [...hit, ...killChromeProcs(chromeProcsOf(profileDir, ownGroup ? pid : undefined), hit)];
+}
+
+/**
+ * {@link killChromeTree} for a process that goes on serving meanwhile: the root (and its group) at
+ * once, then the rest after a walk of /proc that does not hold the event loop.
+ */
+export async function killChromeTreeAsync(pid: number | undefined, profileDir: string, ownGroup: boolean): Promise<number[]> {
+  const hit = killChromeRoot(pid, ownGroup);
+  return [...hit, ...killChromeProcs(chromeProcsOf(profileDir, ownGroup ? pid : undefined, await listProcsAsync()), hit)];
+}
+
+function killChromeRoot(pid: number | undefined, ownGroup: boolean): number[] {
+  return pid !== undefined && pid > 1 && tryKill(ownGroup ? -pid : pid) ? [pid] : [];
+}
+
+function killChromeProcs(procs: ProcInfo[], already: number[]): number[] {
+  return procs.filter((proc) => proc.pid > 1 && !already.includes(proc.pid) && tryKill(proc.pid)).map((proc) => proc.pid);
+}
+
+/** SIGKILL; false when the process is already gone. */
+function tryKill(target: number): boolean {
+  try {
+    process.kill(target, 'SIGKILL');
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    return false;
   }
-  return hit;
 }
 
 /** Closes Chrome politely within `deadlineMs`, then kills its group and removes its profile. */
@@ -240,7 +255,7 @@ export async function disposeChrome(chrome: LaunchedChrome, deadlineMs: number):
     clearTimeout(timer);
     // A killed Chromium still runs its exit (freeing its memory) at Chromium's low priority:
     // closed means gone, so wait for that (bounded) rather than report it closed while it dies.
-    await waitGone(killChromeTree(chrome.pid, chrome.profileDir, chrome.priority.session === 'own'), KILL_WAIT_MS);
+    await waitGone(await killChromeTreeAsync(chrome.pid, chrome.profileDir, chrome.priority.session === 'own'), KILL_WAIT_MS);
     // Off the event loop: a used profile is thousands of files (measured: 55 ms of sync unlinks at a handoff's switch).
     await removeProfileAsync(chrome.profileDir);
   }

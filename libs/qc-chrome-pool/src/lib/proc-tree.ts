@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** One process as seen in /proc (Linux only). */
 export interface ProcInfo {
@@ -16,30 +17,42 @@ export interface ProcInfo {
 }
 
 const PAGE_SIZE = 4096;
+const PROC_READS_AT_ONCE = 16;
 export const CLOCK_TICKS_PER_SEC = 100;
 
 /** Reads one /proc/<pid> entry; undefined when the process is gone. */
 export function readProc(pid: number, procRoot = '/proc'): ProcInfo | undefined {
   try {
-    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-    // comm may contain spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const num = (i: number) => Number(fields[i - 3]);
-    // Chrome's children rewrite their title into one space-separated string: split on both.
-    const cmdline = readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8').split(/[\0 ]/).filter(Boolean);
-    return {
-      pid,
-      ppid: num(4),
-      pgid: num(5),
-      state: fields[0],
-      cpuTicks: num(14) + num(15) + num(16) + num(17),
-      reapedChildTicks: num(16) + num(17),
-      rssBytes: num(24) * PAGE_SIZE,
-      cmdline,
-    };
+    return procInfo(pid, readFileSync(`${procRoot}/${pid}/stat`, 'utf8'), readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8'));
   } catch {
     return undefined; // exited between readdir and read: not an error
   }
+}
+
+/** {@link readProc} off the event loop (the reads go to libuv's thread pool). */
+export async function readProcAsync(pid: number, procRoot = '/proc'): Promise<ProcInfo | undefined> {
+  try {
+    return procInfo(pid, await readFile(`${procRoot}/${pid}/stat`, 'utf8'), await readFile(`${procRoot}/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return undefined; // exited between readdir and read: not an error
+  }
+}
+
+function procInfo(pid: number, stat: string, cmdline: string): ProcInfo {
+  // comm may contain spaces and parentheses: fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const num = (i: number) => Number(fields[i - 3]);
+  return {
+    pid,
+    ppid: num(4),
+    pgid: num(5),
+    state: fields[0],
+    cpuTicks: num(14) + num(15) + num(16) + num(17),
+    reapedChildTicks: num(16) + num(17),
+    rssBytes: num(24) * PAGE_SIZE,
+    // Chrome's children rewrite their title into one space-separated string: split on both.
+    cmdline: cmdline.split(/[\0 ]/).filter(Boolean),
+  };
 }
 
 /** Every process currently visible in /proc. */
@@ -49,6 +62,22 @@ export function listProcs(procRoot = '/proc'): ProcInfo[] {
     if (!/^\d+$/.test(name)) continue;
     const info = readProc(Number(name), procRoot);
     if (info) out.push(info);
+  }
+  return out;
+}
+
+/**
+ * {@link listProcs} off the event loop: a process that serves requests while it walks /proc (a
+ * pool released after a hot handoff's switch) reads a few hundred files without holding its loop
+ * (synchronously that was 4-9 ms at the switch: tools/bench/README.md, cause 15).
+ */
+export async function listProcsAsync(procRoot = '/proc'): Promise<ProcInfo[]> {
+  const pids = (await readdir(procRoot)).filter((name) => /^\d+$/.test(name)).map(Number);
+  const out: ProcInfo[] = [];
+  // A few at a time: each read holds a file descriptor, and a unit's LimitNOFILE counts them.
+  for (let i = 0; i < pids.length; i += PROC_READS_AT_ONCE) {
+    const infos = await Promise.all(pids.slice(i, i + PROC_READS_AT_ONCE).map((pid) => readProcAsync(pid, procRoot)));
+    for (const info of infos) if (info) out.push(info);
   }
   return out;
 }

@@ -1,0 +1,56 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listProcs, listProcsAsync } from './proc-tree';
+
+/** A /proc/<pid>/stat line: pid (comm) state ppid pgid ... with utime..cstime at fields 14-17 and rss (pages) at 24. */
+const statLine = (pid: number, comm: string, state: string, ppid: number, pgid: number) =>
+  `${pid} (${comm}) ${state} ${ppid} ${pgid} ${Array.from({ length: 47 }, (_, i) => (i === 8 ? 3 : i === 9 ? 4 : i === 10 ? 1 : i === 11 ? 2 : i === 18 ? 256 : 0)).join(' ')}`;
+
+describe('listProcsAsync', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'proc-tree-'));
+    const proc = (pid: number, stat: string, cmdline?: string) => {
+      mkdirSync(join(root, String(pid)));
+      writeFileSync(join(root, String(pid), 'stat'), stat);
+      if (cmdline !== undefined) writeFileSync(join(root, String(pid), 'cmdline'), cmdline);
+    };
+    proc(10, statLine(10, 'node', 'S', 1, 10), 'node\0api.js\0');
+    proc(11, statLine(11, 'chrome (renderer)', 'S', 10, 11), '/usr/lib/chromium/chromium --type=renderer --user-data-dir=/tmp/p');
+    proc(12, statLine(12, 'chromium', 'Z', 10, 11), '');
+    proc(13, statLine(13, 'gone', 'S', 1, 13)); // exited between its stat and its cmdline
+    mkdirSync(join(root, 'self'));
+    writeFileSync(join(root, 'uptime'), '1.0 1.0');
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('reads what listProcs reads, without holding the event loop for the walk', async () => {
+    const byPid = <T extends { pid: number }>(procs: T[]) => [...procs].sort((a, b) => a.pid - b.pid);
+    // Turns of the event loop while it walks: none if the walk were synchronous.
+    let turns = 0;
+    let walking = true;
+    const tick = () => {
+      if (!walking) return;
+      turns += 1;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const found = byPid(await listProcsAsync(root));
+    walking = false;
+    expect(found).toEqual(byPid(listProcs(root)));
+    expect(found.map((p) => p.pid)).toEqual([10, 11, 12]);
+    expect(found[1]).toEqual({
+      pid: 11, ppid: 10, pgid: 11, state: 'S', cpuTicks: 10, reapedChildTicks: 3, rssBytes: 256 * 4096,
+      cmdline: ['/usr/lib/chromium/chromium', '--type=renderer', '--user-data-dir=/tmp/p'],
+    });
+    expect(found[2].state).toBe('Z');
+    expect(turns).toBeGreaterThan(0);
+  });
+
+  it('finds this process in the real /proc', async () => {
+    const me = (await listProcsAsync()).find((p) => p.pid === process.pid);
+    expect(me?.ppid).toBe(process.ppid);
+    expect(me?.cmdline[0]).toContain('node');
+  });
+});
