@@ -27,10 +27,10 @@ export interface BaseMessageClasses {
  * Request and response classes whose instances are born with an Express app's prototypes.
  *
  * Express 5 gives every request and response its app's prototypes as it takes them
- * (`Object.setPrototypeOf` in `app.handle`). An object whose prototype changes after it was
- * made survives V8's young-generation collection (the scavenge) with everything it holds, and is
- * promoted to the old generation. Under the restart bench's load that was 3.4 MB, a quarter of
- * what the process allocated, copied at every scavenge: pauses of 6-7 ms, against 1 ms without it
+ * (`Object.setPrototypeOf` in `app.handle`). Measured on Node 20, objects treated so survived V8's
+ * young-generation collections (scavenges) with everything they held, and were promoted to the old
+ * generation: under the restart bench's load, 3.4 MB copied at every scavenge, a quarter of what
+ * the process allocated, and pauses of 5-9 ms against 1-2 ms without it
  * (tools/bench/scavenge.bench.ts; tools/bench/README.md, cause 14). With the prototypes in place
  * from the start, Express's call changes nothing.
  *
