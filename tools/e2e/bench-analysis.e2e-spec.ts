@@ -111,7 +111,7 @@ describe('the restart analysis scripts of tools/bench', () => {
   it("scavenge.bench reads each scavenge's pause, copy and promotion from V8's --trace-gc-nvp lines, and nothing else", () => {
     // Lines as Node 20 prints them (shortened: V8 prints some forty fields per line).
     const output = [
-      'listening on http://127.0.0.1:41234',
+      'a line of the server\'s own output',
       '[26972:0x1d51cb50]    10351 ms: pause=5.0 mutator=1161.7 gc=s reduce_memory=0 scavenge=4.78 allocated=11230168 promoted=3170312 new_space_survived=2877560 nodes_died_in_new=294',
       '[26972:0x1d51cb50]    11890 ms: pause=98.4 mutator=1500.2 gc=mc reduce_memory=0 promoted=0 new_space_survived=0',
       '{"mark":12000.5}',

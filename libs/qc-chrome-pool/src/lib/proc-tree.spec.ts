@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listProcs, listProcsAsync } from './proc-tree';
 
-/** A /proc/<pid>/stat line: pid (comm) state ppid pgid ... with utime..cstime at fields 14-17 and rss (pages) at 24. */
-const statLine = (pid: number, comm: string, state: string, ppid: number, pgid: number) =>
-  `${pid} (${comm}) ${state} ${ppid} ${pgid} ${Array.from({ length: 47 }, (_, i) => (i === 8 ? 3 : i === 9 ? 4 : i === 10 ? 1 : i === 11 ? 2 : i === 18 ? 256 : 0)).join(' ')}`;
+/** A /proc/<pid>/stat line: utime, stime, cutime, cstime (fields 14-17) 3, 4, 1, 2 ticks; rss (field 24) 256 pages. */
+function statLine(pid: number, comm: string, state: string, ppid: number, pgid: number): string {
+  const fields = Array<number>(52).fill(0); // fields 1..52, at index n - 1
+  [fields[13], fields[14], fields[15], fields[16], fields[23]] = [3, 4, 1, 2, 256];
+  return [pid, `(${comm})`, state, ppid, pgid, ...fields.slice(5)].join(' ');
+}
 
 describe('listProcsAsync', () => {
   let root: string;

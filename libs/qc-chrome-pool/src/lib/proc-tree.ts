@@ -55,12 +55,14 @@ function procInfo(pid: number, stat: string, cmdline: string): ProcInfo {
   };
 }
 
+/** The process ids among /proc's entries (the others are `self`, `uptime`, ...). */
+const pidsAmong = (names: string[]): number[] => names.filter((name) => /^\d+$/.test(name)).map(Number);
+
 /** Every process currently visible in /proc. */
 export function listProcs(procRoot = '/proc'): ProcInfo[] {
   const out: ProcInfo[] = [];
-  for (const name of readdirSync(procRoot)) {
-    if (!/^\d+$/.test(name)) continue;
-    const info = readProc(Number(name), procRoot);
+  for (const pid of pidsAmong(readdirSync(procRoot))) {
+    const info = readProc(pid, procRoot);
     if (info) out.push(info);
   }
   return out;
@@ -72,7 +74,7 @@ export function listProcs(procRoot = '/proc'): ProcInfo[] {
  * (synchronously that was 4-9 ms at the switch: tools/bench/README.md, cause 15).
  */
 export async function listProcsAsync(procRoot = '/proc'): Promise<ProcInfo[]> {
-  const pids = (await readdir(procRoot)).filter((name) => /^\d+$/.test(name)).map(Number);
+  const pids = pidsAmong(await readdir(procRoot));
   const out: ProcInfo[] = [];
   // A few at a time: each read holds a file descriptor, and a unit's LimitNOFILE counts them.
   for (let i = 0; i < pids.length; i += PROC_READS_AT_ONCE) {
