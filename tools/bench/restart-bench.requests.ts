@@ -33,7 +33,10 @@ export interface GcPause {
 export interface JoinedRequest {
   /** When the client sent it, ms after `zeroEpoch`. */
   sentMs: number;
+  /** From the send to the answer. The bench's latency is counted from the scheduled time: `lagMs` + `latencyMs`. */
   latencyMs: number;
+  /** How late the client sent it: its send less its scheduled time (the load process waited for a CPU or its own loop). */
+  lagMs: number;
   label: string;
   newConnection: boolean;
   /** Who answered (the run's name for the pid), or `unmatched` when no server record fits. */
@@ -98,7 +101,7 @@ function clientRequests(opts: { records: readonly RequestRecord[]; t0Epoch: numb
   const { records, t0Epoch, fromMs, toMs, zeroEpoch } = opts;
   return records.filter((r) => r.startMs >= fromMs && r.startMs < toMs).map((r) => ({
     r, sent: t0Epoch + r.startMs, ended: t0Epoch + r.endMs,
-    base: { sentMs: round(t0Epoch + r.startMs - zeroEpoch), latencyMs: round(r.endMs - r.startMs), label: r.label, newConnection: r.newConnection },
+    base: { sentMs: round(t0Epoch + r.startMs - zeroEpoch), latencyMs: round(r.endMs - r.startMs), lagMs: round(r.startMs - r.scheduledMs), label: r.label, newConnection: r.newConnection },
   }));
 }
 
@@ -190,30 +193,34 @@ export function joinThroughNginx(opts: {
   });
 }
 
-/** The slowest requests first, as a table for the log. */
+/** A request's latency as the bench counts it: from when it was due (the sender's lag and the answer). */
+const dueLatency = (r: JoinedRequest) => r.lagMs + r.latencyMs;
+
+/** The slowest requests first (timed from when they were due), as a table for the log. */
 export function slowestTable(joined: readonly JoinedRequest[], count: number): string {
-  const rows = [...joined].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, count);
+  const rows = [...joined].sort((a, b) => dueLatency(b) - dueLatency(a)).slice(0, count);
   const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
-  const lines = ['| sent (ms from ready) | latency | label | answered by | forwarded | new conn | before parse | in server | in nginx | after | its GC meanwhile |', '|---:|---:|---|---|---|---|---:|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${f(r.sentMs)} | ${f(r.latencyMs)} | ${r.label} | ${r.by} | ${r.forwarded ? 'yes' : ''} | ${r.newConnection ? 'yes' : ''} | ${f(r.beforeMs)} | ${f(r.serverMs)} | ${f(r.nginxMs)} | ${f(r.afterMs)} | ${f(r.gcMs)} |`);
+  const lines = ['| sent (ms from ready) | latency from due | send lag | label | answered by | forwarded | new conn | before parse | in server | in nginx | after | its GC meanwhile |', '|---:|---:|---:|---|---|---|---|---:|---:|---:|---:|---:|'];
+  for (const r of rows) lines.push(`| ${f(r.sentMs)} | ${f(dueLatency(r))} | ${f(r.lagMs)} | ${r.label} | ${r.by} | ${r.forwarded ? 'yes' : ''} | ${r.newConnection ? 'yes' : ''} | ${f(r.beforeMs)} | ${f(r.serverMs)} | ${f(r.nginxMs)} | ${f(r.afterMs)} | ${f(r.gcMs)} |`);
   return lines.join('\n');
 }
 
 /**
  * Where the slow requests of a restart came from: those other than QC renders above
- * `thresholdMs`, per 100 ms from the ready, with the part of their time that dominated
- * (before the parse, in the server, after it) and how many were passed on.
+ * `thresholdMs` (timed from when they were due), per 100 ms from the ready, with the part of
+ * their time that dominated (the sender's lag, before the parse, in the server, after it) and
+ * how many were passed on.
  */
 export function slowByMoment(joined: readonly JoinedRequest[], thresholdMs: number): string {
-  const groups = groupBy(joined.filter((r) => !r.label.startsWith('POST /qc') && r.latencyMs > thresholdMs), (r) => Math.floor(r.sentMs / 100) * 100);
+  const groups = groupBy(joined.filter((r) => !r.label.startsWith('POST /qc') && dueLatency(r) > thresholdMs), (r) => Math.floor(r.sentMs / 100) * 100);
   const part = (r: JoinedRequest) => {
-    const parts: [string, number][] = [['before parse', r.beforeMs ?? 0], ['in server', r.serverMs ?? 0], ['in nginx', r.nginxMs ?? 0], ['after', r.afterMs ?? 0]];
+    const parts: [string, number][] = [['send lag', r.lagMs], ['before parse', r.beforeMs ?? 0], ['in server', r.serverMs ?? 0], ['in nginx', r.nginxMs ?? 0], ['after', r.afterMs ?? 0]];
     return r.by === 'unmatched' ? 'unmatched' : parts.sort((a, b) => b[1] - a[1])[0][0];
   };
   const lines = [`| ms from ready | requests above ${thresholdMs} ms | worst (ms) | mostly | answered by | passed on | in a GC of their process (> half their time) |`, '|---:|---:|---:|---|---|---:|---:|'];
   for (const [at, rs] of [...groups.entries()].sort((a, b) => a[0] - b[0])) {
     const count = (values: string[]) => [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
-    lines.push(`| ${at} | ${rs.length} | ${Math.max(...rs.map((r) => r.latencyMs)).toFixed(1)} | ${count(rs.map(part))} | ${count(rs.map((r) => r.by.replace(/ \(\d+\)$/, '')))} | ${rs.filter((r) => r.forwarded).length} | ${rs.filter((r) => (r.gcMs ?? 0) > r.latencyMs / 2).length} |`);
+    lines.push(`| ${at} | ${rs.length} | ${Math.max(...rs.map(dueLatency)).toFixed(1)} | ${count(rs.map(part))} | ${count(rs.map((r) => r.by.replace(/ \(\d+\)$/, '')))} | ${rs.filter((r) => r.forwarded).length} | ${rs.filter((r) => (r.gcMs ?? 0) > r.latencyMs / 2).length} |`);
   }
   return lines.join('\n');
 }

@@ -2,7 +2,8 @@
 // When the requests that set a restart's p99 were sent: for each row of restart-bench runs kept
 // with --requests, the requests of the restart window at or above the row's restart p99, counted
 // by phase (each successor's start, each switch, and the rest), next to how long each phase was;
-// and how many of them were QC renders, and where the others spent most of their time. The phases
+// and how many of them were QC renders, and where the others spent most of their time (the sender's
+// own lag among the parts: the bench times a request from when it was due). The phases
 // are those of sched-waits.mjs, from the row's markers.
 //
 //   node tools/bench/slow-by-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
@@ -14,7 +15,7 @@ import { phasesOf } from './sched-waits.mjs';
 /** The part of a request's time that was largest, as restart-bench's own log names it (restart-bench.requests.ts). */
 function largestPart(r) {
   if (r.by === 'unmatched') return 'unmatched';
-  const parts = [['before parse', r.beforeMs ?? 0], ['in server', r.serverMs ?? 0], ['in nginx', r.nginxMs ?? 0], ['after', r.afterMs ?? 0]];
+  const parts = [['send lag', r.lagMs ?? 0], ['before parse', r.beforeMs ?? 0], ['in server', r.serverMs ?? 0], ['in nginx', r.nginxMs ?? 0], ['after', r.afterMs ?? 0]];
   return parts.sort((a, b) => b[1] - a[1])[0][0];
 }
 
@@ -31,14 +32,17 @@ export function slowByPhase(markers, requests, zeroLabel, thresholdMs) {
   let slow = 0;
   const kinds = { qcRenders: 0, others: {}, passedOn: 0, inGc: 0 };
   for (const r of requests) {
-    if (r.latencyMs < thresholdMs) continue;
+    // The bench counts a request's latency from its scheduled time: the sender's lag is part of it
+    // (requests files before the lag was kept have none).
+    const latency = r.latencyMs + (r.lagMs ?? 0);
+    if (latency < thresholdMs) continue;
     slow += 1;
     if (r.label?.startsWith('POST /qc')) kinds.qcRenders += 1;
     else {
       const part = largestPart(r);
       kinds.others[part] = (kinds.others[part] ?? 0) + 1;
       if (r.forwarded) kinds.passedOn += 1;
-      if ((r.gcMs ?? 0) > r.latencyMs / 2) kinds.inGc += 1;
+      if ((r.gcMs ?? 0) > latency / 2) kinds.inGc += 1;
     }
     const sent = r.sentMs + zero;
     const phase = phases.find((p) => sent >= p.from && sent < p.to);

@@ -61,11 +61,14 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(result.stderr).toContain('the row has no signal marker');
   });
 
-  it('slow-by-phase counts the requests at or above a threshold by the phase they were sent in, and by where the others waited', () => {
+  it('slow-by-phase counts the requests at or above a threshold, timed from when they were due, by the phase they were sent in, and by where the others waited', () => {
     // Sent times are ms from the successor's ready (14 s): -2 s is in the start, +0.1 s in the switch.
     const requests = [
       { sentMs: -2_000, latencyMs: 25, label: 'GET /qc-stats', by: 'predecessor (100)', beforeMs: 20, serverMs: 1, afterMs: 0, gcMs: 15 },
       { sentMs: -1_000, latencyMs: 3, label: 'GET /qc-stats', by: 'predecessor (100)', beforeMs: 1, serverMs: 1, afterMs: 0 },
+      // 3 ms answered, but sent 9 ms late: 12 ms as the bench counts it, from its scheduled time.
+      { sentMs: -1_500, latencyMs: 3, lagMs: 9, label: 'GET /qc-stats', by: 'predecessor (100)', beforeMs: 1, serverMs: 1, afterMs: 0 },
+      { sentMs: -1_400, latencyMs: 3, lagMs: 8.9, label: 'GET /qc-stats', by: 'predecessor (100)', beforeMs: 1, serverMs: 1, afterMs: 0 },
       { sentMs: 100, latencyMs: 12, label: 'GET /qc-stats', by: 'predecessor (100)', forwarded: true, beforeMs: 2, serverMs: 9, afterMs: 0 },
       { sentMs: 600, latencyMs: 40, label: 'POST /qc/check', by: 'successor (200)', beforeMs: 0, serverMs: 40, afterMs: 0 },
     ];
@@ -74,8 +77,8 @@ describe('the restart analysis scripts of tools/bench', () => {
       console.log(JSON.stringify(slowByPhase(${JSON.stringify(MARKERS)}, ${JSON.stringify(requests)}, 'successor ready', 12)));
     `);
     expect(result).toEqual({
-      slow: 3, counts: { start: 1, switch: 1, 'rest of the window': 1 }, seconds: { start: 4.4, switch: 0.5 },
-      kinds: { qcRenders: 1, others: { 'before parse': 1, 'in server': 1 }, passedOn: 1, inGc: 1 },
+      slow: 4, counts: { start: 2, switch: 1, 'rest of the window': 1 }, seconds: { start: 4.4, switch: 0.5 },
+      kinds: { qcRenders: 1, others: { 'before parse': 1, 'send lag': 1, 'in server': 1 }, passedOn: 1, inGc: 1 },
     });
   });
 
