@@ -17,7 +17,7 @@ import { takeOverState, type InheritedState } from './handoff/inherited-state';
 import { ConnectionTracker } from './http/connection-tracker';
 import { closeHttpServer, createHttpServer, messageClassesFor, stopAccepting } from './http/http-server';
 import { jsonBody } from './http/json-body';
-import { RequestGate } from './http/request-gate';
+import { isQcWork, RequestGate } from './http/request-gate';
 import { successorProxy, successorTarget } from './http/successor-proxy';
 import { warmRequestPath, WARM_UP_ROUTES } from './http/warm-up';
 import type { Logger } from './logging/logger';
@@ -161,7 +161,11 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   handoff.attach({
     stopAccepting: () => stopAccepting(httpServer),
     connections,
-    forwardToSuccessor: () => gate.forwardTo(successorProxy(successorTarget(address), (error) => logger.warn('handed over: a request passed to the successor failed', { error: error.message }))),
+    // QC work goes to the successor, so this process's Chromium takes no new job and goes soon.
+    // Everything else is answered here, on the warm process it reached: passing a request on at
+    // the switch, while both processes are busiest, made it the restart's slowest
+    // (tools/bench/README.md, "The requests passed on at the switch").
+    forwardToSuccessor: () => gate.forwardTo(successorProxy(successorTarget(address), (error) => logger.warn('handed over: a request passed to the successor failed', { error: error.message })), isQcWork),
     moveConnections: () => {
       gate.keepConnectionsOpen(true);
       new ConnectionMover({

@@ -10,7 +10,7 @@ export interface HandoffServing {
   stopAccepting(): Promise<void> | void;
   /** Client connections accepted before the switch, still served until they close. */
   connections: { readonly count: number; onClose(listener: () => void): () => void };
-  /** From the switch on, requests that still start here go to the successor (none need this process's resources). */
+  /** From the switch on, QC work that still starts here goes to the successor (so this process's Chromium takes no new job); other requests are answered here. */
   forwardToSuccessor?(): void;
   /** From the switch on, client connections move to the successor as soon as each is idle. */
   moveConnections?(): void;

@@ -1,7 +1,7 @@
 import { InFlightRegistry, ShutdownCoordinator } from '@edu-agents/shutdown-state';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RequestGate } from './request-gate';
+import { isQcWork, RequestGate } from './request-gate';
 import { successorProxy } from './successor-proxy';
 
 /** A port nothing listens on: one the OS gave, then closed. */
@@ -64,6 +64,24 @@ describe('RequestGate', () => {
       void ctx.coordinator.stop('handed over');
       expect(await ctx.get('/qc-stats?x=1')).toEqual({ status: 200, connection: 'close', body: 'successor GET /qc-stats?x=1' });
       expect((await ctx.get('/health')).body).toBe('served');
+      await expect(ctx.gate.whenNoLocalQc()).resolves.toBeUndefined();
+    } finally {
+      await new Promise((resolve) => successor.close(resolve));
+    }
+  });
+
+  it('after a hot handoff passes on only QC work (isQcWork) and answers the rest itself; only QC served here counts as local QC', async () => {
+    ctx = await setup(() => true);
+    const successor = createServer((req, res) => res.end(`successor ${req.method} ${req.url}`));
+    await new Promise<void>((resolve) => successor.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = successor.address() as AddressInfo;
+      ctx.gate.forwardTo(successorProxy({ host: '127.0.0.1', port }, (error) => { throw error; }), isQcWork);
+      void ctx.coordinator.stop('handed over');
+      expect(await ctx.get('/qc/check')).toMatchObject({ status: 200, body: 'successor GET /qc/check' });
+      expect(await ctx.get('/qc/screenshot?w=1')).toMatchObject({ status: 200, body: 'successor GET /qc/screenshot?w=1' });
+      expect(await ctx.get('/qc-stats')).toEqual({ status: 200, connection: 'close', body: 'served' });
+      expect((await ctx.get('/metrics')).body).toBe('served');
       await expect(ctx.gate.whenNoLocalQc()).resolves.toBeUndefined();
     } finally {
       await new Promise((resolve) => successor.close(resolve));

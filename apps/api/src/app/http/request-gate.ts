@@ -12,6 +12,11 @@ export function pathOf(url: string | undefined): string {
   return q === -1 ? raw : raw.slice(0, q);
 }
 
+/** Requests that use the QC pool (its renders), as opposed to reading its statistics. */
+export function isQcWork(path: string): boolean {
+  return path.startsWith('/qc/');
+}
+
 /** Seconds a refused client is told to wait: about one restart of an instance. */
 export const RETRY_AFTER_SEC = 2;
 
@@ -27,6 +32,7 @@ export const RETRY_AFTER_SEC = 2;
 export class RequestGate {
   private readonly open = new Set<ServerResponse>();
   private forward: RequestListener | undefined;
+  private forwards: (path: string) => boolean = () => true;
   private keepOpen = false;
   private localQc = 0;
   private readonly qcIdle = new Set<() => void>();
@@ -49,12 +55,14 @@ export class RequestGate {
   }
 
   /**
-   * From now on every request other than health is passed to `listener` (the
-   * successor proxy after a hot handoff) instead of this process's handlers; it
-   * still counts in flight until its response closed.
+   * From now on every request other than health whose path `which` accepts (all by
+   * default) is passed to `listener` (the successor proxy after a hot handoff)
+   * instead of this process's handlers; it still counts in flight until its
+   * response closed. The others are served here.
    */
-  forwardTo(listener: RequestListener): void {
+  forwardTo(listener: RequestListener, which: (path: string) => boolean = () => true): void {
     this.forward = listener;
+    this.forwards = which;
   }
 
   /** Resolves once no QC request is in flight in this process's own handlers (forwarded ones do not count). */
@@ -95,9 +103,9 @@ export class RequestGate {
       this.refuse(res);
       return;
     }
-    const forward = this.forward;
+    const forward = this.forward && this.forwards(path) ? this.forward : undefined;
     const end = this.registry.begin(req.method ?? 'GET', path);
-    const qc = !forward && path.startsWith('/qc/');
+    const qc = !forward && isQcWork(path);
     if (qc) this.localQc += 1;
     this.open.add(res);
     res.once('close', () => {

@@ -16,12 +16,12 @@ export function successorTarget(address: AddressInfo): { host: string; port: num
 
 /**
  * After a hot handoff the successor accepts on the socket this process listened
- * on. A request that still starts here (its connection was accepted before the
- * switch) is passed on to the successor over loopback, so that this process
- * needs none of its own resources after the switch (its Chromium is released) and
- * the client gets the answer the serving process gives. The response carries the
- * successor's status, headers and body; this process only adds `Connection: close`
- * (set by the request gate) so that the client's next request goes to the successor.
+ * on. A request passed to this listener (the request gate passes on QC work that
+ * still starts here, on a connection accepted before the switch) goes to the
+ * successor over loopback, so that this process's Chromium takes no new job and
+ * can be released. The response carries the successor's status, headers and body;
+ * the request gate adds `Connection: close` where the connection cannot move, so
+ * that the client's next request goes to the successor.
  */
 export function successorProxy(target: { host: string; port: number }, onError: (error: Error) => void): RequestListener {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
