@@ -21,6 +21,17 @@ async function waitUntil(condition: () => boolean, ms = 5_000): Promise<void> {
   }
 }
 
+/** A stand-in successor that answers with the method and URL it got, for `use`'s duration. */
+async function withSuccessor(use: (port: number) => Promise<void>): Promise<void> {
+  const successor = createServer((req, res) => res.end(`successor ${req.method} ${req.url}`));
+  await new Promise<void>((resolve) => successor.listen(0, '127.0.0.1', resolve));
+  try {
+    await use((successor.address() as AddressInfo).port);
+  } finally {
+    await new Promise((resolve) => successor.close(resolve));
+  }
+}
+
 /** A real HTTP server behind the gate; the app answers 200 "served". */
 async function setup(handedOver: () => boolean) {
   const registry = new InFlightRegistry();
@@ -56,26 +67,18 @@ describe('RequestGate', () => {
 
   it('passes every request but health to the successor once told to, counting it in flight until answered', async () => {
     ctx = await setup(() => true);
-    const successor = createServer((req, res) => res.end(`successor ${req.method} ${req.url}`));
-    await new Promise<void>((resolve) => successor.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = successor.address() as AddressInfo;
+    await withSuccessor(async (port) => {
       ctx.gate.forwardTo(successorProxy({ host: '127.0.0.1', port }, (error) => { throw error; }));
       void ctx.coordinator.stop('handed over');
       expect(await ctx.get('/qc-stats?x=1')).toEqual({ status: 200, connection: 'close', body: 'successor GET /qc-stats?x=1' });
       expect((await ctx.get('/health')).body).toBe('served');
       await expect(ctx.gate.whenNoLocalQc()).resolves.toBeUndefined();
-    } finally {
-      await new Promise((resolve) => successor.close(resolve));
-    }
+    });
   });
 
   it('after a hot handoff passes on only QC work (isQcWork) and answers the rest itself; only QC served here counts as local QC', async () => {
     ctx = await setup(() => true);
-    const successor = createServer((req, res) => res.end(`successor ${req.method} ${req.url}`));
-    await new Promise<void>((resolve) => successor.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = successor.address() as AddressInfo;
+    await withSuccessor(async (port) => {
       ctx.gate.forwardTo(successorProxy({ host: '127.0.0.1', port }, (error) => { throw error; }), isQcWork);
       void ctx.coordinator.stop('handed over');
       expect(await ctx.get('/qc/check')).toMatchObject({ status: 200, body: 'successor GET /qc/check' });
@@ -83,9 +86,7 @@ describe('RequestGate', () => {
       expect(await ctx.get('/qc-stats')).toEqual({ status: 200, connection: 'close', body: 'served' });
       expect((await ctx.get('/metrics')).body).toBe('served');
       await expect(ctx.gate.whenNoLocalQc()).resolves.toBeUndefined();
-    } finally {
-      await new Promise((resolve) => successor.close(resolve));
-    }
+    });
   });
 
   it('answers 502 with Retry-After when the successor cannot be reached, and never hangs', async () => {
