@@ -13,7 +13,7 @@
 //
 // 250 req/s is what each of the two instances serves in the restart bench at 500 req/s.
 // Prints a table on stderr and JSON on stdout.
-import { percentile, startLoadProcess, STATS_ONLY, waitFor } from '@edu-agents/e2e-support';
+import { startLoadProcess, STATS_ONLY, stopProcesses, waitFor, windowStats } from '@edu-agents/e2e-support';
 import { parseScavenges } from './gc-trace';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -85,15 +85,12 @@ async function measure(mode: Mode, round: number): Promise<Round> {
     await waitFor('the measured window to end', () => (load.elapsed() >= fromMs + SECONDS * 1_000 ? true : undefined), (SECONDS + 30) * 1_000);
     load.stop();
     const report = await load.done;
-    const records = report.run.records.filter((r) => r.scheduledMs >= fromMs && r.scheduledMs < fromMs + SECONDS * 1_000);
-    const failed = records.filter((r) => r.error !== undefined || r.status !== 200).length;
-    const latencies = records.filter((r) => r.error === undefined).map((r) => r.endMs - r.scheduledMs).sort((a, b) => a - b);
+    const window = windowStats(mode, report.run.records.filter((r) => r.scheduledMs >= fromMs && r.scheduledMs < fromMs + SECONDS * 1_000));
     const scavenges = parseScavenges(server.output()).filter((s) => s.atMs >= markMs && s.atMs < markMs + SECONDS * 1_000);
     const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
     const r1 = (x: number) => Math.round(x * 10) / 10;
     return {
-      mode, round, requests: records.length, failed,
-      p50Ms: r1(percentile(latencies, 0.5)), p99Ms: r1(percentile(latencies, 0.99)), maxMs: r1(latencies.at(-1) ?? 0),
+      mode, round, requests: window.requests, failed: window.failed, p50Ms: window.p50Ms, p99Ms: window.p99Ms, maxMs: window.maxMs,
       scavengesPerSec: r1(scavenges.length / SECONDS),
       pauseMeanMs: r1(mean(scavenges.map((s) => s.pauseMs))), pauseMaxMs: r1(Math.max(0, ...scavenges.map((s) => s.pauseMs))),
       survivedMeanKb: Math.round(mean(scavenges.map((s) => s.survivedBytes)) / 1024),
@@ -101,10 +98,7 @@ async function measure(mode: Mode, round: number): Promise<Round> {
       sendLagP99Ms: r1(report.sendLag.p99Ms),
     };
   } finally {
-    server.child.kill('SIGTERM');
-    await waitFor(`the ${mode} server to exit`, () => (server.child.exitCode !== null || server.child.signalCode !== null ? true : undefined), 15_000).catch(() => {
-      server.child.kill('SIGKILL');
-    });
+    if (server.child.pid !== undefined) await stopProcesses([server.child.pid]);
   }
 }
 
