@@ -31,8 +31,7 @@ export const RETRY_AFTER_SEC = 2;
  */
 export class RequestGate {
   private readonly open = new Set<ServerResponse>();
-  private forward: RequestListener | undefined;
-  private forwards: (path: string) => boolean = () => true;
+  private forward: { listener: RequestListener; which: (path: string) => boolean } | undefined;
   private keepOpen = false;
   private localQc = 0;
   private readonly qcIdle = new Set<() => void>();
@@ -61,8 +60,7 @@ export class RequestGate {
    * response closed. The others are served here.
    */
   forwardTo(listener: RequestListener, which: (path: string) => boolean = () => true): void {
-    this.forward = listener;
-    this.forwards = which;
+    this.forward = { listener, which };
   }
 
   /** Resolves once no QC request is in flight in this process's own handlers (forwarded ones do not count). */
@@ -103,7 +101,7 @@ export class RequestGate {
       this.refuse(res);
       return;
     }
-    const forward = this.forward && this.forwards(path) ? this.forward : undefined;
+    const forward = this.forward?.which(path) ? this.forward.listener : undefined;
     const end = this.registry.begin(req.method ?? 'GET', path);
     const qc = !forward && isQcWork(path);
     if (qc) this.localQc += 1;
