@@ -220,7 +220,7 @@ export function slowByMoment(joined: readonly JoinedRequest[], thresholdMs: numb
   const lines = [`| ms from ready | requests above ${thresholdMs} ms | worst (ms) | mostly | answered by | passed on | in a GC of their process (> half their time) |`, '|---:|---:|---:|---|---|---:|---:|'];
   for (const [at, rs] of [...groups.entries()].sort((a, b) => a[0] - b[0])) {
     const count = (values: string[]) => [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
-    lines.push(`| ${at} | ${rs.length} | ${Math.max(...rs.map(dueLatency)).toFixed(1)} | ${count(rs.map(part))} | ${count(rs.map((r) => r.by.replace(/ \(\d+\)$/, '')))} | ${rs.filter((r) => r.forwarded).length} | ${rs.filter((r) => (r.gcMs ?? 0) > r.latencyMs / 2).length} |`);
+    lines.push(`| ${at} | ${rs.length} | ${Math.max(...rs.map(dueLatency)).toFixed(1)} | ${count(rs.map(part))} | ${count(rs.map((r) => r.by.replace(/ \(\d+\)$/, '')))} | ${rs.filter((r) => r.forwarded).length} | ${rs.filter((r) => (r.gcMs ?? 0) > dueLatency(r) / 2).length} |`);
   }
   return lines.join('\n');
 }

@@ -111,6 +111,29 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(zero.stderr).toContain('the steady p99 must be a positive number of ms (got 0)');
   });
 
+  it("restart-bench's slow requests by moment time them from when they were due, their GC share too", () => {
+    const base = { label: 'GET /qc-stats', newConnection: false, by: 'predecessor (100)', forwarded: false, beforeMs: 1, serverMs: 1, afterMs: 0 };
+    const joined = [
+      // 14 ms as the bench counts it, 10 of them the sender's lag: the 3 ms GC is not half of it.
+      { ...base, sentMs: -120, latencyMs: 4, lagMs: 10, gcMs: 3 },
+      // 8 ms, 5 of them in a GC of the process that answered.
+      { ...base, sentMs: -150, latencyMs: 8, lagMs: 0, gcMs: 5, beforeMs: 6 },
+      // Below the threshold from its send, above it from when it was due.
+      { ...base, sentMs: 30, latencyMs: 2, lagMs: 5 },
+      { ...base, sentMs: 40, latencyMs: 2, lagMs: 0 },
+      { ...base, label: 'POST /qc/check', sentMs: 50, latencyMs: 40, lagMs: 0 },
+    ];
+    const result = spawnSync('node', ['-r', '@swc-node/register', '-e', `
+      const { slowByMoment } = require('./tools/bench/restart-bench.requests.ts');
+      console.log(slowByMoment(${JSON.stringify(joined)}, 6));
+    `], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SWC_NODE_PROJECT: 'tsconfig.base.json' } });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim().split('\n').slice(2)).toEqual([
+      '| -200 | 2 | 14.0 | send lag 1, before parse 1 | predecessor 2 | 0 | 1 |',
+      '| 0 | 1 | 7.0 | send lag 1 | predecessor 1 | 0 | 0 |',
+    ]);
+  });
+
   it("scavenge.bench reads each scavenge's pause, copy and promotion from V8's --trace-gc-nvp lines, and nothing else", () => {
     // Lines as Node 20 prints them (shortened: V8 prints some forty fields per line).
     const output = [
