@@ -22,6 +22,8 @@
 //          behind nginx, client and nginx's access log: which instance, nginx's part, the upstream's)
 //          --lag-limit 50 --lag-retries 2 (a row whose sender lagged more than 50 ms at p99 is run again, up to twice)
 //          --variant name:KEY=value,... (repeatable: every set-up once per variant, its APIs with that environment on top)
+//          --load-nice shared,-10 (repeatable axis like --variant: every set-up once per value; a number puts the load process in a
+//          session of its own at that nice value, group and process; shared (the default): in this process's session, at its priority)
 //          --rest-limit 25 (... and one during which other processes of the machine used more than 25 % of a core;
 //          each row starts once the machine is that calm)
 // Instruments (restart-bench.instruments.ts): per 100 ms and per process, CPU, event-loop delay,
@@ -30,7 +32,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseVariant } from './bench-variant';
+import { parseVariant, type BenchVariant } from './bench-variant';
 import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, requireBuilt, startLoadProcess, WORKSPACE } from '@edu-agents/e2e-support';
 import { measureCapacity, mixFor, type Probe } from './restart-bench.capacity';
 import { parseLogEvents, restartMarkers } from './restart-bench.events';
@@ -63,6 +65,7 @@ const { values } = parseArgs({
     'lag-retries': { type: 'string', default: '2' },
     'rest-limit': { type: 'string', default: '25' },
     variant: { type: 'string', multiple: true, default: [] },
+    'load-nice': { type: 'string', default: 'shared' },
   },
 });
 const WARMUP_MS = Number(values.warmup) * 1_000;
@@ -73,13 +76,28 @@ const LAG_LIMIT_MS = Number(values['lag-limit']);
 const LAG_RETRIES = Number(values['lag-retries']);
 const REST_LIMIT = Number(values['rest-limit']);
 const VARIANTS = values.variant.map(parseVariant);
-const DEFS = values.only.split(',').flatMap((name) => {
+/** Where the load process runs: `shared` (this process's session and priority) or a nice value in a session of its own. */
+const LOAD_NICES = values['load-nice'].split(',').map((v): number | undefined => {
+  if (v === 'shared') return undefined;
+  if (!/^-?\d+$/.test(v) || Number(v) < -20 || Number(v) > 19) throw new Error(`--load-nice: ${v} is neither shared nor a nice value from -20 to 19`);
+  return Number(v);
+});
+/** A set-up of this run: with its variant's environment and the load process's placement. */
+type BenchDef = ScenarioDef & { loadNice?: number };
+const DEFS = values.only.split(',').flatMap((name): BenchDef[] => {
   const def = ALL.find((d) => d.name === name);
   if (!def) throw new Error(`--only: unknown scenario ${name}; known: ${ALL.map((d) => d.name).join(', ')}`);
-  if (VARIANTS.length === 0) return [def];
-  return VARIANTS.map((v): ScenarioDef => ({
-    ...def, name: `${def.name}@${v.name}`, label: `${def.label} [${v.name}]`,
-    setup: (dir, options) => def.setup(dir, { ...options, env: { ...options.env, ...v.env } }),
+  const loads = LOAD_NICES.length === 1 && LOAD_NICES[0] === undefined ? [undefined] : LOAD_NICES.map((nice) => ({ nice, name: nice === undefined ? 'shared' : `ln${nice}` }));
+  const variants: (BenchVariant | undefined)[] = VARIANTS.length === 0 ? [undefined] : VARIANTS;
+  // The part after `@` names the variant and the load's placement (restart-bench.pairs.ts pairs rows by it).
+  return variants.flatMap((v) => loads.map((load): BenchDef => {
+    const tag = [v?.name, load?.name].filter(Boolean).join('.');
+    if (!tag) return def;
+    const about = [v?.name, load === undefined ? undefined : load.nice === undefined ? 'load shared' : `load at nice ${load.nice}`].filter(Boolean).join(', ');
+    return {
+      ...def, name: `${def.name}@${tag}`, label: `${def.label} [${about}]`, loadNice: load?.nice,
+      setup: (dir, options) => def.setup(dir, { ...options, env: { ...options.env, ...v?.env } }),
+    };
   }));
 });
 const RESULTS = join(__dirname, 'results');
@@ -109,7 +127,7 @@ function rowName(scenario: string, rate: number): string {
   return n === 1 ? base : `${base}-${n}`;
 }
 
-async function measure(def: ScenarioDef, rate: number): Promise<Row> {
+async function measure(def: BenchDef, rate: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), `restart-bench-${def.name}-`));
   const profDir = join(dir, 'prof');
   let profiledRow: string | undefined;
@@ -117,7 +135,11 @@ async function measure(def: ScenarioDef, rate: number): Promise<Row> {
   const scenario = await def.setup(dir, { nginxConf: values['nginx-conf'], env: instruments.env });
   current = scenario;
   try {
-    const load = await startLoadProcess({ port: scenario.port, ratePerSec: rate, maxDurationMs: 600_000, baseClients: 64, maxClients: 2_048, mix: mixFor(rate, QC_PER_SEC) });
+    const load = await startLoadProcess(
+      { port: scenario.port, ratePerSec: rate, maxDurationMs: 600_000, baseClients: 64, maxClients: 2_048, mix: mixFor(rate, QC_PER_SEC) },
+      undefined,
+      { nice: def.loadNice },
+    );
     let outcome: RestartOutcome;
     const loadAverage = load1();
     try {
@@ -240,7 +262,7 @@ async function calm(): Promise<void> {
 }
 
 /** Runs a row, again when it was spoiled (see `spoiled`): up to --lag-retries more times. */
-async function measureCounted(def: ScenarioDef, rate: number): Promise<Row> {
+async function measureCounted(def: BenchDef, rate: number): Promise<Row> {
   const discarded: NonNullable<Row['discarded']> = [];
   for (let attempt = 0; ; attempt += 1) {
     await calm();

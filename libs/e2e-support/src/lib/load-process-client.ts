@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { epochNow, type LoadOptions, type LoadRun } from './load-generator';
 import type { LoadMix } from './load-mix';
@@ -37,16 +39,56 @@ export interface LoadProcess {
 
 export const LOAD_PROCESS_ENTRY = join(__dirname, 'load-process.ts');
 
+/** How the load process is scheduled next to what it measures. */
+export interface LoadProcessPlacement {
+  /**
+   * A session of its own (so a scheduling group of its own where autogrouping is on) at this
+   * nice value, group and process alike; absent: the caller's session and priority. Below 0
+   * needs CAP_SYS_NICE. Clients of a real service do not share its host's CPUs: a load process
+   * ahead of the service on the CPU measures the service rather than its own waits.
+   */
+  nice?: number;
+}
+
+/** Puts a just-spawned process's session group and main thread at `nice`; throws naming what refused. */
+function placeLoadProcess(pid: number, nice: number): void {
+  try {
+    setPriority(pid, nice);
+  } catch (error) {
+    throw new Error(`could not set the load process to nice ${nice} (below 0 needs CAP_SYS_NICE): ${(error as Error).message}`);
+  }
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+  } catch (error) {
+    // No autogroups (kernel without CONFIG_SCHED_AUTOGROUP): the process's own nice is what counts.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`could not set the load process's scheduling group to nice ${nice}: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Starts the open-loop load generator in a process of its own (node with
  * @swc-node/register on load-process.ts) and resolves once its schedule runs.
  */
-export function startLoadProcess(spec: LoadProcessSpec, startTimeoutMs = 30_000): Promise<LoadProcess> {
+export function startLoadProcess(spec: LoadProcessSpec, startTimeoutMs = 30_000, placement: LoadProcessPlacement = {}): Promise<LoadProcess> {
+  const { nice } = placement;
+  if (nice !== undefined && !(Number.isInteger(nice) && nice >= -20 && nice <= 19)) {
+    return Promise.reject(new Error(`the load process's nice value must be an integer from -20 to 19 (got ${nice})`));
+  }
   const child = spawn(process.execPath, ['-r', '@swc-node/register', LOAD_PROCESS_ENTRY, JSON.stringify(spec)], {
     cwd: WORKSPACE,
     env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.base.json') },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // A session of its own is a scheduling group of its own (it still ends with the IPC channel).
+    detached: nice !== undefined,
   });
+  if (nice !== undefined && child.pid !== undefined) {
+    try {
+      placeLoadProcess(child.pid, nice);
+    } catch (error) {
+      child.kill('SIGKILL');
+      return Promise.reject(error);
+    }
+  }
   type Started = Extract<LoadProcessEvent, { event: 'started' }>;
   const settle = { started: (_: Started) => undefined as void, done: (_: LoadProcessReport) => undefined as void, fail: (_: Error) => undefined as void };
   const started = new Promise<Started>((resolve, reject) => {

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { getPriority } from 'node:os';
 import type { Socket } from 'node:net';
 import { STATS_ONLY } from './load-mix';
 import { startLoadProcess } from './load-process-client';
@@ -45,6 +47,28 @@ describe('the load generator as a process of its own', () => {
     const report = await load.done;
     expect(outcomeGaps(report.run)).toEqual({ missing: [], repeated: [] });
     expect(report.run.scheduled).toBeLessThan(3_000);
+  });
+
+  it('runs in a session of its own at the nice value it is given, group and process, and still reports', async () => {
+    const load = await startLoadProcess({ port, ratePerSec: 50, maxDurationMs: 60_000, mix: STATS_ONLY }, undefined, { nice: 7 });
+    try {
+      const stat = readFileSync(`/proc/${load.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      expect(Number(fields[6 - 3])).toBe(load.pid); // its session id: a session of its own
+      expect(Number(fields[19 - 3])).toBe(7); // its nice value
+      expect(getPriority(load.pid)).toBe(7);
+      if (existsSync(`/proc/${load.pid}/autogroup`)) expect(readFileSync(`/proc/${load.pid}/autogroup`, 'utf8')).toMatch(/ nice 7$/m);
+    } finally {
+      load.stop();
+    }
+    const report = await load.done;
+    expect(outcomeGaps(report.run)).toEqual({ missing: [], repeated: [] });
+  });
+
+  it('refuses a nice value out of range, naming it', async () => {
+    await expect(startLoadProcess({ port, ratePerSec: 500, maxDurationMs: 5_000, mix: STATS_ONLY }, undefined, { nice: 40 })).rejects.toThrow(
+      "the load process's nice value must be an integer from -20 to 19 (got 40)",
+    );
   });
 
   it('fails with the reason when the spec is unusable', async () => {
