@@ -22,8 +22,9 @@
 //          behind nginx, client and nginx's access log: which instance, nginx's part, the upstream's)
 //          --lag-limit 50 --lag-retries 2 (a row whose sender lagged more than 50 ms at p99 is run again, up to twice)
 //          --variant name:KEY=value,... (repeatable: every set-up once per variant, its APIs with that environment on top)
-//          --load-nice shared,-10 (repeatable axis like --variant: every set-up once per value; a number puts the load process in a
-//          session of its own at that nice value, group and process; shared (the default): in this process's session, at its priority)
+//          --load-priority shared,-10,fifo (an axis like --variant: every set-up once per value; shared (the default): the load process
+//          in this process's session, at its priority; a number: in a session of its own at that nice value, group and process; fifo: in
+//          a session of its own at SCHED_FIFO 1, ahead of everything else on the host, as a client on a machine of its own would be)
 //          --rest-limit 25 (... and one during which other processes of the machine used more than 25 % of a core;
 //          each row starts once the machine is that calm)
 // Instruments (restart-bench.instruments.ts): per 100 ms and per process, CPU, event-loop delay,
@@ -33,7 +34,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseVariant, type BenchVariant } from './bench-variant';
-import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, requireBuilt, startLoadProcess, WORKSPACE } from '@edu-agents/e2e-support';
+import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, requireBuilt, startLoadProcess, WORKSPACE, type LoadProcessPlacement } from '@edu-agents/e2e-support';
 import { measureCapacity, mixFor, type Probe } from './restart-bench.capacity';
 import { parseLogEvents, restartMarkers } from './restart-bench.events';
 import { failedAnswers, makeRow, markdown, type Row } from './restart-bench.report';
@@ -65,7 +66,7 @@ const { values } = parseArgs({
     'lag-retries': { type: 'string', default: '2' },
     'rest-limit': { type: 'string', default: '25' },
     variant: { type: 'string', multiple: true, default: [] },
-    'load-nice': { type: 'string', default: 'shared' },
+    'load-priority': { type: 'string', default: 'shared' },
   },
 });
 const WARMUP_MS = Number(values.warmup) * 1_000;
@@ -76,26 +77,27 @@ const LAG_LIMIT_MS = Number(values['lag-limit']);
 const LAG_RETRIES = Number(values['lag-retries']);
 const REST_LIMIT = Number(values['rest-limit']);
 const VARIANTS = values.variant.map(parseVariant);
-/** Where the load process runs: `shared` (this process's session and priority) or a nice value in a session of its own. */
-const LOAD_NICES = values['load-nice'].split(',').map((v): number | undefined => {
-  if (v === 'shared') return undefined;
-  if (!/^-?\d+$/.test(v) || Number(v) < -20 || Number(v) > 19) throw new Error(`--load-nice: ${v} is neither shared nor a nice value from -20 to 19`);
-  return Number(v);
+/** Where the load process runs: `shared` (this process's session and priority), a nice value or `fifo`, in a session of its own. */
+const LOAD_PRIORITIES = values['load-priority'].split(',').map((v): { name: string; placement: LoadProcessPlacement } => {
+  if (v === 'shared') return { name: 'shared', placement: {} };
+  if (v === 'fifo') return { name: 'fifo', placement: { realtime: true } };
+  if (!/^-?\d+$/.test(v) || Number(v) < -20 || Number(v) > 19) throw new Error(`--load-priority: ${v} is none of shared, fifo or a nice value from -20 to 19`);
+  return { name: `ln${v}`, placement: { nice: Number(v) } };
 });
 /** A set-up of this run: with its variant's environment and the load process's placement. */
-type BenchDef = ScenarioDef & { loadNice?: number };
+type BenchDef = ScenarioDef & { load?: LoadProcessPlacement };
 const DEFS = values.only.split(',').flatMap((name): BenchDef[] => {
   const def = ALL.find((d) => d.name === name);
   if (!def) throw new Error(`--only: unknown scenario ${name}; known: ${ALL.map((d) => d.name).join(', ')}`);
-  const loads = LOAD_NICES.length === 1 && LOAD_NICES[0] === undefined ? [undefined] : LOAD_NICES.map((nice) => ({ nice, name: nice === undefined ? 'shared' : `ln${nice}` }));
+  const loads = LOAD_PRIORITIES.length === 1 && LOAD_PRIORITIES[0]?.name === 'shared' ? [undefined] : LOAD_PRIORITIES;
   const variants: (BenchVariant | undefined)[] = VARIANTS.length === 0 ? [undefined] : VARIANTS;
   // The part after `@` names the variant and the load's placement (restart-bench.pairs.ts pairs rows by it).
   return variants.flatMap((v) => loads.map((load): BenchDef => {
     const tag = [v?.name, load?.name].filter(Boolean).join('.');
     if (!tag) return def;
-    const about = [v?.name, load === undefined ? undefined : load.nice === undefined ? 'load shared' : `load at nice ${load.nice}`].filter(Boolean).join(', ');
+    const about = [v?.name, load && `load ${load.name}`].filter(Boolean).join(', ');
     return {
-      ...def, name: `${def.name}@${tag}`, label: `${def.label} [${about}]`, loadNice: load?.nice,
+      ...def, name: `${def.name}@${tag}`, label: `${def.label} [${about}]`, load: load?.placement,
       setup: (dir, options) => def.setup(dir, { ...options, env: { ...options.env, ...v?.env } }),
     };
   }));
@@ -138,7 +140,7 @@ async function measure(def: BenchDef, rate: number): Promise<Row> {
     const load = await startLoadProcess(
       { port: scenario.port, ratePerSec: rate, maxDurationMs: 600_000, baseClients: 64, maxClients: 2_048, mix: mixFor(rate, QC_PER_SEC) },
       undefined,
-      { nice: def.loadNice },
+      def.load,
     );
     let outcome: RestartOutcome;
     const loadAverage = load1();

@@ -65,6 +65,26 @@ describe('the load generator as a process of its own', () => {
     expect(outcomeGaps(report.run)).toEqual({ missing: [], repeated: [] });
   });
 
+  it('runs at SCHED_FIFO 1 in a session of its own when asked to be real-time, and still reports', async () => {
+    const load = await startLoadProcess({ port, ratePerSec: 50, maxDurationMs: 60_000, mix: STATS_ONLY }, undefined, { realtime: true });
+    try {
+      const stat = readFileSync(`/proc/${load.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      expect(Number(fields[6 - 3])).toBe(load.pid);
+      expect({ rtPriority: Number(fields[40 - 3]), policy: Number(fields[41 - 3]) }).toEqual({ rtPriority: 1, policy: 1 }); // SCHED_FIFO
+    } finally {
+      load.stop();
+    }
+    const report = await load.done;
+    expect(outcomeGaps(report.run)).toEqual({ missing: [], repeated: [] });
+  });
+
+  it('refuses a nice value together with real-time, naming the conflict', async () => {
+    await expect(startLoadProcess({ port, ratePerSec: 50, maxDurationMs: 5_000, mix: STATS_ONLY }, undefined, { nice: -5, realtime: true })).rejects.toThrow(
+      'the load process runs either at a nice value or at SCHED_FIFO, not both',
+    );
+  });
+
   it('refuses a nice value out of range, naming it', async () => {
     await expect(startLoadProcess({ port, ratePerSec: 500, maxDurationMs: 5_000, mix: STATS_ONLY }, undefined, { nice: 40 })).rejects.toThrow(
       "the load process's nice value must be an integer from -20 to 19 (got 40)",
