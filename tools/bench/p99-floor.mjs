@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // What the p99 ratio scores with no restart at all, over a window as long as a restart. For each
 // control row of restart-bench runs kept with --requests (its 4 s "restart" window in which nothing
-// happens), the p99 of every stretch as long as each handoff row of the same run and rate took
-// (sliding by --step-ms), against the control row's steady p99: the ratio a switch that nobody can
+// happens), the p99 of every stretch as long as each handoff row of the same run, rate and tag (the
+// variant or load placement after `@`) took (sliding by --step-ms), requests timed from when they
+// were due, against the control row's steady p99: the ratio a switch that nobody can
 // feel would score there. A short window takes its p99 deeper into the tail than the steady
 // window's 5 s (at 500 req/s, the 13th slowest of 1,250 requests against the 25th of 2,500), and
 // one stall of the process or the host that delays a dozen requests then decides it.
@@ -13,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchRowsOf, isHandoffRow, requestsFileOf } from './results-dir.mjs';
+import { benchRowsOf, isHandoffRow, requestsFileOf, scenarioOf } from './results-dir.mjs';
 
 /** The q-quantile of ascending `sorted` by the nearest rank, as restart-bench takes it (load-report.ts). */
 export function nearestRank(sorted, q) {
@@ -30,7 +31,8 @@ export function stretchRatios(requests, window, lengthMs, steadyP99Ms, stepMs = 
   if (!(lengthMs > 0) || !(stepMs > 0)) throw new Error(`the stretch and the step must be positive (got ${lengthMs} and ${stepMs} ms)`);
   const ratios = [];
   for (let from = window.fromMs; from + lengthMs <= window.toMs; from += stepMs) {
-    const latencies = requests.filter((r) => r.sentMs >= from && r.sentMs < from + lengthMs).map((r) => r.latencyMs).sort((a, b) => a - b);
+    // From when each request was due, as the bench's p99 counts it (files before its send lag was kept have none).
+    const latencies = requests.filter((r) => r.sentMs >= from && r.sentMs < from + lengthMs).map((r) => r.latencyMs + (r.lagMs ?? 0)).sort((a, b) => a - b);
     if (latencies.length > 0) ratios.push(Math.round((nearestRank(latencies, 0.99) / steadyP99Ms) * 100) / 100);
   }
   return ratios;
@@ -44,11 +46,13 @@ function main() {
   const out = [];
   for (const dir of positionals) {
     const rows = benchRowsOf(dir);
-    for (const control of rows.filter((row) => row.scenario === 'control')) {
+    for (const control of rows.filter((row) => scenarioOf(row).base === 'control')) {
       const requestsFile = requestsFileOf(control);
       if (!requestsFile) continue;
       const { window, requests } = JSON.parse(readFileSync(requestsFile, 'utf8'));
-      for (const row of rows.filter((r) => isHandoffRow(r) && r.rate === control.rate)) {
+      // A control of a variant (or load placement) stands for the handoff rows of the same one.
+      const tag = scenarioOf(control).tag;
+      for (const row of rows.filter((r) => isHandoffRow(r) && r.rate === control.rate && scenarioOf(r).tag === tag)) {
         const ratios = stretchRatios(requests, window, row.restartMs, control.steady.p99Ms, stepMs);
         if (ratios.length === 0) continue; // a restart longer than the control's window
         const sorted = [...ratios].sort((a, b) => a - b);

@@ -17,3 +17,9 @@ export function requestsFileOf(row) {
 
 /** A hot handoff's row, one instance or rolling: its markers name a successor's ready (pm2's do not). */
 export const isHandoffRow = (row) => row.markers?.some((m) => m.label.startsWith('successor ready')) ?? false;
+
+/** A row's scenario and its tag: `handoff@fifo` is `handoff` with the variant or load placement `fifo` (`-` without). */
+export function scenarioOf(row) {
+  const at = row.scenario.indexOf('@');
+  return at < 0 ? { base: row.scenario, tag: '-' } : { base: row.scenario.slice(0, at), tag: row.scenario.slice(at + 1) };
+}
