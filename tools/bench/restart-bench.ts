@@ -22,13 +22,15 @@
 //          behind nginx, client and nginx's access log: which instance, nginx's part, the upstream's)
 //          --lag-limit 50 --lag-retries 2 (a row whose sender lagged more than 50 ms at p99 is run again, up to twice)
 //          --variant name:KEY=value,... (repeatable: every set-up once per variant, its APIs with that environment on top)
-//          --load-priority shared,-10,fifo (an axis like --variant: every set-up once per value; shared (the default): the load process
-//          in this process's session, at its priority; a number: in a session of its own at that nice value, group and process; fifo: in
-//          a session of its own at SCHED_FIFO 1, ahead of everything else on the host, as a client on a machine of its own would be)
+//          --load-priority shared,-10,fifo (an axis like --variant: every set-up once per value; shared: the load process in this
+//          process's session, at its priority; a number: in a session of its own at that nice value, group and process; fifo: in a
+//          session of its own at SCHED_FIFO 1, ahead of everything else on the host, as a client on a machine of its own would be;
+//          auto, the default: fifo where this process may set it, else shared)
 //          --rest-limit 25 (... and one during which other processes of the machine used more than 25 % of a core;
 //          each row starts once the machine is that calm)
 // Instruments (restart-bench.instruments.ts): per 100 ms and per process, CPU, event-loop delay,
 // main-thread run-queue wait and who answered, in each row's timeline and <row>.instruments.json.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -66,7 +68,7 @@ const { values } = parseArgs({
     'lag-retries': { type: 'string', default: '2' },
     'rest-limit': { type: 'string', default: '25' },
     variant: { type: 'string', multiple: true, default: [] },
-    'load-priority': { type: 'string', default: 'shared' },
+    'load-priority': { type: 'string', default: 'auto' },
   },
 });
 const WARMUP_MS = Number(values.warmup) * 1_000;
@@ -77,27 +79,35 @@ const LAG_LIMIT_MS = Number(values['lag-limit']);
 const LAG_RETRIES = Number(values['lag-retries']);
 const REST_LIMIT = Number(values['rest-limit']);
 const VARIANTS = values.variant.map(parseVariant);
-/** Where the load process runs: `shared` (this process's session and priority), a nice value or `fifo`, in a session of its own. */
-const LOAD_PRIORITIES = values['load-priority'].split(',').map((v): { name: string; placement: LoadProcessPlacement } => {
-  if (v === 'shared') return { name: 'shared', placement: {} };
-  if (v === 'fifo') return { name: 'fifo', placement: { realtime: true } };
-  if (!/^-?\d+$/.test(v) || Number(v) < -20 || Number(v) > 19) throw new Error(`--load-priority: ${v} is none of shared, fifo or a nice value from -20 to 19`);
-  return { name: `ln${v}`, placement: { nice: Number(v) } };
-});
+/**
+ * Where the load process runs: `shared` (this process's session and priority), a nice value or
+ * `fifo`, in a session of its own; `auto` (the default): `fifo` where this process may set it, else `shared`.
+ */
+function loadPriorities(spec: string): { name: string; placement: LoadProcessPlacement }[] {
+  return spec.split(',').map((v) => {
+    if (v === 'auto') v = spawnSync('chrt', ['--fifo', '1', 'true']).status === 0 ? 'fifo' : 'shared';
+    if (v === 'shared') return { name: 'shared', placement: {} };
+    if (v === 'fifo') return { name: 'fifo', placement: { realtime: true } };
+    if (!/^-?\d+$/.test(v) || Number(v) < -20 || Number(v) > 19) throw new Error(`--load-priority: ${v} is none of auto, shared, fifo or a nice value from -20 to 19`);
+    return { name: `ln${v}`, placement: { nice: Number(v) } };
+  });
+}
+const LOAD_PRIORITIES = loadPriorities(values['load-priority']);
 /** A set-up of this run: with its variant's environment and the load process's placement. */
 type BenchDef = ScenarioDef & { load?: LoadProcessPlacement };
 const DEFS = values.only.split(',').flatMap((name): BenchDef[] => {
   const def = ALL.find((d) => d.name === name);
   if (!def) throw new Error(`--only: unknown scenario ${name}; known: ${ALL.map((d) => d.name).join(', ')}`);
-  const loads = LOAD_PRIORITIES.length === 1 && LOAD_PRIORITIES[0]?.name === 'shared' ? [undefined] : LOAD_PRIORITIES;
+  // One placement for the whole run tags no row (the run's JSON says which: loadPriority).
+  const loads = LOAD_PRIORITIES.length === 1 ? [undefined] : LOAD_PRIORITIES;
   const variants: (BenchVariant | undefined)[] = VARIANTS.length === 0 ? [undefined] : VARIANTS;
   // The part after `@` names the variant and the load's placement (restart-bench.pairs.ts pairs rows by it).
   return variants.flatMap((v) => loads.map((load): BenchDef => {
     const tag = [v?.name, load?.name].filter(Boolean).join('.');
-    if (!tag) return def;
+    if (!tag) return { ...def, load: LOAD_PRIORITIES[0]?.placement };
     const about = [v?.name, load && `load ${load.name}`].filter(Boolean).join(', ');
     return {
-      ...def, name: `${def.name}@${tag}`, label: `${def.label} [${about}]`, load: load?.placement,
+      ...def, name: `${def.name}@${tag}`, label: `${def.label} [${about}]`, load: load?.placement ?? LOAD_PRIORITIES[0]?.placement,
       setup: (dir, options) => def.setup(dir, { ...options, env: { ...options.env, ...v?.env } }),
     };
   }));
@@ -318,6 +328,7 @@ async function main(): Promise<void> {
   log(`restart-bench ${started}, load average ${loadBefore.join(' ')}; CLI ${cliHasModes() ? 'with' : 'without'} --mode`);
   const kernel = kernelFacts();
   log(describeKernel(kernel));
+  log(`load process: ${LOAD_PRIORITIES.map((p) => p.name).join(', ')} (--load-priority; fifo: SCHED_FIFO 1 in a session of its own, as a client on a machine of its own; shared: in this session, at its priority)`);
   const plan = await rates();
   log(`rates: ${plan.rates.join(', ')} req/s${plan.capacity === undefined ? '' : ` (capacity ${plan.capacity} req/s)`}`);
   const rows: Row[] = [];
@@ -332,6 +343,7 @@ async function main(): Promise<void> {
   const repeats = summarizeRepeats(rows);
   const result = {
     date: started, finished: new Date().toISOString(), node: process.version, kernel, cliModes: cliHasModes(), loadAverage: { before: loadBefore, after: load1() },
+    loadPriority: LOAD_PRIORITIES.map((p) => p.name),
     warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, repeats, rows,
   };
   writeFileSync(join(RUN_DIR, 'restart-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
