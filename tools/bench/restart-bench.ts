@@ -314,6 +314,8 @@ async function rates(): Promise<{ rates: number[]; capacity?: number; probes: Pr
   let probes: Probe[] = [];
   if (capacity === undefined) {
     log(`capacity: highest rate with steady p99 < 250 ms on one instance (${values['capacity-step']} s per probe) ...`);
+    // The capacity search keeps the load process in this session whatever --load-priority says: near
+    // capacity it needs a whole core, which at SCHED_FIFO it would take from the API it measures.
     ({ capacity, probes } = await measureCapacity({ qcPerSec: QC_PER_SEC, stepMs: Number(values['capacity-step']) * 1_000, log }));
   }
   const list = [Math.round(capacity * 0.5), Math.round(capacity * 0.8), 200, 500].filter((r) => r > 0);
