@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** perf's text output, through a file: a whole run's timehist is larger than a pipe buffer Node holds. */
-function perfText(args) {
+export function perfText(args) {
   const dir = mkdtempSync(join(tmpdir(), 'perf-sched-'));
   try {
     const out = join(dir, 'out.txt');

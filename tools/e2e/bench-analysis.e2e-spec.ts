@@ -112,6 +112,49 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(zero.stderr).toContain('the steady p99 must be a positive number of ms (got 0)');
   });
 
+  it('sched-stacks finds whom a thread waited behind for a CPU, and how that thread let the CPU go', () => {
+    // `perf script -F comm,pid,tid,cpu,time,event,trace,ip,sym` of a record with -g (shortened stacks).
+    const script = [
+      'node   500/500   [001] 1000.000000: sched:sched_waking: comm=node pid=100 prio=120 target_cpu=001',
+      '\tffffffff813b53c6 try_to_wake_up',
+      '',
+      // The old process (100) waits 3 ms behind the successor's compiler thread (201), which leaves at the tick.
+      'node   200/201   [001] 1000.003000: sched:sched_switch: prev_comm=node prev_pid=201 prev_prio=120 prev_state=R ==> next_comm=node next_pid=100 next_prio=120',
+      '\tffffffff8223c951 __schedule',
+      '\tffffffff8223c952 schedule',
+      '\tffffffff8223c953 irqentry_exit_to_user_mode',
+      '\tffffffff8223c954 asm_sysvec_apic_timer_interrupt',
+      '',
+      // Preempted itself at 1000.010, it runs again 0.5 ms later: counted, below --min.
+      'node   100/100   [001] 1000.010000: sched:sched_switch: prev_comm=node prev_pid=100 prev_prio=120 prev_state=R+ ==> next_comm=nginx next_pid=300 next_prio=120',
+      '\tffffffff8223c951 __schedule',
+      '',
+      'nginx   300/300   [001] 1000.010500: sched:sched_switch: prev_comm=nginx prev_pid=300 prev_prio=120 prev_state=S ==> next_comm=node next_pid=100 next_prio=120',
+      '\tffffffff8223c951 __schedule',
+      '\tffffffff8223c952 schedule',
+      '\tffffffff8223c955 do_epoll_wait',
+      '',
+    ].join('\n');
+    const result = evaluate(`
+      import { parsePerfScript, waitsOf } from './tools/bench/sched-stacks.mjs';
+      const events = parsePerfScript(${JSON.stringify(script)});
+      console.log(JSON.stringify(waitsOf(events, { tid: 100, minMs: 1 })));
+    `);
+    expect(result).toEqual({
+      count: 2, totalMs: 3.5,
+      waits: [{
+        atMs: 1_000_000, waitedMs: 3, how: 'woken', cpu: 1, behind: 'node/201', behindPrio: 120, behindState: 'R', left: 'timer tick',
+        frames: ['__schedule', 'schedule', 'irqentry_exit_to_user_mode', 'asm_sysvec_apic_timer_interrupt'],
+      }],
+    });
+  });
+
+  it('sched-stacks says what it needs when given no record or no thread', () => {
+    const result = spawnSync('node', ['tools/bench/sched-stacks.mjs', '/tmp/no-such.data'], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('usage: sched-stacks.mjs PERF_DATA --tid TID');
+  });
+
   it("restart-bench's slow requests by moment time them from when they were due, their GC share too", () => {
     const base = { label: 'GET /qc-stats', newConnection: false, by: 'predecessor (100)', forwarded: false, beforeMs: 1, serverMs: 1, afterMs: 0 };
     const joined = [

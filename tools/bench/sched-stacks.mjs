@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Whom one thread waited behind for a CPU, and how each of those threads let the CPU go. It reads a
+// recording of the scheduler's switch and wakeup events with kernel stacks:
+//
+//   perf record -e sched:sched_switch -e sched:sched_waking -g -a -o /tmp/sw.data -- <the run>
+//   node tools/bench/sched-stacks.mjs /tmp/sw.data --tid TID [--from SEC --to SEC] [--min 1.5]
+//
+// A wait runs from the thread's wakeup (or its preemption) to its next switch in. For each wait of
+// at least --min ms: the thread that gave up the CPU to it, that thread's state, and how it let it
+// go, read from the top of its kernel stack at the switch (an interrupt such as the timer tick, the
+// end of a system call, or blocking on its own). `sched-waits.mjs` says whom whole phases waited
+// behind; this says why the CPU was not given up sooner. --from/--to are perf's clock (seconds), as
+// `perf script` prints it. Prints a table, then the same as JSON.
+import { parseArgs } from 'node:util';
+import { perfText } from './perf-sched.mjs';
+
+const USAGE = 'usage: sched-stacks.mjs PERF_DATA --tid TID [--from SEC --to SEC] [--min MS] (a perf record of sched:sched_switch and sched:sched_waking with -g)';
+
+const HEAD = /^\s*(.+?)\s+(\d+)\/(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+(\S+):\s+(.*)$/;
+
+/** The events of `perf script -F comm,pid,tid,cpu,time,event,trace,ip,sym`, each with the symbols of its stack (innermost first). */
+export function parsePerfScript(text) {
+  const events = [];
+  let current;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') {
+      current = undefined;
+      continue;
+    }
+    const head = HEAD.exec(line);
+    if (head) {
+      current = { comm: head[1], pid: Number(head[2]), tid: Number(head[3]), cpu: Number(head[4]), ms: Number(head[5]) * 1000, event: head[6], trace: head[7], stack: [] };
+      events.push(current);
+    } else if (current) {
+      current.stack.push(line.trim().split(/\s+/)[1] ?? '?');
+    }
+  }
+  return events;
+}
+
+/** How a thread let the CPU go, from its stack at the switch (innermost frame first). */
+export function howItLeft(stack) {
+  const frames = stack.join(' ');
+  if (/asm_sysvec_apic_timer_interrupt/.test(frames)) return 'timer tick';
+  if (/asm_exc_page_fault/.test(frames)) return 'a page fault';
+  if (/irqentry_exit/.test(frames)) return 'another interrupt';
+  if (/exit_to_user_mode|syscall_exit/.test(frames)) return 'end of a system call';
+  if (/__cond_resched/.test(frames)) return 'a resched point in the kernel';
+  if (/schedule_idle/.test(frames)) return 'the CPU was idle';
+  return 'blocked or slept';
+}
+
+const switchFields = (trace) => {
+  const m = /prev_comm=(.*?) prev_pid=(\d+) prev_prio=(\d+) prev_state=(\S+) ==> next_comm=(.*?) next_pid=(\d+)/.exec(trace);
+  return m && { prevComm: m[1], prevTid: Number(m[2]), prevPrio: Number(m[3]), prevState: m[4], nextTid: Number(m[6]) };
+};
+
+/**
+ * Every wait for a CPU of thread `tid` that ended inside [fromMs, toMs] and lasted at least
+ * `minMs`, with the thread that gave up the CPU to it and how; and the total of all its waits there.
+ */
+export function waitsOf(events, { tid, fromMs = -Infinity, toMs = Infinity, minMs = 1.5 }) {
+  const waits = [];
+  let since;
+  let totalMs = 0;
+  let count = 0;
+  for (const e of events) {
+    if (e.event === 'sched:sched_waking' && new RegExp(`(^| )pid=${tid} `).test(e.trace)) since ??= { ms: e.ms, how: 'woken' };
+    if (e.event !== 'sched:sched_switch') continue;
+    const s = switchFields(e.trace);
+    if (!s) continue;
+    if (s.prevTid === tid && s.prevState.startsWith('R')) since = { ms: e.ms, how: 'preempted' };
+    if (s.nextTid !== tid || since === undefined) continue;
+    const waitedMs = e.ms - since.ms;
+    if (e.ms >= fromMs && e.ms <= toMs) {
+      totalMs += waitedMs;
+      count += 1;
+      if (waitedMs >= minMs) {
+        waits.push({
+          atMs: since.ms, waitedMs: Math.round(waitedMs * 100) / 100, how: since.how, cpu: e.cpu,
+          behind: `${s.prevComm}/${s.prevTid}`, behindPrio: s.prevPrio, behindState: s.prevState, left: howItLeft(e.stack), frames: e.stack.slice(0, 6),
+        });
+      }
+    }
+    since = undefined;
+  }
+  return { waits, count, totalMs: Math.round(totalMs * 10) / 10 };
+}
+
+function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { tid: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, min: { type: 'string', default: '1.5' } },
+  });
+  const [file] = positionals;
+  if (!file || values.tid === undefined) throw new Error(USAGE);
+  const tid = Number(values.tid);
+  if (!Number.isInteger(tid) || tid <= 0) throw new Error(`--tid must be a thread id (got ${values.tid})`);
+  const fromMs = values.from === undefined ? -Infinity : Number(values.from) * 1000;
+  const toMs = values.to === undefined ? Infinity : Number(values.to) * 1000;
+  const minMs = Number(values.min);
+  const events = parsePerfScript(perfText(['script', '-i', file, '-F', 'comm,pid,tid,cpu,time,event,trace,ip,sym']));
+  if (!events.some((e) => e.event === 'sched:sched_switch')) throw new Error(`${file} holds no sched:sched_switch events: record with -e sched:sched_switch -e sched:sched_waking -g`);
+  const result = waitsOf(events, { tid, fromMs, toMs, minMs });
+  console.log(`| from (s, perf's clock) | waited (ms) | after | cpu | behind | its state | how it let the CPU go | its innermost frames |`);
+  console.log('|---:|---:|---|---:|---|---|---|---|');
+  for (const w of result.waits) {
+    console.log(`| ${(w.atMs / 1000).toFixed(4)} | ${w.waitedMs} | ${w.how} | ${w.cpu} | ${w.behind} (prio ${w.behindPrio}) | ${w.behindState} | ${w.left} | ${w.frames.slice(1, 4).join(' < ')} |`);
+  }
+  const by = (key) => Object.entries(result.waits.reduce((m, w) => ({ ...m, [w[key]]: (m[w[key]] ?? 0) + 1 }), {})).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  console.log(`\nthread ${tid}: ${result.count} waits, ${result.totalMs} ms in all; ${result.waits.length} of ${minMs} ms or more. How the CPU was let go: ${by('left') || '-'}.`);
+  console.log(JSON.stringify({ tid, minMs, ...result }, null, 2));
+}
+
+if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    main();
+  } catch (error) {
+    process.stderr.write(`sched-stacks: ${error.message}\n`);
+    process.exit(error.message.startsWith('usage:') ? 2 : 1);
+  }
+}
