@@ -9,7 +9,8 @@
 // at least --min ms: the thread that gave up the CPU to it, that thread's state, and how it let it
 // go, read from the top of its kernel stack at the switch (an interrupt such as the timer tick, the
 // end of a system call, or blocking on its own). `sched-waits.mjs` says whom whole phases waited
-// behind; this says why the CPU was not given up sooner. --from/--to are perf's clock (seconds), as
+// behind; this says why the CPU was not given up sooner. A wait that began queued on another CPU
+// (the balancer moved the thread) says so: the thread it ended behind is then only part of it. --from/--to are perf's clock (seconds), as
 // `perf script` prints it. Prints a table, then the same as JSON.
 import { parseArgs } from 'node:util';
 import { perfText } from './perf-sched.mjs';
@@ -65,11 +66,13 @@ export function waitsOf(events, { tid, fromMs = -Infinity, toMs = Infinity, minM
   let totalMs = 0;
   let count = 0;
   for (const e of events) {
-    if (e.event === 'sched:sched_waking' && new RegExp(`(^| )pid=${tid} `).test(e.trace)) since ??= { ms: e.ms, how: 'woken' };
+    if (e.event === 'sched:sched_waking' && new RegExp(`(^| )pid=${tid} `).test(e.trace)) {
+      since ??= { ms: e.ms, how: 'woken', cpu: Number(/target_cpu=(\d+)/.exec(e.trace)?.[1] ?? e.cpu) };
+    }
     if (e.event !== 'sched:sched_switch') continue;
     const s = switchFields(e.trace);
     if (!s) continue;
-    if (s.prevTid === tid && s.prevState.startsWith('R')) since = { ms: e.ms, how: 'preempted' };
+    if (s.prevTid === tid && s.prevState.startsWith('R')) since = { ms: e.ms, how: 'preempted', cpu: e.cpu };
     if (s.nextTid !== tid || since === undefined) continue;
     const waitedMs = e.ms - since.ms;
     if (e.ms >= fromMs && e.ms <= toMs) {
@@ -78,6 +81,8 @@ export function waitsOf(events, { tid, fromMs = -Infinity, toMs = Infinity, minM
       if (waitedMs >= minMs) {
         waits.push({
           atMs: since.ms, waitedMs: Math.round(waitedMs * 100) / 100, how: since.how, cpu: e.cpu,
+          // Queued on another CPU first (the wakeup's target, or where it was preempted): the balancer moved it.
+          ...(since.cpu !== e.cpu ? { queuedOnCpu: since.cpu } : {}),
           behind: `${s.prevComm}/${s.prevTid}`, behindPrio: s.prevPrio, behindState: s.prevState, left: howItLeft(e.stack), frames: e.stack.slice(0, 6),
         });
       }
@@ -102,13 +107,15 @@ function main() {
   const events = parsePerfScript(perfText(['script', '-i', file, '-F', 'comm,pid,tid,cpu,time,event,trace,ip,sym']));
   if (!events.some((e) => e.event === 'sched:sched_switch')) throw new Error(`${file} holds no sched:sched_switch events: record with -e sched:sched_switch -e sched:sched_waking -g`);
   const result = waitsOf(events, { tid, fromMs, toMs, minMs });
-  console.log(`| from (s, perf's clock) | waited (ms) | after | cpu | behind | its state | how it let the CPU go | its innermost frames |`);
+  console.log(`| from (s, perf's clock) | waited (ms) | after | cpu (queued first on) | behind | its state | how it let the CPU go | its innermost frames |`);
   console.log('|---:|---:|---|---:|---|---|---|---|');
   for (const w of result.waits) {
-    console.log(`| ${(w.atMs / 1000).toFixed(4)} | ${w.waitedMs} | ${w.how} | ${w.cpu} | ${w.behind} (prio ${w.behindPrio}) | ${w.behindState} | ${w.left} | ${w.frames.slice(1, 4).join(' < ')} |`);
+    const cpu = w.queuedOnCpu === undefined ? `${w.cpu}` : `${w.cpu} (${w.queuedOnCpu})`;
+    console.log(`| ${(w.atMs / 1000).toFixed(4)} | ${w.waitedMs} | ${w.how} | ${cpu} | ${w.behind} (prio ${w.behindPrio}) | ${w.behindState} | ${w.left} | ${w.frames.slice(1, 4).join(' < ')} |`);
   }
   const by = (key) => Object.entries(result.waits.reduce((m, w) => ({ ...m, [w[key]]: (m[w[key]] ?? 0) + 1 }), {})).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
-  console.log(`\nthread ${tid}: ${result.count} waits, ${result.totalMs} ms in all; ${result.waits.length} of ${minMs} ms or more. How the CPU was let go: ${by('left') || '-'}.`);
+  const moved = result.waits.filter((w) => w.queuedOnCpu !== undefined).length;
+  console.log(`\nthread ${tid}: ${result.count} waits, ${result.totalMs} ms in all; ${result.waits.length} of ${minMs} ms or more, ${moved} of them begun on another CPU. How the CPU was let go: ${by('left') || '-'}.`);
   console.log(JSON.stringify({ tid, minMs, ...result }, null, 2));
 }
 

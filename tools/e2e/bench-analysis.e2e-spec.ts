@@ -125,6 +125,16 @@ describe('the restart analysis scripts of tools/bench', () => {
       '\tffffffff8223c953 irqentry_exit_to_user_mode',
       '\tffffffff8223c954 asm_sysvec_apic_timer_interrupt',
       '',
+      // It sleeps at 1000.004; woken for cpu 0 at 1000.005, it runs on cpu 1 2 ms later behind nginx (300): the balancer moved it.
+      'node   100/100   [001] 1000.004000: sched:sched_switch: prev_comm=node prev_pid=100 prev_prio=120 prev_state=S ==> next_comm=nginx next_pid=300 next_prio=120',
+      '',
+      'node   500/500   [000] 1000.005000: sched:sched_waking: comm=node pid=100 prio=120 target_cpu=000',
+      '',
+      'nginx   300/300   [001] 1000.007000: sched:sched_switch: prev_comm=nginx prev_pid=300 prev_prio=120 prev_state=S ==> next_comm=node next_pid=100 next_prio=120',
+      '\tffffffff8223c951 __schedule',
+      '\tffffffff8223c952 schedule',
+      '\tffffffff8223c955 do_epoll_wait',
+      '',
       // Preempted itself at 1000.010, it runs again 0.5 ms later: counted, below --min.
       'node   100/100   [001] 1000.010000: sched:sched_switch: prev_comm=node prev_pid=100 prev_prio=120 prev_state=R+ ==> next_comm=nginx next_pid=300 next_prio=120',
       '\tffffffff8223c951 __schedule',
@@ -141,11 +151,17 @@ describe('the restart analysis scripts of tools/bench', () => {
       console.log(JSON.stringify(waitsOf(events, { tid: 100, minMs: 1 })));
     `);
     expect(result).toEqual({
-      count: 2, totalMs: 3.5,
-      waits: [{
-        atMs: 1_000_000, waitedMs: 3, how: 'woken', cpu: 1, behind: 'node/201', behindPrio: 120, behindState: 'R', left: 'timer tick',
-        frames: ['__schedule', 'schedule', 'irqentry_exit_to_user_mode', 'asm_sysvec_apic_timer_interrupt'],
-      }],
+      count: 3, totalMs: 5.5,
+      waits: [
+        {
+          atMs: 1_000_000, waitedMs: 3, how: 'woken', cpu: 1, behind: 'node/201', behindPrio: 120, behindState: 'R', left: 'timer tick',
+          frames: ['__schedule', 'schedule', 'irqentry_exit_to_user_mode', 'asm_sysvec_apic_timer_interrupt'],
+        },
+        {
+          atMs: 1_000_005, waitedMs: 2, how: 'woken', cpu: 1, queuedOnCpu: 0, behind: 'nginx/300', behindPrio: 120, behindState: 'S', left: 'blocked or slept',
+          frames: ['__schedule', 'schedule', 'do_epoll_wait'],
+        },
+      ],
     });
   });
 
