@@ -56,6 +56,23 @@ const switchFields = (trace) => {
   return m && { prevComm: m[1], prevTid: Number(m[2]), prevPrio: Number(m[3]), prevState: m[4], nextTid: Number(m[6]) };
 };
 
+/** What ran on `cpu` from `since` to the switch at `end` (an index of `events`): ms per thread, most first. */
+function ranOn(events, cpu, since, end) {
+  const ran = new Map();
+  let from = since.ms;
+  // Each switch on that CPU ends the run of the thread it switches out.
+  for (let i = since.index + 1; i <= end; i += 1) {
+    const e = events[i];
+    if (e.cpu !== cpu || e.event !== 'sched:sched_switch') continue;
+    const s = switchFields(e.trace);
+    if (!s) continue;
+    const who = `${s.prevComm}/${s.prevTid}`;
+    ran.set(who, (ran.get(who) ?? 0) + e.ms - from);
+    from = e.ms;
+  }
+  return Object.fromEntries([...ran].filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1]).map(([who, ms]) => [who, Math.round(ms * 100) / 100]));
+}
+
 /**
  * Every wait for a CPU of thread `tid` that ended inside [fromMs, toMs] and lasted at least
  * `minMs`, with the thread that gave up the CPU to it and how; and the total of all its waits there.
@@ -65,14 +82,15 @@ export function waitsOf(events, { tid, fromMs = -Infinity, toMs = Infinity, minM
   let since;
   let totalMs = 0;
   let count = 0;
-  for (const e of events) {
+  for (const [index, e] of events.entries()) {
     if (e.event === 'sched:sched_waking' && new RegExp(`(^| )pid=${tid} `).test(e.trace)) {
-      since ??= { ms: e.ms, how: 'woken', cpu: Number(/target_cpu=(\d+)/.exec(e.trace)?.[1] ?? e.cpu) };
+      since ??= { ms: e.ms, index, how: 'woken', cpu: Number(/target_cpu=(\d+)/.exec(e.trace)?.[1] ?? e.cpu) };
     }
     if (e.event !== 'sched:sched_switch') continue;
     const s = switchFields(e.trace);
     if (!s) continue;
-    if (s.prevTid === tid && s.prevState.startsWith('R')) since = { ms: e.ms, how: 'preempted', cpu: e.cpu };
+    // Preempted: it waits from here. Gone to sleep: a wakeup seen while it still ran does not count.
+    if (s.prevTid === tid) since = s.prevState.startsWith('R') ? { ms: e.ms, index, how: 'preempted', cpu: e.cpu } : undefined;
     if (s.nextTid !== tid || since === undefined) continue;
     const waitedMs = e.ms - since.ms;
     if (e.ms >= fromMs && e.ms <= toMs) {
@@ -84,6 +102,7 @@ export function waitsOf(events, { tid, fromMs = -Infinity, toMs = Infinity, minM
           // Queued on another CPU first (the wakeup's target, or where it was preempted): the balancer moved it.
           ...(since.cpu !== e.cpu ? { queuedOnCpu: since.cpu } : {}),
           behind: `${s.prevComm}/${s.prevTid}`, behindPrio: s.prevPrio, behindState: s.prevState, left: howItLeft(e.stack), frames: e.stack.slice(0, 6),
+          ran: ranOn(events, e.cpu, since, index),
         });
       }
     }
@@ -107,11 +126,12 @@ function main() {
   const events = parsePerfScript(perfText(['script', '-i', file, '-F', 'comm,pid,tid,cpu,time,event,trace,ip,sym']));
   if (!events.some((e) => e.event === 'sched:sched_switch')) throw new Error(`${file} holds no sched:sched_switch events: record with -e sched:sched_switch -e sched:sched_waking -g`);
   const result = waitsOf(events, { tid, fromMs, toMs, minMs });
-  console.log(`| from (s, perf's clock) | waited (ms) | after | cpu (queued first on) | behind | its state | how it let the CPU go | its innermost frames |`);
-  console.log('|---:|---:|---|---:|---|---|---|---|');
+  console.log(`| from (s, perf's clock) | waited (ms) | after | cpu (queued first on) | behind | its state | how it let the CPU go | its innermost frames | what ran on that cpu meanwhile (ms) |`);
+  console.log('|---:|---:|---|---:|---|---|---|---|---|');
   for (const w of result.waits) {
     const cpu = w.queuedOnCpu === undefined ? `${w.cpu}` : `${w.cpu} (${w.queuedOnCpu})`;
-    console.log(`| ${(w.atMs / 1000).toFixed(4)} | ${w.waitedMs} | ${w.how} | ${cpu} | ${w.behind} (prio ${w.behindPrio}) | ${w.behindState} | ${w.left} | ${w.frames.slice(1, 4).join(' < ')} |`);
+    const ran = Object.entries(w.ran).map(([who, ms]) => `${who} ${ms}`).join(', ');
+    console.log(`| ${(w.atMs / 1000).toFixed(4)} | ${w.waitedMs} | ${w.how} | ${cpu} | ${w.behind} (prio ${w.behindPrio}) | ${w.behindState} | ${w.left} | ${w.frames.slice(1, 4).join(' < ')} | ${ran} |`);
   }
   const by = (key) => Object.entries(result.waits.reduce((m, w) => ({ ...m, [w[key]]: (m[w[key]] ?? 0) + 1 }), {})).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   const moved = result.waits.filter((w) => w.queuedOnCpu !== undefined).length;

@@ -144,6 +144,16 @@ describe('the restart analysis scripts of tools/bench', () => {
       '\tffffffff8223c952 schedule',
       '\tffffffff8223c955 do_epoll_wait',
       '',
+      // A wakeup while it still runs, then it sleeps at 1000.021: its wait starts at the next wakeup (1000.030), not there.
+      'node   500/500   [000] 1000.020000: sched:sched_waking: comm=node pid=100 prio=120 target_cpu=001',
+      '',
+      'node   100/100   [001] 1000.021000: sched:sched_switch: prev_comm=node prev_pid=100 prev_prio=120 prev_state=S ==> next_comm=nginx next_pid=300 next_prio=120',
+      '',
+      'node   500/500   [000] 1000.030000: sched:sched_waking: comm=node pid=100 prio=120 target_cpu=001',
+      '',
+      'nginx   300/300   [001] 1000.031000: sched:sched_switch: prev_comm=nginx prev_pid=300 prev_prio=120 prev_state=S ==> next_comm=node next_pid=100 next_prio=120',
+      '\tffffffff8223c951 __schedule',
+      '',
     ].join('\n');
     const result = evaluate(`
       import { parsePerfScript, waitsOf } from './tools/bench/sched-stacks.mjs';
@@ -151,15 +161,19 @@ describe('the restart analysis scripts of tools/bench', () => {
       console.log(JSON.stringify(waitsOf(events, { tid: 100, minMs: 1 })));
     `);
     expect(result).toEqual({
-      count: 3, totalMs: 5.5,
+      count: 4, totalMs: 6.5,
       waits: [
         {
           atMs: 1_000_000, waitedMs: 3, how: 'woken', cpu: 1, behind: 'node/201', behindPrio: 120, behindState: 'R', left: 'timer tick',
-          frames: ['__schedule', 'schedule', 'irqentry_exit_to_user_mode', 'asm_sysvec_apic_timer_interrupt'],
+          frames: ['__schedule', 'schedule', 'irqentry_exit_to_user_mode', 'asm_sysvec_apic_timer_interrupt'], ran: { 'node/201': 3 },
         },
         {
           atMs: 1_000_005, waitedMs: 2, how: 'woken', cpu: 1, queuedOnCpu: 0, behind: 'nginx/300', behindPrio: 120, behindState: 'S', left: 'blocked or slept',
-          frames: ['__schedule', 'schedule', 'do_epoll_wait'],
+          frames: ['__schedule', 'schedule', 'do_epoll_wait'], ran: { 'nginx/300': 2 },
+        },
+        {
+          atMs: 1_000_030, waitedMs: 1, how: 'woken', cpu: 1, behind: 'nginx/300', behindPrio: 120, behindState: 'S', left: 'blocked or slept',
+          frames: ['__schedule'], ran: { 'nginx/300': 1 },
         },
       ],
     });
