@@ -6,11 +6,12 @@
 //   node tools/bench/sched-stacks.mjs /tmp/sw.data --tid TID [--from SEC --to SEC] [--min 1.5]
 //
 // A wait runs from the thread's wakeup (or its preemption) to its next switch in. For each wait of
-// at least --min ms: the thread that gave up the CPU to it, that thread's state, and how it let it
-// go, read from the top of its kernel stack at the switch (an interrupt such as the timer tick, the
-// end of a system call, or blocking on its own). `sched-waits.mjs` says whom whole phases waited
-// behind; this says why the CPU was not given up sooner. A wait that began queued on another CPU
-// (the balancer moved the thread) says so: the thread it ended behind is then only part of it. --from/--to are perf's clock (seconds), as
+// at least --min ms: the thread that gave up the CPU to it, that thread's state, how it let it go,
+// read from the top of its kernel stack at the switch (an interrupt such as the timer tick, the
+// end of a system call, or blocking on its own), and what else ran on that CPU meanwhile.
+// `sched-waits.mjs` says whom whole phases waited behind; this says why the CPU was not given up
+// sooner. A wait that began queued on another CPU (the balancer moved the thread) says so: the
+// thread it ended behind is then only part of it. --from/--to are perf's clock (seconds), as
 // `perf script` prints it. Prints a table, then the same as JSON.
 import { parseArgs } from 'node:util';
 import { perfText } from './perf-sched.mjs';
