@@ -83,8 +83,9 @@ export function waitsOf(events, { tid, fromMs = -Infinity, toMs = Infinity, minM
   let since;
   let totalMs = 0;
   let count = 0;
+  const wakesIt = new RegExp(`(^| )pid=${tid} `);
   for (const [index, e] of events.entries()) {
-    if (e.event === 'sched:sched_waking' && new RegExp(`(^| )pid=${tid} `).test(e.trace)) {
+    if (e.event === 'sched:sched_waking' && wakesIt.test(e.trace)) {
       since ??= { ms: e.ms, index, how: 'woken', cpu: Number(/target_cpu=(\d+)/.exec(e.trace)?.[1] ?? e.cpu) };
     }
     if (e.event !== 'sched:sched_switch') continue;
