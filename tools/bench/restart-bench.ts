@@ -30,13 +30,12 @@
 //          each row starts once the machine is that calm)
 // Instruments (restart-bench.instruments.ts): per 100 ms and per process, CPU, event-loop delay,
 // main-thread run-queue wait and who answered, in each row's timeline and <row>.instruments.json.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseVariant, type BenchVariant } from './bench-variant';
-import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, requireBuilt, startLoadProcess, WORKSPACE, type LoadProcessPlacement } from '@edu-agents/e2e-support';
+import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, realtimeAllowed, requireBuilt, startLoadProcess, WORKSPACE, type LoadProcessPlacement } from '@edu-agents/e2e-support';
 import { measureCapacity, mixFor, type Probe } from './restart-bench.capacity';
 import { parseLogEvents, restartMarkers } from './restart-bench.events';
 import { failedAnswers, makeRow, markdown, type Row } from './restart-bench.report';
@@ -85,7 +84,7 @@ const VARIANTS = values.variant.map(parseVariant);
  */
 function loadPriorities(spec: string): { name: string; placement: LoadProcessPlacement }[] {
   return spec.split(',').map((v) => {
-    if (v === 'auto') v = spawnSync('chrt', ['--fifo', '1', 'true']).status === 0 ? 'fifo' : 'shared';
+    if (v === 'auto') v = realtimeAllowed() ? 'fifo' : 'shared';
     if (v === 'shared') return { name: 'shared', placement: {} };
     if (v === 'fifo') return { name: 'fifo', placement: { realtime: true } };
     if (!/^-?\d+$/.test(v) || Number(v) < -20 || Number(v) > 19) throw new Error(`--load-priority: ${v} is none of auto, shared, fifo or a nice value from -20 to 19`);
@@ -98,16 +97,16 @@ type BenchDef = ScenarioDef & { load?: LoadProcessPlacement };
 const DEFS = values.only.split(',').flatMap((name): BenchDef[] => {
   const def = ALL.find((d) => d.name === name);
   if (!def) throw new Error(`--only: unknown scenario ${name}; known: ${ALL.map((d) => d.name).join(', ')}`);
-  // One placement for the whole run tags no row (the run's JSON says which: loadPriority).
-  const loads = LOAD_PRIORITIES.length === 1 ? [undefined] : LOAD_PRIORITIES;
   const variants: (BenchVariant | undefined)[] = VARIANTS.length === 0 ? [undefined] : VARIANTS;
-  // The part after `@` names the variant and the load's placement (restart-bench.pairs.ts pairs rows by it).
-  return variants.flatMap((v) => loads.map((load): BenchDef => {
-    const tag = [v?.name, load?.name].filter(Boolean).join('.');
-    if (!tag) return { ...def, load: LOAD_PRIORITIES[0]?.placement };
-    const about = [v?.name, load && `load ${load.name}`].filter(Boolean).join(', ');
+  // The part after `@` names the variant and the load's placement (restart-bench.pairs.ts pairs rows by it);
+  // one placement for the whole run tags no row (the run's JSON says which: loadPriority).
+  const tagged = LOAD_PRIORITIES.length > 1;
+  return variants.flatMap((v) => LOAD_PRIORITIES.map((load): BenchDef => {
+    const tag = [v?.name, tagged ? load.name : undefined].filter(Boolean).join('.');
+    if (!tag) return { ...def, load: load.placement };
+    const about = [v?.name, tagged ? `load ${load.name}` : undefined].filter(Boolean).join(', ');
     return {
-      ...def, name: `${def.name}@${tag}`, label: `${def.label} [${about}]`, load: load?.placement ?? LOAD_PRIORITIES[0]?.placement,
+      ...def, name: `${def.name}@${tag}`, label: `${def.label} [${about}]`, load: load.placement,
       setup: (dir, options) => def.setup(dir, { ...options, env: { ...options.env, ...v?.env } }),
     };
   }));

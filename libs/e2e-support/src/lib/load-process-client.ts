@@ -56,6 +56,11 @@ export interface LoadProcessPlacement {
   realtime?: boolean;
 }
 
+/** Whether this process may start a load process at SCHED_FIFO: chrt runs a program at that priority here. */
+export function realtimeAllowed(): boolean {
+  return spawnSync('chrt', ['--fifo', '1', 'true']).status === 0;
+}
+
 /** Puts a just-spawned process's threads at SCHED_FIFO 1 (its later threads inherit it); throws naming what refused. */
 function placeRealtime(pid: number): void {
   const run = spawnSync('chrt', ['--fifo', '--all-tasks', '--pid', '1', String(pid)], { encoding: 'utf8' });
@@ -88,14 +93,15 @@ export function startLoadProcess(spec: LoadProcessSpec, startTimeoutMs = 30_000,
     return Promise.reject(new Error(`the load process's nice value must be an integer from -20 to 19 (got ${nice})`));
   }
   if (nice !== undefined && realtime) return Promise.reject(new Error('the load process runs either at a nice value or at SCHED_FIFO, not both'));
+  const ownSession = nice !== undefined || realtime;
   const child = spawn(process.execPath, ['-r', '@swc-node/register', LOAD_PROCESS_ENTRY, JSON.stringify(spec)], {
     cwd: WORKSPACE,
     env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.base.json') },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // A session of its own is a scheduling group of its own (it still ends with the IPC channel).
-    detached: nice !== undefined || realtime,
+    detached: ownSession,
   });
-  if ((nice !== undefined || realtime) && child.pid !== undefined) {
+  if (ownSession && child.pid !== undefined) {
     try {
       if (realtime) placeRealtime(child.pid);
       else placeLoadProcess(child.pid, nice as number);
