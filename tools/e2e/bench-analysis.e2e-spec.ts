@@ -5,6 +5,11 @@ import { join } from 'node:path';
 // pure parts run on made-up records, through node itself (Jest here loads CommonJS only).
 const ROOT = join(__dirname, '../..');
 
+/** Runs `body` as CommonJS through the workspace's SWC register (for the TypeScript modules of the benchmarks). */
+function runTs(body: string): { stdout: string; stderr: string } {
+  return spawnSync('node', ['-r', '@swc-node/register', '-e', body], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SWC_NODE_PROJECT: 'tsconfig.base.json' } });
+}
+
 /** Runs `body` as an ES module in the workspace root and returns what it printed as JSON. */
 function evaluate(body: string): unknown {
   const result = spawnSync('node', ['--input-type=module', '-e', body], { cwd: ROOT, encoding: 'utf8' });
@@ -197,10 +202,10 @@ describe('the restart analysis scripts of tools/bench', () => {
       { ...base, sentMs: 40, latencyMs: 2, lagMs: 0 },
       { ...base, label: 'POST /qc/check', sentMs: 50, latencyMs: 40, lagMs: 0 },
     ];
-    const result = spawnSync('node', ['-r', '@swc-node/register', '-e', `
+    const result = runTs(`
       const { slowByMoment } = require('./tools/bench/restart-bench.requests.ts');
       console.log(slowByMoment(${JSON.stringify(joined)}, 6));
-    `], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SWC_NODE_PROJECT: 'tsconfig.base.json' } });
+    `);
     expect(result.stderr).toBe('');
     expect(result.stdout.trim().split('\n').slice(2)).toEqual([
       '| -200 | 2 | 14.0 | send lag 1, before parse 1 | predecessor 2 | 0 | 1 |',
@@ -218,11 +223,10 @@ describe('the restart analysis scripts of tools/bench', () => {
       '[26972:0x1d51cb50]    12743 ms: pause=0.9 mutator=1214.0 gc=s reduce_memory=0 allocated=1636608 promoted=1728 new_space_survived=15288',
       '[26972:0x1d51cb50]    13001 ms: pause=1.1 gc=s promoted=12',
     ].join('\n');
-    // A TypeScript module of the benchmarks, loaded through node with the workspace's SWC register.
-    const result = spawnSync('node', ['-r', '@swc-node/register', '-e', `
+    const result = runTs(`
       const { parseScavenges } = require('./tools/bench/gc-trace.ts');
       console.log(JSON.stringify(parseScavenges(${JSON.stringify(output)})));
-    `], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SWC_NODE_PROJECT: 'tsconfig.base.json' } });
+    `);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual([
       { atMs: 10351, pauseMs: 5, survivedBytes: 2877560, promotedBytes: 3170312 },

@@ -1,11 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { getPriority } from 'node:os';
 import type { Socket } from 'node:net';
 import { STATS_ONLY } from './load-mix';
 import { startLoadProcess } from './load-process-client';
 import { outcomeGaps, summarize } from './load-report';
 import { waitFor } from './wait-for';
+
+/** Numeric field `n` (as numbered in proc(5)) of /proc/<pid>/stat, read once. */
+function statOf(pid: number): (n: number) => number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (n) => Number(fields[n - 3]);
+}
 
 describe('the load generator as a process of its own', () => {
   let server: Server;
@@ -52,11 +58,9 @@ describe('the load generator as a process of its own', () => {
   it('runs in a session of its own at the nice value it is given, group and process, and still reports', async () => {
     const load = await startLoadProcess({ port, ratePerSec: 50, maxDurationMs: 60_000, mix: STATS_ONLY }, undefined, { nice: 7 });
     try {
-      const stat = readFileSync(`/proc/${load.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      expect(Number(fields[6 - 3])).toBe(load.pid); // its session id: a session of its own
-      expect(Number(fields[19 - 3])).toBe(7); // its nice value
-      expect(getPriority(load.pid)).toBe(7);
+      const field = statOf(load.pid);
+      expect(field(6)).toBe(load.pid); // its session id: a session of its own
+      expect(field(19)).toBe(7); // its nice value
       if (existsSync(`/proc/${load.pid}/autogroup`)) expect(readFileSync(`/proc/${load.pid}/autogroup`, 'utf8')).toMatch(/ nice 7$/m);
     } finally {
       load.stop();
@@ -68,10 +72,9 @@ describe('the load generator as a process of its own', () => {
   it('runs at SCHED_FIFO 1 in a session of its own when asked to be real-time, and still reports', async () => {
     const load = await startLoadProcess({ port, ratePerSec: 50, maxDurationMs: 60_000, mix: STATS_ONLY }, undefined, { realtime: true });
     try {
-      const stat = readFileSync(`/proc/${load.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      expect(Number(fields[6 - 3])).toBe(load.pid);
-      expect({ rtPriority: Number(fields[40 - 3]), policy: Number(fields[41 - 3]) }).toEqual({ rtPriority: 1, policy: 1 }); // SCHED_FIFO
+      const field = statOf(load.pid);
+      expect(field(6)).toBe(load.pid);
+      expect({ rtPriority: field(40), policy: field(41) }).toEqual({ rtPriority: 1, policy: 1 }); // SCHED_FIFO
     } finally {
       load.stop();
     }
