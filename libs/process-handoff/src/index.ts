@@ -22,6 +22,7 @@ export type {
   ChildHandlers,
   ParentChannel,
   ParentHandlers,
+  PreparedChild,
   ProcessEnvironment,
   SpawnedChild,
   SpawnRequest,

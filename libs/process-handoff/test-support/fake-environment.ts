@@ -1,5 +1,5 @@
 import type { OutputStream } from '../src/lib/handoff-messages';
-import type { ChildHandlers, ParentChannel, ProcessEnvironment, SpawnedChild, SpawnRequest } from '../src/lib/process-environment';
+import type { ChildHandlers, ParentChannel, PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from '../src/lib/process-environment';
 import { FakeChild, FakeParentChannel } from './fake-channels';
 
 export { FakeChild, FakeParentChannel };
@@ -55,6 +55,21 @@ export class FakeEnvironment implements ProcessEnvironment {
     const child = new FakeChild(pid, request, handlers);
     this.children.push(child);
     return child;
+  }
+
+  /** Every process forked ahead (prepareSuccessor), in order. */
+  readonly prepared: FakePrepared[] = [];
+
+  prepare(request: SpawnRequest): PreparedChild {
+    const pid = this.nextPid++;
+    this.procs.set(pid, { ppid: this.pid, pgid: 100 });
+    const prepared = new FakePrepared(pid, request, (handlers) => {
+      const child = new FakeChild(pid, request, handlers);
+      this.children.push(child);
+      return child;
+    });
+    this.prepared.push(prepared);
+    return prepared;
   }
 
   get lastChild(): FakeChild {
@@ -191,4 +206,34 @@ export function successorEnvironment(predecessor: FakeEnvironment, child: FakeCh
   child.peer = (message) => channel.deliver(message);
   env.channel = channel;
   return env;
+}
+
+/** A process forked ahead: the test may end it (`exited`); `launch` turns it into a {@link FakeChild}. */
+export class FakePrepared implements PreparedChild {
+  launched = false;
+  discarded = false;
+  /** Set by the test: it ended before the upgrade. */
+  exited: string | undefined;
+
+  constructor(
+    readonly pid: number,
+    readonly request: SpawnRequest,
+    private readonly start: (handlers: ChildHandlers) => FakeChild,
+  ) {}
+
+  get unusable(): string | undefined {
+    if (this.launched) return 'it was launched';
+    if (this.discarded) return 'it was discarded';
+    return this.exited;
+  }
+
+  launch(handlers: ChildHandlers): SpawnedChild {
+    if (this.unusable !== undefined) throw new Error(`cannot launch: ${this.unusable}`);
+    this.launched = true;
+    return this.start(handlers);
+  }
+
+  discard(): void {
+    if (this.unusable === undefined) this.discarded = true;
+  }
 }

@@ -27,7 +27,7 @@
  * exits when none is left. SIGTERM cancels a running upgrade, then drains; before
  * ready it ends the start (exit 0). `GET /slow?ms=N` answers after N ms. Every event is one JSON line on stdout; the library's log
  * lines are `log` events. FIXTURE_PID_FILE and FIXTURE_MAX_STATE_BYTES set the
- * upgrader's pidFile and maxStateBytes; FIXTURE_RELEASE (set by a release's entry
+ * upgrader's pidFile and maxStateBytes; FIXTURE_PREPARE=1 its prepareSuccessor; FIXTURE_RELEASE (set by a release's entry
  * file that loads this one) is reported, to tell which build a generation runs.
  */
 import { spawn } from 'node:child_process';
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     readyTimeoutMs: Number(process.env['HANDOFF_TIMEOUT_MS'] ?? 30_000),
     maxStateBytes: process.env['FIXTURE_MAX_STATE_BYTES'] ? Number(process.env['FIXTURE_MAX_STATE_BYTES']) : undefined,
     pidFile,
+    prepareSuccessor: process.env['FIXTURE_PREPARE'] === '1',
     log: (level, message, fields) => say('log', { level, message, fields }),
   });
   live.upgrader = upgrader;

@@ -6,7 +6,7 @@ import { OutputTail } from './output-tail';
 import { raiseIdleSuccessor } from './successor-idle';
 import { lowerSuccessor, raiseStarvedSuccessor } from './successor-priority';
 import { explainSpawnError, missingPath } from './successor-launch';
-import type { ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
+import type { ChildHandlers, PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { reclaimPidFile } from './pid-file';
 import { isGone, tryStat } from './proc-stat';
 import { TreeKiller, type FrozenTree } from './tree-killer';
@@ -67,25 +67,27 @@ export class ChildWatch {
    * outcome of the whole upgrade. `restoreNice`: the group value a lowered successor goes
    * back to (set only when it is lowered), for the starvation escape; `idleChrt`: the
    * successor starts at SCHED_IDLE (successor-idle.ts), set back by the same escape.
+   * `prepared`: its process, forked ahead for this request, is launched instead of a spawn.
    */
-  start(request: SpawnRequest, entry?: string, restoreNice?: number, idleChrt?: string): Promise<UpgradeOutcome> {
+  start(request: SpawnRequest, entry?: string, restoreNice?: number, idleChrt?: string, prepared?: PreparedChild): Promise<UpgradeOutcome> {
     this.startedAt = this.env.now();
     this.request = request;
     this.entry = entry;
+    const handlers: ChildHandlers = {
+      message: (message) => this.onMessage(message),
+      exit: (code, signal) => this.onExit(code, signal),
+      spawnError: (error) => this.spawnFailed(error),
+      disconnect: () => this.onChannelClosed(),
+    };
     try {
-      this.child = this.env.spawn(request, {
-        message: (message) => this.onMessage(message),
-        exit: (code, signal) => this.onExit(code, signal),
-        spawnError: (error) => this.spawnFailed(error),
-        disconnect: () => this.onChannelClosed(),
-      });
+      this.child = prepared ? prepared.launch(handlers) : this.env.spawn(request, handlers);
     } catch (error) {
       this.spawnFailed(error as Error);
     }
     const pid = this.child?.pid;
     if (pid === undefined) return this.done; // spawn failed, or spawnError follows
     const { readyTimeoutMs } = this.options;
-    this.options.log('info', 'successor started', { successorPid: pid, timeoutMs: readyTimeoutMs });
+    this.options.log('info', 'successor started', { successorPid: pid, timeoutMs: readyTimeoutMs, ...(prepared ? { prepared: true } : {}) });
     const timer = this.env.setTimer(() => this.fail({ reason: 'timeout', message: `successor ${pid} was not ready within ${readyTimeoutMs} ms` }), readyTimeoutMs);
     this.stops.push(() => this.env.clearTimer(timer), this.tree.follow(pid, treeSampleMs));
     if (request.detached) void lowerSuccessor(this.env, pid, this.options.successorNice, this.options.log);

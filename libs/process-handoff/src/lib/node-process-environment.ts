@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { OutputStream } from './handoff-messages';
-import type { ChildHandlers, ParentChannel, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
+import type { ChildHandlers, ParentChannel, PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { HANDOFF_TIMINGS } from './upgrader-options';
 
 /** Resolves or rejects with the callback of a `send`; a synchronous throw (data that cannot be cloned) rejects too. */
@@ -23,6 +23,14 @@ function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChil
     serialization: 'advanced',
     detached: request.detached === true,
   });
+  return followChild(child, () => handlers);
+}
+
+/**
+ * Hears a child's messages, exit and spawn error for whoever `handlers()` names at the
+ * time (nobody, for a prepared child before its launch), and wraps its channel.
+ */
+function followChild(child: ChildProcess, handlers: () => ChildHandlers | undefined): SpawnedChild {
   let spawnFailed = false;
   let exited = false;
   let handlesInFlight = 0;
@@ -32,16 +40,16 @@ function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChil
     if (exited || spawnFailed) return;
     exited = true;
     clearTimeout(graceTimer);
-    handlers.exit(child.exitCode, child.signalCode);
+    handlers()?.exit(child.exitCode, child.signalCode);
   };
-  child.on('message', (message) => handlers.message(message));
-  child.on('disconnect', () => handlers.disconnect?.());
+  child.on('message', (message) => handlers()?.message(message));
+  child.on('disconnect', () => handlers()?.disconnect?.());
   // Without a pid, 'error' means spawning failed; sends use callbacks and kills go through
   // process.kill, so no other 'error' is expected - but one must never crash the predecessor.
   child.on('error', (error) => {
     if (child.pid !== undefined || spawnFailed) return;
     spawnFailed = true;
-    handlers.spawnError(error);
+    handlers()?.spawnError(error);
   });
   child.on('exit', () => {
     graceTimer = setTimeout(reportExit, HANDOFF_TIMINGS.channelCloseGraceMs).unref();
@@ -67,6 +75,59 @@ function spawnChild(request: SpawnRequest, handlers: ChildHandlers): SpawnedChil
       released = true;
       child.unref();
       if (handlesInFlight === 0) child.channel?.unref();
+    },
+  };
+}
+
+/**
+ * What a prepared successor runs until its launch: it waits for "go" on its stdin, then
+ * execs its command (env -C resolves the working directory's path then, as a spawn does;
+ * its stdin becomes /dev/null, as a spawn's 'ignore'). EOF or anything else: it exits 0.
+ */
+const PREPARED_SCRIPT = 'IFS= read -r go || exit 0; [ "$go" = go ] || exit 0; exec "$@" </dev/null';
+const SHELL = '/bin/sh';
+const ENV = '/usr/bin/env';
+
+function prepareChild(request: SpawnRequest): PreparedChild {
+  const child = spawn(SHELL, ['-c', PREPARED_SCRIPT, 'handoff-prepared', ENV, '-C', request.cwd, '--', request.command, ...request.args], {
+    cwd: request.cwd,
+    env: request.env,
+    stdio: ['pipe', 'inherit', 'inherit', 'ipc', ...request.fds],
+    serialization: 'advanced',
+    detached: request.detached === true,
+  });
+  let handlers: ChildHandlers | undefined;
+  let unusable: string | undefined;
+  const stdin = child.stdin as (NodeJS.WritableStream & { unref?: () => void; destroyed?: boolean; on: ChildProcess['on'] }) | null;
+  stdin?.on('error', () => undefined); // EPIPE: it is gone, and its exit says so
+  const followed = followChild(child, () => handlers);
+  child.once('error', (error) => void (unusable ??= `its fork failed: ${error.message}`));
+  child.once('exit', (code, signal) => void (unusable ??= `it ${signal ? `was killed by ${signal}` : `exited with code ${code}`} before the upgrade`));
+  // Waiting, it must not keep this process alive.
+  child.unref();
+  child.channel?.unref();
+  stdin?.unref?.();
+  return {
+    pid: child.pid,
+    request,
+    get unusable() {
+      return unusable;
+    },
+    launch: (next) => {
+      if (unusable !== undefined) throw new Error(`the prepared successor ${child.pid} cannot start: ${unusable}`);
+      unusable = 'it was launched';
+      handlers = next;
+      child.ref();
+      child.channel?.ref();
+      stdin?.end('go\n');
+      return followed;
+    },
+    discard: () => {
+      if (unusable !== undefined) return;
+      unusable = 'it was discarded';
+      stdin?.end();
+      if (child.connected) child.disconnect();
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
 }
@@ -167,6 +228,7 @@ export function nodeProcessEnvironment(): ProcessEnvironment {
     env: process.env,
     cwd: () => process.cwd(),
     spawn: spawnChild,
+    prepare: prepareChild,
     kill,
     listPids: () => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number),
     listChildren,

@@ -39,6 +39,22 @@ export interface SpawnedChild {
   unref(): void;
 }
 
+/**
+ * A successor's process forked ahead of an upgrade (the `prepareSuccessor` option): it
+ * waits before it execs the request's command until `launch()`.
+ */
+export interface PreparedChild {
+  /** Undefined when the fork failed. */
+  readonly pid: number | undefined;
+  readonly request: SpawnRequest;
+  /** Why it can no longer be launched (it exited, was launched or discarded), or undefined while it waits. */
+  readonly unusable: string | undefined;
+  /** Lets it exec the request's command: from then on it is the successor and reports to `handlers`. */
+  launch(handlers: ChildHandlers): SpawnedChild;
+  /** Ends it unlaunched (with the listening sockets it holds); idempotent. */
+  discard(): void;
+}
+
 /** What the successor hears from its predecessor. */
 export interface ParentHandlers {
   /** `handle`: a socket handle sent with the message, if any. */
@@ -77,6 +93,8 @@ export interface ProcessEnvironment {
   cwd(): string;
   /** Starts a process; throws when that fails synchronously. */
   spawn(request: SpawnRequest, handlers: ChildHandlers): SpawnedChild;
+  /** Forks `request`'s process now and holds it before its exec (see {@link PreparedChild}); absent where that cannot be done. */
+  prepare?(request: SpawnRequest): PreparedChild;
   /** Sends a signal; false when no such process exists. */
   kill(pid: number, signal: NodeJS.Signals): boolean;
   /** The pids currently in /proc. */

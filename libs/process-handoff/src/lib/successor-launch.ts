@@ -57,20 +57,20 @@ export function unsupportedBecause(start: StartSnapshot): string | undefined {
  *
  * @throws when this process cannot start a successor, one of its paths is gone
  *   (a deploy removed the working directory, the entry file or node), or a
- *   listener cannot be passed.
+ *   listener cannot be passed. `extra.listeners`: these names and fds instead of the registry's.
  */
 export function launchRequest(
   start: StartSnapshot,
   pid: number,
   registry: ListenerRegistry,
-  extra: { restoreNice?: number; idle?: boolean; pidStart?: number; fs?: PathEnvironment } = {},
+  extra: { restoreNice?: number; idle?: boolean; pidStart?: number; fs?: PathEnvironment; listeners?: { names: string[]; fds: number[] } } = {},
 ): SpawnRequest {
-  const { restoreNice, idle, pidStart, fs } = extra;
+  const { restoreNice, idle, pidStart, fs, listeners } = extra;
   const unsupported = unsupportedBecause(start);
   if (unsupported !== undefined) throw new Error(unsupported);
   const missing = fs ? missingPath(fs, start.execPath, start.cwd, start.entry as string) : undefined;
   if (missing !== undefined) throw new Error(missing);
-  const { names, fds } = registry.passable();
+  const { names, fds } = listeners ?? registry.passable();
   return {
     command: start.execPath,
     args: [...start.execArgv, start.entry as string, ...start.args],

@@ -1,7 +1,8 @@
 import { ChildWatch } from './child-watch';
 import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from './handoff-state';
 import type { ListenerRegistry } from './listener-registry';
-import type { ProcessEnvironment, SpawnedChild } from './process-environment';
+import { isDeepStrictEqual } from 'node:util';
+import type { PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
 import { tryStat } from './proc-stat';
 import { idleRequest, idleSupport } from './successor-idle';
@@ -20,6 +21,7 @@ export class UpgradeRunner {
   private watch: ChildWatch | undefined;
   private successorPid: number | undefined;
   private last: LastUpgrade | undefined;
+  private prepared: PreparedChild | undefined;
   /** The successor's channel after a handoff: client connections are handed over through it. */
   successor: SpawnedChild | undefined;
 
@@ -69,35 +71,90 @@ export class UpgradeRunner {
     };
   }
 
-  private async run(): Promise<UpgradeOutcome> {
-    let request;
-    let restoreNice: number | undefined;
-    let idleChrt: string | undefined;
+  /**
+   * Forks the next successor's process ahead (the `prepareSuccessor` option), for the
+   * listeners registered so far or for `listeners` when given (a successor names the one
+   * it is about to listen on: it forks before it serves). Replaces one prepared earlier.
+   * Never throws: what fails is logged, and an upgrade then spawns directly.
+   */
+  prepare(listeners?: { names: string[]; fds: number[] }): void {
+    if (!this.options.prepareSuccessor || this.env.prepare === undefined || triggerVerdict(this.state) === 'handed-over') return;
+    this.discardPrepared();
     try {
-      if (this.options.successorIdle) {
-        const support = idleSupport({ platform: this.env.platform, path: this.env.env['PATH'], readText: (file) => this.env.readText(file), isFile: (file) => 'path' in this.env.realpath(file) });
-        if (support.ok) idleChrt = support.chrt;
-        else this.options.log('warn', `the successor cannot start at SCHED_IDLE here (${support.reason}); it starts as successorNice says`);
-      }
-      // A successor at a lower priority until ready needs our group's value to come back to; without autogroups there is none.
-      restoreNice = idleChrt === undefined && this.options.successorNice > 0 ? ownGroupNice(this.env) : undefined;
-      if (idleChrt === undefined && this.options.successorNice > 0 && restoreNice === undefined) {
-        this.options.log('info', 'no scheduling groups to lower here (no /proc/self/autogroup): the successor starts as an equal of this process');
-      }
-      request = launchRequest(this.start, this.env.pid, this.registry, { restoreNice, idle: idleChrt !== undefined, pidStart: this.ownStart(), fs: this.env });
-      if (idleChrt !== undefined) request = idleRequest(request, idleChrt);
+      const { request } = this.successorRequest(listeners, false);
+      const prepared = this.env.prepare(request);
+      if (prepared.pid === undefined) return; // its error event follows; the next upgrade spawns
+      this.prepared = prepared;
+      this.options.log('info', `prepared the next successor's process ${prepared.pid}: an upgrade execs it`, { preparedPid: prepared.pid });
+    } catch (error) {
+      this.options.log('warn', `could not prepare a successor's process; an upgrade will spawn one (${(error as Error).message})`);
+    }
+  }
+
+  /** Ends a prepared successor's process (it holds the listening sockets): before a listener closes, and at close. */
+  discardPrepared(): void {
+    this.prepared?.discard();
+    this.prepared = undefined;
+  }
+
+  /** The pid of a prepared successor's process that still waits, for the health body and the tests. */
+  get preparedPid(): number | undefined {
+    return this.prepared?.unusable === undefined ? this.prepared?.pid : undefined;
+  }
+
+  private async run(): Promise<UpgradeOutcome> {
+    let built;
+    try {
+      built = this.successorRequest(undefined, true);
     } catch (error) {
       this.apply({ type: 'spawnFailed' });
       return { ok: false, reason: 'spawn-failed', message: `cannot start a successor: ${(error as Error).message}`, output: [], durationMs: 0 };
     }
+    const { request, restoreNice, idleChrt } = built;
+    const prepared = this.takePrepared(request);
     this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
     try {
-      const outcome = await this.watch.start(request, this.start.entry, restoreNice, idleChrt);
+      const outcome = await this.watch.start(request, this.start.entry, restoreNice, idleChrt, prepared);
       this.successor = this.watch.handedOverTo;
       return outcome;
     } finally {
       this.watch = undefined;
+      if (this.options.prepareSuccessor && triggerVerdict(this.state) === 'start') this.prepare();
     }
+  }
+
+  /** The prepared process when it still waits and was prepared for exactly `request`; else it ends, and undefined. */
+  private takePrepared(request: SpawnRequest): PreparedChild | undefined {
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    if (prepared === undefined) return undefined;
+    const why = prepared.unusable ?? (isDeepStrictEqual(prepared.request, request) ? undefined : 'it was prepared for other listeners or settings');
+    if (why === undefined) return prepared;
+    prepared.discard();
+    this.options.log('info', `the prepared successor ${prepared.pid} is not used (${why}); spawning one`);
+    return undefined;
+  }
+
+  /**
+   * The successor's spawn request, with how its priority is set. `logged`: say why a
+   * priority mode cannot be used (once per upgrade, not again when preparing).
+   */
+  private successorRequest(listeners: { names: string[]; fds: number[] } | undefined, logged: boolean): { request: SpawnRequest; restoreNice?: number; idleChrt?: string } {
+    const log = logged ? this.options.log : () => undefined;
+    let idleChrt: string | undefined;
+    if (this.options.successorIdle) {
+      const support = idleSupport({ platform: this.env.platform, path: this.env.env['PATH'], readText: (file) => this.env.readText(file), isFile: (file) => 'path' in this.env.realpath(file) });
+      if (support.ok) idleChrt = support.chrt;
+      else log('warn', `the successor cannot start at SCHED_IDLE here (${support.reason}); it starts as successorNice says`);
+    }
+    // A successor at a lower priority until ready needs our group's value to come back to; without autogroups there is none.
+    const restoreNice = idleChrt === undefined && this.options.successorNice > 0 ? ownGroupNice(this.env) : undefined;
+    if (idleChrt === undefined && this.options.successorNice > 0 && restoreNice === undefined) {
+      log('info', 'no scheduling groups to lower here (no /proc/self/autogroup): the successor starts as an equal of this process');
+    }
+    let request = launchRequest(this.start, this.env.pid, this.registry, { restoreNice, idle: idleChrt !== undefined, pidStart: this.ownStart(), fs: this.env, listeners });
+    if (idleChrt !== undefined) request = idleRequest(request, idleChrt);
+    return { request, restoreNice, idleChrt };
   }
 
   /** This process's start time, passed on so that a successor can tell it from a process that reuses its pid. */

@@ -40,6 +40,24 @@ export interface UpgraderOptions {
    */
   successorIdle?: boolean;
   /**
+   * Fork the next successor's process ahead of time, when this process listens, and let
+   * it exec node only at `upgrade()`. `child_process.spawn` forks: the event loop waits
+   * while the kernel copies this process's page tables and until the child has exec'd,
+   * 7-13 ms for a process of 150-250 MB (`tools/bench/spawn-cost.bench.mjs`), and the
+   * child runs at this process's priority until then. Prepared, the fork happens while
+   * this process does not serve yet (before a successor listens, or when a first process
+   * starts to listen), and an upgrade only writes one line to a pipe.
+   *
+   * The prepared process is a `/bin/sh` that waits on its stdin and then execs `env -C
+   * <cwd> -- <node command>` (so a release path is resolved at the upgrade, as a direct
+   * spawn does). It holds the listening sockets, so the upgrader ends it when a registered
+   * server closes, at `close()`, and when this process exits (its stdin closes). The
+   * upgrade falls back to a direct spawn when it is gone or no longer matches (another
+   * listener registered since). After a failed upgrade a new one is prepared at once.
+   * Default false.
+   */
+  prepareSuccessor?: boolean;
+  /**
    * Called when a successor that failed (exited, timed out, was cancelled) has been
    * stopped with its tree and before it is killed: re-assert this process as the
    * service's main process where the app claimed it outside the library (systemd's
@@ -65,6 +83,7 @@ export interface ResolvedUpgraderOptions {
   successorNice: number;
   successorEscapeMs: number;
   successorIdle: boolean;
+  prepareSuccessor: boolean;
   log: HandoffLog;
   reclaim: ((successorPid: number) => void | Promise<void>) | undefined;
   maxStateBytes: number;
@@ -79,6 +98,7 @@ export const HANDOFF_DEFAULTS = Object.freeze({
   /** Under 500 req/s on 2 cores a lowered start takes 3-6 s; next to a busy neighbour it never ends. */
   successorEscapeMs: 10_000,
   successorIdle: false,
+  prepareSuccessor: false,
   /** 128 MiB: twice the QC pool's default cache bound; a 600 MB state measured 4 s and +1 GB RSS in the sender. */
   maxStateBytes: 128 * 1024 * 1024,
 });
@@ -138,6 +158,7 @@ export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgrad
     successorNice: niceValue(options.successorNice),
     successorEscapeMs: escapeValue(options.successorEscapeMs),
     successorIdle: booleanValue('successorIdle', options.successorIdle, HANDOFF_DEFAULTS.successorIdle),
+    prepareSuccessor: booleanValue('prepareSuccessor', options.prepareSuccessor, HANDOFF_DEFAULTS.prepareSuccessor),
     log: options.log ?? stderrLog,
     reclaim: options.reclaim,
     maxStateBytes: positiveInteger('maxStateBytes', options.maxStateBytes, HANDOFF_DEFAULTS.maxStateBytes),

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, Server as NetServer } from 'node:net';
 import { FakeEnvironment, FakeParentChannel } from '../../test-support/fake-environment';
 import { closeServers, predecessorSetup, settle } from '../../test-support/upgrader-setup';
 import { HANDOFF_ENV } from './inheritance';
@@ -153,5 +153,85 @@ describe('Upgrader', () => {
     await expect(upgrader.cancel('SIGTERM')).resolves.toBeUndefined();
     await settle();
     expect(upgrader.snapshot().state).toBe('idle');
+  });
+});
+
+describe('Upgrader with prepareSuccessor', () => {
+  afterEach(closeServers);
+
+  it('forks the successor\'s process when it listens, for exactly the request an upgrade makes, and launches it at the upgrade instead of spawning', async () => {
+    const { env, upgrader, server } = await predecessorSetup({ prepareSuccessor: true });
+    expect(env.prepared).toHaveLength(1);
+    const [prepared] = env.prepared;
+    expect(upgrader.preparedPid).toBe(prepared.pid);
+    expect(prepared.request).toMatchObject({ command: '/usr/bin/node', fds: [listenerFd(server)] });
+    const outcome = upgrader.upgrade();
+    expect(prepared.launched).toBe(true);
+    expect(env.children).toHaveLength(1);
+    expect(env.lastChild).toMatchObject({ pid: prepared.pid, request: prepared.request });
+    env.lastChild.says({ type: 'ready' });
+    await expect(outcome).resolves.toMatchObject({ ok: true, successorPid: prepared.pid });
+    expect(env.prepared).toHaveLength(1); // handed over: no next one here
+    expect(upgrader.preparedPid).toBeUndefined();
+  });
+
+  it('spawns, and says why, when the prepared process ended or was prepared for other listeners', async () => {
+    const { env, upgrader, logs } = await predecessorSetup({ prepareSuccessor: true });
+    env.prepared[0].exited = 'it was killed by SIGKILL before the upgrade';
+    void upgrader.upgrade();
+    expect(env.lastChild.pid).not.toBe(env.prepared[0].pid);
+    expect(logs).toContainEqual(expect.objectContaining({ message: `the prepared successor ${env.prepared[0].pid} is not used (it was killed by SIGKILL before the upgrade); spawning one` }));
+    await upgrader.cancel('test over');
+
+    const other = await predecessorSetup({ prepareSuccessor: true });
+    const first = other.env.prepared[0];
+    // A listener registered past the upgrader (not through it) changes nothing; another through it replaces the prepared process.
+    const second = createServer();
+    await other.upgrader.listen('admin', second, { port: 0, host: '127.0.0.1' });
+    expect(first.discarded).toBe(true);
+    expect(other.env.prepared[1].request.fds).toEqual([listenerFd(other.server), listenerFd(second)]);
+    await new Promise((resolve) => second.close(resolve));
+  });
+
+  it('prepares a new one after a failed upgrade, none after a refused trigger', async () => {
+    const { env, upgrader } = await predecessorSetup({ prepareSuccessor: true });
+    const outcome = upgrader.upgrade();
+    await expect(upgrader.upgrade()).resolves.toMatchObject({ reason: 'busy' });
+    expect(env.prepared).toHaveLength(1);
+    env.lastChild.exit(1);
+    await expect(outcome).resolves.toMatchObject({ ok: false, reason: 'exited' });
+    expect(env.prepared).toHaveLength(2);
+    expect(upgrader.preparedPid).toBe(env.prepared[1].pid);
+  });
+
+  it('ends the prepared process before the listening handle closes (net.Server.prototype.close too), and at close()', async () => {
+    const { env, upgrader, server } = await predecessorSetup({ prepareSuccessor: true });
+    await new Promise((resolve) => NetServer.prototype.close.call(server, resolve));
+    expect(env.prepared[0].discarded).toBe(true);
+    const again = await predecessorSetup({ prepareSuccessor: true });
+    again.upgrader.close();
+    expect(again.env.prepared[0].discarded).toBe(true);
+    expect(upgrader.preparedPid).toBeUndefined();
+  });
+
+  it('in a successor, prepares before it listens on the inherited socket, with that fd', async () => {
+    const env = new FakeEnvironment();
+    env.ppid = 42;
+    env.env = { PATH: '/usr/bin', [HANDOFF_ENV]: JSON.stringify({ v: 1, parent: 42, listeners: { http: 4 } }) };
+    const successor = Upgrader.create({ environment: env, log: () => undefined, prepareSuccessor: true });
+    const preparedAtListen: number[] = [];
+    const server = Object.assign(createServer(), {
+      listen: (_target: unknown, done: () => void) => (preparedAtListen.push(env.prepared.length), setImmediate(done)),
+      address: () => ({ port: 8000, address: '127.0.0.1', family: 'IPv4' }),
+    });
+    await successor.listen('http', server, { port: 0 });
+    expect(preparedAtListen).toEqual([1]);
+    expect(env.prepared[0].request.fds).toEqual([4]);
+    expect(JSON.parse(env.prepared[0].request.env[HANDOFF_ENV] as string)).toMatchObject({ parent: 100, listeners: { http: 4 } });
+  });
+
+  it('prepares nothing by default', async () => {
+    const { env } = await predecessorSetup();
+    expect(env.prepared).toEqual([]);
   });
 });

@@ -103,10 +103,18 @@ export class Upgrader implements HandoffUpgrader {
   async listen(name: string, server: Server, target: ListenTarget): Promise<AddressInfo> {
     if (this.registry.has(name)) throw new Error(`a listener named '${name}' is already registered; give each listener its own name`);
     const fd = this.inheritance?.listeners[name];
+    // An inherited socket is known before this process serves on it: its own successor's
+    // process is forked now, while it starts (at its lower priority), not beside its clients.
+    if (fd !== undefined) {
+      const { names, fds } = this.registry.passable();
+      this.runner.prepare({ names: [...names, name], fds: [...fds, fd] });
+    }
     // Started at a lower priority: from its first connection on, this process serves at the predecessor's.
     await this.restorePriority();
     const address = await listenOn(server, fd === undefined ? target : { fd });
     this.registry.add(name, server);
+    this.discardPreparedOnClose(server);
+    if (fd === undefined) this.runner.prepare();
     this.options.log('info', `listening as '${name}'`, { port: address.port, address: address.address, inherited: fd !== undefined });
     return address;
   }
@@ -225,10 +233,35 @@ export class Upgrader implements HandoffUpgrader {
     };
   }
 
-  /** Lets go of the predecessor's channel and kills a starting successor: no timer or listener is left. */
+  /** The pid of the next successor's process, forked ahead (`prepareSuccessor`) and waiting; else undefined. */
+  get preparedPid(): number | undefined {
+    return this.runner.preparedPid;
+  }
+
+  /** Lets go of the predecessor's channel, ends a prepared successor's process and kills a starting successor: no timer or listener is left. */
   close(): void {
     this.link?.close();
+    this.runner.discardPrepared();
     void this.runner.cancel('upgrader closed');
+  }
+
+  /**
+   * A prepared successor's process holds the listening sockets: were it left while `server`
+   * closes, new connections would wait in a backlog nobody accepts from (instead of being
+   * refused, so that a proxy tries the next server). So it ends first. The hook sits on the
+   * server's listening handle (where `listenerFd` reads the fd): apps stop accepting with
+   * `net.Server.prototype.close.call(server)` too, which an own `close` would miss.
+   */
+  private discardPreparedOnClose(server: Server): void {
+    if (!this.options.prepareSuccessor) return;
+    const handle = (server as unknown as { _handle?: { close?: (...args: unknown[]) => unknown } | null })._handle;
+    const close = handle?.close;
+    if (!handle || typeof close !== 'function') return;
+    const runner = this.runner;
+    handle.close = function (this: unknown, ...args: unknown[]) {
+      runner.discardPrepared();
+      return close.apply(this, args);
+    };
   }
 
   /** Once: a successor started at a lower priority sets its scheduling group back to the predecessor's value. */
