@@ -62,6 +62,8 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     successorNice: config.handoff.successorNice,
     successorEscapeMs: config.handoff.successorEscapeMs,
     successorIdle: config.handoff.successorIdle,
+    // No successor's process is forked where SIGHUP starts none (a container's main process).
+    prepareSuccessor: config.handoff.enabled && config.handoff.prepareSuccessor,
     log: handoffLog(logger),
     // A failed successor is stopped, then this runs, then it is killed (defined below; called only during an upgrade).
     reclaim: (successorPid) => handoff.reclaim(successorPid),

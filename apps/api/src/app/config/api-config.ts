@@ -31,6 +31,11 @@ export interface ApiConfig {
     /** A successor starts at SCHED_IDLE in its predecessor's scheduling group until it listens, where it can leave it (HANDOFF_SUCCESSOR_IDLE). */
     successorIdle: boolean;
     /**
+     * The next successor's process is forked when this process starts to listen, not at SIGHUP
+     * (HANDOFF_PREPARE_SUCCESSOR): the fork stalls a serving event loop for 7-13 ms.
+     */
+    prepareSuccessor: boolean;
+    /**
      * Requests a successor sends through its own request path before it listens (HANDOFF_WARM_REQUESTS,
      * default 200; GETs, and QC POSTs that validation refuses): the requests its predecessor passes on to
      * it at the switch then meet compiled code (tools/bench/README.md, "What was left at the switch, request
@@ -93,7 +98,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // A successor listens once its Chromium went quiet after launch, 3 s at the latest: that after-start work
   // (0.1-1.1 CPU-s over 0.5-1.6 s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
   // "Chromium's after-start work").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, warmRequests: 200, settleMs: 3_000, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, settleMs: 3_000, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -137,6 +142,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       successorNice: r.int('HANDOFF_SUCCESSOR_NICE', d.handoff.successorNice, 0, 19),
       successorEscapeMs: r.int('HANDOFF_SUCCESSOR_ESCAPE_MS', d.handoff.successorEscapeMs, 0, HOUR),
       successorIdle: r.bool('HANDOFF_SUCCESSOR_IDLE', d.handoff.successorIdle),
+      prepareSuccessor: r.bool('HANDOFF_PREPARE_SUCCESSOR', d.handoff.prepareSuccessor),
       warmRequests: r.int('HANDOFF_WARM_REQUESTS', d.handoff.warmRequests, 0, 100_000),
       settleMs: r.int('HANDOFF_SETTLE_MS', d.handoff.settleMs, 0, 60_000),
       chromeNice: d.handoff.chromeNice, // below: its default is QC_CHROME_NICE's value
