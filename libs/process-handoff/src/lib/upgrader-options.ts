@@ -43,7 +43,7 @@ export interface UpgraderOptions {
    * Fork the next successor's process ahead of time, when this process listens, and let
    * it exec node only at `upgrade()`. `child_process.spawn` forks: the event loop waits
    * while the kernel copies this process's page tables and until the child has exec'd,
-   * 7-13 ms for a process of 150-250 MB (`tools/bench/spawn-cost.bench.mjs`), and the
+   * 7-13 ms for a process of 150-250 MB (`tools/bench/spawn-cost.bench.ts`), and the
    * child runs at this process's priority until then. Prepared, the fork happens while
    * this process does not serve yet (before a successor listens, or when a first process
    * starts to listen), and an upgrade only writes one line to a pipe.
