@@ -6,7 +6,11 @@
 // own lag among the parts: the bench times a request from when it was due). The phases
 // are those of sched-waits.mjs, from the row's markers.
 //
-//   node tools/bench/slow-by-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
+// A second table takes the first 40 ms after each signal on their own (--after-signal-ms): the
+// requests other than QC renders sent then, their slowest, and how many were at or above the
+// steady p99. A stall of the old process as it starts its successor shows there.
+//
+//   node tools/bench/slow-by-phase.mjs tools/bench/results/restart-<stamp> [more result dirs] [--after-signal-ms 40]
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { benchRowsOf, isHandoffRow, requestsFileOf } from './results-dir.mjs';
@@ -52,9 +56,33 @@ export function slowByPhase(markers, requests, zeroLabel, thresholdMs) {
   return { slow, counts, seconds, kinds };
 }
 
+/**
+ * For each signal of `markers`: the requests other than QC renders sent in the `windowMs` after
+ * it (sentMs from the ready of `zeroLabel`), their slowest (from when each was due), and how many
+ * took `thresholdMs` or more.
+ */
+export function afterSignals(markers, requests, zeroLabel, windowMs, thresholdMs) {
+  const zero = markers.find((m) => m.label === zeroLabel)?.ms;
+  if (zero === undefined) throw new Error(`no marker '${zeroLabel}', from which the requests are timed`);
+  return markers
+    .filter((m) => m.kind === 'signal')
+    .map((signal) => {
+      const latencies = requests
+        .filter((r) => !r.label?.startsWith('POST /qc') && r.sentMs + zero >= signal.ms && r.sentMs + zero < signal.ms + windowMs)
+        .map((r) => r.latencyMs + (r.lagMs ?? 0));
+      const slowest = latencies.length === 0 ? null : Math.round(Math.max(...latencies) * 10) / 10;
+      return { label: signal.label, requests: latencies.length, slowestMs: slowest, atOrAbove: latencies.filter((l) => l >= thresholdMs).length };
+    });
+}
+
 function main() {
-  const dirs = process.argv.slice(2);
-  if (dirs.length === 0) throw new Error('usage: slow-by-phase.mjs RESULT_DIR [RESULT_DIR ...] (runs of restart-bench with --requests)');
+  const args = process.argv.slice(2);
+  const flag = args.indexOf('--after-signal-ms');
+  const windowMs = flag < 0 ? 40 : Number(args[flag + 1]);
+  if (!(windowMs > 0)) throw new Error(`--after-signal-ms takes a positive number of ms, got ${args[flag + 1]}`);
+  const dirs = flag < 0 ? args : args.filter((_, i) => i !== flag && i !== flag + 1);
+  if (dirs.length === 0) throw new Error('usage: slow-by-phase.mjs RESULT_DIR [RESULT_DIR ...] [--after-signal-ms 40] (runs of restart-bench with --requests)');
+  const signalLines = [];
   console.log('| run | row | req/s | p99 steady -> restart (ms) | requests at or above the restart p99, by phase (count; phase length s) | of them QC renders; the others by their largest part |');
   console.log('|---|---|---:|---|---|---|');
   let rows = 0;
@@ -72,10 +100,15 @@ function main() {
       const { qcRenders, others, passedOn, inGc } = result.kinds;
       const parts = Object.entries(others).sort((a, b) => b[1] - a[1]).map(([part, n]) => `${part} ${n}`).join(', ') || 'none';
       console.log(`| ${basename(dir)} | ${row.label} | ${row.rate} | ${row.steady.p99Ms} -> ${row.restart.p99Ms} | ${result.slow}: ${phases} | ${qcRenders}; ${parts} (passed on ${passedOn}, in a GC ${inGc}) |`);
+      const signals = afterSignals(row.markers, requests, zero, windowMs, row.steady.p99Ms);
+      signalLines.push(`| ${basename(dir)} | ${row.label} | ${row.rate} | ${row.steady.p99Ms} | ${signals.map((s) => `${s.requests}, ${s.slowestMs ?? '-'} ms, ${s.atOrAbove}`).join('; ')} |`);
       rows += 1;
     }
   }
   if (rows === 0) throw new Error('no row with a requests file and a restart: run restart-bench with --requests');
+  console.log(`\n| run | row | req/s | steady p99 (ms) | the first ${windowMs} ms after each signal: requests other than QC renders, the slowest, how many at or above the steady p99 |`);
+  console.log('|---|---|---:|---:|---|');
+  for (const line of signalLines) console.log(line);
 }
 
 if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {

@@ -87,6 +87,22 @@ describe('the restart analysis scripts of tools/bench', () => {
     });
   });
 
+  it('slow-by-phase takes the first ms after each signal on their own: requests other than QC renders, the slowest from when it was due, how many at or above a threshold', () => {
+    // The signal is at 10 s, the ready (zero) at 14 s: -4000 is the signal's own ms.
+    const requests = [
+      { sentMs: -4_010, latencyMs: 30, label: 'GET /qc-stats' }, // before the signal
+      { sentMs: -4_000, latencyMs: 2, lagMs: 5, label: 'GET /qc-stats' },
+      { sentMs: -3_990, latencyMs: 3, label: 'GET /health' },
+      { sentMs: -3_980, latencyMs: 80, label: 'POST /qc/check' }, // a render: not counted
+      { sentMs: -3_960, latencyMs: 50, label: 'GET /qc-stats' }, // 40 ms after: outside
+    ];
+    const result = evaluate(`
+      import { afterSignals } from './tools/bench/slow-by-phase.mjs';
+      console.log(JSON.stringify(afterSignals(${JSON.stringify(MARKERS)}, ${JSON.stringify(requests)}, 'successor ready', 40, 5)));
+    `);
+    expect(result).toEqual([{ label: 'signal', requests: 2, slowestMs: 7, atOrAbove: 1 }]);
+  });
+
   it('slow-by-phase says what it needs when given no run', () => {
     const result = spawnSync('node', ['tools/bench/slow-by-phase.mjs'], { cwd: ROOT, encoding: 'utf8' });
     expect(result.status).toBe(2);
