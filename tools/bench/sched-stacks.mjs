@@ -75,10 +75,25 @@ function ranOn(events, cpu, since, end) {
 }
 
 /**
+ * Each thread's process, as `comm/pid` (the leader's name, or the thread's own when the leader ran
+ * no event), from the headers of the events the threads ran.
+ */
+export function processesOf(events) {
+  const leaders = new Map();
+  const threads = new Map();
+  for (const e of events) {
+    threads.set(e.tid, { pid: e.pid, comm: e.comm });
+    if (e.tid === e.pid) leaders.set(e.pid, e.comm);
+  }
+  return new Map([...threads].map(([tid, { pid, comm }]) => [tid, `${leaders.get(pid) ?? comm}/${pid}`]));
+}
+
+/**
  * Every wait for a CPU of thread `tid` that ended inside [fromMs, toMs] and lasted at least
  * `minMs`, with the thread that gave up the CPU to it and how; and the total of all its waits there.
  */
 export function waitsOf(events, { tid, fromMs = -Infinity, toMs = Infinity, minMs = 1.5 }) {
+  const processOf = processesOf(events);
   const waits = [];
   let since;
   let totalMs = 0;
@@ -103,7 +118,7 @@ export function waitsOf(events, { tid, fromMs = -Infinity, toMs = Infinity, minM
           atMs: since.ms, waitedMs: Math.round(waitedMs * 100) / 100, how: since.how, cpu: e.cpu,
           // Queued on another CPU first (the wakeup's target, or where it was preempted): the balancer moved it.
           ...(since.cpu !== e.cpu ? { queuedOnCpu: since.cpu } : {}),
-          behind: `${s.prevComm}/${s.prevTid}`, behindPrio: s.prevPrio, behindState: s.prevState, left: howItLeft(e.stack), frames: e.stack.slice(0, 6),
+          behind: `${s.prevComm}/${s.prevTid}`, behindProcess: processOf.get(s.prevTid) ?? `?/${s.prevTid}`, behindPrio: s.prevPrio, behindState: s.prevState, left: howItLeft(e.stack), frames: e.stack.slice(0, 6),
           ran: ranOn(events, e.cpu, since, index),
         });
       }
@@ -137,7 +152,10 @@ function main() {
   }
   const by = (key) => Object.entries(result.waits.reduce((m, w) => ({ ...m, [w[key]]: (m[w[key]] ?? 0) + 1 }), {})).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   const moved = result.waits.filter((w) => w.queuedOnCpu !== undefined).length;
-  console.log(`\nthread ${tid}: ${result.count} waits, ${result.totalMs} ms in all; ${result.waits.length} of ${minMs} ms or more, ${moved} of them begun on another CPU. How the CPU was let go: ${by('left') || '-'}.`);
+  const byProcess = new Map();
+  for (const w of result.waits) byProcess.set(w.behindProcess, (byProcess.get(w.behindProcess) ?? 0) + w.waitedMs);
+  const processes = [...byProcess].sort((a, b) => b[1] - a[1]).map(([who, ms]) => `${who} ${Math.round(ms * 10) / 10}`).join(', ');
+  console.log(`\nthread ${tid}: ${result.count} waits, ${result.totalMs} ms in all; ${result.waits.length} of ${minMs} ms or more, ${moved} of them begun on another CPU. How the CPU was let go: ${by('left') || '-'}. Those waits by the process they ended behind (ms): ${processes || '-'}.`);
   console.log(JSON.stringify({ tid, minMs, ...result }, null, 2));
 }
 

@@ -133,7 +133,7 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(zero.stderr).toContain('the steady p99 must be a positive number of ms (got 0)');
   });
 
-  it('sched-stacks finds whom a thread waited behind for a CPU, and how that thread let the CPU go', () => {
+  it('sched-stacks finds whom a thread waited behind for a CPU, in which process, and how that thread let the CPU go', () => {
     // `perf script -F comm,pid,tid,cpu,time,event,trace,ip,sym` of a record with -g (shortened stacks).
     const script = [
       'node   500/500   [001] 1000.000000: sched:sched_waking: comm=node pid=100 prio=120 target_cpu=001',
@@ -185,15 +185,15 @@ describe('the restart analysis scripts of tools/bench', () => {
       count: 4, totalMs: 6.5,
       waits: [
         {
-          atMs: 1_000_000, waitedMs: 3, how: 'woken', cpu: 1, behind: 'node/201', behindPrio: 120, behindState: 'R', left: 'timer tick',
+          atMs: 1_000_000, waitedMs: 3, how: 'woken', cpu: 1, behind: 'node/201', behindProcess: 'node/200', behindPrio: 120, behindState: 'R', left: 'timer tick',
           frames: ['__schedule', 'schedule', 'irqentry_exit_to_user_mode', 'asm_sysvec_apic_timer_interrupt'], ran: { 'node/201': 3 },
         },
         {
-          atMs: 1_000_005, waitedMs: 2, how: 'woken', cpu: 1, queuedOnCpu: 0, behind: 'nginx/300', behindPrio: 120, behindState: 'S', left: 'blocked or slept',
+          atMs: 1_000_005, waitedMs: 2, how: 'woken', cpu: 1, queuedOnCpu: 0, behind: 'nginx/300', behindProcess: 'nginx/300', behindPrio: 120, behindState: 'S', left: 'blocked or slept',
           frames: ['__schedule', 'schedule', 'do_epoll_wait'], ran: { 'nginx/300': 2 },
         },
         {
-          atMs: 1_000_030, waitedMs: 1, how: 'woken', cpu: 1, behind: 'nginx/300', behindPrio: 120, behindState: 'S', left: 'blocked or slept',
+          atMs: 1_000_030, waitedMs: 1, how: 'woken', cpu: 1, behind: 'nginx/300', behindProcess: 'nginx/300', behindPrio: 120, behindState: 'S', left: 'blocked or slept',
           frames: ['__schedule'], ran: { 'nginx/300': 1 },
         },
       ],
