@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { placeOwnGroup, waitFor } from '@edu-agents/e2e-support';
+import { waitFor } from '@edu-agents/e2e-support';
 
 const PROBE = join(__dirname, 'restart-bench.probe.js');
 const SAMPLER = join(__dirname, 'restart-bench.sampler.js');
@@ -36,17 +36,7 @@ export interface InstrumentData {
 /** Starts the sampler (root: this process, so every process the set-up starts is followed). */
 export async function startInstruments(dir: string, opts: { cpuProfDir?: string } = {}): Promise<Instruments> {
   const file = join(dir, 'sampler.jsonl');
-  // In a session of its own whose scheduling group is at nice 19, below the APIs it measures (each
-  // in a session of its own) and nginx: its reads of /proc must not take a CPU from them (an old
-  // process waited up to 7.6 ms behind it during a start: tools/bench/README.md, "The fork at the signal").
-  const sampler: ChildProcess = spawn(process.execPath, [SAMPLER, file, String(process.pid)], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
-  if (sampler.pid !== undefined) {
-    try {
-      placeOwnGroup(sampler.pid, 19, 'the sampler');
-    } catch (error) {
-      process.stderr.write(`restart-bench: ${(error as Error).message}; it samples at the bench's priority\n`);
-    }
-  }
+  const sampler: ChildProcess = spawn(process.execPath, [SAMPLER, file, String(process.pid)], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor('the sampler to write its first line', () => existsSync(file), 10_000);
   return {
     // --cpu-prof: the probe of every API process writes a V8 CPU profile there when it exits.

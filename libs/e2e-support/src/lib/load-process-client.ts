@@ -68,22 +68,18 @@ function placeRealtime(pid: number): void {
   if (run.status !== 0) throw new Error(`could not put the load process at SCHED_FIFO 1 (needs CAP_SYS_NICE or RLIMIT_RTPRIO): ${run.stderr.trim()}`);
 }
 
-/**
- * Puts a just-spawned process that leads a session of its own (spawned `detached`) at `nice`:
- * its main thread, and its session's scheduling group where autogrouping is on. Throws naming
- * `what` and what refused.
- */
-export function placeOwnGroup(pid: number, nice: number, what: string): void {
+/** Puts a just-spawned process's session group and main thread at `nice`; throws naming what refused. */
+function placeLoadProcess(pid: number, nice: number): void {
   try {
     setPriority(pid, nice);
   } catch (error) {
-    throw new Error(`could not set ${what} to nice ${nice} (below 0 needs CAP_SYS_NICE): ${(error as Error).message}`);
+    throw new Error(`could not set the load process to nice ${nice} (below 0 needs CAP_SYS_NICE): ${(error as Error).message}`);
   }
   try {
     writeFileSync(`/proc/${pid}/autogroup`, String(nice));
   } catch (error) {
     // No autogroups (kernel without CONFIG_SCHED_AUTOGROUP): the process's own nice is what counts.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`could not set ${what}'s scheduling group to nice ${nice}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`could not set the load process's scheduling group to nice ${nice}: ${(error as Error).message}`);
   }
 }
 
@@ -108,7 +104,7 @@ export function startLoadProcess(spec: LoadProcessSpec, startTimeoutMs = 30_000,
   if (ownSession && child.pid !== undefined) {
     try {
       if (realtime) placeRealtime(child.pid);
-      else placeOwnGroup(child.pid, nice as number, 'the load process');
+      else placeLoadProcess(child.pid, nice as number);
     } catch (error) {
       child.kill('SIGKILL');
       return Promise.reject(error);
