@@ -113,14 +113,17 @@ export class UpgradeRunner {
     const { request, restoreNice, idleChrt } = built;
     const prepared = this.takePrepared(request);
     this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
+    let outcome: UpgradeOutcome;
     try {
-      const outcome = await this.watch.start(request, this.start.entry, restoreNice, idleChrt, prepared);
+      outcome = await this.watch.start(request, this.start.entry, restoreNice, idleChrt, prepared);
       this.successor = this.watch.handedOverTo;
-      return outcome;
     } finally {
       this.watch = undefined;
-      if (this.options.prepareSuccessor && triggerVerdict(this.state) === 'start') this.prepare();
     }
+    // A failed start leaves this process serving: the next upgrade gets a prepared process again.
+    // Not after a cancel: the app is stopping (SIGTERM, close()).
+    if (!outcome.ok && outcome.reason !== 'cancelled' && triggerVerdict(this.state) === 'start') this.prepare();
+    return outcome;
   }
 
   /** The prepared process when it still waits and was prepared for exactly `request`; else it ends, and undefined. */

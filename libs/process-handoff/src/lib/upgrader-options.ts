@@ -53,7 +53,8 @@ export interface UpgraderOptions {
    * spawn does). It holds the listening sockets, so the upgrader ends it when a registered
    * server closes, at `close()`, and when this process exits (its stdin closes). The
    * upgrade falls back to a direct spawn when it is gone or no longer matches (another
-   * listener registered since). After a failed upgrade a new one is prepared at once.
+   * listener registered since). After a failed upgrade (not a cancelled one) a new one is
+   * prepared at once.
    * Default false.
    */
   prepareSuccessor?: boolean;

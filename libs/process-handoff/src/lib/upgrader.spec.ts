@@ -193,7 +193,7 @@ describe('Upgrader with prepareSuccessor', () => {
     await new Promise((resolve) => second.close(resolve));
   });
 
-  it('prepares a new one after a failed upgrade, none after a refused trigger', async () => {
+  it('prepares a new one after a failed upgrade, none after a refused trigger or a cancelled upgrade', async () => {
     const { env, upgrader } = await predecessorSetup({ prepareSuccessor: true });
     const outcome = upgrader.upgrade();
     await expect(upgrader.upgrade()).resolves.toMatchObject({ reason: 'busy' });
@@ -202,6 +202,12 @@ describe('Upgrader with prepareSuccessor', () => {
     await expect(outcome).resolves.toMatchObject({ ok: false, reason: 'exited' });
     expect(env.prepared).toHaveLength(2);
     expect(upgrader.preparedPid).toBe(env.prepared[1].pid);
+
+    const cancelled = upgrader.upgrade();
+    await upgrader.cancel('SIGTERM');
+    await expect(cancelled).resolves.toMatchObject({ ok: false, reason: 'cancelled' });
+    expect(env.prepared).toHaveLength(2);
+    expect(upgrader.preparedPid).toBeUndefined();
   });
 
   it('ends the prepared process before the listening handle closes (net.Server.prototype.close too), and at close()', async () => {
