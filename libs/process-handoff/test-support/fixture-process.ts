@@ -134,7 +134,8 @@ export class FixtureRun {
   }
 }
 
-function commandLine(pid: number): string[] {
+/** A process's command line, [] when it is gone. */
+export function commandLine(pid: number): string[] {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {

@@ -41,6 +41,12 @@ export function listenOn(server: Server, target: ListenTarget): Promise<AddressI
   });
 }
 
+/** The listeners a successor inherits: their names, and their fds in the same order (at 4, 5, ... in the successor). */
+export interface PassableListeners {
+  names: string[];
+  fds: number[];
+}
+
 /** The servers registered for handoff, by name, in registration order. */
 export class ListenerRegistry {
   private readonly servers = new Map<string, Server>();
@@ -59,10 +65,11 @@ export class ListenerRegistry {
   }
 
   /**
-   * Names and fds to pass, in the order they will appear in the successor (4, 5, ...).
+   * Names and fds to pass, in the order they will appear in the successor (4, 5, ...);
+   * `next`: a listener about to be registered, last.
    * @throws when a registered server no longer listens.
    */
-  passable(): { names: string[]; fds: number[] } {
+  passable(next?: { name: string; fd: number }): PassableListeners {
     const names: string[] = [];
     const fds: number[] = [];
     for (const [name, server] of this.servers) {
@@ -72,6 +79,10 @@ export class ListenerRegistry {
         throw new Error(`listener '${name}': ${(error as Error).message}`, { cause: error });
       }
       names.push(name);
+    }
+    if (next) {
+      names.push(next.name);
+      fds.push(next.fd);
     }
     return { names, fds };
   }

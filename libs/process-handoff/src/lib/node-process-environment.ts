@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { OutputStream } from './handoff-messages';
 import type { ChildHandlers, ParentChannel, PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
@@ -98,7 +99,8 @@ function prepareChild(request: SpawnRequest): PreparedChild {
   });
   let handlers: ChildHandlers | undefined;
   let unusable: string | undefined;
-  const stdin = child.stdin as (NodeJS.WritableStream & { unref?: () => void; destroyed?: boolean; on: ChildProcess['on'] }) | null;
+  // A pipe's end is a net.Socket, which can be unref'd.
+  const stdin = child.stdin as Socket | null;
   stdin?.on('error', () => undefined); // EPIPE: it is gone, and its exit says so
   const followed = followChild(child, () => handlers);
   child.once('error', (error) => void (unusable ??= `its fork failed: ${error.message}`));
@@ -106,7 +108,7 @@ function prepareChild(request: SpawnRequest): PreparedChild {
   // Waiting, it must not keep this process alive.
   child.unref();
   child.channel?.unref();
-  stdin?.unref?.();
+  stdin?.unref();
   return {
     pid: child.pid,
     request,

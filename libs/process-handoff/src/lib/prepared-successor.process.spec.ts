@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { connect, createServer, Server as NetServer, type Server } from 'node:net';
-import { FixtureRun, isAlive, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
+import { commandLine, FixtureRun, isAlive, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
 import { Hammer } from '../../test-support/hammer';
+import { parseStat } from './proc-stat';
 import { Upgrader } from './upgrader';
 
 // prepareSuccessor, through real processes: the next successor's process is forked when a
@@ -12,14 +13,7 @@ const outcomeOf = (e: FixtureEvent) => e['outcome'] as { ok: boolean; reason?: s
 const fieldsOf = (e: FixtureEvent) => (e['fields'] ?? {}) as Record<string, unknown>;
 const isLog = (e: FixtureEvent, pid: number, text: string) => e.event === 'log' && e.pid === pid && String(e['message']).includes(text);
 
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-}
-
-function commandOf(pid: number): string[] {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-}
+const parentOf = (pid: number) => parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ppid;
 
 /** Resolves with the error code of a connection attempt ('connected' when it was accepted by the kernel). */
 function tryConnect(port: number): Promise<string> {
@@ -46,7 +40,7 @@ describe('a successor prepared ahead (prepareSuccessor)', () => {
     await run.next('ready', (e) => e.event === 'ready');
     const prepared = await preparedBy(first);
     expect(parentOf(prepared)).toBe(first);
-    expect(commandOf(prepared).slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(commandLine(prepared).slice(0, 2)).toEqual(['/bin/sh', '-c']);
 
     const hammer = new Hammer(port);
     await waitFor('answers from the first generation', () => hammer.answeredBy(first) >= 50);
@@ -111,7 +105,7 @@ describe('a prepared process and the listener it holds', () => {
     const { port } = await upgrader.listen('tcp', server, { port: 0, host: '127.0.0.1' });
     const prepared = upgrader.preparedPid as number;
     expect(isAlive(prepared)).toBe(true);
-    expect(commandOf(prepared)).toContain('handoff-prepared');
+    expect(commandLine(prepared)).toContain('handoff-prepared');
     return { port, prepared };
   }
 

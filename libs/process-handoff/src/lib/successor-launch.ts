@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { encodeInheritance, snapshotEnv, successorEnv } from './inheritance';
-import type { ListenerRegistry } from './listener-registry';
+import type { ListenerRegistry, PassableListeners } from './listener-registry';
 import type { ProcessEnvironment, SpawnRequest } from './process-environment';
 
 /** How this process was started: what a successor repeats. Captured when the upgrader is created. */
@@ -63,7 +63,7 @@ export function launchRequest(
   start: StartSnapshot,
   pid: number,
   registry: ListenerRegistry,
-  extra: { restoreNice?: number; idle?: boolean; pidStart?: number; fs?: PathEnvironment; listeners?: { names: string[]; fds: number[] } } = {},
+  extra: { restoreNice?: number; idle?: boolean; pidStart?: number; fs?: PathEnvironment; listeners?: PassableListeners } = {},
 ): SpawnRequest {
   const { restoreNice, idle, pidStart, fs, listeners } = extra;
   const unsupported = unsupportedBecause(start);

@@ -1,6 +1,6 @@
 import { ChildWatch } from './child-watch';
 import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from './handoff-state';
-import type { ListenerRegistry } from './listener-registry';
+import type { ListenerRegistry, PassableListeners } from './listener-registry';
 import { isDeepStrictEqual } from 'node:util';
 import type { PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
@@ -77,7 +77,7 @@ export class UpgradeRunner {
    * it is about to listen on: it forks before it serves). Replaces one prepared earlier.
    * Never throws: what fails is logged, and an upgrade then spawns directly.
    */
-  prepare(listeners?: { names: string[]; fds: number[] }): void {
+  prepare(listeners?: PassableListeners): void {
     if (!this.options.prepareSuccessor || this.env.prepare === undefined || triggerVerdict(this.state) === 'handed-over') return;
     this.discardPrepared();
     try {
@@ -97,7 +97,7 @@ export class UpgradeRunner {
     this.prepared = undefined;
   }
 
-  /** The pid of a prepared successor's process that still waits, for the health body and the tests. */
+  /** The pid of a prepared successor's process that still waits (`Upgrader.preparedPid`). */
   get preparedPid(): number | undefined {
     return this.prepared?.unusable === undefined ? this.prepared?.pid : undefined;
   }
@@ -142,7 +142,7 @@ export class UpgradeRunner {
    * The successor's spawn request, with how its priority is set. `logged`: say why a
    * priority mode cannot be used (once per upgrade, not again when preparing).
    */
-  private successorRequest(listeners: { names: string[]; fds: number[] } | undefined, logged: boolean): { request: SpawnRequest; restoreNice?: number; idleChrt?: string } {
+  private successorRequest(listeners: PassableListeners | undefined, logged: boolean): { request: SpawnRequest; restoreNice?: number; idleChrt?: string } {
     const log = logged ? this.options.log : () => undefined;
     let idleChrt: string | undefined;
     if (this.options.successorIdle) {

@@ -214,10 +214,11 @@ describe('Upgrader with prepareSuccessor', () => {
     const { env, upgrader, server } = await predecessorSetup({ prepareSuccessor: true });
     await new Promise((resolve) => NetServer.prototype.close.call(server, resolve));
     expect(env.prepared[0].discarded).toBe(true);
+    expect(upgrader.preparedPid).toBeUndefined();
     const again = await predecessorSetup({ prepareSuccessor: true });
     again.upgrader.close();
     expect(again.env.prepared[0].discarded).toBe(true);
-    expect(upgrader.preparedPid).toBeUndefined();
+    expect(again.upgrader.preparedPid).toBeUndefined();
   });
 
   it('in a successor, prepares before it listens on the inherited socket, with that fd', async () => {

@@ -105,10 +105,7 @@ export class Upgrader implements HandoffUpgrader {
     const fd = this.inheritance?.listeners[name];
     // An inherited socket is known before this process serves on it: its own successor's
     // process is forked now, while it starts (at its lower priority), not beside its clients.
-    if (fd !== undefined) {
-      const { names, fds } = this.registry.passable();
-      this.runner.prepare({ names: [...names, name], fds: [...fds, fd] });
-    }
+    if (fd !== undefined) this.runner.prepare(this.registry.passable({ name, fd }));
     // Started at a lower priority: from its first connection on, this process serves at the predecessor's.
     await this.restorePriority();
     const address = await listenOn(server, fd === undefined ? target : { fd });
