@@ -23,14 +23,22 @@ function largestPart(r) {
   return parts.sort((a, b) => b[1] - a[1])[0][0];
 }
 
+/** Where the requests' sentMs count from: the marker labelled `zeroLabel` (a ready), on the markers' clock. */
+function zeroOf(markers, zeroLabel) {
+  const zero = markers.find((m) => m.label === zeroLabel)?.ms;
+  if (zero === undefined) throw new Error(`no marker '${zeroLabel}', from which the requests are timed`);
+  return zero;
+}
+
+const isQcRender = (r) => r.label?.startsWith('POST /qc') ?? false;
+
 /**
  * Counts `requests` (sentMs from the ready of `zeroLabel`) at or above `thresholdMs`, by phase of
  * `markers`; and of them, the QC renders, and the others by the largest part of their time, passed
  * on to a successor, and in a GC pause of their process for more than half their time.
  */
 export function slowByPhase(markers, requests, zeroLabel, thresholdMs) {
-  const zero = markers.find((m) => m.label === zeroLabel)?.ms;
-  if (zero === undefined) throw new Error(`no marker '${zeroLabel}', from which the requests are timed`);
+  const zero = zeroOf(markers, zeroLabel);
   const phases = phasesOf(markers).slice(1); // the steady seconds lie before the restart window
   const counts = Object.fromEntries([...phases.map((p) => [p.name, 0]), ['rest of the window', 0]]);
   let slow = 0;
@@ -41,7 +49,7 @@ export function slowByPhase(markers, requests, zeroLabel, thresholdMs) {
     const latency = r.latencyMs + (r.lagMs ?? 0);
     if (latency < thresholdMs) continue;
     slow += 1;
-    if (r.label?.startsWith('POST /qc')) kinds.qcRenders += 1;
+    if (isQcRender(r)) kinds.qcRenders += 1;
     else {
       const part = largestPart(r);
       kinds.others[part] = (kinds.others[part] ?? 0) + 1;
@@ -62,13 +70,12 @@ export function slowByPhase(markers, requests, zeroLabel, thresholdMs) {
  * took `thresholdMs` or more.
  */
 export function afterSignals(markers, requests, zeroLabel, windowMs, thresholdMs) {
-  const zero = markers.find((m) => m.label === zeroLabel)?.ms;
-  if (zero === undefined) throw new Error(`no marker '${zeroLabel}', from which the requests are timed`);
+  const zero = zeroOf(markers, zeroLabel);
   return markers
     .filter((m) => m.kind === 'signal')
     .map((signal) => {
       const latencies = requests
-        .filter((r) => !r.label?.startsWith('POST /qc') && r.sentMs + zero >= signal.ms && r.sentMs + zero < signal.ms + windowMs)
+        .filter((r) => !isQcRender(r) && r.sentMs + zero >= signal.ms && r.sentMs + zero < signal.ms + windowMs)
         .map((r) => r.latencyMs + (r.lagMs ?? 0));
       const slowest = latencies.length === 0 ? null : Math.round(Math.max(...latencies) * 10) / 10;
       return { label: signal.label, requests: latencies.length, slowestMs: slowest, atOrAbove: latencies.filter((l) => l >= thresholdMs).length };
