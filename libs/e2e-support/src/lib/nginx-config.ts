@@ -30,9 +30,9 @@ export function renderServerConfig(shipped: string, listenPort: number, upstream
  * each request went to, its status and times, and the client's port, so a failure
  * or a slow request can be traced to the client's own record of it.
  */
-export function wrapInMainConfig(dir: string, serverConfPath: string, workerConnections = 512): string {
+export function wrapInMainConfig(dir: string, serverConfPath: string, workerConnections = 512, workerProcesses: number | 'auto' = 1): string {
   return [
-    'worker_processes 1;',
+    `worker_processes ${workerProcesses};`,
     `error_log ${join(dir, 'error.log')} info;`,
     `events { worker_connections ${workerConnections}; }`,
     'http {',
@@ -54,14 +54,16 @@ export interface NginxFiles {
 }
 
 /** Writes the templated server config (the shipped one by default) and its wrapper into a fresh temp dir. */
-export function writeNginxFiles(listenPort: number, upstreamPorts: readonly number[], shipped = SHIPPED_NGINX_CONF, workerConnections?: number): NginxFiles {
+export function writeNginxFiles(
+  listenPort: number, upstreamPorts: readonly number[], shipped = SHIPPED_NGINX_CONF, workerConnections?: number, workerProcesses?: number | 'auto',
+): NginxFiles {
   const dir = mkdtempSync(join(tmpdir(), 'edu-nginx-'));
   // Workers run as nobody when the master is root: let them reach the temp dirs.
   chmodSync(dir, 0o755);
   const serverConf = join(dir, 'edu_agents.conf');
   writeFileSync(serverConf, renderServerConfig(readFileSync(shipped, 'utf8'), listenPort, upstreamPorts));
   const mainConf = join(dir, 'nginx.conf');
-  writeFileSync(mainConf, wrapInMainConfig(dir, serverConf, workerConnections));
+  writeFileSync(mainConf, wrapInMainConfig(dir, serverConf, workerConnections, workerProcesses));
   return {
     dir,
     mainConf,

@@ -24,17 +24,29 @@ export interface StartNginxOptions {
   workerConnections?: number;
   /** Another server config with the same placeholders (default: the shipped one). */
   serverConf?: string;
+  /**
+   * A session (so, with autogrouping, a scheduling group) of its own, as a service manager
+   * starts it: systemd makes every service's main process a session leader. Default: the
+   * caller's session, sharing the caller's CPU share.
+   */
+  ownSession?: boolean;
+  /**
+   * The wrapper's `worker_processes` (default 1: one worker, so that a test reads one
+   * process's behaviour). Debian's own nginx.conf says `auto`, one worker per CPU.
+   */
+  workerProcesses?: number | 'auto';
 }
 
 /** Starts nginx with the shipped server config (ports substituted) in front of `upstreamPorts`, in order. */
 export async function startNginx(upstreamPorts: readonly number[], options: StartNginxOptions = {}): Promise<RunningNginx> {
   const port = await freePort();
-  const files = writeNginxFiles(port, upstreamPorts, options.serverConf, options.workerConnections);
+  const files = writeNginxFiles(port, upstreamPorts, options.serverConf, options.workerConnections, options.workerProcesses);
   const globals = ['daemon off;', `pid ${join(files.dir, 'nginx.pid')};`];
   if (options.workerConnections !== undefined) globals.push(`worker_rlimit_nofile ${options.workerConnections * 2 + 64};`);
   let output = '';
   const child = spawn(NGINX_BIN, ['-p', files.dir, '-c', files.mainConf, '-e', files.errorLog, '-g', globals.join(' ')], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownSession ?? false,
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
