@@ -13,7 +13,7 @@ async function rolling(dir: string, mode: 'handoff' | 'replace', options: SetupO
   const apis: ApiProcess[] = [];
   for (const port of ports) apis.push(await startApi({ ...BENCH_API_ENV, ...options.env }, { port, pidFile: pidFileOf(dir, port), timeoutMs: 120_000 }));
   const oldPids = await Promise.all(ports.map((port) => waitReady(port, 120_000)));
-  const nginx = await startNginxForLoad(ports, { serverConf: options.nginxConf });
+  const nginx = await startNginxForLoad(ports, { serverConf: options.nginxConf, ownSession: options.nginxSession !== 'shared', workerProcesses: options.nginxWorkers });
   const watch = watchExits();
   const pidFiles = ports.map((port) => pidFileOf(dir, port));
   // Successors write to their predecessor's output (ours); instances the CLI starts, to <pid file>.log.

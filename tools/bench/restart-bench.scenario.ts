@@ -41,6 +41,10 @@ export interface Scenario {
 export interface SetupOptions {
   /** Another nginx server config for the rolling set-ups (default the shipped one), e.g. an older version to compare. */
   nginxConf?: string;
+  /** nginx in a session and scheduling group of its own, as systemd starts a service (default), or in this process's. */
+  nginxSession?: 'own' | 'shared';
+  /** nginx's `worker_processes` (default 1). */
+  nginxWorkers?: number | 'auto';
   /** Environment every process of the set-up gets on top of its own (the instruments' probe). */
   env?: Record<string, string>;
 }

@@ -26,6 +26,9 @@
 //          process's session, at its priority; a number: in a session of its own at that nice value, group and process; fifo: in a
 //          session of its own at SCHED_FIFO 1, ahead of everything else on the host, as a client on a machine of its own would be;
 //          auto, the default: fifo where this process may set it, else shared)
+//          --nginx-session own,shared (an axis like --load-priority, for the rolling set-ups: own, the default: nginx in a session
+//          and scheduling group of its own, as systemd starts every service; shared: in this process's session, with the bench and its sampler)
+//          --nginx-workers 1,auto (an axis too: nginx's worker_processes in the rolling set-ups; default 1)
 //          --rest-limit 25 (... and one during which other processes of the machine used more than 25 % of a core;
 //          each row starts once the machine is that calm)
 // Instruments (restart-bench.instruments.ts): per 100 ms and per process, CPU, event-loop delay,
@@ -68,6 +71,8 @@ const { values } = parseArgs({
     'rest-limit': { type: 'string', default: '25' },
     variant: { type: 'string', multiple: true, default: [] },
     'load-priority': { type: 'string', default: 'auto' },
+    'nginx-session': { type: 'string', default: 'own' },
+    'nginx-workers': { type: 'string', default: '1' },
   },
 });
 const WARMUP_MS = Number(values.warmup) * 1_000;
@@ -92,24 +97,42 @@ function loadPriorities(spec: string): { name: string; placement: LoadProcessPla
   });
 }
 const LOAD_PRIORITIES = loadPriorities(values['load-priority']);
-/** A set-up of this run: with its variant's environment and the load process's placement. */
-type BenchDef = ScenarioDef & { load?: LoadProcessPlacement };
+const NGINX_SESSIONS = values['nginx-session'].split(',').map((v): 'own' | 'shared' => {
+  if (v !== 'own' && v !== 'shared') throw new Error(`--nginx-session: ${v} is neither own nor shared`);
+  return v;
+});
+const NGINX_WORKERS = values['nginx-workers'].split(',').map((v): number | 'auto' => {
+  if (v === 'auto') return v;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--nginx-workers: ${v} is neither auto nor a number of workers from 1`);
+  return Number(v);
+});
+/** nginx's set-ups of the rolling rows: every session with every worker count. */
+const NGINX_SETUPS = NGINX_SESSIONS.flatMap((session) => NGINX_WORKERS.map((workers) => ({ session, workers })));
+/** A set-up of this run: with its variant's environment, the load process's placement and nginx's. */
+type BenchDef = ScenarioDef & { load?: LoadProcessPlacement; nginxSession?: 'own' | 'shared'; nginxWorkers?: number | 'auto' };
 const DEFS = values.only.split(',').flatMap((name): BenchDef[] => {
   const def = ALL.find((d) => d.name === name);
   if (!def) throw new Error(`--only: unknown scenario ${name}; known: ${ALL.map((d) => d.name).join(', ')}`);
   const variants: (BenchVariant | undefined)[] = VARIANTS.length === 0 ? [undefined] : VARIANTS;
-  // The part after `@` names the variant and the load's placement (restart-bench.pairs.ts pairs rows by it);
-  // one placement for the whole run tags no row (the run's JSON says which: loadPriority).
-  const tagged = LOAD_PRIORITIES.length > 1;
-  return variants.flatMap((v) => LOAD_PRIORITIES.map((load): BenchDef => {
-    const tag = [v?.name, tagged ? load.name : undefined].filter(Boolean).join('.');
-    if (!tag) return { ...def, load: load.placement };
-    const about = [v?.name, tagged ? `load ${load.name}` : undefined].filter(Boolean).join(', ');
+  // The part after `@` names the variant, the load's placement and nginx's session (restart-bench.pairs.ts pairs
+  // rows by it); an axis with one value for the whole run tags no row (the run's JSON says which: loadPriority, nginxSession).
+  const loadTagged = LOAD_PRIORITIES.length > 1;
+  const rolling = def.group === 'rolling';
+  const sessionTagged = rolling && NGINX_SESSIONS.length > 1;
+  const workersTagged = rolling && NGINX_WORKERS.length > 1;
+  const setups = rolling ? NGINX_SETUPS : [NGINX_SETUPS[0]];
+  return variants.flatMap((v) => LOAD_PRIORITIES.flatMap((load) => setups.map(({ session, workers }): BenchDef => {
+    const placement = { load: load.placement, nginxSession: session, nginxWorkers: workers };
+    const tag = [v?.name, loadTagged ? load.name : undefined, sessionTagged ? `nginx-${session}` : undefined, workersTagged ? `nginx-w${workers}` : undefined]
+      .filter(Boolean).join('.');
+    if (!tag) return { ...def, ...placement };
+    const about = [v?.name, loadTagged ? `load ${load.name}` : undefined, sessionTagged ? `nginx ${session}` : undefined, workersTagged ? `nginx workers ${workers}` : undefined]
+      .filter(Boolean).join(', ');
     return {
-      ...def, name: `${def.name}@${tag}`, label: `${def.label} [${about}]`, load: load.placement,
+      ...def, ...placement, name: `${def.name}@${tag}`, label: `${def.label} [${about}]`,
       setup: (dir, options) => def.setup(dir, { ...options, env: { ...options.env, ...v?.env } }),
     };
-  }));
+  })));
 });
 const RESULTS = join(__dirname, 'results');
 const stamp = new Date().toISOString().replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
@@ -143,7 +166,7 @@ async function measure(def: BenchDef, rate: number): Promise<Row> {
   const profDir = join(dir, 'prof');
   let profiledRow: string | undefined;
   const instruments = await startInstruments(dir, values['cpu-prof'] ? { cpuProfDir: profDir } : {});
-  const scenario = await def.setup(dir, { nginxConf: values['nginx-conf'], env: instruments.env });
+  const scenario = await def.setup(dir, { nginxConf: values['nginx-conf'], nginxSession: def.nginxSession, nginxWorkers: def.nginxWorkers, env: instruments.env });
   current = scenario;
   try {
     const load = await startLoadProcess(
@@ -345,6 +368,8 @@ async function main(): Promise<void> {
   const result = {
     date: started, finished: new Date().toISOString(), node: process.version, kernel, cliModes: cliHasModes(), loadAverage: { before: loadBefore, after: load1() },
     loadPriority: LOAD_PRIORITIES.map((p) => p.name),
+    nginxSession: NGINX_SESSIONS,
+    nginxWorkers: NGINX_WORKERS,
     warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, repeats, rows,
   };
   writeFileSync(join(RUN_DIR, 'restart-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
