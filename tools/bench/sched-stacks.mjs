@@ -18,7 +18,8 @@ import { perfText } from './perf-sched.mjs';
 
 const USAGE = 'usage: sched-stacks.mjs PERF_DATA --tid TID [--from SEC --to SEC] [--min MS] (a perf record of sched:sched_switch and sched:sched_waking with -g)';
 
-const HEAD = /^\s*(.+?)\s+(\d+)\/(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+(\S+):\s+(.*)$/;
+// A thread that is exiting has no name and tid left for perf: `:-1 31889/-1 [001] ...`.
+const HEAD = /^\s*(.+?)\s+(-?\d+)\/(-?\d+)\s+\[(\d+)\]\s+([\d.]+):\s+(\S+):\s+(.*)$/;
 
 /** The events of `perf script -F comm,pid,tid,cpu,time,event,trace,ip,sym`, each with the symbols of its stack (innermost first). */
 export function parsePerfScript(text) {
@@ -43,6 +44,7 @@ export function parsePerfScript(text) {
 /** How a thread let the CPU go, from its stack at the switch (innermost frame first). */
 export function howItLeft(stack) {
   const frames = stack.join(' ');
+  if (/do_task_dead/.test(frames)) return 'it exited';
   if (/asm_sysvec_apic_timer_interrupt/.test(frames)) return 'timer tick';
   if (/asm_exc_page_fault/.test(frames)) return 'a page fault';
   if (/irqentry_exit/.test(frames)) return 'another interrupt';
@@ -82,8 +84,11 @@ export function processesOf(events) {
   const leaders = new Map();
   const threads = new Map();
   for (const e of events) {
-    threads.set(e.tid, { pid: e.pid, comm: e.comm });
-    if (e.tid === e.pid) leaders.set(e.pid, e.comm);
+    // An exiting thread's switch names it only in the trace (prev_pid).
+    const tid = e.tid < 0 && e.event === 'sched:sched_switch' ? switchFields(e.trace)?.prevTid : e.tid;
+    if (tid === undefined || tid < 0) continue;
+    if (!threads.has(tid) || e.tid >= 0) threads.set(tid, { pid: e.pid, comm: e.tid >= 0 ? e.comm : switchFields(e.trace)?.prevComm ?? e.comm });
+    if (tid === e.pid && e.tid >= 0) leaders.set(e.pid, e.comm);
   }
   return new Map([...threads].map(([tid, { pid, comm }]) => [tid, `${leaders.get(pid) ?? comm}/${pid}`]));
 }
@@ -140,7 +145,11 @@ function main() {
   const fromMs = values.from === undefined ? -Infinity : Number(values.from) * 1000;
   const toMs = values.to === undefined ? Infinity : Number(values.to) * 1000;
   const minMs = Number(values.min);
-  const events = parsePerfScript(perfText(['script', '-i', file, '-F', 'comm,pid,tid,cpu,time,event,trace,ip,sym']));
+  // A whole run's record is hundreds of MB as text: with a window, perf reads only it (and 1 s before,
+  // where the waits that reach into the window begin).
+  const window = values.from === undefined && values.to === undefined ? []
+    : ['--time', `${values.from === undefined ? '' : (Number(values.from) - 1).toFixed(6)},${values.to === undefined ? '' : values.to}`];
+  const events = parsePerfScript(perfText(['script', '-i', file, ...window, '-F', 'comm,pid,tid,cpu,time,event,trace,ip,sym']));
   if (!events.some((e) => e.event === 'sched:sched_switch')) throw new Error(`${file} holds no sched:sched_switch events: record with -e sched:sched_switch -e sched:sched_waking -g`);
   const result = waitsOf(events, { tid, fromMs, toMs, minMs });
   console.log(`| from (s, perf's clock) | waited (ms) | after | cpu (queued first on) | behind | its state | how it let the CPU go | its innermost frames | what ran on that cpu meanwhile (ms) |`);

@@ -200,6 +200,32 @@ describe('the restart analysis scripts of tools/bench', () => {
     });
   });
 
+  it('sched-stacks counts a wait behind a thread that exits, which perf names only in the trace', () => {
+    // An exiting Chromium thread (31890 of process 31889) keeps the CPU 8 ms in the kernel's exit path.
+    const script = [
+      'nginx   300/300   [000] 2000.000000: sched:sched_waking: comm=node pid=100 prio=120 target_cpu=001',
+      '',
+      'HangWatcher   31889/31890   [001] 2000.001000: sched:sched_waking: comm=node pid=555 prio=120 target_cpu=000',
+      '',
+      '             :-1 31889/-1    [001] 2000.008000: sched:sched_switch: prev_comm=HangWatcher prev_pid=31890 prev_prio=139 prev_state=X ==> next_comm=node next_pid=100 next_prio=120',
+      '\tffffffff8223c951 __schedule',
+      '\tffffffff8223c957 do_task_dead',
+      '\tffffffff8223c958 do_exit',
+      '',
+    ].join('\n');
+    const result = evaluate(`
+      import { parsePerfScript, waitsOf } from './tools/bench/sched-stacks.mjs';
+      console.log(JSON.stringify(waitsOf(parsePerfScript(${JSON.stringify(script)}), { tid: 100, minMs: 1 })));
+    `);
+    expect(result).toEqual({
+      count: 1, totalMs: 8,
+      waits: [{
+        atMs: 2_000_000, waitedMs: 8, how: 'woken', cpu: 1, behind: 'HangWatcher/31890', behindProcess: 'HangWatcher/31889', behindPrio: 139, behindState: 'X',
+        left: 'it exited', frames: ['__schedule', 'do_task_dead', 'do_exit'], ran: { 'HangWatcher/31890': 8 },
+      }],
+    });
+  });
+
   it('sched-stacks says what it needs when given no record or no thread', () => {
     const result = spawnSync('node', ['tools/bench/sched-stacks.mjs', '/tmp/no-such.data'], { cwd: ROOT, encoding: 'utf8' });
     expect(result.status).toBe(2);
