@@ -114,8 +114,8 @@ const DEFS = values.only.split(',').flatMap((name): BenchDef[] => {
   const def = ALL.find((d) => d.name === name);
   if (!def) throw new Error(`--only: unknown scenario ${name}; known: ${ALL.map((d) => d.name).join(', ')}`);
   const variants: (BenchVariant | undefined)[] = VARIANTS.length === 0 ? [undefined] : VARIANTS;
-  // The part after `@` names the variant, the load's placement and nginx's session (restart-bench.pairs.ts pairs
-  // rows by it); an axis with one value for the whole run tags no row (the run's JSON says which: loadPriority, nginxSession).
+  // The part after `@` names the variant, the load's placement and nginx's set-up (restart-bench.pairs.ts pairs
+  // rows by it); an axis with one value for the whole run tags no row (the run's JSON says which: loadPriority, nginxSession, nginxWorkers).
   const loadTagged = LOAD_PRIORITIES.length > 1;
   const rolling = def.group === 'rolling';
   const sessionTagged = rolling && NGINX_SESSIONS.length > 1;
