@@ -1,31 +1,19 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { freePort } from './net';
 import { startNginx, type RunningNginx } from './nginx';
+import { processParents } from './processes';
 import { waitFor } from './wait-for';
 
 // A real nginx (Debian's, installed by the setup) in front of two ports nothing listens on:
 // these tests look at its processes, not at what it proxies.
 
-/** Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, session, ... */
-function statFields(pid: number | 'self'): string[] {
+/** The session of a process: field 6 of /proc/<pid>/stat (after the command name: state, ppid, pgrp, session). */
+function sessionOf(pid: number | 'self'): number {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[3]);
 }
 
-const sessionOf = (pid: number | 'self') => Number(statFields(pid)[3]);
-
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .filter((child) => {
-      try {
-        return Number(statFields(child)[1]) === pid;
-      } catch {
-        return false; // gone meanwhile
-      }
-    });
-}
+const childrenOf = (pid: number) => [...processParents()].filter(([, parent]) => parent === pid).map(([child]) => child);
 
 describe('startNginx', () => {
   let nginx: RunningNginx | undefined;
