@@ -84,11 +84,14 @@ export function processesOf(events) {
   const leaders = new Map();
   const threads = new Map();
   for (const e of events) {
-    // An exiting thread's switch names it only in the trace (prev_pid).
-    const tid = e.tid < 0 && e.event === 'sched:sched_switch' ? switchFields(e.trace)?.prevTid : e.tid;
-    if (tid === undefined || tid < 0) continue;
-    if (!threads.has(tid) || e.tid >= 0) threads.set(tid, { pid: e.pid, comm: e.tid >= 0 ? e.comm : switchFields(e.trace)?.prevComm ?? e.comm });
-    if (tid === e.pid && e.tid >= 0) leaders.set(e.pid, e.comm);
+    if (e.tid >= 0) {
+      threads.set(e.tid, { pid: e.pid, comm: e.comm });
+      if (e.tid === e.pid) leaders.set(e.pid, e.comm);
+      continue;
+    }
+    // An exiting thread's switch names it only in the trace (prev_pid, prev_comm).
+    const s = e.event === 'sched:sched_switch' ? switchFields(e.trace) : undefined;
+    if (s && !threads.has(s.prevTid)) threads.set(s.prevTid, { pid: e.pid, comm: s.prevComm });
   }
   return new Map([...threads].map(([tid, { pid, comm }]) => [tid, `${leaders.get(pid) ?? comm}/${pid}`]));
 }

@@ -13,7 +13,8 @@
 // stdout, a table on stderr.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { nodeProcessEnvironment, type ChildHandlers, type SpawnRequest } from '../../libs/process-handoff/src/index';
+import { percentile } from '@edu-agents/e2e-support';
+import { nodeProcessEnvironment, type ChildHandlers, type SpawnRequest } from '@edu-agents/process-handoff';
 
 const { values } = parseArgs({ options: { ballast: { type: 'string', default: '0,100,200,400' }, spawns: { type: 'string', default: '20' }, child: { type: 'string' } } });
 
@@ -21,7 +22,7 @@ type Quantiles = { p50Ms: number; p90Ms: number; maxMs: number };
 
 function quantiles(times: number[]): Quantiles {
   const sorted = [...times].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 100) / 100;
+  const at = (q: number) => Math.round(percentile(sorted, q) * 100) / 100;
   return { p50Ms: at(0.5), p90Ms: at(0.9), maxMs: at(1) };
 }
 
