@@ -43,9 +43,13 @@ beforeAll(async () => {
 afterEach(() => killLeftoverApis());
 
 afterAll(async () => {
-  await killLeftoverApis();
-  await registry?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  // The registry stops even if the API cleanup throws: a running registry keeps Jest from exiting.
+  try {
+    await killLeftoverApis();
+  } finally {
+    await registry?.stop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 describe('the packages as built', () => {

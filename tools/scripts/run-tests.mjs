@@ -3,7 +3,7 @@
 // and ends with one plain line: `N passed, N failed`. Test counts come from the
 // Jest summary reporter (tools/jest/summary-reporter.js); a lint or build target
 // that fails counts as one failure of its own. Exit code 0 only when nothing failed.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,21 +13,54 @@ const resultsDir = join(root, 'tmp/test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', FORCE_COLOR: '0' };
-const nx = (args) => {
-  console.log(`\n$ nx ${args.join(' ')}`);
-  return spawnSync('npx', ['nx', ...args], { cwd: root, env, stdio: 'inherit' }).status === 0;
-};
 
+// Each step has a deadline, so a hang (a Jest that waits for a process a
+// failed cleanup left running) fails that step and CI still ends with its
+// summary, well inside CI's 90 minutes. The whole run takes about 15 minutes.
+const MINUTE = 60_000;
 const steps = [
-  { name: 'lint', ok: () => nx(['run-many', '-t', 'lint', '--outputStyle=stream']) },
-  { name: 'build', ok: () => nx(['run-many', '-t', 'build', '--outputStyle=stream']) },
-  { name: 'unit tests', ok: () => nx(['run-many', '-t', 'test', '--skip-nx-cache', '--parallel=2', '--outputStyle=stream']), tests: true },
-  { name: 'e2e tests', ok: () => nx(['run-many', '-t', 'e2e', '--skip-nx-cache', '--parallel=1', '--outputStyle=stream']), tests: true },
+  { name: 'lint', args: ['run-many', '-t', 'lint', '--outputStyle=stream'], deadlineMs: 10 * MINUTE },
+  { name: 'build', args: ['run-many', '-t', 'build', '--outputStyle=stream'], deadlineMs: 10 * MINUTE },
+  { name: 'unit tests', args: ['run-many', '-t', 'test', '--skip-nx-cache', '--parallel=2', '--outputStyle=stream'], deadlineMs: 15 * MINUTE, tests: true },
+  { name: 'e2e tests', args: ['run-many', '-t', 'e2e', '--skip-nx-cache', '--parallel=1', '--outputStyle=stream'], deadlineMs: 45 * MINUTE, tests: true },
 ];
+
+/**
+ * Runs `nx ...args` in a process group of its own and resolves with 'ok',
+ * 'failed' or 'deadline'. Past the deadline the group gets SIGTERM, and
+ * SIGKILL 10 s later.
+ */
+function nx(args, deadlineMs) {
+  console.log(`\n$ nx ${args.join(' ')}`);
+  const child = spawn('npx', ['nx', ...args], { cwd: root, env, stdio: 'inherit', detached: true });
+  return new Promise((resolve) => {
+    let late = false;
+    const signalGroup = (signal) => {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // the group is gone already
+      }
+    };
+    const deadline = setTimeout(() => {
+      late = true;
+      console.log(`\nrun-tests: nx ${args.join(' ')} did not finish within ${deadlineMs / MINUTE} min; stopping it`);
+      signalGroup('SIGTERM');
+      setTimeout(() => signalGroup('SIGKILL'), 10_000).unref();
+    }, deadlineMs);
+    child.on('exit', (code) => {
+      clearTimeout(deadline);
+      signalGroup('SIGKILL'); // anything of the step still in its group
+      resolve(late ? 'deadline' : code === 0 ? 'ok' : 'failed');
+    });
+  });
+}
 
 const stepFailures = [];
 for (const step of steps) {
-  if (!step.ok() && !step.tests) stepFailures.push(step.name);
+  const outcome = await nx(step.args, step.deadlineMs);
+  if (outcome === 'deadline') stepFailures.push(`${step.name}: stopped, not finished after ${step.deadlineMs / MINUTE} min (see the output above)`);
+  else if (outcome === 'failed' && !step.tests) stepFailures.push(`${step.name} failed (see its output above)`);
 }
 
 let passed = 0;
@@ -42,7 +75,7 @@ for (const file of files.sort()) {
   failed += r.failed;
   failures.push(...r.failures);
 }
-for (const name of stepFailures) failures.push(`${name} failed (see its output above)`);
+failures.push(...stepFailures);
 failed += stepFailures.length;
 if (files.length === 0) {
   failures.push('no test results were recorded');

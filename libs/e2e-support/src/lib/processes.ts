@@ -107,15 +107,22 @@ export function track<T extends number | undefined>(pid: T): T {
   return pid;
 }
 
+/**
+ * Sends `signal` to `target` (a pid, or minus a process group's id). A target
+ * that is already gone is no error: a process can exit between the moment we
+ * see it alive and the signal.
+ */
+export function signalIfAlive(target: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(target, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw new Error(`cannot send ${signal} to ${target < 0 ? `process group ${-target}` : `pid ${target}`}`, { cause: error });
+  }
+}
+
 /** SIGKILL to the process group led by `pid` (its Chromium, a handoff successor) and to `pid` itself. */
 function killTree(pid: number): void {
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, 'SIGKILL');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw new Error(`cannot kill ${target < 0 ? 'process group' : 'pid'} ${pid}`, { cause: error });
-    }
-  }
+  for (const target of [-pid, pid]) signalIfAlive(target, 'SIGKILL');
 }
 
 /**
@@ -127,7 +134,7 @@ export async function stopProcesses(pids: Iterable<number>, graceMs = 15_000): P
   const all = [...new Set(pids)];
   const gone = () => all.every((pid) => !isAlive(pid));
   if (graceMs > 0) {
-    for (const pid of all.filter(isAlive)) process.kill(pid, 'SIGTERM');
+    for (const pid of all.filter(isAlive)) signalIfAlive(pid, 'SIGTERM');
     // Past the grace period everything is killed below either way: the timeout is no error here.
     await waitFor('started processes to exit', gone, graceMs).catch(() => undefined);
   }
