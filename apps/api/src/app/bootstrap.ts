@@ -20,6 +20,7 @@ import { jsonBody } from './http/json-body';
 import { isQcWork, RequestGate } from './http/request-gate';
 import { successorProxy, successorTarget } from './http/successor-proxy';
 import { warmRequestPath, WARM_UP_ROUTES } from './http/warm-up';
+import { collectGarbage } from './runtime/collect-garbage';
 import type { Logger } from './logging/logger';
 import { nestLogger } from './logging/nest-logger';
 import { logShutdownEvent } from './logging/shutdown-log';
@@ -151,6 +152,10 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   if (upgrader.isSuccessor && config.handoff.warmRequests > 0) {
     const warm = await warmRequestPath(handler, { requests: config.handoff.warmRequests, connections: 4, routes: WARM_UP_ROUTES, deadlineMs: WARM_UP_DEADLINE_MS, messages });
     logger.info('handoff: warmed the request path', { ...warm });
+    if (coordinator.state !== 'starting') return;
+  }
+  if (upgrader.isSuccessor && config.handoff.collectGarbage) {
+    logger.info('handoff: collected garbage before listening', { ...collectGarbage() });
     if (coordinator.state !== 'starting') return;
   }
 

@@ -44,6 +44,8 @@ export interface ApiConfig {
     warmRequests: number;
     /** Ms a successor waits, before it listens, for its Chromium to go quiet after launch (HANDOFF_SETTLE_MS; 0: listen at once). */
     settleMs: number;
+    /** A successor runs one full garbage collection before it listens (HANDOFF_COLLECT_GARBAGE, default true). */
+    collectGarbage: boolean;
     /** Nice value of this process's own Chromium while a successor starts (HANDOFF_CHROME_NICE); default QC_CHROME_NICE: unchanged. */
     chromeNice: number;
   };
@@ -97,8 +99,9 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // 2.1-3.3x rolling, side by side (tools/bench/README.md, "The successor at SCHED_IDLE"). Elsewhere the nice-5 group.
   // A successor listens once its Chromium went quiet after launch, 3 s at the latest: that after-start work
   // (0.1-1.1 CPU-s over 0.5-1.6 s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
-  // "Chromium's after-start work").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, settleMs: 3_000, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
+  // "Chromium's after-start work"). Before it listens it runs one full garbage collection, so that its first scavenge
+  // after the switch does not copy what its start left (tools/bench/README.md, "The successor's first scavenge").
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -145,6 +148,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       prepareSuccessor: r.bool('HANDOFF_PREPARE_SUCCESSOR', d.handoff.prepareSuccessor),
       warmRequests: r.int('HANDOFF_WARM_REQUESTS', d.handoff.warmRequests, 0, 100_000),
       settleMs: r.int('HANDOFF_SETTLE_MS', d.handoff.settleMs, 0, 60_000),
+      collectGarbage: r.bool('HANDOFF_COLLECT_GARBAGE', d.handoff.collectGarbage),
       chromeNice: d.handoff.chromeNice, // below: its default is QC_CHROME_NICE's value
     },
     qc: {
