@@ -3,10 +3,10 @@
 // and ends with one plain line: `N passed, N failed`. Test counts come from the
 // Jest summary reporter (tools/jest/summary-reporter.js); a lint or build target
 // that fails counts as one failure of its own. Exit code 0 only when nothing failed.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runWithDeadline } from './run-with-deadline.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const resultsDir = join(root, 'tmp/test-results');
@@ -25,35 +25,11 @@ const steps = [
   { name: 'e2e tests', args: ['run-many', '-t', 'e2e', '--skip-nx-cache', '--parallel=1', '--outputStyle=stream'], deadlineMs: 45 * MINUTE, tests: true },
 ];
 
-/**
- * Runs `nx ...args` in a process group of its own and resolves with 'ok',
- * 'failed' or 'deadline'. Past the deadline the group gets SIGTERM, and
- * SIGKILL 10 s later.
- */
+/** Runs `nx ...args` with the step's deadline: 'ok', 'failed' or 'deadline'. */
 function nx(args, deadlineMs) {
   console.log(`\n$ nx ${args.join(' ')}`);
-  const child = spawn('npx', ['nx', ...args], { cwd: root, env, stdio: 'inherit', detached: true });
-  return new Promise((resolve) => {
-    let late = false;
-    const signalGroup = (signal) => {
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // the group is gone already
-      }
-    };
-    const deadline = setTimeout(() => {
-      late = true;
-      console.log(`\nrun-tests: nx ${args.join(' ')} did not finish within ${deadlineMs / MINUTE} min; stopping it`);
-      signalGroup('SIGTERM');
-      setTimeout(() => signalGroup('SIGKILL'), 10_000).unref();
-    }, deadlineMs);
-    child.on('exit', (code) => {
-      clearTimeout(deadline);
-      signalGroup('SIGKILL'); // anything of the step still in its group
-      resolve(late ? 'deadline' : code === 0 ? 'ok' : 'failed');
-    });
-  });
+  const onDeadline = () => console.log(`\nrun-tests: nx ${args.join(' ')} did not finish within ${deadlineMs / MINUTE} min; stopping it`);
+  return runWithDeadline('npx', ['nx', ...args], { cwd: root, env, deadlineMs, onDeadline });
 }
 
 const stepFailures = [];
