@@ -1,4 +1,5 @@
 import { check } from '@edu-agents/health-client';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ const START = `QC_ENABLED=true QC_BROWSERS=1 QC_PAGES_PER_BROWSER=1 CHROME_PATH=
 
 describe('restart-cli with the real Chrome pool', () => {
   let dir: string;
+  /** Every API of the test, whose Chromium profile directory must be gone after it. */
+  const apiPids: number[] = [];
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'restart-cli-pool-'));
@@ -16,13 +19,18 @@ describe('restart-cli with the real Chrome pool', () => {
 
   afterEach(async () => {
     track(readPid(join(dir, 'api.pid')));
-    await killLeftoverApis();
+    // SIGTERM first: the instance left serving closes its Chromium and removes its profile
+    // directory; killed at once, it left both behind in /tmp.
+    await killLeftoverApis(15_000);
     await rm(dir, { recursive: true, force: true });
+    expect(readdirSync(tmpdir()).filter((name) => apiPids.some((pid) => name.startsWith(`edu-agents-qc-${pid}-`)))).toEqual([]);
+    apiPids.length = 0;
   });
 
   it('graceful restart finishes a QC job in flight and the new instance is ready with its pool up', async () => {
     const pidFile = join(dir, 'api.pid');
     const api = await startApi(POOL_ENV, { pidFile });
+    apiPids.push(api.pid);
     await waitFor('the pool to be ready', async () => (await check(api.healthUrl)).state === 'ready', 60_000);
 
     // A job that keeps its page busy for about two seconds.
@@ -37,6 +45,7 @@ describe('restart-cli with the real Chrome pool', () => {
     ]).done;
     const result = JSON.parse(run.stdout);
     track(result.newPid);
+    apiPids.push(result.newPid);
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
     const answer = await job;
     expect(answer.status).toBe(200);
