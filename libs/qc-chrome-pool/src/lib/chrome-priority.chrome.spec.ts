@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { QcPool, QcPoolStats } from '../index';
 import { job, launchTestPool, liveChromeProcs, waitFor } from '../../test-support/chrome-test-helpers';
 import { findProgram } from './chrome-priority';
+import { removeProfile } from './profile-dir';
 
 const WORKSPACE = join(__dirname, '../../../..');
 
@@ -71,7 +72,7 @@ describe('Chromium scheduling priority on real Chromium', () => {
         }
       }
       await waitFor(() => liveChromeProcs(b.profileDir, b.pid).length === 0, 10_000);
-      rmSync(b.profileDir, { recursive: true, force: true });
+      removeProfile(b.profileDir); // and the singleton directory in /tmp that Chromium links from it
     }
   });
 
