@@ -23,8 +23,8 @@ describe('restart-cli with the real Chrome pool', () => {
     // directory; killed at once, it left both behind in /tmp.
     await killLeftoverApis(15_000);
     await rm(dir, { recursive: true, force: true });
-    expect(readdirSync(tmpdir()).filter((name) => apiPids.some((pid) => name.startsWith(`edu-agents-qc-${pid}-`)))).toEqual([]);
-    apiPids.length = 0;
+    const pids = apiPids.splice(0);
+    expect(readdirSync(tmpdir()).filter((name) => pids.some((pid) => name.startsWith(`edu-agents-qc-${pid}-`)))).toEqual([]);
   });
 
   it('graceful restart finishes a QC job in flight and the new instance is ready with its pool up', async () => {
