@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 
 /** SIGTERM to the group, SIGKILL this long after, once the deadline has passed. */
-export const KILL_AFTER_MS = 10_000;
+const KILL_AFTER_MS = 10_000;
 
 function signalGroup(pgid, signal) {
   try {

@@ -23,6 +23,7 @@ describe('restart-cli with the real Chrome pool', () => {
     // directory; killed at once, it left both behind in /tmp.
     await killLeftoverApis(15_000);
     await rm(dir, { recursive: true, force: true });
+    // The pool's PROFILE_PREFIX (this project may not import qc-chrome-pool).
     const pids = apiPids.splice(0);
     expect(readdirSync(tmpdir()).filter((name) => pids.some((pid) => name.startsWith(`edu-agents-qc-${pid}-`)))).toEqual([]);
   });

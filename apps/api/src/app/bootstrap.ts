@@ -154,10 +154,8 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     logger.info('handoff: warmed the request path', { ...warm });
     if (coordinator.state !== 'starting') return;
   }
-  if (upgrader.isSuccessor && config.handoff.collectGarbage) {
-    logger.info('handoff: collected garbage before listening', { ...collectGarbage() });
-    if (coordinator.state !== 'starting') return;
-  }
+  // Synchronous: no signal can change the coordinator's state meanwhile.
+  if (upgrader.isSuccessor && config.handoff.collectGarbage) logger.info('handoff: collected garbage before listening', { ...collectGarbage() });
 
   const target: ListenTarget = fd === undefined ? { port: config.port, host: config.host } : { fd };
   const address = await upgrader.listen('http', httpServer, target);
