@@ -19,12 +19,13 @@ export interface Row {
   /**
    * 100 ms buckets by scheduled time: the worst bucket p99 of the steady window, the worst of the
    * restart window, and how many restart buckets lie above the worst steady one (0: the switch
-   * cannot be told from steady state).
+   * cannot be told from steady state). `chanceAboveSteady`: how often a restart that changed
+   * nothing would still show one or more, with windows this long (`chanceAboveSteady()`).
    */
   buckets?: {
-    steadyWorstP99Ms: number; restartWorstP99Ms: number; restartBucketsAboveSteady: number; restartBuckets: number;
+    steadyWorstP99Ms: number; restartWorstP99Ms: number; restartBucketsAboveSteady: number; restartBuckets: number; chanceAboveSteady: number;
     /** The same for the requests other than QC renders: the HTTP path alone. */
-    withoutQc: { steadyWorstP99Ms: number; restartWorstP99Ms: number; restartBucketsAboveSteady: number };
+    withoutQc: { steadyWorstP99Ms: number; restartWorstP99Ms: number; restartBucketsAboveSteady: number; chanceAboveSteady: number };
   };
   /** Per-process peaks during the restart window (CPU % of a core, event-loop delay ms), from the instruments. */
   instruments?: {
@@ -112,16 +113,19 @@ export function makeRow(def: ScenarioDef, rate: number, load: LoadProcessReport,
   };
 }
 
+/** ` (chance N %)`: how often a restart that changed nothing shows a bucket above steady; absent in older results. */
+const byChance = (p: number | undefined) => (p === undefined ? '' : ` (chance ${Math.round(p * 100)} %)`);
+
 /** The readable table (markdown). */
 export function markdown(rows: readonly Row[]): string {
   const kinds = (k: Record<string, number>) => Object.entries(k).map(([kind, n]) => `${kind}: ${n}`).join(', ') || '-';
   return [
-    '| scenario | req/s | requests | failed | failed by kind | steady p50 / p99 (ms) | restart p50 / p99 (ms) | p99 restart/steady | worst 100 ms p99 steady / restart (ms) | restart buckets above steady | the same without QC renders | restart took (s) | send lag p99 / max (ms) | load avg |',
+    '| scenario | req/s | requests | failed | failed by kind | steady p50 / p99 (ms) | restart p50 / p99 (ms) | p99 restart/steady | worst 100 ms p99 steady / restart (ms) | restart buckets above steady (chance with no effect) | the same without QC renders | restart took (s) | send lag p99 / max (ms) | load avg |',
     '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.label}${r.note.startsWith('RESTART FAILED') || r.note.includes('RESTART FAILED') ? ' (restart failed)' : ''} | ${r.rate} | ${r.requests} | ${r.failed} | ${kinds(r.failedByKind)} | ` +
       `${r.steady.p50Ms} / ${r.steady.p99Ms} | ${r.restart.p50Ms} / ${r.restart.p99Ms} | ${r.p99Ratio} | ` +
-      `${r.buckets ? `${r.buckets.steadyWorstP99Ms} / ${r.buckets.restartWorstP99Ms}` : '-'} | ${r.buckets ? `${r.buckets.restartBucketsAboveSteady} of ${r.buckets.restartBuckets}` : '-'} | ` +
-      `${r.buckets ? `${r.buckets.withoutQc.steadyWorstP99Ms} / ${r.buckets.withoutQc.restartWorstP99Ms}, ${r.buckets.withoutQc.restartBucketsAboveSteady} above` : '-'} | ${(r.restartMs / 1_000).toFixed(1)} | ` +
+      `${r.buckets ? `${r.buckets.steadyWorstP99Ms} / ${r.buckets.restartWorstP99Ms}` : '-'} | ${r.buckets ? `${r.buckets.restartBucketsAboveSteady} of ${r.buckets.restartBuckets}${byChance(r.buckets.chanceAboveSteady)}` : '-'} | ` +
+      `${r.buckets ? `${r.buckets.withoutQc.steadyWorstP99Ms} / ${r.buckets.withoutQc.restartWorstP99Ms}, ${r.buckets.withoutQc.restartBucketsAboveSteady} above${byChance(r.buckets.withoutQc.chanceAboveSteady)}` : '-'} | ${(r.restartMs / 1_000).toFixed(1)} | ` +
       `${r.sendLag.p99Ms} / ${r.sendLag.maxMs} | ${r.loadAverage[0]?.toFixed(1) ?? '-'} |`),
   ].join('\n');
 }

@@ -20,26 +20,46 @@ export interface Bucket {
   sendLagMaxMs: number;
   /** p99 of the bucket's requests other than QC renders (`POST /qc/...`): the HTTP path alone; 0 when none. */
   p99NoQcMs: number;
+  /** How many of the bucket's requests were QC renders. */
+  qcRenders: number;
 }
 
 /** Requests per `bucketMs` bucket of scheduled time, from `fromMs` on. */
 export function buckets(records: readonly RequestRecord[], fromMs: number, toMs: number, bucketMs = 100): Bucket[] {
   const count = Math.max(1, Math.ceil((toMs - fromMs) / bucketMs));
-  const lists = Array.from({ length: count }, () => ({ answered: 0, failed: 0, latencies: [] as number[], noQc: [] as number[], lag: 0 }));
+  const lists = Array.from({ length: count }, () => ({ answered: 0, failed: 0, latencies: [] as number[], noQc: [] as number[], qc: 0, lag: 0 }));
   for (const r of records) {
     const i = Math.floor((r.scheduledMs - fromMs) / bucketMs);
     if (i < 0 || i >= count) continue;
     if (isFailure(r)) lists[i].failed += 1;
     else lists[i].answered += 1;
     lists[i].latencies.push(r.endMs - r.scheduledMs);
-    if (!r.label.startsWith('POST /qc/')) lists[i].noQc.push(r.endMs - r.scheduledMs);
+    if (r.label.startsWith('POST /qc/')) lists[i].qc += 1;
+    else lists[i].noQc.push(r.endMs - r.scheduledMs);
     lists[i].lag = Math.max(lists[i].lag, r.startMs - r.scheduledMs);
   }
   return lists.map((b, i) => ({
     startMs: fromMs + i * bucketMs, answered: b.answered, failed: b.failed,
     p99Ms: percentile(b.latencies.sort((x, y) => x - y), 0.99), sendLagMaxMs: Math.round(b.lag * 10) / 10,
-    p99NoQcMs: percentile(b.noQc.sort((x, y) => x - y), 0.99),
+    p99NoQcMs: percentile(b.noQc.sort((x, y) => x - y), 0.99), qcRenders: b.qc,
   }));
+}
+
+/**
+ * How likely a restart that changed nothing would still put at least one bucket above the steady
+ * window's worst, in a restart window of its length (0..1). If the buckets are exchangeable, the
+ * worst of all n_steady + n_restart lies among the restart's with probability
+ * n_restart / (n_steady + n_restart): 5 s of steady state against a 2 s restart is 29 %, however
+ * good the restart. Only the buckets that can set the worst count: with the QC renders (`withQc`),
+ * those that hold a render, since a render is slower than any GET; without them, those with a
+ * request other than a render. 0 when either window has none.
+ */
+export function chanceAboveSteady(steady: readonly Bucket[], restart: readonly Bucket[], withQc: boolean): number {
+  const renders = withQc && steady.some((b) => b.qcRenders > 0);
+  const counts = (b: Bucket) => (renders ? b.qcRenders > 0 : withQc ? b.answered + b.failed > 0 : b.answered + b.failed > b.qcRenders);
+  const s = steady.filter(counts).length;
+  const r = restart.filter(counts).length;
+  return s === 0 || r === 0 ? 0 : r / (s + r);
 }
 
 /** The worst bucket p99 of a window (ms after t0); empty buckets do not count. */

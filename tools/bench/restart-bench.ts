@@ -15,7 +15,7 @@
 //   or: npx nx run deployment:restart-bench
 // Options: --rates auto|200,500  --capacity 400 (skip the search)  --only control,handoff,socket,replace,pm2,rolling-handoff,rolling-replace
 //          (control: the API of handoff under the same load, and no restart: what steady state alone scores)
-//          --warmup 5 (load before the steady window, not measured)  --steady 5  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
+//          --warmup 5 (load before the steady window, not measured)  --steady 30  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
 //          --cpu-prof (a V8 CPU profile of every API process, written by the probe as it exits, with the probe's lines that
 //          place it on the run's clock and the build's source maps: logs/<row>/, for cpu-prof-at.mjs; it slows the APIs)
 //          --requests (every request of the restart window, client and server side, joined: <row>.requests.json and the slowest 30 in the log;
@@ -47,7 +47,7 @@ import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } fro
 import { SINGLE_SCENARIOS } from './restart-bench.single';
 import { apiNamesOf, instrumentSeries, machineBusy, meanIn, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
 import { GC_KINDS, joinRequests, joinThroughNginx, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
-import { buckets, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
+import { buckets, chanceAboveSteady, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
 import { describeKernel, kernelFacts } from './kernel-facts';
 import { repeatsMarkdown, summarizeRepeats } from './restart-bench.pairs';
 
@@ -58,7 +58,7 @@ const { values } = parseArgs({
     capacity: { type: 'string' },
     only: { type: 'string', default: ALL.map((d) => d.name).join(',') },
     warmup: { type: 'string', default: '5' },
-    steady: { type: 'string', default: '5' },
+    steady: { type: 'string', default: '30' },
     after: { type: 'string', default: '3' },
     'qc-per-sec': { type: 'string', default: '2' },
     'capacity-step': { type: 'string', default: '5' },
@@ -206,12 +206,16 @@ async function measure(def: BenchDef, rate: number): Promise<Row> {
     const restartBuckets = bs.filter((b) => b.startMs >= fromMs && b.startMs < restartToMs && b.answered + b.failed > 0);
     const noQc = (b: Bucket) => b.p99NoQcMs;
     const steadyWorstNoQc = worstBucket(bs, WARMUP_MS, fromMs, noQc);
+    const steadyBuckets = bs.filter((b) => b.startMs >= WARMUP_MS && b.startMs < fromMs && b.answered + b.failed > 0);
+    const chance = (withQc: boolean) => Math.round(chanceAboveSteady(steadyBuckets, restartBuckets, withQc) * 100) / 100;
     row.buckets = {
       steadyWorstP99Ms: steadyWorst, restartWorstP99Ms: worstBucket(bs, fromMs, restartToMs),
       restartBucketsAboveSteady: restartBuckets.filter((b) => b.p99Ms > steadyWorst).length, restartBuckets: restartBuckets.length,
+      chanceAboveSteady: chance(true),
       withoutQc: {
         steadyWorstP99Ms: steadyWorstNoQc, restartWorstP99Ms: worstBucket(bs, fromMs, restartToMs, noQc),
         restartBucketsAboveSteady: restartBuckets.filter((b) => b.p99NoQcMs > steadyWorstNoQc).length,
+        chanceAboveSteady: chance(false),
       },
     };
     const series = instrumentSeries(data, { t0Epoch: report.run.t0Epoch, fromMs: 1_000, toMs: 1_000 + bs.length * 100, bucketMs: 100, apiNames: apiNamesOf(outcome.oldPids, outcome.newPids, scenario.handoff) });

@@ -275,4 +275,38 @@ describe('the restart analysis scripts of tools/bench', () => {
       { atMs: 12743, pauseMs: 0.9, survivedBytes: 15288, promotedBytes: 1728 },
     ]);
   });
+
+  it('restart-bench buckets count their QC renders and give the chance that a restart changing nothing still shows a bucket above steady', () => {
+    // 1 s of steady state (10 buckets, a render in 2) and 0.5 s of restart (5 buckets, a render in 1).
+    const record = (scheduledMs: number, label: string, latencyMs: number) => ({
+      index: 0, label, client: 0, overflow: false, newConnection: false, scheduledMs, startMs: scheduledMs, endMs: scheduledMs + latencyMs, status: 200,
+    });
+    const records = [
+      ...Array.from({ length: 15 }, (_, i) => record(i * 100 + 10, 'GET /qc-stats', 2)),
+      record(320, 'POST /qc/check', 50), record(820, 'POST /qc/check', 55), record(1220, 'POST /qc/check', 60),
+    ];
+    const result = runTs(`
+      const { buckets, chanceAboveSteady } = require('./tools/bench/restart-bench.timeline.ts');
+      const bs = buckets(${JSON.stringify(records)}, 0, 1500, 100);
+      const steady = bs.slice(0, 10), restart = bs.slice(10);
+      console.log(JSON.stringify({
+        renders: bs.map((b) => b.qcRenders),
+        withQc: chanceAboveSteady(steady, restart, true),
+        withoutQc: chanceAboveSteady(steady, restart, false),
+        noRenderInSteady: chanceAboveSteady(bs.slice(0, 3), restart, true),
+        emptyRestart: chanceAboveSteady(steady, [], true),
+      }));
+    `);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({
+      renders: [0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0],
+      // Only the buckets with a render can set the worst with renders counted: 1 of 2 + 1.
+      withQc: 1 / 3,
+      // Without them, every bucket holds a GET: 5 of 10 + 5.
+      withoutQc: 5 / 15,
+      // No render in the steady window: every non-empty bucket counts, 5 of 3 + 5.
+      noRenderInSteady: 5 / 8,
+      emptyRestart: 0,
+    });
+  });
 });
