@@ -125,6 +125,15 @@ export interface InstrumentSeries {
   responses: Record<string, number[]>;
 }
 
+/** The same series from bucket `first` on (a timeline that shows only the end of a long steady window). */
+export function seriesFrom(series: InstrumentSeries, first: number): InstrumentSeries {
+  const from = (byName: Record<string, number[]>) => Object.fromEntries(Object.entries(byName).map(([name, values]) => [name, values.slice(first)]));
+  return {
+    bucketMs: series.bucketMs, fromMs: series.fromMs + first * series.bucketMs,
+    cpu: from(series.cpu), loopMaxMs: from(series.loopMaxMs), runQueueMs: from(series.runQueueMs), responses: from(series.responses),
+  };
+}
+
 /** Buckets the instruments' data from `fromMs` to `toMs` (ms after the load's t0). */
 export function instrumentSeries(data: InstrumentData, opts: { t0Epoch: number; fromMs: number; toMs: number; bucketMs: number; apiNames: ReadonlyMap<number, string> }): InstrumentSeries {
   const { t0Epoch, fromMs, toMs, bucketMs, apiNames } = opts;

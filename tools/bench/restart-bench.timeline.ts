@@ -76,7 +76,8 @@ const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 export interface TimelineInput {
   title: string;
-  subtitle: string;
+  /** One line, or several (each below the one before). */
+  subtitle: string | readonly string[];
   buckets: Bucket[];
   bucketMs: number;
   markers: Marker[];
@@ -158,7 +159,9 @@ export function timelineSvg(input: TimelineInput): string {
     return { m, px, x0, row };
   });
   const specs = panels(input);
-  const top = 56 + rowEnds.length * 14;
+  const subtitle = typeof input.subtitle === 'string' ? [input.subtitle] : input.subtitle;
+  const labelsY = 56 + (subtitle.length - 1) * 16;
+  const top = labelsY + rowEnds.length * 14;
   const panelH = 130;
   const step = panelH + 18 + 26;
   const bottom = top + specs.length * step - 26;
@@ -167,7 +170,7 @@ export function timelineSvg(input: TimelineInput): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">${esc(input.title)}</text>`);
-  out.push(`<text x="${left}" y="40" fill="#444">${esc(input.subtitle)}</text>`);
+  subtitle.forEach((line, i) => out.push(`<text x="${left}" y="${40 + i * 16}" fill="#444">${esc(line)}</text>`));
   specs.forEach((_, k) => {
     const y0 = top + k * step + 18;
     out.push(`<rect x="${xMs(input.window.fromMs).toFixed(1)}" y="${y0}" width="${Math.max(1, xMs(input.window.toMs) - xMs(input.window.fromMs)).toFixed(1)}" height="${panelH}" fill="${COLORS.window}"/>`);
@@ -183,7 +186,7 @@ export function timelineSvg(input: TimelineInput): string {
   // Markers: a dashed line through every panel, the label in its row above them.
   for (const { m, px, x0, row } of placed) {
     const color = COLORS[m.kind];
-    const ly = 56 + row * 14;
+    const ly = labelsY + row * 14;
     out.push(`<line x1="${px.toFixed(1)}" y1="${ly + 2}" x2="${px.toFixed(1)}" y2="${bottom}" stroke="${color}" stroke-width="1.2" stroke-dasharray="4 3"/>`);
     out.push(`<text x="${x0.toFixed(1)}" y="${ly}" fill="${color}" font-size="11">${esc(labelOf(m))}</text>`);
   }

@@ -45,7 +45,7 @@ import { failedAnswers, makeRow, markdown, type Row } from './restart-bench.repo
 import { ROLLING_SCENARIOS } from './restart-bench.rolling';
 import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } from './restart-bench.scenario';
 import { SINGLE_SCENARIOS } from './restart-bench.single';
-import { apiNamesOf, instrumentSeries, machineBusy, meanIn, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
+import { apiNamesOf, instrumentSeries, machineBusy, meanIn, seriesFrom, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
 import { GC_KINDS, joinRequests, joinThroughNginx, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
 import { buckets, chanceAboveSteady, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
 import { describeKernel, kernelFacts } from './kernel-facts';
@@ -78,6 +78,8 @@ const { values } = parseArgs({
 const WARMUP_MS = Number(values.warmup) * 1_000;
 const STEADY_MS = Number(values.steady) * 1_000;
 const AFTER_MS = Number(values.after) * 1_000;
+/** How much of the steady window a timeline shows. */
+const SHOWN_STEADY_MS = 5_000;
 const QC_PER_SEC = Number(values['qc-per-sec']);
 const LAG_LIMIT_MS = Number(values['lag-limit']);
 const LAG_RETRIES = Number(values['lag-retries']);
@@ -230,11 +232,19 @@ async function measure(def: BenchDef, rate: number): Promise<Row> {
       strangers: strangers(data, report.run.t0Epoch, outcome.endAt + AFTER_MS),
     };
     const file = join(RUN_DIR, `${name}.svg`);
+    // The picture shows the steady window's last SHOWN_STEADY_MS, so that the restart keeps its width;
+    // its figures (p99, worst bucket) are the whole window's.
+    const first = Math.max(0, Math.floor((fromMs - SHOWN_STEADY_MS - 1_000) / 100));
     writeFileSync(file, timelineSvg({
       title: `${def.label} at ${rate} req/s`,
-      subtitle: `${row.failed} failed of ${row.requests}; p99 ${row.steady.p99Ms} ms steady, ${row.restart.p99Ms} ms during the restart (${row.restartMs} ms); worst 100 ms bucket ${steadyWorst} -> ${row.buckets.restartWorstP99Ms} ms; send lag p99 ${row.sendLag.p99Ms} ms`,
-      buckets: bs, bucketMs: 100, markers, window: { fromMs, toMs: restartToMs }, zeroMs: fromMs,
-      steadyWorstP99Ms: steadyWorst, instruments: series, sendLagMaxMs: bs.map((b) => (b.answered + b.failed === 0 ? Number.NaN : b.sendLagMaxMs)),
+      subtitle: [
+        `${row.failed} failed of ${row.requests}; p99 ${row.steady.p99Ms} ms steady (${STEADY_MS / 1_000} s, the last ${Math.min(STEADY_MS, SHOWN_STEADY_MS) / 1_000} s shown), ` +
+          `${row.restart.p99Ms} ms during the restart (${row.restartMs} ms); send lag p99 ${row.sendLag.p99Ms} ms`,
+        `worst 100 ms bucket ${steadyWorst} -> ${row.buckets.restartWorstP99Ms} ms; ${row.buckets.restartBucketsAboveSteady} of ${row.buckets.restartBuckets} restart buckets above the steady worst ` +
+          `(chance with no effect: ${Math.round(row.buckets.chanceAboveSteady * 100)} %)`,
+      ],
+      buckets: bs.slice(first), bucketMs: 100, markers, window: { fromMs, toMs: restartToMs }, zeroMs: fromMs,
+      steadyWorstP99Ms: steadyWorst, instruments: seriesFrom(series, first), sendLagMaxMs: bs.slice(first).map((b) => (b.answered + b.failed === 0 ? Number.NaN : b.sendLagMaxMs)),
     }));
     row.timeline = relative(WORKSPACE, file);
     if (values['keep-logs']) keepLogs(name, scenario.logs(), scenario.nginx?.files);
