@@ -309,4 +309,41 @@ describe('the restart analysis scripts of tools/bench', () => {
       emptyRestart: 0,
     });
   });
+
+  it("renders-by-start-phase puts each of the old process's renders in the phase of the successor's start it was sent in", () => {
+    // The successor (pid 20) is ready at 10:00:02.000; the signal came 2 s before (ms from ready: -2000).
+    const log = [
+      { time: '2026-12-06T10:00:00.100Z', pid: 10, msg: 'phase ready' }, // the old process's own, long before
+      { time: '2026-12-06T10:00:00.500Z', pid: 20, msg: 'handoff: started as a successor' },
+      { time: '2026-12-06T10:00:00.800Z', pid: 31, msg: 'qc: Chrome started (pid 31) at nice 19: processes nice' },
+      { time: '2026-12-06T10:00:01.400Z', pid: 20, msg: 'handoff: Chromium is quiet' },
+      { time: '2026-12-06T10:00:02.000Z', pid: 20, msg: 'phase ready' },
+    ].map((l) => JSON.stringify(l)).join('\n') + '\nnot json\n';
+    const requests = [
+      { sentMs: -1800, latencyMs: 70.4, label: 'POST /qc/check', by: 'predecessor (10)' },
+      { sentMs: -1300, latencyMs: 60, label: 'POST /qc/check', by: 'predecessor (10)' },
+      { sentMs: -1300, latencyMs: 3, label: 'GET /qc-stats', by: 'predecessor (10)' },
+      { sentMs: -300, latencyMs: 40, label: 'POST /qc/check', by: 'predecessor (10)' },
+      { sentMs: -2100, latencyMs: 40, label: 'POST /qc/check', by: 'predecessor (10)' }, // before the signal
+      { sentMs: 100, latencyMs: 45, label: 'POST /qc/check', by: 'successor (20)' },
+    ];
+    const result = evaluate(`
+      import { parseLog, rendersByPhase, startPhases } from './tools/bench/renders-by-start-phase.mjs';
+      const phases = startPhases(parseLog(${JSON.stringify(log)}), 20, -2000);
+      console.log(JSON.stringify({ phases, renders: rendersByPhase(phases, ${JSON.stringify(requests)}, -2000) }));
+    `);
+    expect(result).toEqual({
+      phases: [
+        { fromMs: -2000, toMs: -1500, until: 'handoff: started as a successor' },
+        { fromMs: -1500, toMs: -1200, until: 'qc: Chrome started' },
+        { fromMs: -1200, toMs: -600, until: 'handoff: Chromium is quiet' },
+        { fromMs: -600, toMs: 0, until: 'phase ready' },
+      ],
+      renders: [
+        { sentMs: -1800, latencyMs: 70, phase: 'handoff: started as a successor' },
+        { sentMs: -1300, latencyMs: 60, phase: 'qc: Chrome started' },
+        { sentMs: -300, latencyMs: 40, phase: 'phase ready' },
+      ],
+    });
+  });
 });

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// What the successor was doing while each of the old process's QC renders ran. For each one-instance
+// handoff row of restart-bench runs kept with --requests and --keep-logs, the successor's own log lines
+// between the signal and its ready cut its start into phases, each named by the line that ends it
+// (the first, from the signal to the successor's first line, is node loading its modules). Each render
+// the old process answered in that time is listed with the phase it was sent in, its latency, and the
+// row's steady render median (restart-bench's byLabel). Rolling rows are left out: their log holds
+// several starts at once.
+//
+//   node tools/bench/renders-by-start-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { benchRowsOf, isHandoffRow, requestsFileOf } from './results-dir.mjs';
+
+const isQcRender = (r) => r.label?.startsWith('POST /qc') ?? false;
+
+/** The JSON lines of an API log (other lines, e.g. a stack trace, are skipped). */
+export function parseLog(text) {
+  return text.split('\n').filter((line) => line.startsWith('{')).flatMap((line) => {
+    try {
+      return [JSON.parse(line)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The successor's start as phases in ms from its ready: from `signalMs` to its first line, then from
+ * each of its lines to the next, up to its `phase ready` line; each named by the line that ends it.
+ * Lines from before the signal (the old process's own Chrome start) fall outside.
+ */
+export function startPhases(lines, successorPid, signalMs) {
+  // The pool logs its Chrome's start with Chrome's pid in the line: in a start, only the successor's is new.
+  const own = lines.filter((l) => typeof l.time === 'string' && (l.pid === successorPid || (l.msg?.startsWith('qc: Chrome started') && l.pid !== undefined)));
+  const ready = own.find((l) => l.msg === 'phase ready');
+  if (!ready) throw new Error(`no 'phase ready' line of the successor ${successorPid} in the log`);
+  const zero = Date.parse(ready.time);
+  // Named without what varies from run to run: "qc: Chrome started (pid 123) at nice 19: ..." is "qc: Chrome started".
+  const ends = own.map((l) => ({ ms: Date.parse(l.time) - zero, msg: String(l.msg).replace(/ \(pid \d+\).*$/, '') })).filter((l) => l.ms > signalMs && l.ms <= 0);
+  const phases = [];
+  let from = signalMs;
+  for (const end of ends) {
+    if (end.ms > from) phases.push({ fromMs: from, toMs: end.ms, until: end.msg });
+    from = Math.max(from, end.ms);
+  }
+  return phases;
+}
+
+/** The renders the predecessor answered between `signalMs` and the ready, each with the phase it was sent in. */
+export function rendersByPhase(phases, requests, signalMs) {
+  return requests
+    .filter((r) => isQcRender(r) && r.by?.startsWith('predecessor') && r.sentMs >= signalMs && r.sentMs < 0)
+    .map((r) => ({ sentMs: Math.round(r.sentMs), latencyMs: Math.round(r.latencyMs), phase: phases.find((p) => r.sentMs >= p.fromMs && r.sentMs < p.toMs)?.until ?? '-' }));
+}
+
+function analyseDir(dir) {
+  const out = [];
+  for (const row of benchRowsOf(dir)) {
+    const readies = (row.markers ?? []).filter((m) => m.label.startsWith('successor ready'));
+    if (!isHandoffRow(row) || readies.length !== 1 || row.newPids?.length !== 1) continue;
+    const requestsFile = requestsFileOf(row);
+    const name = basename(row.timeline ?? '', '.svg');
+    const logFile = join(dir, 'logs', name, 'api.log');
+    if (!requestsFile || !existsSync(logFile)) {
+      process.stderr.write(`${basename(dir)} ${name}: skipped, it needs the run's --requests and --keep-logs\n`);
+      continue;
+    }
+    const signal = row.markers.find((m) => m.kind === 'signal');
+    const signalMs = Math.round(signal.ms - readies[0].ms);
+    const phases = startPhases(parseLog(readFileSync(logFile, 'utf8')), row.newPids[0], signalMs);
+    const renders = rendersByPhase(phases, JSON.parse(readFileSync(requestsFile, 'utf8')).requests, signalMs);
+    out.push({ run: basename(dir), row: name, rate: row.rate, steadyRenderMedianMs: row.byLabel?.['POST /qc/check']?.steady?.[0], phases, renders });
+  }
+  return out;
+}
+
+function main(argv) {
+  if (argv.length === 0) throw new Error('usage: renders-by-start-phase.mjs <restart-bench result dir> [more]');
+  const results = argv.flatMap(analyseDir);
+  const table = ['| run | row | render sent (ms from ready) | latency (ms) | steady median (ms) | the successor was busy until |', '|---|---|---:|---:|---:|---|'];
+  for (const r of results) for (const x of r.renders) table.push(`| ${r.run} | ${r.row} | ${x.sentMs} | ${x.latencyMs} | ${r.steadyRenderMedianMs ?? '-'} | ${x.phase} |`);
+  process.stderr.write(`${table.join('\n')}\n`);
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+}
+
+if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    main(process.argv.slice(2));
+  } catch (error) {
+    console.error(`renders-by-start-phase: ${error.message}`);
+    process.exit(2);
+  }
+}
