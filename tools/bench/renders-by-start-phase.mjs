@@ -10,9 +10,7 @@
 //   node tools/bench/renders-by-start-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { benchRowsOf, isHandoffRow, requestsFileOf } from './results-dir.mjs';
-
-const isQcRender = (r) => r.label?.startsWith('POST /qc') ?? false;
+import { benchRowsOf, isHandoffRow, isQcRender, requestsFileOf } from './results-dir.mjs';
 
 /** The JSON lines of an API log (other lines, e.g. a stack trace, are skipped). */
 export function parseLog(text) {

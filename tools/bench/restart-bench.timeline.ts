@@ -62,9 +62,14 @@ export function chanceAboveSteady(steady: readonly Bucket[], restart: readonly B
   return s === 0 || r === 0 ? 0 : r / (s + r);
 }
 
+/** The buckets of a window (ms after t0) that hold a request. */
+export function bucketsIn(bs: readonly Bucket[], fromMs: number, toMs: number): Bucket[] {
+  return bs.filter((b) => b.startMs >= fromMs && b.startMs < toMs && b.answered + b.failed > 0);
+}
+
 /** The worst bucket p99 of a window (ms after t0); empty buckets do not count. */
 export function worstBucket(bs: readonly Bucket[], fromMs: number, toMs: number, of: (b: Bucket) => number = (b) => b.p99Ms): number {
-  return Math.round(Math.max(0, ...bs.filter((b) => b.startMs >= fromMs && b.startMs < toMs && b.answered + b.failed > 0).map(of)) * 10) / 10;
+  return Math.round(Math.max(0, ...bucketsIn(bs, fromMs, toMs).map(of)) * 10) / 10;
 }
 
 const COLORS: Record<MarkerKind | 'answered' | 'failed' | 'p99' | 'window', string> = {

@@ -47,7 +47,7 @@ import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } fro
 import { SINGLE_SCENARIOS } from './restart-bench.single';
 import { apiNamesOf, instrumentSeries, machineBusy, meanIn, seriesFrom, startInstruments, strangers, type InstrumentSeries } from './restart-bench.instruments';
 import { GC_KINDS, joinRequests, joinThroughNginx, readServerRecords, slowByMoment, slowestTable } from './restart-bench.requests';
-import { buckets, chanceAboveSteady, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
+import { buckets, bucketsIn, chanceAboveSteady, timelineSvg, worstBucket, type Bucket } from './restart-bench.timeline';
 import { describeKernel, kernelFacts } from './kernel-facts';
 import { repeatsMarkdown, summarizeRepeats } from './restart-bench.pairs';
 
@@ -205,10 +205,10 @@ async function measure(def: BenchDef, rate: number): Promise<Row> {
     const restartToMs = outcome.endAt - report.run.t0Epoch;
     const bs = buckets(report.run.records, 1_000, toMs, 100);
     const steadyWorst = worstBucket(bs, WARMUP_MS, fromMs);
-    const restartBuckets = bs.filter((b) => b.startMs >= fromMs && b.startMs < restartToMs && b.answered + b.failed > 0);
+    const restartBuckets = bucketsIn(bs, fromMs, restartToMs);
     const noQc = (b: Bucket) => b.p99NoQcMs;
     const steadyWorstNoQc = worstBucket(bs, WARMUP_MS, fromMs, noQc);
-    const steadyBuckets = bs.filter((b) => b.startMs >= WARMUP_MS && b.startMs < fromMs && b.answered + b.failed > 0);
+    const steadyBuckets = bucketsIn(bs, WARMUP_MS, fromMs);
     const chance = (withQc: boolean) => Math.round(chanceAboveSteady(steadyBuckets, restartBuckets, withQc) * 100) / 100;
     row.buckets = {
       steadyWorstP99Ms: steadyWorst, restartWorstP99Ms: worstBucket(bs, fromMs, restartToMs),

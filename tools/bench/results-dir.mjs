@@ -23,3 +23,6 @@ export function scenarioOf(row) {
   const at = row.scenario.indexOf('@');
   return at < 0 ? { base: row.scenario, tag: '-' } : { base: row.scenario.slice(0, at), tag: row.scenario.slice(at + 1) };
 }
+
+/** A QC render (`POST /qc/...`) among a requests file's requests. */
+export const isQcRender = (r) => r.label?.startsWith('POST /qc') ?? false;

@@ -13,7 +13,7 @@
 //   node tools/bench/slow-by-phase.mjs tools/bench/results/restart-<stamp> [more result dirs] [--after-signal-ms 40]
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { benchRowsOf, isHandoffRow, requestsFileOf } from './results-dir.mjs';
+import { benchRowsOf, isHandoffRow, isQcRender, requestsFileOf } from './results-dir.mjs';
 import { phasesOf } from './sched-waits.mjs';
 
 /** The part of a request's time that was largest, as restart-bench's own log names it (restart-bench.requests.ts). */
@@ -29,8 +29,6 @@ function zeroOf(markers, zeroLabel) {
   if (zero === undefined) throw new Error(`no marker '${zeroLabel}', from which the requests are timed`);
   return zero;
 }
-
-const isQcRender = (r) => r.label?.startsWith('POST /qc') ?? false;
 
 /**
  * Counts `requests` (sentMs from the ready of `zeroLabel`) at or above `thresholdMs`, by phase of

@@ -9,8 +9,8 @@ const KILL_AFTER_MS = 10_000;
 function signalGroup(pgid, signal) {
   try {
     process.kill(-pgid, signal);
-  } catch {
-    // the group is gone already
+  } catch (error) {
+    if (error.code !== 'ESRCH') throw error; // ESRCH: the group is gone already
   }
 }
 
