@@ -5,13 +5,13 @@ import {
   apiStartCommand, freePort, readPid, startApi, startNginxForLoad, stopProcesses, track, waitFor, waitReady, type ApiProcess,
 } from '@edu-agents/e2e-support';
 import { watchExits } from './restart-bench.events';
-import { BENCH_API_ENV, cliHasModes, pidFileOf, readLogs, runCliRestart, type Scenario, type ScenarioDef, type SetupOptions } from './restart-bench.scenario';
+import { apiMainOf, BENCH_API_ENV, cliHasModes, pidFileOf, readLogs, runCliRestart, type Scenario, type ScenarioDef, type SetupOptions } from './restart-bench.scenario';
 
 /** `restart-cli rolling --mode <mode>` over two instances named by their ports. */
 async function rolling(dir: string, mode: 'handoff' | 'replace', options: SetupOptions): Promise<Scenario> {
   const ports = [await freePort(), await freePort()];
   const apis: ApiProcess[] = [];
-  for (const port of ports) apis.push(await startApi({ ...BENCH_API_ENV, ...options.env }, { port, pidFile: pidFileOf(dir, port), timeoutMs: 120_000 }));
+  for (const port of ports) apis.push(await startApi({ ...BENCH_API_ENV, ...options.env }, { port, pidFile: pidFileOf(dir, port), main: apiMainOf(options), timeoutMs: 120_000 }));
   const oldPids = await Promise.all(ports.map((port) => waitReady(port, 120_000)));
   const nginx = await startNginxForLoad(ports, { serverConf: options.nginxConf, ownSession: options.nginxSession !== 'shared', workerProcesses: options.nginxWorkers });
   const watch = watchExits();

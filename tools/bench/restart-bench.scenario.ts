@@ -56,6 +56,15 @@ export interface ScenarioDef {
   setup(dir: string, options: SetupOptions): Promise<Scenario>;
 }
 
+/**
+ * The API build a set-up starts: a variant's `BENCH_API_MAIN` (a `main.js` relative to the
+ * workspace, e.g. another build of the API to compare in the same run), else the built API.
+ * Its successors start from the same file (a hot handoff runs the predecessor's argv again).
+ */
+export function apiMainOf(options: SetupOptions): string | undefined {
+  return options.env?.['BENCH_API_MAIN'];
+}
+
 /** Reads files that may not exist yet (logs of processes a tool starts). */
 export function readLogs(...files: string[]): string {
   return files.map((file) => {

@@ -8,7 +8,7 @@ import {
 } from '@edu-agents/e2e-support';
 import { startLoopedApi } from '../../deployment/e2e/support/restart-loop';
 import { watchExits } from './restart-bench.events';
-import { BENCH_API_ENV, cliHasModes, readLogs, runCliRestart, waitForEvent, type Scenario, type ScenarioDef, type SetupOptions } from './restart-bench.scenario';
+import { apiMainOf, BENCH_API_ENV, cliHasModes, readLogs, runCliRestart, waitForEvent, type Scenario, type ScenarioDef, type SetupOptions } from './restart-bench.scenario';
 
 const NAIVE_APP = 'tools/bench/naive-app/main.js';
 const PM2 = join(WORKSPACE, 'node_modules/.bin/pm2');
@@ -16,7 +16,7 @@ const PM2 = join(WORKSPACE, 'node_modules/.bin/pm2');
 /** (1) `kill -HUP`: the API starts its successor on the same socket; the old one exits once it is ready. */
 async function handoffOwnPort(dir: string, options: SetupOptions): Promise<Scenario> {
   const pidFile = join(dir, 'api.pid');
-  const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile, timeoutMs: 120_000 });
+  const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile, main: apiMainOf(options), timeoutMs: 120_000 });
   const oldPid = await waitReady(api.port, 120_000);
   const watch = watchExits();
   return {
@@ -46,7 +46,7 @@ const CONTROL_MS = 4_000;
  * row's figure steady state alone produces (a 100 ms bucket above the steady worst, say).
  */
 async function control(dir: string, options: SetupOptions): Promise<Scenario> {
-  const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile: join(dir, 'api.pid'), timeoutMs: 120_000 });
+  const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile: join(dir, 'api.pid'), main: apiMainOf(options), timeoutMs: 120_000 });
   const pid = await waitReady(api.port, 120_000);
   return {
     port: api.port, handoff: false, exits: new Map(), logs: api.output,

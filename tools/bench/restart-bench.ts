@@ -22,6 +22,7 @@
 //          behind nginx, client and nginx's access log: which instance, nginx's part, the upstream's)
 //          --lag-limit 50 --lag-retries 2 (a row whose sender lagged more than 50 ms at p99 is run again, up to twice)
 //          --variant name:KEY=value,... (repeatable: every set-up once per variant, its APIs with that environment on top)
+//          (BENCH_API_MAIN=<main.js> in a variant starts that build of the API instead of dist/apps/api/main.js, e.g. to compare two builds)
 //          --load-priority shared,-10,fifo (an axis like --variant: every set-up once per value; shared: the load process in this
 //          process's session, at its priority; a number: in a session of its own at that nice value, group and process; fifo: in a
 //          session of its own at SCHED_FIFO 1, ahead of everything else on the host, as a client on a machine of its own would be;
