@@ -52,6 +52,46 @@ export function rendersByPhase(phases, requests, signalMs) {
     .map((r) => ({ sentMs: Math.round(r.sentMs), latencyMs: Math.round(r.latencyMs), phase: phases.find((p) => r.sentMs >= p.fromMs && r.sentMs < p.toMs)?.until ?? '-' }));
 }
 
+/** The variant a row ran with: `handoff@bundle-500rps-2` ran `bundle`; a row without one, `default`. */
+export function variantOf(rowName) {
+  return /@([^-]+(?:-[^-]+)*?)-\d+rps/.exec(rowName)?.[1] ?? 'default';
+}
+
+const median = (values) => {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const round2 = (x) => (x === undefined ? undefined : Math.round(x * 100) / 100);
+
+/**
+ * Per variant, over its rows: each phase's median length, its renders and their median latency as a
+ * multiple of their row's steady median; and the same for the whole start (signal to ready).
+ */
+export function summarizeByVariant(results) {
+  const byVariant = new Map();
+  for (const r of results) {
+    const v = variantOf(r.row);
+    if (!byVariant.has(v)) byVariant.set(v, []);
+    byVariant.get(v).push(r);
+  }
+  return [...byVariant].map(([variant, rows]) => {
+    const ratio = (row, x) => (row.steadyRenderMedianMs ? x.latencyMs / row.steadyRenderMedianMs : undefined);
+    // A line that names a pid ("prepared the next successor's process 1859") is one phase in every row.
+    const named = (until) => until.replace(/\d+/g, 'N');
+    const names = [...new Set(rows.flatMap((row) => row.phases.map((p) => named(p.until))))];
+    const phases = names.map((until) => {
+      const lengths = rows.flatMap((row) => row.phases.filter((p) => named(p.until) === until).map((p) => p.toMs - p.fromMs));
+      const ratios = rows.flatMap((row) => row.renders.filter((x) => named(x.phase) === until).map((x) => ratio(row, x)).filter((x) => x !== undefined));
+      return { until, medianMs: median(lengths), renders: ratios.length, medianRatio: round2(median(ratios)) };
+    });
+    const starts = rows.map((row) => (row.phases.length ? row.phases.at(-1).toMs - row.phases[0].fromMs : undefined)).filter((x) => x !== undefined);
+    const all = rows.flatMap((row) => row.renders.map((x) => ratio(row, x)).filter((x) => x !== undefined));
+    return { variant, rows: rows.length, startMedianMs: median(starts), renders: all.length, medianRatio: round2(median(all)), phases };
+  });
+}
+
 function analyseDir(dir) {
   const out = [];
   for (const row of benchRowsOf(dir)) {
@@ -78,8 +118,15 @@ function main(argv) {
   const results = argv.flatMap(analyseDir);
   const table = ['| run | row | render sent (ms from ready) | latency (ms) | steady median (ms) | the successor was busy until |', '|---|---|---:|---:|---:|---|'];
   for (const r of results) for (const x of r.renders) table.push(`| ${r.run} | ${r.row} | ${x.sentMs} | ${x.latencyMs} | ${r.steadyRenderMedianMs ?? '-'} | ${x.phase} |`);
+  const summary = summarizeByVariant(results);
+  const fmt = (x) => (x === undefined ? '-' : String(x));
+  table.push('', '| variant | phase (ends at the line) | median length (ms) | renders | median latency / steady median |', '|---|---|---:|---:|---:|');
+  for (const v of summary) {
+    for (const p of v.phases) table.push(`| ${v.variant} | ${p.until} | ${fmt(p.medianMs)} | ${p.renders} | ${fmt(p.medianRatio)} |`);
+    table.push(`| ${v.variant} | **the whole start, ${v.rows} rows** | ${fmt(v.startMedianMs)} | ${v.renders} | ${fmt(v.medianRatio)} |`);
+  }
   process.stderr.write(`${table.join('\n')}\n`);
-  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ rows: results, byVariant: summary }, null, 2)}\n`);
 }
 
 if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {

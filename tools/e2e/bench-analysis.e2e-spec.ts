@@ -346,4 +346,44 @@ describe('the restart analysis scripts of tools/bench', () => {
       ],
     });
   });
+
+  it('renders-by-start-phase sums up each variant: phase lengths, renders, and their latency against the steady median', () => {
+    const phases = (load: number) => [
+      { fromMs: -2000, toMs: -2000 + load, until: 'handoff: started as a successor' },
+      { fromMs: -2000 + load, toMs: 0, until: 'phase ready' },
+    ];
+    const rows = [
+      { row: 'handoff@modules-500rps', steadyRenderMedianMs: 40, phases: phases(600), renders: [{ latencyMs: 60, phase: 'handoff: started as a successor' }, { latencyMs: 40, phase: 'phase ready' }] },
+      { row: 'handoff@modules-500rps-2', steadyRenderMedianMs: 50, phases: phases(500), renders: [{ latencyMs: 80, phase: 'handoff: started as a successor' }] },
+      { row: 'handoff@bundle-500rps', steadyRenderMedianMs: 40, phases: phases(300), renders: [{ latencyMs: 44, phase: 'phase ready' }] },
+      { row: 'handoff-200rps', phases: phases(400), renders: [{ latencyMs: 44, phase: 'phase ready' }] }, // no steady median: not a ratio
+    ];
+    const result = evaluate(`
+      import { summarizeByVariant } from './tools/bench/renders-by-start-phase.mjs';
+      console.log(JSON.stringify(summarizeByVariant(${JSON.stringify(rows)})));
+    `);
+    expect(result).toEqual([
+      {
+        variant: 'modules', rows: 2, startMedianMs: 2000, renders: 3, medianRatio: 1.5,
+        phases: [
+          { until: 'handoff: started as a successor', medianMs: 550, renders: 2, medianRatio: 1.55 },
+          { until: 'phase ready', medianMs: 1450, renders: 1, medianRatio: 1 },
+        ],
+      },
+      {
+        variant: 'bundle', rows: 1, startMedianMs: 2000, renders: 1, medianRatio: 1.1,
+        phases: [
+          { until: 'handoff: started as a successor', medianMs: 300, renders: 0 },
+          { until: 'phase ready', medianMs: 1700, renders: 1, medianRatio: 1.1 },
+        ],
+      },
+      {
+        variant: 'default', rows: 1, startMedianMs: 2000, renders: 0,
+        phases: [
+          { until: 'handoff: started as a successor', medianMs: 400, renders: 0 },
+          { until: 'phase ready', medianMs: 1600, renders: 0 },
+        ],
+      },
+    ]);
+  });
 });
