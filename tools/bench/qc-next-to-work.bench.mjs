@@ -11,7 +11,9 @@
 // hardware (a shared core, its caches, the hypervisor) costs nothing, and the unpinned slowdown
 // is the render losing the second CPU its threads use in parallel.
 //
-//   npx nx build api && node tools/bench/qc-next-to-work.bench.mjs [--rounds 8] [--renders 10]
+//   npx nx build api && node tools/bench/qc-next-to-work.bench.mjs [--rounds 8] [--renders 10] [--chrome-nices 19,0] [--skip-pinned]
+//
+// --chrome-nices runs every phase once per QC_CHROME_NICE of the API (its Chromium's nice value).
 //
 // Prints a table on stderr and one JSON object on stdout. Linux only (chrt and taskset, util-linux).
 import { spawn } from 'node:child_process';
@@ -23,7 +25,20 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '8' }, renders: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '8' },
+    renders: { type: 'string', default: '10' },
+    // The API's QC_CHROME_NICE, one phase each (default: the API's own default only).
+    'chrome-nices': { type: 'string', default: '' },
+    // Leave out the pinned phase.
+    'skip-pinned': { type: 'boolean', default: false },
+  },
+});
+const CHROME_NICES = values['chrome-nices'] === '' ? [undefined] : values['chrome-nices'].split(',').map(Number);
+for (const nice of CHROME_NICES) {
+  if (nice !== undefined && !(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new Error(`--chrome-nices: ${nice} is not a nice value from 0 to 19`);
+}
 const ROUNDS = Number(values.rounds);
 const RENDERS = Number(values.renders);
 for (const [name, value] of [['--rounds', ROUNDS], ['--renders', RENDERS]]) {
@@ -119,11 +134,11 @@ const SPINNERS = {
   'SCHED_IDLE, streaming memory': ['chrt', ['--idle', '0', process.execPath, '-e', MEM]],
 };
 
-async function phase(pinned) {
+async function phase(pinned, chromeNice) {
   const leader = startLeader();
   const onCpu = (cpu, [file, args]) => (pinned ? ['taskset', ['-c', String(cpu), file, ...args]] : [file, args]);
   const [apiFile, apiArgs] = onCpu(0, [process.execPath, [apiMain]]);
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', QC_ENABLED: 'true', LOG_FORMAT: 'text', LOG_LEVEL: 'info' };
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', QC_ENABLED: 'true', LOG_FORMAT: 'text', LOG_LEVEL: 'info', ...(chromeNice === undefined ? {} : { QC_CHROME_NICE: String(chromeNice) }) };
   const apiPid = await leader.spawn(apiFile, apiArgs, { env, output: true });
   try {
     const deadline = Date.now() + 60_000;
@@ -177,15 +192,16 @@ const round1 = (x) => Math.round(x * 10) / 10;
 
 log(`qc-next-to-work: ${ROUNDS} rounds of ${RENDERS} renders per condition, ${cpus().length} CPUs, load average ${loadavg().map(round1).join(' ')}`);
 const rows = [];
-for (const pinned of [false, true]) {
-  log(pinned ? 'the API and its Chromium on CPU 0, each spinner on CPU 1 ...' : 'unpinned ...');
-  const samples = await phase(pinned);
+for (const pinned of values['skip-pinned'] ? [false] : [false, true]) for (const chromeNice of CHROME_NICES) {
+  const about = chromeNice === undefined ? '' : `, QC_CHROME_NICE=${chromeNice}`;
+  log(`${pinned ? 'the API and its Chromium on CPU 0, each spinner on CPU 1' : 'unpinned'}${about} ...`);
+  const samples = await phase(pinned, chromeNice);
   const idleMedian = quantile(samples.none, 0.5);
   for (const [spinner, values] of Object.entries(samples)) {
     const median = quantile(values, 0.5);
-    rows.push({ pinned, spinner, renders: values.length, medianMs: round1(median), p90Ms: round1(quantile(values, 0.9)), maxMs: round1(Math.max(...values)), medianVsNone: Math.round((median / idleMedian) * 100) / 100 });
+    rows.push({ pinned, chromeNice: chromeNice ?? 'default', spinner, renders: values.length, medianMs: round1(median), p90Ms: round1(quantile(values, 0.9)), maxMs: round1(Math.max(...values)), medianVsNone: Math.round((median / idleMedian) * 100) / 100 });
   }
 }
-log('\n| placement | the other CPU | renders | median (ms) | p90 (ms) | max (ms) | median / none |\n|---|---|---:|---:|---:|---:|---:|');
-for (const r of rows) log(`| ${r.pinned ? 'API on CPU 0, spinner on CPU 1' : 'unpinned'} | ${r.spinner} | ${r.renders} | ${r.medianMs} | ${r.p90Ms} | ${r.maxMs} | ${r.medianVsNone} |`);
+log('\n| placement | Chromium nice | the other CPU | renders | median (ms) | p90 (ms) | max (ms) | median / none |\n|---|---|---|---:|---:|---:|---:|---:|');
+for (const r of rows) log(`| ${r.pinned ? 'API on CPU 0, spinner on CPU 1' : 'unpinned'} | ${r.chromeNice} | ${r.spinner} | ${r.renders} | ${r.medianMs} | ${r.p90Ms} | ${r.maxMs} | ${r.medianVsNone} |`);
 process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, rounds: ROUNDS, rendersPerRound: RENDERS, rows }, null, 2)}\n`);
