@@ -7,9 +7,8 @@
 // Each spinner runs in the API's own session, so in its scheduling group as a successor does, and
 // is either SCHED_IDLE (a successor's start), nice 19 at SCHED_OTHER, or SCHED_IDLE streaming
 // memory instead of spinning in registers. A second phase pins the API (and its Chromium) to CPU 0
-// and the spinners to CPU 1: if a render is as fast there with a spinner as without, the
-// hardware (a shared core, its caches, the hypervisor) costs nothing, and the unpinned slowdown
-// is the render losing the second CPU its threads use in parallel.
+// and the spinners to CPU 1: if a render is as fast there with a spinner as without, what the two
+// CPUs share (a core, its caches, the hypervisor's time) costs it nothing measurable.
 //
 //   npx nx build api && node tools/bench/qc-next-to-work.bench.mjs [--rounds 8] [--renders 10] [--chrome-nices 19,0] [--skip-pinned]
 //
