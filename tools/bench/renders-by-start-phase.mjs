@@ -10,7 +10,7 @@
 //   node tools/bench/renders-by-start-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { benchRowsOf, isHandoffRow, isQcRender, requestsFileOf } from './results-dir.mjs';
+import { benchRowsOf, isHandoffRow, isQcRender, requestsFileOf, scenarioOf } from './results-dir.mjs';
 
 /** The JSON lines of an API log (other lines, e.g. a stack trace, are skipped). */
 export function parseLog(text) {
@@ -52,11 +52,6 @@ export function rendersByPhase(phases, requests, signalMs) {
     .map((r) => ({ sentMs: Math.round(r.sentMs), latencyMs: Math.round(r.latencyMs), phase: phases.find((p) => r.sentMs >= p.fromMs && r.sentMs < p.toMs)?.until ?? '-' }));
 }
 
-/** The variant a row ran with: `handoff@bundle-500rps-2` ran `bundle`; a row without one, `default`. */
-export function variantOf(rowName) {
-  return /@([^-]+(?:-[^-]+)*?)-\d+rps/.exec(rowName)?.[1] ?? 'default';
-}
-
 const median = (values) => {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
@@ -66,15 +61,14 @@ const median = (values) => {
 const round2 = (x) => (x === undefined ? undefined : Math.round(x * 100) / 100);
 
 /**
- * Per variant, over its rows: each phase's median length, its renders and their median latency as a
+ * Per variant (a row's `variant`: the tag after `@` of its scenario, or `default`), over its rows: each phase's median length, its renders and their median latency as a
  * multiple of their row's steady median; and the same for the whole start (signal to ready).
  */
 export function summarizeByVariant(results) {
   const byVariant = new Map();
   for (const r of results) {
-    const v = variantOf(r.row);
-    if (!byVariant.has(v)) byVariant.set(v, []);
-    byVariant.get(v).push(r);
+    if (!byVariant.has(r.variant)) byVariant.set(r.variant, []);
+    byVariant.get(r.variant).push(r);
   }
   return [...byVariant].map(([variant, rows]) => {
     const ratio = (row, x) => (row.steadyRenderMedianMs ? x.latencyMs / row.steadyRenderMedianMs : undefined);
@@ -108,7 +102,8 @@ function analyseDir(dir) {
     const signalMs = Math.round(signal.ms - readies[0].ms);
     const phases = startPhases(parseLog(readFileSync(logFile, 'utf8')), row.newPids[0], signalMs);
     const renders = rendersByPhase(phases, JSON.parse(readFileSync(requestsFile, 'utf8')).requests, signalMs);
-    out.push({ run: basename(dir), row: name, rate: row.rate, steadyRenderMedianMs: row.byLabel?.['POST /qc/check']?.steady?.[0], phases, renders });
+    const { tag } = scenarioOf(row);
+    out.push({ run: basename(dir), row: name, variant: tag === '-' ? 'default' : tag, rate: row.rate, steadyRenderMedianMs: row.byLabel?.['POST /qc/check']?.steady?.[0], phases, renders });
   }
   return out;
 }

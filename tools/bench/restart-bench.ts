@@ -236,6 +236,7 @@ async function measure(def: BenchDef, rate: number): Promise<Row> {
     // The picture shows the steady window's last SHOWN_STEADY_MS, so that the restart keeps its width;
     // its figures (p99, worst bucket) are the whole window's.
     const first = Math.max(0, Math.floor((fromMs - SHOWN_STEADY_MS - 1_000) / 100));
+    const shown = bs.slice(first);
     writeFileSync(file, timelineSvg({
       title: `${def.label} at ${rate} req/s`,
       subtitle: [
@@ -244,8 +245,8 @@ async function measure(def: BenchDef, rate: number): Promise<Row> {
         `worst 100 ms bucket ${steadyWorst} -> ${row.buckets.restartWorstP99Ms} ms; ${row.buckets.restartBucketsAboveSteady} of ${row.buckets.restartBuckets} restart buckets above the steady worst ` +
           `(chance with no effect: ${Math.round(row.buckets.chanceAboveSteady * 100)} %)`,
       ],
-      buckets: bs.slice(first), bucketMs: 100, markers, window: { fromMs, toMs: restartToMs }, zeroMs: fromMs,
-      steadyWorstP99Ms: steadyWorst, instruments: seriesFrom(series, first), sendLagMaxMs: bs.slice(first).map((b) => (b.answered + b.failed === 0 ? Number.NaN : b.sendLagMaxMs)),
+      buckets: shown, bucketMs: 100, markers, window: { fromMs, toMs: restartToMs }, zeroMs: fromMs,
+      steadyWorstP99Ms: steadyWorst, instruments: seriesFrom(series, first), sendLagMaxMs: shown.map((b) => (b.answered + b.failed === 0 ? Number.NaN : b.sendLagMaxMs)),
     }));
     row.timeline = relative(WORKSPACE, file);
     if (values['keep-logs']) keepLogs(name, scenario.logs(), scenario.nginx?.files);

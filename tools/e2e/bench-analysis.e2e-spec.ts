@@ -353,10 +353,10 @@ describe('the restart analysis scripts of tools/bench', () => {
       { fromMs: -2000 + load, toMs: 0, until: 'phase ready' },
     ];
     const rows = [
-      { row: 'handoff@modules-500rps', steadyRenderMedianMs: 40, phases: phases(600), renders: [{ latencyMs: 60, phase: 'handoff: started as a successor' }, { latencyMs: 40, phase: 'phase ready' }] },
-      { row: 'handoff@modules-500rps-2', steadyRenderMedianMs: 50, phases: phases(500), renders: [{ latencyMs: 80, phase: 'handoff: started as a successor' }] },
-      { row: 'handoff@bundle-500rps', steadyRenderMedianMs: 40, phases: phases(300), renders: [{ latencyMs: 44, phase: 'phase ready' }] },
-      { row: 'handoff-200rps', phases: phases(400), renders: [{ latencyMs: 44, phase: 'phase ready' }] }, // no steady median: not a ratio
+      { row: 'handoff@modules-500rps', variant: 'modules', steadyRenderMedianMs: 40, phases: phases(600), renders: [{ latencyMs: 60, phase: 'handoff: started as a successor' }, { latencyMs: 40, phase: 'phase ready' }] },
+      { row: 'handoff@modules-500rps-2', variant: 'modules', steadyRenderMedianMs: 50, phases: phases(500), renders: [{ latencyMs: 80, phase: 'handoff: started as a successor' }] },
+      { row: 'handoff@bundle-500rps', variant: 'bundle', steadyRenderMedianMs: 40, phases: phases(300), renders: [{ latencyMs: 44, phase: 'phase ready' }] },
+      { row: 'handoff-200rps', variant: 'default', phases: phases(400), renders: [{ latencyMs: 44, phase: 'phase ready' }] }, // no steady median: not a ratio
     ];
     const result = evaluate(`
       import { summarizeByVariant } from './tools/bench/renders-by-start-phase.mjs';
