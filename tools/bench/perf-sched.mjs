@@ -50,3 +50,17 @@ export const readSwitches = (file) => parseTimehist(perfText(['sched', 'timehist
 /** The parents of the processes forked during a recording, `switches` naming each thread's process. */
 export const readForks = (file, switches) =>
   parseForks(perfText(['script', '-i', file, '-F', 'pid,tid,time,event,trace']), new Map(switches.map((r) => [r.tid, r.pid])));
+
+/**
+ * When a successor started, in perf's ms: its first moment on a CPU as node. A prepared successor
+ * (HANDOFF_PREPARE_SUCCESSOR, the default) is forked (still named node) when its predecessor starts
+ * to listen, runs as `sh` until the signal, and only then execs node: its start is its first moment
+ * on a CPU after its last one as `sh`.
+ */
+export function successorStartMs(switches, pid) {
+  const own = switches.filter((r) => r.pid === pid).sort((a, b) => a.end - b.end);
+  const lastSh = own.findLastIndex((r) => r.comm === 'sh');
+  const asNode = own.slice(lastSh + 1);
+  if (asNode.length === 0) throw new Error(`successor ${pid} never ran as node in the recording: is it the run of these pids?`);
+  return Math.min(...asNode.map((r) => r.end - r.run));
+}

@@ -11,10 +11,10 @@
 //     [--from -500] [--to 6000] [--bucket 100] [--top 10] [--json FILE]
 //
 // PIDs: the row's oldPids and newPids in restart-bench.json. Times are ms from the successor's
-// first moment on a CPU. Without --load, the other `node` process that ran most often in the
+// first moment on a CPU as node (a prepared successor runs as `sh` from its predecessor's listen on). Without --load, the other `node` process that ran most often in the
 // window counts as the load generator (it wakes for every request).
 import { writeFileSync } from 'node:fs';
-import { readForks, readSwitches } from './perf-sched.mjs';
+import { readForks, readSwitches, successorStartMs } from './perf-sched.mjs';
 
 function parseArgs(argv) {
   const [file, ...rest] = argv;
@@ -44,9 +44,7 @@ function main() {
     for (let p = pid; p !== undefined; p = parents.get(p)) if (p === o.predecessor || p === o.successor || p === o.load) return p;
     return undefined;
   };
-  const successorRows = rows.filter((r) => r.pid === o.successor);
-  if (successorRows.length === 0) throw new Error(`successor ${o.successor} never ran in ${o.file}`);
-  const t0 = Math.min(...successorRows.map((r) => r.end - r.run));
+  const t0 = successorStartMs(rows, o.successor);
   if (o.load === undefined) {
     // The load generator wakes for every request: the other node process that ran most often in the window.
     const runs = new Map();

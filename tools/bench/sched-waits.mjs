@@ -17,7 +17,7 @@
 // `perf sched record` slows every context switch: compare its figures with each other, not with a
 // run without it.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readForks, readSwitches } from './perf-sched.mjs';
+import { readForks, readSwitches, successorStartMs } from './perf-sched.mjs';
 
 const USAGE = 'usage: sched-waits.mjs PERF_DATA RESTART_BENCH_JSON [--row N] [--min MS] [--load PID] [--top N] [--json FILE]';
 
@@ -64,10 +64,8 @@ export function analyse({ rows, parents, row, min, load, top }) {
   const newPids = row.newPids;
   const phases = phasesOf(row.markers);
   const readyMs = phases.filter((p) => p.name.startsWith('switch')).map((p) => p.from);
-  const firstNew = rows.filter((r) => r.pid === newPids[0]);
-  if (firstNew.length === 0) throw new Error(`successor ${newPids[0]} never ran in the recording: is it the run of this restart-bench.json?`);
-  // The first successor's first moment on a CPU is its spawn: the first signal, on the bench's clock.
-  const offset = phases[1].from + 400 - Math.min(...firstNew.map((r) => r.end - r.run));
+  // The first successor's first moment on a CPU as node is its spawn (or a prepared one's exec): the first signal, on the bench's clock.
+  const offset = phases[1].from + 400 - successorStartMs(rows, newPids[0]);
   const benchMs = (perfMs) => perfMs + offset;
   const rootOf = (pid) => {
     for (let p = pid, hops = 0; p !== undefined && hops < 30; p = parents.get(p), hops += 1) {

@@ -30,8 +30,11 @@ const switchLine = (endS: number, cpu: number, comm: string, tid: number, pid: n
 
 describe('the restart analysis scripts of tools/bench', () => {
   it('sched-waits puts a wait behind the successor tree that ran on its CPU, in the start phase', () => {
-    // Perf's clock: the successor (pid 200) first runs at 1000 s, i.e. at the signal (10 s).
+    // Perf's clock: the successor (pid 200) first runs as node at 1000 s, i.e. at the signal (10 s).
     const timehist = [
+      // Prepared (HANDOFF_PREPARE_SUCCESSOR), it was forked (as node) and ran as sh since its predecessor started to listen: not its start.
+      switchLine(990.001, 1, 'node', 200, 200, 0, 0.5),
+      switchLine(990.002, 1, 'sh', 200, 200, 0, 1),
       switchLine(1000.005, 0, 'node', 200, 200, 0, 5),
       // The successor's Chromium (pid 201) holds CPU 1 for 10 ms while the old process (100) waits 9 of them.
       switchLine(1002.01, 1, 'chromium', 201, 201, 0, 10),
@@ -55,6 +58,48 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(result.phases['start']).toEqual({ 'instance 0 (old)': { waits: 1, waitedMs: 9, behindMs: { 'start 0 chromium': 9 } } });
     expect(result.phases['steady']).toEqual({ nginx: { waits: 1, waitedMs: 3, behindMs: { load: 3 } } });
     expect(result.phases['switch']).toEqual({});
+  });
+
+  it('sched-budget sums each group\'s run and wait per second of each window, and whom the successor\'s Chromium waited behind at the switch', () => {
+    // Perf's clock: the successor (pid 200) first runs as node at 1000 s, i.e. at the signal (10 s); ready at 1004 s.
+    const timehist = [
+      switchLine(990.001, 1, 'node', 200, 200, 0, 0.5), // prepared: forked as node, then sh until the signal
+      switchLine(990.002, 1, 'sh', 200, 200, 0, 1),
+      // Steady (5 s, from 994.6 s): the old main thread 10 ms, another of its threads 5, its Chromium 20 after waiting 5, the load 5.
+      switchLine(996.01, 0, 'node', 100, 100, 0, 10),
+      switchLine(996.5, 1, 'node', 400, 400, 0, 5),
+      switchLine(997.005, 1, 'node', 101, 100, 0, 5),
+      switchLine(998.02, 0, 'chrome', 102, 102, 5, 20),
+      // The start (4.4 s): the successor's main thread 5 ms.
+      switchLine(1000.005, 0, 'node', 200, 200, 0, 5),
+      // The switch: the successor's Chromium waits 6 ms on CPU 1 while the old main thread runs there, then runs 9 ms.
+      switchLine(1004.106, 1, 'node', 100, 100, 0, 6),
+      switchLine(1004.115, 1, 'chrome', 201, 201, 6, 9),
+    ].join('\n');
+    const forks = [
+      '     200/200  1000.001000: sched:sched_process_fork: comm=node pid=200 child_comm=chrome child_pid=201',
+      '     100/100   990.001000: sched:sched_process_fork: comm=node pid=100 child_comm=chrome child_pid=102',
+    ].join('\n');
+    const result = evaluate(`
+      import { parseForks, parseTimehist } from './tools/bench/perf-sched.mjs';
+      import { budget } from './tools/bench/sched-budget.mjs';
+      const rows = parseTimehist(${JSON.stringify(timehist)});
+      const parents = parseForks(${JSON.stringify(forks)}, new Map(rows.map((r) => [r.tid, r.pid])));
+      console.log(JSON.stringify(budget({ rows, parents, row: { oldPids: [100], newPids: [200], markers: ${JSON.stringify(MARKERS)} } })));
+    `);
+    expect(result).toEqual({
+      load: 400,
+      windows: [
+        {
+          window: 'steady', fromMs: -9400, toMs: -4400,
+          groups: { 'old chromium': { runMsPerS: 4, waitMsPerS: 1 }, 'old node, main thread': { runMsPerS: 2, waitMsPerS: 0 }, 'old node, other threads': { runMsPerS: 1, waitMsPerS: 0 }, load: { runMsPerS: 1, waitMsPerS: 0 } },
+        },
+        { window: 'start', fromMs: -4400, toMs: 0, groups: { 'new node, main thread': { runMsPerS: 1, waitMsPerS: 0 } } },
+        { window: 'switch (0-300 ms)', fromMs: 0, toMs: 300, groups: { 'new chromium': { runMsPerS: 30, waitMsPerS: 20 }, 'old node, main thread': { runMsPerS: 20, waitMsPerS: 0 } } },
+        { window: 'after (0.3-1.3 s)', fromMs: 300, toMs: 1300, groups: {} },
+      ],
+      newChromiumInSwitch: { waitedMs: 6, behindMs: { 'old node, main thread': 6 } },
+    });
   });
 
   it('sched-waits refuses a row without a restart, naming why', () => {
