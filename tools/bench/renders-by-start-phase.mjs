@@ -4,8 +4,9 @@
 // between the signal and its ready cut its start into phases, each named by the line that ends it
 // (the first, from the signal to the successor's first line, is node loading its modules). Each render
 // the old process answered in that time is listed with the phase it was sent in, its latency, and the
-// row's steady render median (restart-bench's byLabel). Rolling rows are left out: their log holds
-// several starts at once.
+// row's steady render median (restart-bench's byLabel). So is each render sent from the ready to the
+// old process's exit (the end of the row's requests window), by whichever process answered it, in one
+// more phase, "the switch". Rolling rows are left out: their log holds several starts at once.
 //
 //   node tools/bench/renders-by-start-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
 import { existsSync, readFileSync } from 'node:fs';
@@ -45,11 +46,20 @@ export function startPhases(lines, successorPid, signalMs) {
   return phases;
 }
 
-/** The renders the predecessor answered between `signalMs` and the ready, each with the phase it was sent in. */
-export function rendersByPhase(phases, requests, signalMs) {
-  return requests
+/** The phase of the renders sent from the successor's ready to the old process's exit. */
+export const SWITCH_PHASE = "the switch (ready to the old process's exit)";
+
+/**
+ * The renders the predecessor answered between `signalMs` and the ready, each with the phase it was
+ * sent in, then those sent from the ready up to `switchEndMs`, answered by either process, in {@link SWITCH_PHASE}.
+ */
+export function rendersByPhase(phases, requests, signalMs, switchEndMs = 0) {
+  const render = (r, phase) => ({ sentMs: Math.round(r.sentMs), latencyMs: Math.round(r.latencyMs), by: String(r.by ?? '-').split(' ')[0], phase });
+  const start = requests
     .filter((r) => isQcRender(r) && r.by?.startsWith('predecessor') && r.sentMs >= signalMs && r.sentMs < 0)
-    .map((r) => ({ sentMs: Math.round(r.sentMs), latencyMs: Math.round(r.latencyMs), phase: phases.find((p) => r.sentMs >= p.fromMs && r.sentMs < p.toMs)?.until ?? '-' }));
+    .map((r) => render(r, phases.find((p) => r.sentMs >= p.fromMs && r.sentMs < p.toMs)?.until ?? '-'));
+  const atSwitch = requests.filter((r) => isQcRender(r) && r.sentMs >= 0 && r.sentMs < switchEndMs).map((r) => render(r, SWITCH_PHASE));
+  return [...start, ...atSwitch];
 }
 
 const median = (values) => {
@@ -81,8 +91,14 @@ export function summarizeByVariant(results) {
       return { until, medianMs: median(lengths), renders: ratios.length, medianRatio: round2(median(ratios)) };
     });
     const starts = rows.map((row) => (row.phases.length ? row.phases.at(-1).toMs - row.phases[0].fromMs : undefined)).filter((x) => x !== undefined);
-    const all = rows.flatMap((row) => row.renders.map((x) => ratio(row, x)).filter((x) => x !== undefined));
-    return { variant, rows: rows.length, startMedianMs: median(starts), renders: all.length, medianRatio: round2(median(all)), phases };
+    const ratios = (inSwitch) => rows.flatMap((row) => row.renders.filter((x) => (x.phase === SWITCH_PHASE) === inSwitch).map((x) => ratio(row, x)).filter((x) => x !== undefined));
+    const all = ratios(false);
+    const atSwitch = ratios(true);
+    const switches = rows.map((row) => row.switchMs).filter((x) => x !== undefined);
+    return {
+      variant, rows: rows.length, startMedianMs: median(starts), renders: all.length, medianRatio: round2(median(all)), phases,
+      switch: { medianMs: median(switches), renders: atSwitch.length, medianRatio: round2(median(atSwitch)), maxRatio: round2(atSwitch.length ? Math.max(...atSwitch) : undefined) },
+    };
   });
 }
 
@@ -101,9 +117,12 @@ function analyseDir(dir) {
     const signal = row.markers.find((m) => m.kind === 'signal');
     const signalMs = Math.round(signal.ms - readies[0].ms);
     const phases = startPhases(parseLog(readFileSync(logFile, 'utf8')), row.newPids[0], signalMs);
-    const renders = rendersByPhase(phases, JSON.parse(readFileSync(requestsFile, 'utf8')).requests, signalMs);
+    // The requests window ends where the old process exited (restart-bench.requests.ts).
+    const exit = row.markers.find((m) => m.kind === 'exit');
+    const switchMs = exit ? Math.round(exit.ms - readies[0].ms) : 0;
+    const renders = rendersByPhase(phases, JSON.parse(readFileSync(requestsFile, 'utf8')).requests, signalMs, switchMs);
     const { tag } = scenarioOf(row);
-    out.push({ run: basename(dir), row: name, variant: tag === '-' ? 'default' : tag, rate: row.rate, steadyRenderMedianMs: row.byLabel?.['POST /qc/check']?.steady?.[0], phases, renders });
+    out.push({ run: basename(dir), row: name, variant: tag === '-' ? 'default' : tag, rate: row.rate, steadyRenderMedianMs: row.byLabel?.['POST /qc/check']?.steady?.[0], phases, switchMs, renders });
   }
   return out;
 }
@@ -111,14 +130,15 @@ function analyseDir(dir) {
 function main(argv) {
   if (argv.length === 0) throw new Error('usage: renders-by-start-phase.mjs <restart-bench result dir> [more]');
   const results = argv.flatMap(analyseDir);
-  const table = ['| run | row | render sent (ms from ready) | latency (ms) | steady median (ms) | the successor was busy until |', '|---|---|---:|---:|---:|---|'];
-  for (const r of results) for (const x of r.renders) table.push(`| ${r.run} | ${r.row} | ${x.sentMs} | ${x.latencyMs} | ${r.steadyRenderMedianMs ?? '-'} | ${x.phase} |`);
+  const table = ['| run | row | render sent (ms from ready) | latency (ms) | steady median (ms) | answered by | the successor was busy until |', '|---|---|---:|---:|---:|---|---|'];
+  for (const r of results) for (const x of r.renders) table.push(`| ${r.run} | ${r.row} | ${x.sentMs} | ${x.latencyMs} | ${r.steadyRenderMedianMs ?? '-'} | ${x.by} | ${x.phase} |`);
   const summary = summarizeByVariant(results);
   const fmt = (x) => (x === undefined ? '-' : String(x));
   table.push('', '| variant | phase (ends at the line) | median length (ms) | renders | median latency / steady median |', '|---|---|---:|---:|---:|');
   for (const v of summary) {
     for (const p of v.phases) table.push(`| ${v.variant} | ${p.until} | ${fmt(p.medianMs)} | ${p.renders} | ${fmt(p.medianRatio)} |`);
     table.push(`| ${v.variant} | **the whole start, ${v.rows} rows** | ${fmt(v.startMedianMs)} | ${v.renders} | ${fmt(v.medianRatio)} |`);
+    table.push(`| ${v.variant} | **${SWITCH_PHASE}** (the worst: ${fmt(v.switch.maxRatio)}) | ${fmt(v.switch.medianMs)} | ${v.switch.renders} | ${fmt(v.switch.medianRatio)} |`);
   }
   process.stderr.write(`${table.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify({ rows: results, byVariant: summary }, null, 2)}\n`);

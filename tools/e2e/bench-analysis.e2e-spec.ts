@@ -355,7 +355,7 @@ describe('the restart analysis scripts of tools/bench', () => {
     });
   });
 
-  it("renders-by-start-phase puts each of the old process's renders in the phase of the successor's start it was sent in", () => {
+  it("renders-by-start-phase puts each of the old process's renders in the phase of the successor's start it was sent in, and the switch's in one more", () => {
     // The successor (pid 20) is ready at 10:00:02.000; the signal came 2 s before (ms from ready: -2000).
     const log = [
       { time: '2026-12-06T10:00:00.100Z', pid: 10, msg: 'phase ready' }, // the old process's own, long before
@@ -371,11 +371,13 @@ describe('the restart analysis scripts of tools/bench', () => {
       { sentMs: -300, latencyMs: 40, label: 'POST /qc/check', by: 'predecessor (10)' },
       { sentMs: -2100, latencyMs: 40, label: 'POST /qc/check', by: 'predecessor (10)' }, // before the signal
       { sentMs: 100, latencyMs: 45, label: 'POST /qc/check', by: 'successor (20)' },
+      { sentMs: 2, latencyMs: 90, label: 'POST /qc/check', by: 'predecessor (10)', forwarded: true },
+      { sentMs: 160, latencyMs: 41, label: 'POST /qc/check', by: 'successor (20)' }, // after the old process's exit at 150
     ];
     const result = evaluate(`
       import { parseLog, rendersByPhase, startPhases } from './tools/bench/renders-by-start-phase.mjs';
       const phases = startPhases(parseLog(${JSON.stringify(log)}), 20, -2000);
-      console.log(JSON.stringify({ phases, renders: rendersByPhase(phases, ${JSON.stringify(requests)}, -2000) }));
+      console.log(JSON.stringify({ phases, renders: rendersByPhase(phases, ${JSON.stringify(requests)}, -2000, 150) }));
     `);
     expect(result).toEqual({
       phases: [
@@ -385,21 +387,25 @@ describe('the restart analysis scripts of tools/bench', () => {
         { fromMs: -600, toMs: 0, until: 'phase ready' },
       ],
       renders: [
-        { sentMs: -1800, latencyMs: 70, phase: 'handoff: started as a successor' },
-        { sentMs: -1300, latencyMs: 60, phase: 'qc: Chrome started' },
-        { sentMs: -300, latencyMs: 40, phase: 'phase ready' },
+        { sentMs: -1800, latencyMs: 70, by: 'predecessor', phase: 'handoff: started as a successor' },
+        { sentMs: -1300, latencyMs: 60, by: 'predecessor', phase: 'qc: Chrome started' },
+        { sentMs: -300, latencyMs: 40, by: 'predecessor', phase: 'phase ready' },
+        // From the ready to the old process's exit, whoever answered.
+        { sentMs: 100, latencyMs: 45, by: 'successor', phase: "the switch (ready to the old process's exit)" },
+        { sentMs: 2, latencyMs: 90, by: 'predecessor', phase: "the switch (ready to the old process's exit)" },
       ],
     });
   });
 
   it('renders-by-start-phase sums up each variant: phase lengths, renders, and their latency against the steady median', () => {
+    const SWITCH = "the switch (ready to the old process's exit)";
     const phases = (load: number) => [
       { fromMs: -2000, toMs: -2000 + load, until: 'handoff: started as a successor' },
       { fromMs: -2000 + load, toMs: 0, until: 'phase ready' },
     ];
     const rows = [
-      { row: 'handoff@modules-500rps', variant: 'modules', steadyRenderMedianMs: 40, phases: phases(600), renders: [{ latencyMs: 60, phase: 'handoff: started as a successor' }, { latencyMs: 40, phase: 'phase ready' }] },
-      { row: 'handoff@modules-500rps-2', variant: 'modules', steadyRenderMedianMs: 50, phases: phases(500), renders: [{ latencyMs: 80, phase: 'handoff: started as a successor' }] },
+      { row: 'handoff@modules-500rps', variant: 'modules', steadyRenderMedianMs: 40, phases: phases(600), switchMs: 150, renders: [{ latencyMs: 60, phase: 'handoff: started as a successor' }, { latencyMs: 40, phase: 'phase ready' }, { latencyMs: 100, phase: SWITCH }] },
+      { row: 'handoff@modules-500rps-2', variant: 'modules', steadyRenderMedianMs: 50, phases: phases(500), switchMs: 250, renders: [{ latencyMs: 80, phase: 'handoff: started as a successor' }, { latencyMs: 60, phase: SWITCH }] },
       { row: 'handoff@bundle-500rps', variant: 'bundle', steadyRenderMedianMs: 40, phases: phases(300), renders: [{ latencyMs: 44, phase: 'phase ready' }] },
       { row: 'handoff-200rps', variant: 'default', phases: phases(400), renders: [{ latencyMs: 44, phase: 'phase ready' }] }, // no steady median: not a ratio
     ];
@@ -414,6 +420,8 @@ describe('the restart analysis scripts of tools/bench', () => {
           { until: 'handoff: started as a successor', medianMs: 550, renders: 2, medianRatio: 1.55 },
           { until: 'phase ready', medianMs: 1450, renders: 1, medianRatio: 1 },
         ],
+        // Not in the whole start: 100/40 and 60/50.
+        switch: { medianMs: 200, renders: 2, medianRatio: 1.85, maxRatio: 2.5 },
       },
       {
         variant: 'bundle', rows: 1, startMedianMs: 2000, renders: 1, medianRatio: 1.1,
@@ -421,6 +429,7 @@ describe('the restart analysis scripts of tools/bench', () => {
           { until: 'handoff: started as a successor', medianMs: 300, renders: 0 },
           { until: 'phase ready', medianMs: 1700, renders: 1, medianRatio: 1.1 },
         ],
+        switch: { renders: 0 },
       },
       {
         variant: 'default', rows: 1, startMedianMs: 2000, renders: 0,
@@ -428,6 +437,7 @@ describe('the restart analysis scripts of tools/bench', () => {
           { until: 'handoff: started as a successor', medianMs: 400, renders: 0 },
           { until: 'phase ready', medianMs: 1600, renders: 0 },
         ],
+        switch: { renders: 0 },
       },
     ]);
   });
