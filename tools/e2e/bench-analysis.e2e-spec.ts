@@ -28,13 +28,25 @@ const MARKERS = [
 const switchLine = (endS: number, cpu: number, comm: string, tid: number, pid: number, delayMs: number, runMs: number) =>
   `${endS.toFixed(6).padStart(15)} [${String(cpu).padStart(4, '0')}]  ${comm}[${tid}/${pid}]  0.000  ${delayMs.toFixed(3)}  ${runMs.toFixed(3)}`;
 
+/** A prepared successor (pid 200, HANDOFF_PREPARE_SUCCESSOR): forked as node and waiting as sh since its predecessor listened; not its start. */
+const PREPARED_SUCCESSOR = [switchLine(990.001, 1, 'node', 200, 200, 0, 0.5), switchLine(990.002, 1, 'sh', 200, 200, 0, 1)];
+
+/** Runs `body` on a made-up perf record, read into `rows` and `parents` as the sched-*.mjs scripts read one; returns what it printed. */
+function onRecord(imports: string, timehist: string[], forks: string[], body: string): unknown {
+  return evaluate(`
+    import { parseForks, parseTimehist } from './tools/bench/perf-sched.mjs';
+    ${imports}
+    const rows = parseTimehist(${JSON.stringify(timehist.join('\n'))});
+    const parents = parseForks(${JSON.stringify(forks.join('\n'))}, new Map(rows.map((r) => [r.tid, r.pid])));
+    ${body}
+  `);
+}
+
 describe('the restart analysis scripts of tools/bench', () => {
   it('sched-waits puts a wait behind the successor tree that ran on its CPU, in the start phase', () => {
     // Perf's clock: the successor (pid 200) first runs as node at 1000 s, i.e. at the signal (10 s).
     const timehist = [
-      // Prepared (HANDOFF_PREPARE_SUCCESSOR), it was forked (as node) and ran as sh since its predecessor started to listen: not its start.
-      switchLine(990.001, 1, 'node', 200, 200, 0, 0.5),
-      switchLine(990.002, 1, 'sh', 200, 200, 0, 1),
+      ...PREPARED_SUCCESSOR,
       switchLine(1000.005, 0, 'node', 200, 200, 0, 5),
       // The successor's Chromium (pid 201) holds CPU 1 for 10 ms while the old process (100) waits 9 of them.
       switchLine(1002.01, 1, 'chromium', 201, 201, 0, 10),
@@ -43,13 +55,9 @@ describe('the restart analysis scripts of tools/bench', () => {
       switchLine(996.003, 0, 'node', 400, 400, 0, 3),
       switchLine(996.0035, 0, 'nginx', 300, 300, 3, 0.5),
       switchLine(996.1, 1, 'node', 400, 400, 0, 1),
-    ].join('\n');
-    const forks = '     200/200  1000.001000: sched:sched_process_fork: comm=node pid=200 child_comm=chromium child_pid=201';
-    const result = evaluate(`
-      import { parseForks, parseTimehist } from './tools/bench/perf-sched.mjs';
-      import { analyse } from './tools/bench/sched-waits.mjs';
-      const rows = parseTimehist(${JSON.stringify(timehist)});
-      const parents = parseForks(${JSON.stringify(forks)}, new Map(rows.map((r) => [r.tid, r.pid])));
+    ];
+    const forks = ['     200/200  1000.001000: sched:sched_process_fork: comm=node pid=200 child_comm=chromium child_pid=201'];
+    const result = onRecord("import { analyse } from './tools/bench/sched-waits.mjs';", timehist, forks, `
       const row = { oldPids: [100], newPids: [200], markers: ${JSON.stringify(MARKERS)} };
       const out = analyse({ rows, parents, row, min: 2, top: 5 });
       console.log(JSON.stringify({ load: out.load, phases: Object.fromEntries(out.phases.map((p) => [p.name, p.waiters])) }));
@@ -63,8 +71,7 @@ describe('the restart analysis scripts of tools/bench', () => {
   it('sched-budget sums each group\'s run and wait per second of each window, and whom the successor\'s Chromium waited behind at the switch', () => {
     // Perf's clock: the successor (pid 200) first runs as node at 1000 s, i.e. at the signal (10 s); ready at 1004 s.
     const timehist = [
-      switchLine(990.001, 1, 'node', 200, 200, 0, 0.5), // prepared: forked as node, then sh until the signal
-      switchLine(990.002, 1, 'sh', 200, 200, 0, 1),
+      ...PREPARED_SUCCESSOR,
       // Steady (5 s, from 994.6 s): the old main thread 10 ms, another of its threads 5, its Chromium 20 after waiting 5, the load 5.
       switchLine(996.01, 0, 'node', 100, 100, 0, 10),
       switchLine(996.5, 1, 'node', 400, 400, 0, 5),
@@ -75,16 +82,12 @@ describe('the restart analysis scripts of tools/bench', () => {
       // The switch: the successor's Chromium waits 6 ms on CPU 1 while the old main thread runs there, then runs 9 ms.
       switchLine(1004.106, 1, 'node', 100, 100, 0, 6),
       switchLine(1004.115, 1, 'chrome', 201, 201, 6, 9),
-    ].join('\n');
+    ];
     const forks = [
       '     200/200  1000.001000: sched:sched_process_fork: comm=node pid=200 child_comm=chrome child_pid=201',
       '     100/100   990.001000: sched:sched_process_fork: comm=node pid=100 child_comm=chrome child_pid=102',
-    ].join('\n');
-    const result = evaluate(`
-      import { parseForks, parseTimehist } from './tools/bench/perf-sched.mjs';
-      import { budget } from './tools/bench/sched-budget.mjs';
-      const rows = parseTimehist(${JSON.stringify(timehist)});
-      const parents = parseForks(${JSON.stringify(forks)}, new Map(rows.map((r) => [r.tid, r.pid])));
+    ];
+    const result = onRecord("import { budget } from './tools/bench/sched-budget.mjs';", timehist, forks, `
       console.log(JSON.stringify(budget({ rows, parents, row: { oldPids: [100], newPids: [200], markers: ${JSON.stringify(MARKERS)} } })));
     `);
     expect(result).toEqual({
