@@ -11,8 +11,9 @@
 //     [--from -500] [--to 6000] [--bucket 100] [--top 10] [--json FILE]
 //
 // PIDs: the row's oldPids and newPids in restart-bench.json. Times are ms from the successor's
-// first moment on a CPU as node (a prepared successor runs as `sh` from its predecessor's listen on). Without --load, the other `node` process that ran most often in the
-// window counts as the load generator (it wakes for every request).
+// first moment on a CPU as node (a prepared successor waits as `sh` from its predecessor's listen
+// on). Without --load, the other `node` process that ran most often in the window counts as the
+// load generator (it wakes for every request).
 import { writeFileSync } from 'node:fs';
 import { readForks, readSwitches, successorStartMs } from './perf-sched.mjs';
 
