@@ -44,13 +44,28 @@ const ALU = `function w() { let x = 0; for (let i = 0; i < 2e8; i++) x = (x * 11
 w(); const t = process.hrtime.bigint(); w(); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
 
 function run(cpu, script, stdio = ['ignore', 'pipe', 'inherit']) {
-  return spawn('taskset', ['-c', String(cpu), process.execPath, '-e', script], { stdio });
+  return spawn('taskset', ['-c', String(cpu), process.execPath, '-e', script], { stdio, detached: true });
 }
+// A measurement that does not end (a pinned process that could not start leaves the other
+// blocked on its FIFO) is killed with its process group after DEADLINE_MS.
+const DEADLINE_MS = 120_000;
 const output = (child) => new Promise((resolve, reject) => {
   let out = '';
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    reject(new Error(`a measurement did not end within ${DEADLINE_MS} ms`));
+  }, DEADLINE_MS);
   child.stdout.on('data', (c) => (out += c));
   child.once('error', reject);
-  child.once('exit', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`a pinned process exited with ${code}`))));
+  child.once('exit', (code) => {
+    clearTimeout(timer);
+    if (code === 0) resolve(Number(out));
+    else reject(new Error(`a pinned process exited with ${code}`));
+  });
 });
 
 async function roundTrip(cpuA, cpuB) {
@@ -62,7 +77,7 @@ async function roundTrip(cpuA, cpuB) {
     if (made.status !== 0) throw new Error(`mkfifo ${join(dir, fifo)}: ${made.stderr || made.error?.message}`);
   }
   const script = `taskset -c ${cpuB} "$1" -e "$2" 3<"$0/ab" 4>"$0/ba" & exec taskset -c ${cpuA} "$1" -e "$3" 4>"$0/ab" 3<"$0/ba"`;
-  return output(spawn('sh', ['-c', script, dir, process.execPath, PONG, PING], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  return output(spawn('sh', ['-c', script, dir, process.execPath, PONG, PING], { stdio: ['ignore', 'pipe', 'inherit'], detached: true }));
 }
 
 const dirs = [];

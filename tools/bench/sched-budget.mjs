@@ -101,6 +101,7 @@ function main(argv) {
   const [file, benchFile, ...rest] = argv;
   if (!file || !benchFile || file.startsWith('--') || benchFile.startsWith('--')) throw new Error('usage: sched-budget.mjs PERF_DATA RESTART_BENCH_JSON [--json FILE]');
   const jsonAt = rest.indexOf('--json');
+  if (jsonAt >= 0 && !rest[jsonAt + 1]) throw new Error('--json needs a file to write');
   const bench = JSON.parse(readFileSync(benchFile, 'utf8'));
   const targets = bench.rows.filter((r) => r.oldPids?.length === 1 && r.newPids?.length === 1 && (r.markers ?? []).some((m) => m.kind === 'signal'));
   if (targets.length === 0) throw new Error(`${benchFile} has no one-instance handoff row`);
