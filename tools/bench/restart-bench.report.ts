@@ -52,6 +52,8 @@ export interface Row {
   note: string;
   loadAverage: number[];
   nginx?: NginxEvidence;
+  /** With --signal-jitter: the ms added to this row's steady window before the restart. */
+  signalDelayMs?: number;
   timeline?: string;
   /** The first failed requests as the load process recorded them (times in ms after t0): the evidence behind `failed`. */
   failures: RequestRecord[];

@@ -16,6 +16,8 @@
 // Options: --rates auto|200,500  --capacity 400 (skip the search)  --only control,handoff,socket,replace,pm2,rolling-handoff,rolling-replace
 //          (control: the API of handoff under the same load, and no restart: what steady state alone scores)
 //          --warmup 5 (load before the steady window, not measured)  --steady 30  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
+//          --signal-jitter 0 (up to this many ms, at random per row, added to the steady window: the restart then falls at
+//          any point between two QC renders, which the load sends on a fixed schedule; the row's JSON says signalDelayMs)
 //          --cpu-prof (a V8 CPU profile of every API process, written by the probe as it exits, with the probe's lines that
 //          place it on the run's clock and the build's source maps: logs/<row>/, for cpu-prof-at.mjs; it slows the APIs)
 //          --requests (every request of the restart window, client and server side, joined: <row>.requests.json and the slowest 30 in the log;
@@ -62,6 +64,7 @@ const { values } = parseArgs({
     steady: { type: 'string', default: '30' },
     after: { type: 'string', default: '3' },
     'qc-per-sec': { type: 'string', default: '2' },
+    'signal-jitter': { type: 'string', default: '0' },
     'capacity-step': { type: 'string', default: '5' },
     'keep-logs': { type: 'boolean', default: false },
     requests: { type: 'boolean', default: false },
@@ -82,6 +85,14 @@ const AFTER_MS = Number(values.after) * 1_000;
 /** How much of the steady window a timeline shows. */
 const SHOWN_STEADY_MS = 5_000;
 const QC_PER_SEC = Number(values['qc-per-sec']);
+/**
+ * Up to this many ms, drawn at random per row, are added to the steady window before the restart.
+ * The load sends its QC renders on a fixed schedule from its start, so without it each set-up's
+ * signal falls at the same point between two renders in every row, and a phase of a start or a
+ * switch shorter than the renders' spacing may never hold one (--signal-jitter 500 at 2 a second).
+ */
+const SIGNAL_JITTER_MS = Number(values['signal-jitter']);
+if (!Number.isInteger(SIGNAL_JITTER_MS) || SIGNAL_JITTER_MS < 0) throw new Error(`--signal-jitter: ${values['signal-jitter']} is not a whole number of ms, 0 or more`);
 const LAG_LIMIT_MS = Number(values['lag-limit']);
 const LAG_RETRIES = Number(values['lag-retries']);
 const REST_LIMIT = Number(values['rest-limit']);
@@ -179,9 +190,10 @@ async function measure(def: BenchDef, rate: number): Promise<Row> {
     );
     let outcome: RestartOutcome;
     const loadAverage = load1();
+    const signalDelayMs = Math.floor(Math.random() * SIGNAL_JITTER_MS);
     try {
       // A freshly started set-up is still warming (Chromium's first pages, JIT): not steady state yet.
-      await hold(WARMUP_MS + STEADY_MS);
+      await hold(WARMUP_MS + STEADY_MS + signalDelayMs);
       try {
         outcome = await scenario.restart();
       } catch (error) {
@@ -200,6 +212,7 @@ async function measure(def: BenchDef, rate: number): Promise<Row> {
     const markers = restartMarkers({ events, t0Epoch: report.run.t0Epoch, oldPids: outcome.oldPids, newPids: outcome.newPids, signalAt: outcome.signalAt, exits: scenario.exits, handoff: scenario.handoff });
     const row = makeRow(def, rate, report, outcome, markers, loadAverage, WARMUP_MS);
     if (scenario.nginx) row.nginx = { errors: nginxProblems(scenario.nginx), failedAnswers: failedAnswers(scenario.nginx) };
+    if (SIGNAL_JITTER_MS > 0) row.signalDelayMs = signalDelayMs;
     const name = rowName(def.name, rate);
     const fromMs = outcome.startAt - report.run.t0Epoch;
     const toMs = report.run.records.reduce((m, r) => Math.max(m, r.scheduledMs), 0);
@@ -386,7 +399,7 @@ async function main(): Promise<void> {
     loadPriority: LOAD_PRIORITIES.map((p) => p.name),
     nginxSession: NGINX_SESSIONS,
     nginxWorkers: NGINX_WORKERS,
-    warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, repeats, rows,
+    warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, signalJitterMs: SIGNAL_JITTER_MS, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, repeats, rows,
   };
   writeFileSync(join(RUN_DIR, 'restart-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
