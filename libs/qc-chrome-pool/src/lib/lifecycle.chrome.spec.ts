@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PoolClosedError, QueueFullError, type QcPool } from '../index';
 import { job, launchTestPool, liveChromeProcs, waitFor } from '../../test-support/chrome-test-helpers';
 import { PROFILE_PREFIX } from './orphan-cleanup';
+import { removeProfile, singletonDirOf } from './profile-dir';
 import { descendantsOf } from './proc-tree';
 
 const WORKSPACE = join(__dirname, '../../../..');
@@ -24,7 +25,8 @@ describe('pool lifecycle on real Chromium', () => {
     pool = undefined;
     if (child?.pid && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     child = undefined;
-    for (const dir of extraDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    // With the singleton directory in /tmp each profile links to: a Chromium that shut itself down may leave it.
+    for (const dir of extraDirs.splice(0)) removeProfile(dir);
   });
 
   it('refuses a job at once with QueueFullError when the queue is full', async () => {
@@ -130,9 +132,12 @@ describe('pool lifecycle on real Chromium', () => {
       { detached: true, stdio: 'ignore' },
     );
     orphan.unref();
-    expect(await waitFor(() => liveChromeProcs(dir).length > 0, 10_000)).toBe(true);
+    // Up, as a crashed run's Chromium is: its singleton directory in /tmp made and linked from the profile.
+    // (Killed while it made it, it would leave that directory unlinked; the pool could not know it.)
+    expect(await waitFor(() => liveChromeProcs(dir).length > 0 && singletonDirOf(dir) !== undefined, 10_000)).toBe(true);
+    const singleton = singletonDirOf(dir) as string;
     pool = await launchTestPool();
     expect(await waitFor(() => liveChromeProcs(dir).length === 0 && liveChromeProcs('', orphan.pid).length === 0, 5_000)).toBe(true);
-    expect(existsSync(dir)).toBe(false);
+    expect({ profile: existsSync(dir), singleton: existsSync(singleton) }).toEqual({ profile: false, singleton: false });
   });
 });
