@@ -64,3 +64,52 @@ export function successorStartMs(switches, pid) {
   if (asNode.length === 0) throw new Error(`successor ${pid} never ran as node in the recording: is it the run of these pids?`);
   return Math.min(...asNode.map((r) => r.end - r.run));
 }
+
+/**
+ * perf's ms to the bench's, for a row whose first successor started at `signalMs` on the bench's
+ * clock: that start is its first moment on a CPU as node ({@link successorStartMs}).
+ */
+export function benchClock(switches, signalMs, successorPid) {
+  const offset = signalMs - successorStartMs(switches, successorPid);
+  return (perfMs) => perfMs + offset;
+}
+
+/** A function from a pid to the first of `roots` among it and its ancestors (`parents`), or undefined. */
+export function rootFinder(parents, roots) {
+  const set = new Set(roots.filter((pid) => pid !== undefined));
+  return (pid) => {
+    for (let p = pid, hops = 0; p !== undefined && hops < 30; p = parents.get(p), hops += 1) if (set.has(p)) return p;
+    return undefined;
+  };
+}
+
+/**
+ * The load generator, which wakes for every request: the `node` process outside every tree that
+ * `rootOf` knows that left a CPU most often among the switches for which `counts` holds.
+ */
+export function busiestOtherNode(switches, counts, rootOf) {
+  const runs = new Map();
+  for (const r of switches) if (r.comm === 'node' && counts(r) && rootOf(r.pid) === undefined) runs.set(r.pid, (runs.get(r.pid) ?? 0) + 1);
+  return [...runs].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+/** The switches of each CPU. */
+export function switchesByCpu(switches) {
+  const byCpu = new Map();
+  for (const r of switches) (byCpu.get(r.cpu) ?? byCpu.set(r.cpu, []).get(r.cpu)).push(r);
+  return byCpu;
+}
+
+/** What ran on the CPU that `wait` waited for while it waited (`cpuSwitches`: that CPU's): ms per `label(run)`. */
+export function ranWhileWaiting(cpuSwitches, wait, label) {
+  const from = wait.end - wait.run - wait.delay;
+  const to = wait.end - wait.run;
+  const ran = {};
+  for (const r of cpuSwitches) {
+    const overlap = Math.min(to, r.end) - Math.max(from, r.end - r.run);
+    if (overlap <= 0) continue;
+    const name = label(r);
+    ran[name] = (ran[name] ?? 0) + overlap;
+  }
+  return ran;
+}

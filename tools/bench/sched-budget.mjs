@@ -16,7 +16,7 @@
 // context switch: compare its figures with each other, not with a run without it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readForks, readSwitches, successorStartMs } from './perf-sched.mjs';
+import { benchClock, busiestOtherNode, ranWhileWaiting, readForks, readSwitches, rootFinder, switchesByCpu } from './perf-sched.mjs';
 import { phasesOf } from './sched-waits.mjs';
 
 const KERNEL_THREAD = /^(kdamond|ksoftirqd|kworker|rcu_|migration|kcompactd|kswapd|khugepaged)/;
@@ -33,26 +33,15 @@ export function budget({ rows, parents, row, load }) {
   const phases = phasesOf(row.markers);
   const ready = phases[2].from;
   // The successor's first moment on a CPU as node is the signal, on the bench's clock.
-  const offset = phases[1].from + 400 - successorStartMs(rows, newPid);
-  const benchMs = (perfMs) => perfMs + offset;
-  const rootOf = (pid) => {
-    for (let p = pid, hops = 0; p !== undefined && hops < 30; p = parents.get(p), hops += 1) if (p === oldPid || p === newPid) return p;
-    return undefined;
-  };
+  const benchMs = benchClock(rows, phases[1].from + 400, newPid);
+  const rootOf = rootFinder(parents, [oldPid, newPid]);
   const windows = [
     { name: 'steady', from: phases[0].from, to: phases[0].to },
     { name: 'start', from: phases[1].from, to: ready },
     { name: 'switch (0-300 ms)', from: ready, to: ready + 300 },
     { name: 'after (0.3-1.3 s)', from: ready + 300, to: ready + 1300 },
   ];
-  if (load === undefined) {
-    const runs = new Map();
-    for (const r of rows) {
-      const ms = benchMs(r.end);
-      if (ms >= windows[0].from && ms < windows.at(-1).to && r.comm === 'node' && rootOf(r.pid) === undefined) runs.set(r.pid, (runs.get(r.pid) ?? 0) + 1);
-    }
-    load = [...runs].sort((a, b) => b[1] - a[1])[0]?.[0];
-  }
+  load ??= busiestOtherNode(rows, (r) => benchMs(r.end) >= windows[0].from && benchMs(r.end) < windows.at(-1).to, rootOf);
   const groupOf = (r) => {
     const root = rootOf(r.pid);
     if (root !== undefined) {
@@ -64,34 +53,30 @@ export function budget({ rows, parents, row, load }) {
     if (KERNEL_THREAD.test(r.comm)) return 'kernel threads';
     return 'rest';
   };
-  const table = windows.map((w) => {
-    const groups = {};
-    for (const r of rows) {
-      const ms = benchMs(r.end);
-      if (ms < w.from || ms >= w.to) continue;
-      const g = (groups[groupOf(r)] ??= { runMs: 0, waitMs: 0 });
-      g.runMs += r.run;
-      g.waitMs += r.delay;
-    }
+  const groupsOf = windows.map(() => ({}));
+  for (const r of rows) {
+    const ms = benchMs(r.end);
+    const i = windows.findIndex((w) => ms >= w.from && ms < w.to);
+    if (i < 0) continue;
+    const g = (groupsOf[i][groupOf(r)] ??= { runMs: 0, waitMs: 0 });
+    g.runMs += r.run;
+    g.waitMs += r.delay;
+  }
+  const table = windows.map((w, i) => {
+    const groups = groupsOf[i];
     const seconds = (w.to - w.from) / 1000;
     const perSecond = Object.fromEntries(Object.entries(groups).sort((a, b) => b[1].runMs - a[1].runMs).map(([k, g]) => [k, { runMsPerS: round(g.runMs / seconds), waitMsPerS: round(g.waitMs / seconds) }]));
     return { window: w.name, fromMs: round(w.from - ready), toMs: round(w.to - ready), groups: perSecond };
   });
   // Whom the successor's Chromium waited behind in the switch: what ran on its CPU meanwhile.
-  const byCpu = new Map();
-  for (const r of rows) (byCpu.get(r.cpu) ?? byCpu.set(r.cpu, []).get(r.cpu)).push(r);
+  const byCpu = switchesByCpu(rows);
   const behindMs = {};
   let waitedMs = 0;
   for (const w of rows) {
     const ranAt = benchMs(w.end - w.run);
     if (w.delay <= 0 || ranAt < ready || ranAt >= ready + 300 || groupOf(w) !== 'new chromium') continue;
     waitedMs += w.delay;
-    const from = w.end - w.run - w.delay;
-    const to = w.end - w.run;
-    for (const r of byCpu.get(w.cpu)) {
-      const overlap = Math.min(to, r.end) - Math.max(from, r.end - r.run);
-      if (overlap > 0) behindMs[groupOf(r)] = (behindMs[groupOf(r)] ?? 0) + overlap;
-    }
+    for (const [group, ms] of Object.entries(ranWhileWaiting(byCpu.get(w.cpu), w, groupOf))) behindMs[group] = (behindMs[group] ?? 0) + ms;
   }
   const behind = Object.fromEntries(Object.entries(behindMs).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v * 10) / 10]));
   return { load, windows: table, newChromiumInSwitch: { waitedMs: Math.round(waitedMs * 10) / 10, behindMs: behind } };

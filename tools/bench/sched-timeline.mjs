@@ -15,7 +15,7 @@
 // on). Without --load, the other `node` process that ran most often in the window counts as the
 // load generator (it wakes for every request).
 import { writeFileSync } from 'node:fs';
-import { readForks, readSwitches, successorStartMs } from './perf-sched.mjs';
+import { busiestOtherNode, ranWhileWaiting, readForks, readSwitches, rootFinder, successorStartMs, switchesByCpu } from './perf-sched.mjs';
 
 function parseArgs(argv) {
   const [file, ...rest] = argv;
@@ -41,20 +41,10 @@ function main() {
   const o = parseArgs(process.argv.slice(2));
   const rows = readSwitches(o.file);
   const parents = readForks(o.file, rows);
-  const rootOf = (pid) => {
-    for (let p = pid; p !== undefined; p = parents.get(p)) if (p === o.predecessor || p === o.successor || p === o.load) return p;
-    return undefined;
-  };
   const t0 = successorStartMs(rows, o.successor);
-  if (o.load === undefined) {
-    // The load generator wakes for every request: the other node process that ran most often in the window.
-    const runs = new Map();
-    for (const r of rows) {
-      const at = r.end - t0;
-      if (r.comm === 'node' && at >= o.from && at < o.to && rootOf(r.pid) === undefined) runs.set(r.pid, (runs.get(r.pid) ?? 0) + 1);
-    }
-    o.load = [...runs].sort((a, b) => b[1] - a[1])[0]?.[0];
-  }
+  // The load generator: the other node process that ran most often in the window.
+  o.load ??= busiestOtherNode(rows, (r) => r.end - t0 >= o.from && r.end - t0 < o.to, rootFinder(parents, [o.predecessor, o.successor]));
+  const rootOf = rootFinder(parents, [o.predecessor, o.successor, o.load]);
   const side = (r) => {
     const root = rootOf(r.pid);
     if (root === o.load) return 'load';
@@ -86,16 +76,10 @@ function main() {
   }
   // The longest waits of the window, and who ran on that CPU while they waited.
   const inWindow = rows.filter((r) => r.end - r.run - t0 >= o.from && r.end - r.run - t0 < o.to && r.delay > 0 && side(r) !== 'other');
+  const byCpu = switchesByCpu(rows);
   const longest = inWindow.sort((a, b) => b.delay - a.delay).slice(0, o.top).map((w) => {
-    const from = w.end - w.run - w.delay;
-    const to = w.end - w.run;
-    const ran = {};
-    for (const r of rows) {
-      if (r.cpu !== w.cpu) continue;
-      const overlap = Math.min(to, r.end) - Math.max(from, r.end - r.run);
-      if (overlap > 0) ran[side(r)] = (ran[side(r)] ?? 0) + overlap;
-    }
-    return { atMs: Math.round(from - t0), cpu: w.cpu, who: `${side(w)} ${w.comm} ${w.tid}`, waitedMs: Math.round(w.delay * 10) / 10, ranMeanwhileMs: Object.fromEntries(Object.entries(ran).map(([k, v]) => [k, Math.round(v * 10) / 10])) };
+    const ran = ranWhileWaiting(byCpu.get(w.cpu), w, side);
+    return { atMs: Math.round(w.end - w.run - w.delay - t0), cpu: w.cpu, who: `${side(w)} ${w.comm} ${w.tid}`, waitedMs: Math.round(w.delay * 10) / 10, ranMeanwhileMs: Object.fromEntries(Object.entries(ran).map(([k, v]) => [k, Math.round(v * 10) / 10])) };
   });
   const result = { file: o.file, predecessor: o.predecessor, successor: o.successor, load: o.load, bucketMs: o.bucket, buckets: table, longestWaits: longest };
   if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);

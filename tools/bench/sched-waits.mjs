@@ -17,7 +17,7 @@
 // `perf sched record` slows every context switch: compare its figures with each other, not with a
 // run without it.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readForks, readSwitches, successorStartMs } from './perf-sched.mjs';
+import { benchClock, busiestOtherNode, ranWhileWaiting, readForks, readSwitches, rootFinder, switchesByCpu } from './perf-sched.mjs';
 
 const USAGE = 'usage: sched-waits.mjs PERF_DATA RESTART_BENCH_JSON [--row N] [--min MS] [--load PID] [--top N] [--json FILE]';
 
@@ -64,26 +64,11 @@ export function analyse({ rows, parents, row, min, load, top }) {
   const newPids = row.newPids;
   const phases = phasesOf(row.markers);
   const readyMs = phases.filter((p) => p.name.startsWith('switch')).map((p) => p.from);
-  // The first successor's first moment on a CPU as node is its spawn (or a prepared one's exec): the first signal, on the bench's clock.
-  const offset = phases[1].from + 400 - successorStartMs(rows, newPids[0]);
-  const benchMs = (perfMs) => perfMs + offset;
-  const rootOf = (pid) => {
-    for (let p = pid, hops = 0; p !== undefined && hops < 30; p = parents.get(p), hops += 1) {
-      if (oldPids.includes(p) || newPids.includes(p)) return p;
-    }
-    return undefined;
-  };
-  if (load === undefined) {
-    // The load generator wakes for every request: the other node process that ran most often in this row's phases.
-    const from = phases[0].from;
-    const to = phases[phases.length - 1].to;
-    const runs = new Map();
-    for (const r of rows) {
-      const ms = benchMs(r.end);
-      if (ms >= from && ms < to && r.comm === 'node' && rootOf(r.pid) === undefined) runs.set(r.pid, (runs.get(r.pid) ?? 0) + 1);
-    }
-    load = [...runs].sort((a, b) => b[1] - a[1])[0]?.[0];
-  }
+  // The first successor's first moment on a CPU as node is its spawn (or a prepared one's exec): the first signal.
+  const benchMs = benchClock(rows, phases[1].from + 400, newPids[0]);
+  const rootOf = rootFinder(parents, [...oldPids, ...newPids]);
+  // The load generator: the other node process that ran most often in this row's phases.
+  load ??= busiestOtherNode(rows, (r) => benchMs(r.end) >= phases[0].from && benchMs(r.end) < phases[phases.length - 1].to, rootOf);
   /** What a thread was at a moment of the bench's clock. */
   const who = (r, ms) => {
     const root = rootOf(r.pid);
@@ -108,8 +93,7 @@ export function analyse({ rows, parents, row, min, load, top }) {
     if (fresh >= 0 && ms >= readyMs[fresh]) return `instance ${fresh} (new)`;
     return undefined;
   };
-  const byCpu = new Map();
-  for (const r of rows) (byCpu.get(r.cpu) ?? byCpu.set(r.cpu, []).get(r.cpu)).push(r);
+  const byCpu = switchesByCpu(rows);
   const table = phases.map((p) => ({ ...p, seconds: (p.to - p.from) / 1000, waiters: {} }));
   const waits = [];
   for (const w of rows) {
@@ -119,15 +103,7 @@ export function analyse({ rows, parents, row, min, load, top }) {
     if (!name) continue;
     const phase = table.find((p) => endMs >= p.from && endMs < p.to);
     if (!phase) continue;
-    const from = w.end - w.run - w.delay;
-    const to = w.end - w.run;
-    const ran = {};
-    for (const r of byCpu.get(w.cpu)) {
-      const overlap = Math.min(to, r.end) - Math.max(from, r.end - r.run);
-      if (overlap <= 0) continue;
-      const name = who(r, benchMs(r.end));
-      ran[name] = (ran[name] ?? 0) + overlap;
-    }
+    const ran = ranWhileWaiting(byCpu.get(w.cpu), w, (r) => who(r, benchMs(r.end)));
     const entry = (phase.waiters[name] ??= { waits: 0, waitedMs: 0, behindMs: {} });
     entry.waits += 1;
     entry.waitedMs += w.delay;
