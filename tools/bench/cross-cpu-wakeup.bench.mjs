@@ -14,8 +14,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { nearestRank } from './p99-floor.mjs';
+import { SPIN, untilSpinning } from './spinner.mjs';
 
 const { values } = parseArgs({ options: { trips: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' } } });
 const TRIPS = Number(values.trips);
@@ -43,8 +44,8 @@ process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1000 / n));`;
 const ALU = `function w() { let x = 0; for (let i = 0; i < 2e8; i++) x = (x * 1103515245 + 12345) | 0; return x; }
 w(); const t = process.hrtime.bigint(); w(); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
 
-function run(cpu, script, stdio = ['ignore', 'pipe', 'inherit']) {
-  return spawn('taskset', ['-c', String(cpu), process.execPath, '-e', script], { stdio, detached: true });
+function run(cpu, script) {
+  return spawn('taskset', ['-c', String(cpu), process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
 }
 // A measurement that does not end (a pinned process that could not start leaves the other
 // blocked on its FIFO) is killed with its process group after DEADLINE_MS.
@@ -68,6 +69,7 @@ const output = (child) => new Promise((resolve, reject) => {
   });
 });
 
+const dirs = [];
 async function roundTrip(cpuA, cpuB) {
   // Two FIFOs, a -> b and b -> a, as fds 3 (read) and 4 (write) of each process.
   const dir = mkdtempSync(join(tmpdir(), 'cross-cpu-wakeup-'));
@@ -80,12 +82,10 @@ async function roundTrip(cpuA, cpuB) {
   return output(spawn('sh', ['-c', script, dir, process.execPath, PONG, PING], { stdio: ['ignore', 'pipe', 'inherit'], detached: true }));
 }
 
-const dirs = [];
-
 const SPINNERS = {
   none: undefined,
-  'SCHED_IDLE spinner': ['chrt', ['--idle', '0', 'taskset', '-c', '1', process.execPath, '-e', 'for(;;){}']],
-  'nice 19 spinner': ['nice', ['-n', '19', 'taskset', '-c', '1', process.execPath, '-e', 'for(;;){}']],
+  'SCHED_IDLE spinner': ['chrt', ['--idle', '0', 'taskset', '-c', '1', process.execPath, '-e', SPIN]],
+  'nice 19 spinner': ['nice', ['-n', '19', 'taskset', '-c', '1', process.execPath, '-e', SPIN]],
 };
 const PAIRS = { 'same CPU (0 and 0)': [0, 0], 'two CPUs (0 and 1)': [0, 1] };
 
@@ -95,7 +95,7 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [spinnerName, command] of Object.entries(SPINNERS)) {
       const spinner = command ? spawn(command[0], command[1], { stdio: 'ignore' }) : undefined;
-      if (spinner) await sleep(300);
+      if (spinner) await untilSpinning(spinner.pid);
       try {
         for (const [pairName, [a, b]] of Object.entries(PAIRS)) {
           (samples[`${pairName}, CPU 1: ${spinnerName}`] ??= []).push(await roundTrip(a, b));
@@ -113,7 +113,8 @@ try {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+// Nearest rank, as restart-bench takes its percentiles: for an odd count (3 rounds), the middle one.
+const median = (xs) => nearestRank([...xs].sort((x, y) => x - y), 0.5);
 const round1 = (x) => Math.round(x * 10) / 10;
 const rows = Object.entries(samples).map(([condition, xs]) => ({ condition, roundTripUs: round1(median(xs)), runs: xs.map(round1) }));
 const aluRows = Object.entries(alu).map(([condition, xs]) => ({ condition, ms: Math.round(median(xs)), runs: xs.map(Math.round) }));

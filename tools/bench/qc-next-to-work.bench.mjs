@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SPIN, untilSpinning } from './spinner.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
@@ -124,12 +125,11 @@ function startLeader() {
   };
 }
 
-const ALU = 'for(;;){}';
 const MEM = 'const b=new Float64Array(4e6);for(;;){for(let i=0;i<b.length;i+=8)b[i]++}';
 const SPINNERS = {
   none: undefined,
-  'SCHED_IDLE, spinning': ['chrt', ['--idle', '0', process.execPath, '-e', ALU]],
-  'nice 19, spinning': ['nice', ['-n', '19', process.execPath, '-e', ALU]],
+  'SCHED_IDLE, spinning': ['chrt', ['--idle', '0', process.execPath, '-e', SPIN]],
+  'nice 19, spinning': ['nice', ['-n', '19', process.execPath, '-e', SPIN]],
   'SCHED_IDLE, streaming memory': ['chrt', ['--idle', '0', process.execPath, '-e', MEM]],
 };
 
@@ -165,7 +165,7 @@ async function phase(pinned, chromeNice) {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, command] of Object.entries(SPINNERS)) {
         const spinner = command ? await leader.spawn(...onCpu(1, command)) : undefined;
-        if (spinner) await sleep(300);
+        if (spinner) await untilSpinning(spinner);
         try {
           for (let k = 0; k < RENDERS; k++) {
             samples[name].push(await render());
