@@ -1,11 +1,12 @@
 import puppeteer, { type Browser } from 'puppeteer';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../test-support/chrome-test-helpers';
 import { startSpies, type Spies } from '../../test-support/spies';
 import { remotePeerScript, stunScript, turnScript, webTransportScript } from '../../test-support/way-out-scripts';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
+import { removeProfile } from './profile-dir';
 import { resolveChromePath } from './qc-config';
 
 // Which browser-level setting stops which packets, each tried alone on plain Chromium (no pool, no
@@ -70,7 +71,7 @@ describe.each([
   });
   afterAll(async () => {
     await browser.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeProfile(dir); // with the singleton directory Chromium left in /tmp
     await spies.close();
   });
 
@@ -102,7 +103,7 @@ describe.each([
       expect(udp(await attempt(browser, spies, webTransportScript(spies.udpPort)))).toBe(leaks);
     } finally {
       await browser.close();
-      rmSync(dir, { recursive: true, force: true });
+      removeProfile(dir); // with the singleton directory Chromium left in /tmp
       await spies.close();
     }
   });

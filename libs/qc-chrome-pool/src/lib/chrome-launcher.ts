@@ -8,7 +8,7 @@ import { CdpPipeTransport } from './cdp-pipe.transport';
 import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, setAutogroup, type ChromePriority, type ChromeSession } from './chrome-priority';
 import { chromeProcsOf, listProcsAsync, readProc, type ProcInfo } from './proc-tree';
 import { PROFILE_PREFIX } from './orphan-cleanup';
-import { removeProfile, removeProfileAsync } from './profile-dir';
+import { profileTmpDir, removeProfile, removeProfileAsync } from './profile-dir';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
 import { StarvationEscape } from './starvation-escape';
 
@@ -109,8 +109,13 @@ export async function launchChrome(executablePath: string, options: LaunchOption
       '--remote-debugging-pipe',
     ];
     const command = priorityCommand(executablePath, args, nice, hasSysNice());
+    // Chromium's own temporary files, its singleton directory among them, inside the profile, so
+    // that they go with it however Chromium ends (see profileTmpDir).
+    const chromeTmp = profileTmpDir(profileDir);
+    if (chromeTmp !== undefined) mkdirSync(chromeTmp);
+    const env = chromeTmp === undefined ? process.env : { ...process.env, TMPDIR: chromeTmp };
     // `own`: a session (and process group) of its own, like puppeteer's detached launch.
-    const spawned = spawn(command.file, command.args, { detached: own, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    const spawned = spawn(command.file, command.args, { detached: own, env, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
     child = spawned;
     // A starting Chromium is heavier than a serving one: an own group starts at the lowest priority,
     // and the worker sets it to `nice` once its pages are warm (see BrowserWorker).

@@ -25,7 +25,7 @@ describe('pool lifecycle on real Chromium', () => {
     pool = undefined;
     if (child?.pid && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     child = undefined;
-    // With the singleton directory in /tmp each profile links to: a Chromium that shut itself down may leave it.
+    // With the singleton directory each profile links to (in /tmp for the orphan test's own Chromium).
     for (const dir of extraDirs.splice(0)) removeProfile(dir);
   });
 
@@ -75,6 +75,8 @@ describe('pool lifecycle on real Chromium', () => {
     const procs = pool.stats().browserProcesses;
     expect(procs).toHaveLength(2);
     expect(ourProfileDirs().length).toBe(2);
+    // Chromium's singleton directory is inside its profile, so it goes with it however Chromium ends.
+    expect(procs.map((p) => singletonDirOf(p.profileDir)?.startsWith(`${p.profileDir}/`))).toEqual([true, true]);
     const active = [pool.check(job(busy(800, 'a1'))), pool.check(job(busy(800, 'a2')))];
     const queued = pool.check(job('<p>queued</p>')).catch((error: unknown) => error);
     expect(await waitFor(() => pool?.stats().queueLength === 1, 20_000, 10)).toBe(true);
@@ -113,9 +115,12 @@ describe('pool lifecycle on real Chromium', () => {
     expect(processes).toHaveLength(2);
     for (const p of processes) expect(liveChromeProcs(p.profileDir, p.pid).length).toBeGreaterThan(0);
     extraDirs.push(...processes.map((p) => p.profileDir));
+    const singletons = processes.map((p) => singletonDirOf(p.profileDir));
     child.kill('SIGKILL');
     const gone = await waitFor(() => processes.every((p) => liveChromeProcs(p.profileDir, p.pid).length === 0), 5_000);
     expect(gone).toBe(true);
+    // Whatever a Chromium that shut itself down left of its singleton is inside the profile the next pool removes.
+    expect(singletons.map((dir, i) => dir?.startsWith(`${processes[i].profileDir}/`))).toEqual([true, true]);
   });
 
   it('at launch, removes profile dirs of dead owners and kills the Chrome still using them', async () => {

@@ -42,7 +42,9 @@ export interface RememberedSingleton {
  * down (its pipe closed when its owner was killed) removes the profile's `SingletonSocket`
  * link first and its directory in `$TMPDIR` last; killed in between, it leaves a directory no
  * profile names any more. Read while the owner lives, and passed to {@link cleanupOrphans}
- * after it died, they go too.
+ * after it died, they go too. The pool now gives Chrome a `$TMPDIR` inside its profile
+ * (profileTmpDir), so this is for an owner of an earlier build, and for a temporary directory
+ * whose path is too long for that.
  */
 export function rememberSingletons(owner: number, tmpDir = tmpdir()): RememberedSingleton[] {
   let names: string[];

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeProfile } from './profile-dir';
+import { profileTmpDir, removeProfile } from './profile-dir';
 
 describe('removeProfile', () => {
   let dir: string;
@@ -26,5 +26,18 @@ describe('removeProfile', () => {
     removeProfile(second);
     expect([existsSync(second), existsSync(other)]).toEqual([false, true]);
     removeProfile(join(dir, 'never-existed'));
+  });
+});
+
+describe('profileTmpDir', () => {
+  it("puts Chrome's temporary directory inside the profile while its singleton socket's path fits in 107 bytes, and nowhere when it would not", () => {
+    const socketPath = (tmp: string) => `${tmp}/org.chromium.Chromium.AbC123/SingletonSocket`;
+    expect(profileTmpDir('/tmp/edu-agents-qc-4194304-AbC123')).toBe('/tmp/edu-agents-qc-4194304-AbC123/t');
+    // The longest profile whose socket still fits, and one byte more.
+    const longest = `/${'p'.repeat(107 - socketPath('/x/t').length + 1)}`;
+    expect(socketPath(profileTmpDir(longest) as string)).toHaveLength(107);
+    expect(profileTmpDir(`${longest}p`)).toBeUndefined();
+    // Bytes, not characters: sun_path is bytes.
+    expect(profileTmpDir(`${longest.slice(0, -1)}é`)).toBeUndefined();
   });
 });

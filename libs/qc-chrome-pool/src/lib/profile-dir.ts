@@ -2,6 +2,11 @@ import { readlinkSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+/** A Unix socket's path holds 108 bytes with its NUL (`sun_path`); Chromium stops at start (FATAL) when its singleton's is longer. */
+const SOCKET_PATH_MAX = 107;
+/** What Chromium adds to `$TMPDIR` for its process singleton's socket. */
+const SINGLETON_SOCKET_TAIL = '/org.chromium.Chromium.XXXXXX/SingletonSocket';
+
 /** The directory Chrome's process singleton makes in the temporary directory, linked from the profile. */
 const SINGLETON_DIR = /^org\.chromium\.Chromium\.\w+$/;
 
@@ -20,6 +25,18 @@ export function singletonDirOf(profileDir: string): string | undefined {
   }
   const dir = dirname(socket);
   return SINGLETON_DIR.test(basename(dir)) ? dir : undefined;
+}
+
+/**
+ * The temporary directory a Chrome gets inside its own profile (`$TMPDIR` in its environment),
+ * or undefined when its singleton socket's path would not fit there. Chrome makes its singleton
+ * directory in `$TMPDIR` before it links it from the profile; killed in between, a directory in
+ * /tmp is left that no profile names. Inside the profile it goes with the profile, whenever Chrome
+ * was stopped.
+ */
+export function profileTmpDir(profileDir: string): string | undefined {
+  const dir = join(profileDir, 't');
+  return Buffer.byteLength(dir + SINGLETON_SOCKET_TAIL) <= SOCKET_PATH_MAX ? dir : undefined;
 }
 
 /** Removes a Chrome profile directory and the singleton directory Chrome links from it. */
