@@ -71,6 +71,11 @@ describe('hot handoff of a single instance on its own port', () => {
     expect(lines[settled]?.waitedMs).toBeLessThan(3_500);
     const listening = lines.findIndex((line) => line.msg === 'listening');
     expect(settled).toBeLessThan(listening);
+    // Its warm-up requests ran with V8 optimizing after fewer runs (HANDOFF_WARM_TIER_UP), with this node's defaults read from node --v8-options.
+    const warmed = lines.findIndex((line) => line.msg === 'handoff: warmed the request path');
+    expect({ after: warmed > settled, before: warmed < listening, line: lines[warmed] }).toEqual({
+      after: true, before: true, line: expect.objectContaining({ requests: 200, tierUp: expect.stringMatching(/^--interrupt-budget=\d+ --ticks-before-optimization=1$/) }),
+    });
     // Where it can leave SCHED_IDLE again (root here; elsewhere RLIMIT_NICE 20), the successor started at SCHED_IDLE in the
     // old process's group and set its whole tree back to SCHED_OTHER before it listened; Chromium keeps its nice 19.
     const told = logLines(api).filter((line) => line.pid === oldPid).map((line) => String(line.msg));

@@ -6,6 +6,7 @@ import { InFlightRegistry, SHUTDOWN_DEFAULTS, ShutdownCoordinator, processShutdo
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
 import type { Server } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import { inheritedListenFd } from '../systemd/listen-fds';
 import { createSdNotifier } from '../systemd/sd-notify';
 import { AppModule } from './app.module';
@@ -21,6 +22,7 @@ import { isQcWork, RequestGate } from './http/request-gate';
 import { successorProxy, successorTarget } from './http/successor-proxy';
 import { warmRequestPath, WARM_UP_ROUTES } from './http/warm-up';
 import { collectGarbage } from './runtime/collect-garbage';
+import { readV8Options, withFastTierUp } from './runtime/warm-tier-up';
 import type { Logger } from './logging/logger';
 import { nestLogger } from './logging/nest-logger';
 import { logShutdownEvent } from './logging/shutdown-log';
@@ -69,6 +71,9 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     // A failed successor is stopped, then this runs, then it is killed (defined below; called only during an upgrade).
     reclaim: (successorPid) => handoff.reclaim(successorPid),
   });
+  // Read while the successor starts, for its warm-up (runtime/warm-tier-up.ts).
+  const warmTierUp = upgrader.isSuccessor && config.handoff.warmRequests > 0 && config.handoff.warmTierUp;
+  const v8Options = warmTierUp ? readV8Options() : undefined;
   const registry = new InFlightRegistry();
   const coordinator = new ShutdownCoordinator(
     registry,
@@ -150,8 +155,11 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // A successor takes its predecessor's whole load at once: it runs its request path
   // before it listens (still at the start-up's priority), not on the first clients.
   if (upgrader.isSuccessor && config.handoff.warmRequests > 0) {
-    const warm = await warmRequestPath(handler, { requests: config.handoff.warmRequests, connections: 4, routes: WARM_UP_ROUTES, deadlineMs: WARM_UP_DEADLINE_MS, messages });
-    logger.info('handoff: warmed the request path', { ...warm });
+    const warmUp = () => warmRequestPath(handler, { requests: config.handoff.warmRequests, connections: 4, routes: WARM_UP_ROUTES, deadlineMs: WARM_UP_DEADLINE_MS, messages });
+    const { result: warm, tierUp } = v8Options === undefined
+      ? { result: await warmUp(), tierUp: 'V8\'s own (HANDOFF_WARM_TIER_UP=false)' }
+      : await withFastTierUp(warmUp, { execArgv: process.execArgv, v8Options: () => v8Options, setFlags: setFlagsFromString });
+    logger.info('handoff: warmed the request path', { ...warm, tierUp });
     if (coordinator.state !== 'starting') return;
   }
   // Synchronous: no signal can change the coordinator's state meanwhile.

@@ -42,6 +42,11 @@ export interface ApiConfig {
      * by request", and "The first body after the switch").
      */
     warmRequests: number;
+    /**
+     * During those requests V8 optimizes a function after a 24th of the runs, and its own
+     * thresholds are set back after them (HANDOFF_WARM_TIER_UP, default true; runtime/warm-tier-up.ts).
+     */
+    warmTierUp: boolean;
     /** Ms a successor waits, before it listens, for its Chromium to go quiet after launch (HANDOFF_SETTLE_MS; 0: listen at once). */
     settleMs: number;
     /** A successor runs one full garbage collection before it listens (HANDOFF_COLLECT_GARBAGE, default true). */
@@ -101,7 +106,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // (0.1-1.1 CPU-s over 0.5-1.6 s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
   // "Chromium's after-start work"). Before it listens it runs one full garbage collection, so that its first scavenge
   // after the switch does not copy what its start left (tools/bench/README.md, "The successor's first scavenge").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -147,6 +152,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       successorIdle: r.bool('HANDOFF_SUCCESSOR_IDLE', d.handoff.successorIdle),
       prepareSuccessor: r.bool('HANDOFF_PREPARE_SUCCESSOR', d.handoff.prepareSuccessor),
       warmRequests: r.int('HANDOFF_WARM_REQUESTS', d.handoff.warmRequests, 0, 100_000),
+      warmTierUp: r.bool('HANDOFF_WARM_TIER_UP', d.handoff.warmTierUp),
       settleMs: r.int('HANDOFF_SETTLE_MS', d.handoff.settleMs, 0, 60_000),
       collectGarbage: r.bool('HANDOFF_COLLECT_GARBAGE', d.handoff.collectGarbage),
       chromeNice: d.handoff.chromeNice, // below: its default is QC_CHROME_NICE's value
