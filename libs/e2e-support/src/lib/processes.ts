@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { waitFor } from './wait-for';
 
 /** True while `pid` is a live process; a zombie (exited, not reaped yet) counts as gone. */
@@ -172,9 +174,25 @@ export function runSuccessors(): number[] {
   return found.filter(isAlive);
 }
 
-/** Ends every tracked process (see {@link track}) and every handoff successor of this run, e.g. in afterEach. */
+/**
+ * Removes the QC profiles (`edu-agents-qc-<pid>-*`, Chromium's singleton directory inside)
+ * that the API processes `pids` left in `dir` when they were killed. The next pool's start
+ * would remove them too, but a test run alone would leave them behind.
+ */
+export function removeProfilesOf(pids: Iterable<number>, dir = tmpdir()): string[] {
+  const owners = new Set(pids);
+  const removed = readdirSync(dir).filter((name) => {
+    const owner = /^edu-agents-qc-(\d+)-/.exec(name)?.[1];
+    return owner !== undefined && owners.has(Number(owner)) && !isAlive(Number(owner));
+  });
+  for (const name of removed) rmSync(join(dir, name), { recursive: true, force: true, maxRetries: 3 });
+  return removed;
+}
+
+/** Ends every tracked process (see {@link track}) and every handoff successor of this run, and removes their QC profiles, e.g. in afterEach. */
 export async function killLeftoverApis(graceMs = 0): Promise<void> {
   const pids = [...tracked, ...runSuccessors()];
   tracked.clear();
   await stopProcesses(pids, graceMs);
+  removeProfilesOf(pids);
 }
