@@ -6,7 +6,7 @@ export { waitFor, type Probe } from './lib/wait-for';
 export { ApiRelease } from './lib/api-release';
 export { accepts, freePort } from './lib/net';
 export { getJson, http, httpRequest, postJson, slowPost, type Answer, type HttpAnswer, type HttpOptions, type SlowPost } from './lib/http';
-export { chromiumMentioning, isAlive, killLeftoverApis, processParents, processTree, pssKb, readPid, removeProfilesOf, rssKb, runMarkerEnv, stopProcesses, track } from './lib/processes';
+export { chromiumMentioning, isAlive, killLeftoverApis, processParents, processTree, profileOwners, pssKb, readPid, removeProfilesOf, rssKb, runMarkerEnv, stopProcesses, track } from './lib/processes';
 export { apiStartCommand, runApi, startApi, waitReady, type ApiEnv, type ApiOptions, type ApiProcess, type Exit, type SpawnedApi } from './lib/api-process';
 export { runCli, runProgram, type ProgramOptions, type ProgramRun, type RunningProgram } from './lib/run-program';
 export { NGINX_BIN, renderServerConfig, testNginxConfig, wrapInMainConfig, writeNginxFiles, type NginxFiles } from './lib/nginx-config';

@@ -1,4 +1,4 @@
-import { API_MAIN, chromiumMentioning, processTree, requireBuilt, runMarkerEnv, track, waitFor, WORKSPACE, type ApiEnv } from '@edu-agents/e2e-support';
+import { API_MAIN, chromiumMentioning, processTree, profileOwners, requireBuilt, runMarkerEnv, track, waitFor, WORKSPACE, type ApiEnv } from '@edu-agents/e2e-support';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -72,14 +72,6 @@ export async function startApiUnderLazyParent(env: ApiEnv, options: { port: numb
 
 /** Chromium processes of a run: their command line names a profile in the run's own TMPDIR. */
 export const chromiumOfRun = (tmpDir: string): number[] => chromiumMentioning(tmpDir);
-
-/** Owner pids of the QC profiles in a run's TMPDIR (`edu-agents-qc-<pid>-...`). */
-export function profileOwners(tmpDir: string): number[] {
-  return readdirSync(tmpDir).flatMap((name) => {
-    const owner = /^edu-agents-qc-(\d+)-/.exec(name)?.[1];
-    return owner === undefined ? [] : [Number(owner)];
-  });
-}
 
 /**
  * Everything else a run left in its TMPDIR: not a QC profile, nor the singleton

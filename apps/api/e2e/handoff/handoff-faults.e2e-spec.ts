@@ -1,12 +1,12 @@
 import {
-  acceptedClientPorts, freePort, judgeLoad, killLeftoverApis, LOAD_API_ENV, listenerHolders, postJson, processTree, qcMix, readPid, startApi, startLoadProcess,
+  acceptedClientPorts, freePort, judgeLoad, killLeftoverApis, LOAD_API_ENV, listenerHolders, postJson, processTree, profileOwners, qcMix, readPid, startApi, startLoadProcess,
   STATS_ONLY, track, waitFor, waitReady, type LoadProcess, type LoadRun,
 } from '@edu-agents/e2e-support';
 import { check } from '@edu-agents/health-client';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromiumOfRun, NotifySocket, onlySuccessorLeft, profileOwners, startApiUnderLazyParent, strayFiles } from './fault-support';
+import { chromiumOfRun, NotifySocket, onlySuccessorLeft, startApiUnderLazyParent, strayFiles } from './fault-support';
 import { handoffDetails, isRunning, logLines, type LogLine } from './handoff-support';
 
 // The faults of the handoff that need the real API: its Chromium, its notify socket, its

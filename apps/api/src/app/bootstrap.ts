@@ -6,7 +6,6 @@ import { InFlightRegistry, SHUTDOWN_DEFAULTS, ShutdownCoordinator, processShutdo
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
 import type { Server } from 'node:http';
-import { setFlagsFromString } from 'node:v8';
 import { inheritedListenFd } from '../systemd/listen-fds';
 import { createSdNotifier } from '../systemd/sd-notify';
 import { AppModule } from './app.module';
@@ -158,7 +157,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     const warmUp = () => warmRequestPath(handler, { requests: config.handoff.warmRequests, connections: 4, routes: WARM_UP_ROUTES, deadlineMs: WARM_UP_DEADLINE_MS, messages });
     const { result: warm, tierUp } = v8Options === undefined
       ? { result: await warmUp(), tierUp: 'V8\'s own (HANDOFF_WARM_TIER_UP=false)' }
-      : await withFastTierUp(warmUp, { execArgv: process.execArgv, v8Options: () => v8Options, setFlags: setFlagsFromString });
+      : await withFastTierUp(warmUp, { v8Options: () => v8Options });
     logger.info('handoff: warmed the request path', { ...warm, tierUp });
     if (coordinator.state !== 'starting') return;
   }

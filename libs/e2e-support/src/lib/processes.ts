@@ -174,17 +174,25 @@ export function runSuccessors(): number[] {
   return found.filter(isAlive);
 }
 
+/** The QC profiles in `dir` (`edu-agents-qc-<pid>-...`), with the pid of the API that owns each. */
+export function qcProfiles(dir: string): { name: string; owner: number }[] {
+  return readdirSync(dir).flatMap((name) => {
+    const owner = /^edu-agents-qc-(\d+)-/.exec(name)?.[1];
+    return owner === undefined ? [] : [{ name, owner: Number(owner) }];
+  });
+}
+
+/** Owner pids of the QC profiles in `dir`. */
+export const profileOwners = (dir: string): number[] => qcProfiles(dir).map((profile) => profile.owner);
+
 /**
- * Removes the QC profiles (`edu-agents-qc-<pid>-*`, Chromium's singleton directory inside)
- * that the API processes `pids` left in `dir` when they were killed. The next pool's start
- * would remove them too, but a test run alone would leave them behind.
+ * Removes the QC profiles (Chromium's singleton directory inside) that the API processes
+ * `pids` left in `dir` when they were killed. The next pool's start would remove them too,
+ * but a test run alone would leave them behind.
  */
 export function removeProfilesOf(pids: Iterable<number>, dir = tmpdir()): string[] {
   const owners = new Set(pids);
-  const removed = readdirSync(dir).filter((name) => {
-    const owner = /^edu-agents-qc-(\d+)-/.exec(name)?.[1];
-    return owner !== undefined && owners.has(Number(owner)) && !isAlive(Number(owner));
-  });
+  const removed = qcProfiles(dir).filter(({ owner }) => owners.has(owner) && !isAlive(owner)).map(({ name }) => name);
   for (const name of removed) rmSync(join(dir, name), { recursive: true, force: true, maxRetries: 3 });
   return removed;
 }

@@ -59,8 +59,10 @@ const defaultDeps = (): TierUpDeps => ({ execArgv: process.execArgv, v8Options: 
 /**
  * Runs `warmUp` with V8 optimizing after fewer runs, and sets the flags back after it,
  * whether it resolved or threw. Says what it did: the flags it used, or why none.
+ * `overrides` replace this process's command line, `node --v8-options` or V8's setter.
  */
-export async function withFastTierUp<T>(warmUp: () => Promise<T>, deps: TierUpDeps = defaultDeps()): Promise<{ result: T; tierUp: string }> {
+export async function withFastTierUp<T>(warmUp: () => Promise<T>, overrides: Partial<TierUpDeps> = {}): Promise<{ result: T; tierUp: string }> {
+  const deps = { ...defaultDeps(), ...overrides };
   const plan = planTierUp(deps.execArgv, await deps.v8Options());
   if (!plan.ok) return { result: await warmUp(), tierUp: `V8's own (${plan.reason})` };
   deps.setFlags(plan.warm);
