@@ -1,12 +1,14 @@
 // Single-instance set-ups of restart-bench.ts: the load goes straight to one
 // instance's port, no balancer in between.
-import { readdirSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { check } from '@edu-agents/health-client';
 import {
-  apiStartCommand, freePort, isAlive, readPid, startApi, stopProcesses, track, waitFor, waitReady, WORKSPACE,
+  API_MAIN, apiStartCommand, freePort, isAlive, readPid, runMarkerEnv, startApi, stopProcesses, track, waitFor, waitReady, WORKSPACE,
 } from '@edu-agents/e2e-support';
 import { startLoopedApi } from '../../deployment/e2e/support/restart-loop';
+import { treeCpuByPid, untilQuiet } from '../../libs/qc-chrome-pool/src/lib/browser-quiet';
 import { watchExits } from './restart-bench.events';
 import { apiMainOf, BENCH_API_ENV, cliHasModes, readLogs, runCliRestart, waitForEvent, type Scenario, type ScenarioDef, type SetupOptions } from './restart-bench.scenario';
 
@@ -56,6 +58,103 @@ async function control(dir: string, options: SetupOptions): Promise<Scenario> {
       return { startAt, endAt: Date.now(), oldPids: [pid], newPids: [], signalAt: [], note: `no restart (control): ${CONTROL_MS} ms of steady state` };
     },
     teardown: () => stopProcesses([api.pid], 15_000),
+  };
+}
+
+/** The nice value of the API beside's scheduling group (0b): the lowest there is. */
+const BESIDE_GROUP_NICE = 19;
+
+/** How long (ms) the API beside may take to go quiet once ready: a successor's default HANDOFF_SETTLE_MS. */
+const BESIDE_SETTLE_MS = 3_000;
+
+/**
+ * Puts the API beside (0b), just spawned in a session of its own under `chrt --idle 0`, into a
+ * scheduling group at nice 19: the lowest place a process outside the API's session can take.
+ * (A successor runs at SCHED_IDLE inside its predecessor's group instead.)
+ */
+function placeBeside(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(BESIDE_GROUP_NICE));
+  } catch (error) {
+    // A kernel without autogroups (no /proc/<pid>/autogroup): SCHED_IDLE alone places it.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`could not set the scheduling group of the API beside (pid ${pid}) to nice ${BESIDE_GROUP_NICE}: ${(error as Error).message}`);
+  }
+}
+
+/** "SCHED_IDLE, /autogroup-12 nice 19" from /proc, or what of it could not be read. */
+function describePlacement(pid: number): string {
+  let policy = 'policy unknown';
+  let group = 'no autogroup';
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const code = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+    policy = code === 5 ? 'SCHED_IDLE' : code === 0 ? 'SCHED_OTHER' : `policy ${code}`;
+    group = readFileSync(`/proc/${pid}/autogroup`, 'utf8').trim();
+  } catch {
+    // gone, or no autogroups: say what was read
+  }
+  return `${policy}, ${group}`;
+}
+
+/**
+ * (0b) No restart, a start beside it: the API of (1) under the same load, and a second API of the
+ * same build on a port of its own, with no traffic, that starts, gets ready and stops (SIGTERM)
+ * while the load runs. It does to the host what a successor's start and a predecessor's exit do
+ * (node loads the build, the pool launches its Chromium and renders its sample lesson, Chromium's
+ * after-start work, which a successor waits out before it listens, then the pool's close and the
+ * profile's removal), without any switch. Its restart window is that start and stop: what its QC renders and buckets lose is what that work
+ * alone costs the serving process, the floor under row (1) on this host.
+ */
+async function besideStart(dir: string, options: SetupOptions): Promise<Scenario> {
+  const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile: join(dir, 'api.pid'), main: apiMainOf(options), timeoutMs: 120_000 });
+  const pid = await waitReady(api.port, 120_000);
+  const watch = watchExits();
+  const beside: number[] = [];
+  const besideLog = join(dir, 'beside-api.log');
+  return {
+    // Its log lines name it on the timeline (new listening, new ready), and the instruments count its tree as "new", not as strangers.
+    port: api.port, handoff: false, exits: watch.exits, logs: () => `${api.output()}\n${readLogs(besideLog)}`,
+    restart: async () => {
+      const port = await freePort();
+      const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...runMarkerEnv(), ...BENCH_API_ENV, ...options.env, PORT: String(port) };
+      const log = openSync(besideLog, 'a');
+      const startAt = Date.now();
+      const child = spawn('chrt', ['--idle', '0', process.execPath, apiMainOf(options) ?? API_MAIN], {
+        cwd: WORKSPACE, env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), detached: true, stdio: ['ignore', log, log],
+      });
+      child.once('error', () => undefined); // no pid then: the line below names what failed
+      closeSync(log);
+      const besidePid = child.pid;
+      if (besidePid === undefined) throw new Error('could not start the API beside (chrt, util-linux, runs it)');
+      beside.push(track(besidePid));
+      watch.add(besidePid);
+      placeBeside(besidePid);
+      const seen = await waitFor(`the API beside (pid ${besidePid}) to be ready`, async () => {
+        if (watch.exits.has(besidePid)) return { exited: `${child.exitCode ?? child.signalCode}` };
+        const health = await check(`http://127.0.0.1:${port}/health`);
+        return health.state === 'ready' && health.pid !== undefined ? { pid: health.pid } : undefined;
+      }, 120_000);
+      if ('exited' in seen) throw new Error(`the API beside (pid ${besidePid}) exited (${seen.exited}) before it was ready; its output: ${besideLog}`);
+      const readyAt = Date.now();
+      const placement = describePlacement(besidePid);
+      // A new Chromium goes on working after its first pages are ready; a successor waits for that
+      // before it listens (HANDOFF_SETTLE_MS), so that work is part of its start. Here too.
+      const settled = await untilQuiet({ deadlineMs: BESIDE_SETTLE_MS }, {
+        cpuByPid: () => treeCpuByPid([besidePid]), now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      });
+      const stopAt = Date.now();
+      process.kill(besidePid, 'SIGTERM');
+      await waitFor(`the API beside (pid ${besidePid}) to exit`, () => watch.exits.has(besidePid), 60_000);
+      const endAt = watch.exits.get(besidePid) ?? Date.now();
+      return {
+        startAt, endAt, oldPids: [pid], newPids: [besidePid], signalAt: [],
+        note: `no restart: an API beside (pid ${seen.pid}, ${placement}) ready after ${readyAt - startAt} ms, ${settled.quiet ? 'quiet' : 'still busy'} ${stopAt - readyAt} ms later (${Math.round(settled.cpuMs)} ms of CPU), gone ${endAt - stopAt} ms after SIGTERM`,
+      };
+    },
+    teardown: async () => {
+      watch.stop();
+      await stopProcesses([api.pid, ...beside], 15_000);
+    },
   };
 }
 
@@ -178,6 +277,7 @@ async function pm2Reload(dir: string, options: SetupOptions): Promise<Scenario> 
 
 export const SINGLE_SCENARIOS: ScenarioDef[] = [
   { name: 'control', label: '(0) no restart (control)', group: 'single', setup: control },
+  { name: 'beside', label: '(0b) no restart, an API starts and stops beside it', group: 'single', setup: besideStart },
   { name: 'handoff', label: '(1) hot handoff, own port', group: 'single', setup: handoffOwnPort },
   { name: 'socket', label: '(2) restart on a systemd-held socket', group: 'single', setup: heldSocket },
   { name: 'replace', label: '(3) stop and start, own port', group: 'single', setup: replaceOwnPort },
