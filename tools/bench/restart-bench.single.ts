@@ -102,8 +102,8 @@ function describePlacement(pid: number): string {
  * while the load runs. It does to the host what a successor's start and a predecessor's exit do
  * (node loads the build, the pool launches its Chromium and renders its sample lesson, Chromium's
  * after-start work, which a successor waits out before it listens, then the pool's close and the
- * profile's removal), without any switch. Its restart window is that start and stop: what its QC renders and buckets lose is what that work
- * alone costs the serving process, the floor under row (1) on this host.
+ * profile's removal), without any switch. Its restart window is that start and stop: what its
+ * QC renders and buckets lose is what that work alone costs the serving process on this host.
  */
 async function besideStart(dir: string, options: SetupOptions): Promise<Scenario> {
   const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile: join(dir, 'api.pid'), main: apiMainOf(options), timeoutMs: 120_000 });

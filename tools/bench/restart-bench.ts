@@ -15,8 +15,8 @@
 //   or: npx nx run deployment:restart-bench
 // Options: --rates auto|200,500  --capacity 400 (skip the search)  --only control,beside,handoff,socket,replace,pm2,rolling-handoff,rolling-replace
 //          (control: the API of handoff under the same load, and no restart: what steady state alone scores;
-//          beside: the same, while a second API of the build starts and stops next to it at the lowest priority, with no traffic
-//          and no switch: what a start's work alone costs the serving process)
+//          beside: the same, while a second API of the build starts and stops next to it, at SCHED_IDLE in a scheduling group
+//          of its own at nice 19, with no traffic and no switch: what a start's work alone costs the serving process)
 //          --warmup 5 (load before the steady window, not measured)  --steady 30  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
 //          --signal-jitter 0 (up to this many ms, at random per row, added to the steady window: the restart then falls at
 //          any point between two QC renders, which the load sends on a fixed schedule; the row's JSON says signalDelayMs)
