@@ -1,13 +1,16 @@
 // Single-instance set-ups of restart-bench.ts: the load goes straight to one
 // instance's port, no balancer in between.
-import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { check } from '@edu-agents/health-client';
 import {
-  API_MAIN, apiStartCommand, freePort, isAlive, readPid, runMarkerEnv, startApi, stopProcesses, track, waitFor, waitReady, WORKSPACE,
+  apiStartCommand, freePort, isAlive, readPid, runApi, startApi, stopProcesses, track, waitFor, waitReady, WORKSPACE, type SpawnedApi,
 } from '@edu-agents/e2e-support';
 import { startLoopedApi } from '../../deployment/e2e/support/restart-loop';
+import { threadsSchedOf } from '../../apps/api/e2e/support/chrome-procs';
+import { nodeProcessEnvironment } from '../../libs/process-handoff/src/lib/node-process-environment';
+import { setGroupNice } from '../../libs/process-handoff/src/lib/successor-priority';
 import { treeCpuByPid, untilQuiet } from '../../libs/qc-chrome-pool/src/lib/browser-quiet';
 import { watchExits } from './restart-bench.events';
 import { apiMainOf, BENCH_API_ENV, cliHasModes, readLogs, runCliRestart, waitForEvent, type Scenario, type ScenarioDef, type SetupOptions } from './restart-bench.scenario';
@@ -70,30 +73,24 @@ const BESIDE_SETTLE_MS = 3_000;
 /**
  * Puts the API beside (0b), just spawned in a session of its own under `chrt --idle 0`, into a
  * scheduling group at nice 19: the lowest place a process outside the API's session can take.
- * (A successor runs at SCHED_IDLE inside its predecessor's group instead.)
+ * (A successor runs at SCHED_IDLE inside its predecessor's group instead.) A kernel without
+ * autogroups leaves SCHED_IDLE alone to place it.
  */
-function placeBeside(pid: number): void {
-  try {
-    writeFileSync(`/proc/${pid}/autogroup`, String(BESIDE_GROUP_NICE));
-  } catch (error) {
-    // A kernel without autogroups (no /proc/<pid>/autogroup): SCHED_IDLE alone places it.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`could not set the scheduling group of the API beside (pid ${pid}) to nice ${BESIDE_GROUP_NICE}: ${(error as Error).message}`);
-  }
+async function placeBeside(pid: number): Promise<void> {
+  const result = await setGroupNice(nodeProcessEnvironment(), pid, BESIDE_GROUP_NICE);
+  if (result.startsWith('failed')) throw new Error(`could not set the scheduling group of the API beside (pid ${pid}) to nice ${BESIDE_GROUP_NICE}: ${result}`);
 }
 
 /** "SCHED_IDLE, /autogroup-12 nice 19" from /proc, or what of it could not be read. */
 function describePlacement(pid: number): string {
-  let policy = 'policy unknown';
+  const policy = threadsSchedOf(pid)[0]?.policy;
   let group = 'no autogroup';
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const code = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
-    policy = code === 5 ? 'SCHED_IDLE' : code === 0 ? 'SCHED_OTHER' : `policy ${code}`;
     group = readFileSync(`/proc/${pid}/autogroup`, 'utf8').trim();
   } catch {
-    // gone, or no autogroups: say what was read
+    // gone, or no autogroups
   }
-  return `${policy}, ${group}`;
+  return `${policy === 5 ? 'SCHED_IDLE' : policy === 0 ? 'SCHED_OTHER' : `policy ${policy ?? 'unknown'}`}, ${group}`;
 }
 
 /**
@@ -108,53 +105,42 @@ function describePlacement(pid: number): string {
 async function besideStart(dir: string, options: SetupOptions): Promise<Scenario> {
   const api = await startApi({ ...BENCH_API_ENV, ...options.env }, { pidFile: join(dir, 'api.pid'), main: apiMainOf(options), timeoutMs: 120_000 });
   const pid = await waitReady(api.port, 120_000);
-  const watch = watchExits();
-  const beside: number[] = [];
-  const besideLog = join(dir, 'beside-api.log');
+  const beside: SpawnedApi[] = [];
   return {
     // Its log lines name it on the timeline (new listening, new ready), and the instruments count its tree as "new", not as strangers.
-    port: api.port, handoff: false, exits: watch.exits, logs: () => `${api.output()}\n${readLogs(besideLog)}`,
+    port: api.port, handoff: false, exits: new Map(), logs: () => [api, ...beside].map((p) => p.output()).join('\n'),
     restart: async () => {
       const port = await freePort();
-      const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...runMarkerEnv(), ...BENCH_API_ENV, ...options.env, PORT: String(port) };
-      const log = openSync(besideLog, 'a');
       const startAt = Date.now();
-      const child = spawn('chrt', ['--idle', '0', process.execPath, apiMainOf(options) ?? API_MAIN], {
-        cwd: WORKSPACE, env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), detached: true, stdio: ['ignore', log, log],
-      });
-      child.once('error', () => undefined); // no pid then: the line below names what failed
-      closeSync(log);
-      const besidePid = child.pid;
-      if (besidePid === undefined) throw new Error('could not start the API beside (chrt, util-linux, runs it)');
-      beside.push(track(besidePid));
-      watch.add(besidePid);
-      placeBeside(besidePid);
-      const seen = await waitFor(`the API beside (pid ${besidePid}) to be ready`, async () => {
-        if (watch.exits.has(besidePid)) return { exited: `${child.exitCode ?? child.signalCode}` };
+      const other = runApi({ ...BENCH_API_ENV, ...options.env }, { port, main: apiMainOf(options), launcher: ['chrt', '--idle', '0'] });
+      beside.push(other);
+      await placeBeside(other.pid);
+      const seen = await waitFor(`the API beside (pid ${other.pid}) to be ready`, async () => {
+        if (!other.isRunning()) return { exited: true as const };
         const health = await check(`http://127.0.0.1:${port}/health`);
         return health.state === 'ready' && health.pid !== undefined ? { pid: health.pid } : undefined;
       }, 120_000);
-      if ('exited' in seen) throw new Error(`the API beside (pid ${besidePid}) exited (${seen.exited}) before it was ready; its output: ${besideLog}`);
+      if ('exited' in seen) {
+        const { code, signal } = await other.exited;
+        throw new Error(`the API beside (pid ${other.pid}) exited (${code ?? signal}) before it was ready:\n${other.output()}`);
+      }
       const readyAt = Date.now();
-      const placement = describePlacement(besidePid);
+      const placement = describePlacement(other.pid);
       // A new Chromium goes on working after its first pages are ready; a successor waits for that
       // before it listens (HANDOFF_SETTLE_MS), so that work is part of its start. Here too.
       const settled = await untilQuiet({ deadlineMs: BESIDE_SETTLE_MS }, {
-        cpuByPid: () => treeCpuByPid([besidePid]), now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        cpuByPid: () => treeCpuByPid([other.pid]), now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       });
       const stopAt = Date.now();
-      process.kill(besidePid, 'SIGTERM');
-      await waitFor(`the API beside (pid ${besidePid}) to exit`, () => watch.exits.has(besidePid), 60_000);
-      const endAt = watch.exits.get(besidePid) ?? Date.now();
+      other.signal('SIGTERM');
+      await waitFor(`the API beside (pid ${other.pid}) to exit`, () => !other.isRunning(), 60_000);
+      const endAt = (await other.exited).at;
       return {
-        startAt, endAt, oldPids: [pid], newPids: [besidePid], signalAt: [],
+        startAt, endAt, oldPids: [pid], newPids: [other.pid], signalAt: [],
         note: `no restart: an API beside (pid ${seen.pid}, ${placement}) ready after ${readyAt - startAt} ms, ${settled.quiet ? 'quiet' : 'still busy'} ${stopAt - readyAt} ms later (${Math.round(settled.cpuMs)} ms of CPU), gone ${endAt - stopAt} ms after SIGTERM`,
       };
     },
-    teardown: async () => {
-      watch.stop();
-      await stopProcesses([api.pid, ...beside], 15_000);
-    },
+    teardown: () => stopProcesses([api.pid, ...beside.map((p) => p.pid)], 15_000),
   };
 }
 

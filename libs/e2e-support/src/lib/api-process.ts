@@ -28,6 +28,8 @@ export interface ApiOptions {
   inheritEnv?: boolean;
   /** How long {@link startApi} waits for `listening on` (default 30 s). */
   timeoutMs?: number;
+  /** A command that execs node with the rest of its arguments, e.g. `['chrt', '--idle', '0']` (default none: node itself). */
+  launcher?: readonly string[];
 }
 
 /** A real API process (the built dist/apps/api/main.js), started by {@link runApi}. */
@@ -63,8 +65,10 @@ export function runApi(env: ApiEnv = {}, options: ApiOptions = {}): SpawnedApi {
   requireBuilt(main);
   const base = options.inheritEnv ? process.env : { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root' };
   const full = { ...base, ...runMarkerEnv(), ...BASE_ENV, PORT: String(options.port ?? 0), ...(options.pidFile ? { PID_FILE: options.pidFile } : {}), ...stringValues(env) };
-  const child = spawn(process.execPath, [main], { cwd: WORKSPACE, env: full, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid === undefined) throw new Error(`could not start ${process.execPath} ${main}`);
+  const [file, ...args] = [...(options.launcher ?? []), process.execPath, main];
+  const child = spawn(file, args, { cwd: WORKSPACE, env: full, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.once('error', () => undefined); // a launcher that cannot run: no pid, and the line below says so
+  if (child.pid === undefined) throw new Error(`could not start ${[file, ...args].join(' ')}`);
   track(child.pid);
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
