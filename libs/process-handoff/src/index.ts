@@ -4,6 +4,7 @@ export type {
   HandoffUpgrader,
   LastUpgrade,
   PredecessorLoss,
+  RetireIdleResult,
   StateProvider,
   UpgradeFailure,
   UpgradeFailureReason,

@@ -2,7 +2,7 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import type { HandOverResult } from './lib/connection-handover';
 import type { HandoffState } from './lib/handoff-state';
 import { listenOn, type ListenTarget } from './lib/listener-registry';
-import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './lib/upgrader.types';
+import type { HandoffSnapshot, HandoffUpgrader, RetireIdleResult, StateProvider, UpgradeOutcome } from './lib/upgrader.types';
 
 /**
  * A stand-in for the upgrader, for code that only needs its surface (the API's
@@ -81,6 +81,13 @@ export class StubUpgrader implements HandoffUpgrader {
   /** Resolves at once: the stub has no predecessor process to wait for. */
   async predecessorGone(): Promise<void> {
     this.calls.push('predecessorGone');
+  }
+
+  /** Changes no process: after a handoff it answers as if its one process had gone to SCHED_IDLE. */
+  async retireIdle(): Promise<RetireIdleResult> {
+    this.calls.push('retireIdle');
+    if (this.current !== 'handed-over') return { ok: false, reason: 'no handoff has happened: this process still serves' };
+    return { ok: true, processes: 1, failures: [] };
   }
 
   snapshot(): HandoffSnapshot {

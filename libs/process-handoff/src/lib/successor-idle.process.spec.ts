@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { isAlive, waitFor } from '../../test-support/fixture-process';
-import { findChrt, idleSupport, leaveIdle, parseNice, parsePolicy, processProbe, processTree, raiseIdleSuccessor, SCHED_IDLE, SCHED_OTHER } from './successor-idle';
+import { enterIdle, findChrt, idleSupport, leaveIdle, parseNice, parsePolicy, processProbe, processTree, raiseIdleSuccessor, raiseRetiringPredecessor, SCHED_IDLE, SCHED_OTHER } from './successor-idle';
 
 // Real processes under the real chrt: a node process started at SCHED_IDLE starts a child at
 // nice 7 (which inherits the policy); leaveIdle must set every thread of both back to
@@ -87,6 +87,45 @@ describe('leaving SCHED_IDLE, with real processes', () => {
     } else {
       // Without CAP_SYS_NICE and RLIMIT_NICE, the kernel refuses, and each process is named.
       expect(result.failures.map((f) => Number(f.split(':')[0])).sort()).toEqual([rootPid, childPid].sort());
+    }
+  });
+
+  // A retiring predecessor: itself and its browser go idle, the successor (also its child) does not.
+  const TWO_CHILDREN = `
+    const { spawn } = require('node:child_process');
+    const spin = ['-e', 'setInterval(() => {}, 1000)'];
+    const browser = spawn('nice', ['-n', '7', process.execPath, ...spin], { stdio: 'ignore' });
+    const successor = spawn(process.execPath, spin, { stdio: 'ignore' });
+    process.stdout.write(browser.pid + ' ' + successor.pid + '\\n');
+    setInterval(() => {}, 1000);
+  `;
+
+  it('a retiring process goes to SCHED_IDLE without its successor\'s subtree, and the successor\'s escape sets it back without touching its own', async () => {
+    root = spawn(process.execPath, ['-e', TWO_CHILDREN], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const rootPid = root.pid as number;
+    let out = '';
+    root.stdout?.on('data', (chunk) => (out += String(chunk)));
+    const [browserPid, successorPid] = await waitFor('the children to report their pids', () => {
+      const match = /^(\d+) (\d+)\n/.exec(out);
+      return match ? [Number(match[1]), Number(match[2])] : undefined;
+    });
+    tree = [rootPid, browserPid, successorPid];
+    await waitFor('both children to run node', () => policies(browserPid).length > 1 && policies(successorPid).length > 1 && parseNice(readFileSync(`/proc/${browserPid}/stat`, 'utf8')) === 7);
+    expect(processTree(rootPid, '/proc', [successorPid]).sort()).toEqual([rootPid, browserPid].sort());
+
+    const entered = await enterIdle(rootPid, chrt as string, [successorPid]);
+    expect(entered).toMatchObject({ processes: 2, failures: [] });
+    expect(new Set([...policies(rootPid), ...policies(browserPid)])).toEqual(new Set([SCHED_IDLE]));
+    expect(new Set(policies(successorPid))).toEqual(new Set([SCHED_OTHER]));
+    expect(parseNice(readFileSync(`/proc/${browserPid}/stat`, 'utf8'))).toBe(7);
+
+    const logs: string[] = [];
+    await raiseRetiringPredecessor(rootPid, successorPid, chrt as string, 2_000, (level, message) => logs.push(`${level} ${message}`));
+    if (idleSupport(processProbe(process.platform, process.env['PATH'])).ok) {
+      expect(logs).toEqual([`warn predecessor ${rootPid} still ran 2000 ms after it retired at SCHED_IDLE (a busy machine?): its tree is set back to SCHED_OTHER`]);
+      expect(new Set([...policies(rootPid), ...policies(browserPid), ...policies(successorPid)])).toEqual(new Set([SCHED_OTHER]));
+    } else {
+      expect(logs).toEqual([expect.stringMatching(/^warn could not set the retiring predecessor's tree back to SCHED_OTHER: /)]);
     }
   });
 });

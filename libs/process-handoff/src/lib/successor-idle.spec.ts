@@ -111,6 +111,12 @@ describe('a successor started at SCHED_IDLE', () => {
     upgrader.close();
   });
 
+  it('retireIdle changes nothing while this process still serves (no handoff happened)', async () => {
+    const { upgrader } = await predecessorSetup({ successorIdle: true });
+    await expect(upgrader.retireIdle()).resolves.toEqual({ ok: false, reason: 'no handoff has happened: this process still serves' });
+    upgrader.close();
+  });
+
   it('is refused as an option that is not a boolean', async () => {
     await expect(predecessorSetup({ successorIdle: 'yes' as unknown as boolean })).rejects.toThrow('process-handoff: successorIdle must be true or false, got yes');
   });

@@ -124,8 +124,8 @@ export function idleRequest(request: SpawnRequest, chrt: string): SpawnRequest {
   return { ...request, command: chrt, args: ['--idle', '0', request.command, ...request.args] };
 }
 
-/** `root` and its descendants, by the parent links in /proc. */
-export function processTree(root: number, proc = '/proc'): number[] {
+/** `root` and its descendants, by the parent links in /proc; a pid in `exclude` is left out with its own descendants. */
+export function processTree(root: number, proc = '/proc', exclude: readonly number[] = []): number[] {
   const parents = new Map<number, number[]>();
   for (const name of readdirSync(proc)) {
     if (!/^\d+$/.test(name)) continue;
@@ -138,70 +138,94 @@ export function processTree(root: number, proc = '/proc'): number[] {
     parents.set(ppid, children);
   }
   const tree: number[] = [];
-  const queue = [root];
+  const queue = exclude.includes(root) ? [] : [root];
   while (queue.length > 0) {
     const pid = queue.shift() as number;
     tree.push(pid);
-    queue.push(...(parents.get(pid) ?? []));
+    queue.push(...(parents.get(pid) ?? []).filter((child) => !exclude.includes(child)));
   }
   return tree;
 }
 
-/** The process's threads still at SCHED_IDLE. */
-function idleThreads(pid: number, proc: string): number {
+/** The process's threads that run at SCHED_IDLE (`idle`), or at any other policy. */
+function threadsAt(pid: number, idle: boolean, proc: string): number {
   let threads: string[];
   try {
     threads = readdirSync(`${proc}/${pid}/task`);
   } catch {
     return 0; // gone
   }
-  return threads.filter((tid) => parsePolicy(readOrUndefined(`${proc}/${pid}/task/${tid}/stat`)) === SCHED_IDLE).length;
+  return threads.filter((tid) => {
+    const policy = parsePolicy(readOrUndefined(`${proc}/${pid}/task/${tid}/stat`));
+    return policy !== undefined && (policy === SCHED_IDLE) === idle;
+  }).length;
 }
 
 /**
- * Runs `chrt --other --all-tasks --pid 0 PID` for each pid from one shell: one spawn from
+ * Runs `chrt --<policy> --all-tasks --pid 0 PID` for each pid from one shell: one spawn from
  * this (large) process, which blocks its event loop for the fork, instead of one per pid.
  * Resolves with chrt's complaints, one "PID: message" each.
  */
-function setOther(chrt: string, pids: number[]): Promise<string[]> {
-  const script = 'c=$1; shift; for p in "$@"; do m=$("$c" --other --all-tasks --pid 0 "$p" 2>&1) || echo "$p: $m"; done';
+function setPolicy(chrt: string, policy: 'other' | 'idle', pids: number[]): Promise<string[]> {
+  const script = 'c=$1; p=$2; shift 2; for p2 in "$@"; do m=$("$c" "--$p" --all-tasks --pid 0 "$p2" 2>&1) || echo "$p2: $m"; done';
   return new Promise((resolve) => {
-    execFile('/bin/sh', ['-c', script, 'sh', chrt, ...pids.map(String)], { timeout: 10_000 }, (error, stdout) => {
+    execFile('/bin/sh', ['-c', script, 'sh', chrt, policy, ...pids.map(String)], { timeout: 10_000 }, (error, stdout) => {
       const lines = String(stdout).split('\n').filter(Boolean);
       resolve(error && lines.length === 0 ? [`${pids.join(' ')}: ${error.message}`] : lines);
     });
   });
 }
 
-/** What {@link leaveIdle} did. */
+/** What {@link leaveIdle} and {@link enterIdle} did. */
 export interface LeaveIdleResult {
-  /** Processes set back to SCHED_OTHER (all their threads). */
+  /** Processes whose threads were all set (to SCHED_OTHER, or to SCHED_IDLE). */
   processes: number;
   /** Walks of the tree it took (a process started during one is found by the next). */
   rounds: number;
-  /** Processes still idle after the last round, with chrt's message. */
+  /** Processes with a thread still at the old policy after the last round, with chrt's message. */
   failures: string[];
 }
 
 const MAX_ROUNDS = 5;
 
 /**
- * Sets every thread of `root` and its descendants that runs at SCHED_IDLE back to
- * SCHED_OTHER (their nice values stay), walking again until no idle thread is left.
+ * Sets every thread of `root` and its descendants (without the subtrees of `exclude`) to
+ * `policy`, walking again until none is left at another policy: a process forked from one
+ * not yet set is found by the next walk.
  */
-export async function leaveIdle(root: number, chrt: string, proc = '/proc'): Promise<LeaveIdleResult> {
+async function setTreePolicy(root: number, chrt: string, policy: 'other' | 'idle', proc: string, exclude: readonly number[]): Promise<LeaveIdleResult> {
+  const pending = () => processTree(root, proc, exclude).filter((pid) => threadsAt(pid, policy === 'other', proc) > 0);
   let processes = 0;
   let failures: string[] = [];
   for (let round = 1; round <= MAX_ROUNDS; round += 1) {
-    const idle = processTree(root, proc).filter((pid) => idleThreads(pid, proc) > 0);
-    if (idle.length === 0) return { processes, rounds: round, failures: [] };
-    failures = await setOther(chrt, idle);
-    processes += idle.length - failures.length;
+    const left = pending();
+    if (left.length === 0) return { processes, rounds: round, failures: [] };
+    failures = await setPolicy(chrt, policy, left);
+    processes += left.length - failures.length;
   }
-  const left = processTree(root, proc).filter((pid) => idleThreads(pid, proc) > 0);
+  const left = pending();
   if (left.length === 0) return { processes, rounds: MAX_ROUNDS, failures: [] };
-  // A process that exited in between is no failure; one still idle is, with what chrt said of it.
-  return { processes, rounds: MAX_ROUNDS, failures: left.map((pid) => failures.find((f) => f.startsWith(`${pid}:`)) ?? `${pid}: still at SCHED_IDLE`) };
+  // A process that exited in between is no failure; one still at the old policy is, with what chrt said of it.
+  const still = policy === 'other' ? 'still at SCHED_IDLE' : 'not at SCHED_IDLE';
+  return { processes, rounds: MAX_ROUNDS, failures: left.map((pid) => failures.find((f) => f.startsWith(`${pid}:`)) ?? `${pid}: ${still}`) };
+}
+
+/**
+ * Sets every thread of `root` and its descendants that runs at SCHED_IDLE back to
+ * SCHED_OTHER (their nice values stay), walking again until no idle thread is left.
+ * The subtrees of `exclude` are left as they are.
+ */
+export function leaveIdle(root: number, chrt: string, proc = '/proc', exclude: readonly number[] = []): Promise<LeaveIdleResult> {
+  return setTreePolicy(root, chrt, 'other', proc, exclude);
+}
+
+/**
+ * Sets every thread of `root` and its descendants, without the subtrees of `exclude`, to
+ * SCHED_IDLE (their nice values stay). Entering SCHED_IDLE needs no privilege; leaving it
+ * does (see {@link idleSupport}).
+ */
+export function enterIdle(root: number, chrt: string, exclude: readonly number[] = [], proc = '/proc'): Promise<LeaveIdleResult> {
+  return setTreePolicy(root, chrt, 'idle', proc, exclude);
 }
 
 /** In the successor, as it starts to listen: its tree back to SCHED_OTHER. */
@@ -222,4 +246,17 @@ export async function raiseIdleSuccessor(pid: number, chrt: string, afterMs: num
   if (result.processes === 0 && result.failures.length === 0) return; // it listens already and did this itself
   if (result.failures.length > 0) log('warn', `could not set the idle successor's tree back to SCHED_OTHER: ${result.failures.join('; ')}`, { successorPid: pid });
   else log('warn', `successor ${pid} was not ready ${afterMs} ms after its start at SCHED_IDLE (a busy machine?): its tree is set back to SCHED_OTHER`, { successorPid: pid });
+}
+
+/**
+ * In a successor, when its predecessor has run at SCHED_IDLE (it retires so after a handoff,
+ * see `Upgrader.retireIdle`) for `afterMs` and still has not exited: the predecessor's tree,
+ * without this process's own, back to SCHED_OTHER. Next to a busy neighbour a tree at
+ * SCHED_IDLE gets almost no CPU, and its exit (its browser's too) would wait for one.
+ */
+export async function raiseRetiringPredecessor(pid: number, self: number, chrt: string, afterMs: number, log: HandoffLog): Promise<void> {
+  const result = await leaveIdle(pid, chrt, '/proc', [self]);
+  if (result.processes === 0 && result.failures.length === 0) return; // it exited meanwhile
+  if (result.failures.length > 0) log('warn', `could not set the retiring predecessor's tree back to SCHED_OTHER: ${result.failures.join('; ')}`, { predecessorPid: pid });
+  else log('warn', `predecessor ${pid} still ran ${afterMs} ms after it retired at SCHED_IDLE (a busy machine?): its tree is set back to SCHED_OTHER`, { predecessorPid: pid, processes: result.processes });
 }

@@ -114,6 +114,12 @@ export const HANDOFF_TIMINGS = Object.freeze({
   channelCloseGraceMs: 2_000,
   /** How often a successor that is ready looks whether its predecessor has exited yet (/proc, one read). */
   predecessorPollMs: 250,
+  /**
+   * How long a predecessor may run at SCHED_IDLE (`retireIdle`) without exiting before its
+   * successor sets its tree back to SCHED_OTHER. On a quiet 2-core host it exits 0.1-0.3 s
+   * after it retired; next to a busy neighbour it would wait for a CPU indefinitely.
+   */
+  retireEscapeMs: 2_000,
 });
 
 const stderrLog: HandoffLog = (level, message, fields) => {

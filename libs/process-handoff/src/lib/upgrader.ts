@@ -4,7 +4,7 @@ import { takeInheritance, type Inheritance } from './inheritance';
 import { ListenerRegistry, listenOn, type ListenTarget } from './listener-registry';
 import { nodeProcessEnvironment } from './node-process-environment';
 import { ParentLink } from './parent-link';
-import { leaveIdleSelf } from './successor-idle';
+import { enterIdle, findChrt, idleSupport, leaveIdleSelf, parsePolicy, raiseRetiringPredecessor, SCHED_IDLE } from './successor-idle';
 import { restoreOwnGroup } from './successor-priority';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
@@ -12,7 +12,7 @@ import { captureStart, unsupportedBecause, type StartSnapshot } from './successo
 import { describeExit, isGone, tryStat } from './proc-stat';
 import { UpgradeRunner } from './upgrade-runner';
 import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
-import type { HandoffSnapshot, HandoffUpgrader, StateProvider, UpgradeOutcome } from './upgrader.types';
+import type { HandoffSnapshot, HandoffUpgrader, RetireIdleResult, StateProvider, UpgradeOutcome } from './upgrader.types';
 
 /**
  * Zero-downtime upgrades of a Node process, the counterpart of cloudflare/tableflip.
@@ -43,6 +43,9 @@ export class Upgrader implements HandoffUpgrader {
   private readying: Promise<void> | undefined;
   private restoring: Promise<void> | undefined;
   private gone: Promise<void> | undefined;
+  /** When the predecessor was first seen at SCHED_IDLE (it retires so), and whether it was raised since. */
+  private predecessorIdleSince: number | undefined;
+  private raisingPredecessor: Promise<void> | undefined;
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
@@ -202,6 +205,7 @@ export class Upgrader implements HandoffUpgrader {
       const look = () => {
         const stat = tryStat(this.env, pid);
         if (stat === null || !isGone(stat, this.predecessorStart)) {
+          this.escapeRetiringPredecessor(pid);
           this.env.setTimer(look, HANDOFF_TIMINGS.predecessorPollMs);
           return;
         }
@@ -212,6 +216,42 @@ export class Upgrader implements HandoffUpgrader {
       look();
     });
     return this.gone;
+  }
+
+  /**
+   * After a handoff, before this process lets go of what it holds (a browser) and exits:
+   * it and everything it started, except the successor's tree, go to `SCHED_IDLE`. What
+   * a retiring process does then (closing a browser, freeing its memory as its processes
+   * exit) runs only on a CPU the successor and the rest of its scheduling group leave idle;
+   * at its own priority it competed with the successor's first requests as an equal
+   * (tools/bench/README.md, "A quiet retirement"). Needs `chrt`, and the right to leave
+   * `SCHED_IDLE` (CAP_SYS_NICE or RLIMIT_NICE, as `successorIdle`), since the successor
+   * sets a predecessor that has not exited `retireEscapeMs` later back to `SCHED_OTHER`;
+   * where either is missing nothing changes and the result says why. Never throws.
+   */
+  async retireIdle(): Promise<RetireIdleResult> {
+    const successor = this.runner.successor?.pid;
+    if (this.runner.snapshot().state !== 'handed-over' || successor === undefined) return { ok: false, reason: 'no handoff has happened: this process still serves' };
+    const support = idleSupport({ platform: this.env.platform, path: this.env.env['PATH'], readText: (file) => this.env.readText(file), isFile: (file) => 'path' in this.env.realpath(file) });
+    if (!support.ok) return { ok: false, reason: support.reason };
+    try {
+      const result = await enterIdle(this.env.pid, support.chrt, [successor]);
+      return { ok: true, processes: result.processes, failures: result.failures };
+    } catch (error) {
+      return { ok: false, reason: (error as Error).message };
+    }
+  }
+
+  /** In a successor: a predecessor that has run at SCHED_IDLE for `retireEscapeMs` without exiting is set back (once). */
+  private escapeRetiringPredecessor(pid: number): void {
+    if (this.raisingPredecessor !== undefined) return;
+    if (parsePolicy(this.env.readText(`/proc/${pid}/stat`)) !== SCHED_IDLE) return;
+    const now = this.env.now();
+    this.predecessorIdleSince ??= now;
+    if (now - this.predecessorIdleSince < HANDOFF_TIMINGS.retireEscapeMs) return;
+    const chrt = findChrt({ path: this.env.env['PATH'], isFile: (file) => 'path' in this.env.realpath(file) });
+    if (chrt === undefined) return;
+    this.raisingPredecessor = raiseRetiringPredecessor(pid, this.env.pid, chrt, HANDOFF_TIMINGS.retireEscapeMs, this.options.log);
   }
 
   /** Kills a starting successor with its tree (the running `upgrade()` resolves `cancelled`); resolves when it is gone. */

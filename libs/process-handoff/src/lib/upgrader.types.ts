@@ -79,6 +79,11 @@ export type StateProvider = () => unknown;
  * The surface of the upgrader, for code that only needs the surface (tests use
  * `StubUpgrader` from `@edu-agents/process-handoff/testing`).
  */
+/** What `retireIdle()` did: how many processes of this tree went to SCHED_IDLE, or why none did. */
+export type RetireIdleResult =
+  | { ok: true; processes: number; failures: string[] }
+  | { ok: false; reason: string };
+
 export interface HandoffUpgrader {
   /** Whether a predecessor started this process and passed it listeners. */
   readonly isSuccessor: boolean;
@@ -92,6 +97,8 @@ export interface HandoffUpgrader {
   /** After a handoff: moves an idle client connection of listener `name` to the successor (see `Upgrader.handOver`). */
   handOver(name: string, socket: Socket): Promise<HandOverResult>;
   predecessorGone(): Promise<void>;
+  /** After a handoff: this process's own tree (not the successor's) goes to SCHED_IDLE before it lets go of what it holds (see `Upgrader.retireIdle`). */
+  retireIdle(): Promise<RetireIdleResult>;
   snapshot(): HandoffSnapshot;
   close(): void;
 }
