@@ -82,6 +82,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   const notifier = createSdNotifier(env, { logger: { warn: (m) => logger.warn(m) } });
   const handoff = new HotHandoff({
     upgrader, coordinator, notifier, logger, enabled: config.handoff.enabled, lingerMs: config.shutdownTimeoutMs, pidFile: config.pidFile,
+    retireAfterMs: config.handoff.retireAfterMs, retireIdle: config.handoff.retireIdle,
     // The killed successor's Chromium is gone with its process tree; its profile dirs remain.
     afterFailure: () => void (config.qc.enabled && cleanupOrphans(undefined, (message, fields) => logger.info(`qc: ${message}`, fields))),
   });

@@ -87,7 +87,7 @@ async function followOldPid(oldPid: number, newPid: number, target: RestartTarge
   const { manager } = target;
   const started = deps.now();
   const deadline = started + settings.timeoutMs;
-  steps.progress('drain', `pid ${oldPid} serves the connections it accepted before the switch, then exits`);
+  steps.progress('drain', `pid ${oldPid} moves the connections it accepted before the switch, then retires and exits`);
   for (;;) {
     const oldGone = !(await deps.isAlive(oldPid));
     const current = await manager.readPid();

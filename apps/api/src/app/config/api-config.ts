@@ -53,6 +53,14 @@ export interface ApiConfig {
     collectGarbage: boolean;
     /** Nice value of this process's own Chromium while a successor starts (HANDOFF_CHROME_NICE); default QC_CHROME_NICE: unchanged. */
     chromeNice: number;
+    /**
+     * Ms after the switch before the old process lets go of its QC pool and stops (HANDOFF_RETIRE_AFTER_MS,
+     * default 1500; connections move at the switch regardless): its Chromium's exit then misses the successor's
+     * first renders. Two Chromium trees live that much longer.
+     */
+    retireAfterMs: number;
+    /** The old process's own tree goes to SCHED_IDLE as it retires, where it may (HANDOFF_RETIRE_IDLE, default true). */
+    retireIdle: boolean;
   };
   qc: {
     enabled: boolean;
@@ -106,7 +114,10 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // (0.1-1.1 CPU-s over 0.5-1.6 s) otherwise ran at the serving priority beside the clients (tools/bench/README.md,
   // "Chromium's after-start work"). Before it listens it runs one full garbage collection, so that its first scavenge
   // after the switch does not copy what its start left (tools/bench/README.md, "The successor's first scavenge").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice }),
+  // The old process retires 1.5 s after the switch, at SCHED_IDLE: its Chromium's exit at the switch made the
+  // successor's first renders 1.5-2.1x steady, and at its own priority 2.3x whenever it came (tools/bench/README.md,
+  // "A quiet retirement").
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -156,6 +167,8 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       settleMs: r.int('HANDOFF_SETTLE_MS', d.handoff.settleMs, 0, 60_000),
       collectGarbage: r.bool('HANDOFF_COLLECT_GARBAGE', d.handoff.collectGarbage),
       chromeNice: d.handoff.chromeNice, // below: its default is QC_CHROME_NICE's value
+      retireAfterMs: r.int('HANDOFF_RETIRE_AFTER_MS', d.handoff.retireAfterMs, 0, 30_000),
+      retireIdle: r.bool('HANDOFF_RETIRE_IDLE', d.handoff.retireIdle),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),

@@ -1,4 +1,4 @@
-import type { HandoffState, UpgradeOutcome } from '@edu-agents/process-handoff';
+import type { HandoffState, RetireIdleResult, UpgradeOutcome } from '@edu-agents/process-handoff';
 import { StubUpgrader } from '@edu-agents/process-handoff/testing';
 import { InFlightRegistry, ShutdownCoordinator } from '@edu-agents/shutdown-state';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ describe('HotHandoff.reclaim (a failed successor, stopped, before it is killed)'
       now: Date.now, setTimer: (fn, ms) => setTimeout(fn, ms).unref(), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout), exit: () => undefined, log: () => undefined,
     });
     const handoff = new HotHandoff({
-      upgrader: new StubUpgrader(), coordinator, notifier, logger: createLogger('text', 'error', () => undefined), enabled: true, lingerMs: 1_000, pidFile,
+      upgrader: new StubUpgrader(), coordinator, notifier, logger: createLogger('text', 'error', () => undefined), enabled: true, lingerMs: 1_000, pidFile, retireAfterMs: 0, retireIdle: false,
     });
     return { handoff, sent };
   }
@@ -61,7 +61,7 @@ describe('HotHandoff.trigger: what runs while a successor starts', () => {
       events.push('upgrade');
       return upgrade();
     };
-    const handoff = new HotHandoff({ upgrader, coordinator, notifier, logger: createLogger('text', 'error', () => undefined), enabled: true, lingerMs: 1_000 });
+    const handoff = new HotHandoff({ upgrader, coordinator, notifier, logger: createLogger('text', 'error', () => undefined), enabled: true, lingerMs: 1_000, retireAfterMs: 0, retireIdle: false });
     handoff.attach({
       stopAccepting: () => void events.push('stopAccepting'),
       connections: { count: 0, onClose: () => () => undefined },
@@ -90,5 +90,85 @@ describe('HotHandoff.trigger: what runs while a successor starts', () => {
     const { handoff, events } = setup({ ok: false, reason: 'busy', message: 'an upgrade is already running', output: [], durationMs: 0 }, 'spawning');
     await handoff.trigger('SIGHUP');
     expect(events).toEqual(['upgrade']);
+  });
+});
+
+describe('HotHandoff: after the switch, the old process retires later and at SCHED_IDLE', () => {
+  function setup(options: { retireIdle: boolean; idle?: RetireIdleResult }) {
+    const events: string[] = [];
+    const lines: string[] = [];
+    const timers: { fn: () => void; ms: number }[] = [];
+    const coordinator = new ShutdownCoordinator(new InFlightRegistry(), { timeoutMs: 1_000, delayMs: 0, hookTimeoutMs: 1_000 }, {
+      now: Date.now, setTimer: (fn, ms) => setTimeout(fn, ms).unref(), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout), exit: () => undefined, log: () => undefined,
+    });
+    coordinator.markStarted();
+    const upgrader = new StubUpgrader();
+    if (options.idle) upgrader.retireIdle = async () => (events.push('retireIdle'), options.idle as RetireIdleResult);
+    else {
+      const retireIdle = upgrader.retireIdle.bind(upgrader);
+      upgrader.retireIdle = () => (events.push('retireIdle'), retireIdle());
+    }
+    const logger = createLogger('text', 'info', (line) => void lines.push(line));
+    const handoff = new HotHandoff({
+      upgrader, coordinator, notifier: createSdNotifier({}, { transport: async () => undefined }), logger, enabled: true, lingerMs: 1_000,
+      retireAfterMs: 1_500, retireIdle: options.retireIdle, setTimer: (fn, ms) => void timers.push({ fn, ms }),
+    });
+    let released!: () => void;
+    const release = new Promise<void>((resolve) => (released = resolve));
+    handoff.attach({
+      stopAccepting: () => void events.push('stopAccepting'),
+      connections: { count: 0, onClose: () => () => undefined },
+      forwardToSuccessor: () => void events.push('forward'),
+      moveConnections: () => void events.push('move'),
+      releaseAfterSwitch: async () => {
+        events.push('release');
+        released();
+      },
+    });
+    return { handoff, events, lines, timers, coordinator, release };
+  }
+
+  it('stops accepting and moves the connections at the switch; the release and the stop wait for HANDOFF_RETIRE_AFTER_MS, after SCHED_IDLE', async () => {
+    const { handoff, events, lines, timers, coordinator, release } = setup({ retireIdle: true });
+    await handoff.trigger('SIGHUP');
+    expect(events).toEqual(['stopAccepting', 'forward', 'move']);
+    expect(timers.map((t) => t.ms)).toEqual([1_500]);
+    expect(coordinator.state).toBe('ready');
+    timers[0].fn();
+    await release;
+    expect(events.slice(3)).toEqual(['retireIdle', 'release']);
+    expect(coordinator.state).not.toBe('ready');
+    expect(lines.join('\n')).toContain('then retiring in 1500 ms');
+    expect(lines.join('\n')).toContain('handed over: retiring at SCHED_IDLE (1 processes of this tree)');
+    await coordinator.stop('test over');
+  });
+
+  it('without HANDOFF_RETIRE_IDLE it releases at its own priority', async () => {
+    const { handoff, events, timers, coordinator, release } = setup({ retireIdle: false });
+    await handoff.trigger('SIGHUP');
+    timers[0].fn();
+    await release;
+    expect(events).toEqual(['stopAccepting', 'forward', 'move', 'release']);
+    await coordinator.stop('test over');
+  });
+
+  it('says why it retires at its own priority where it cannot go idle, and still releases and stops', async () => {
+    const { handoff, events, lines, timers, coordinator, release } = setup({ retireIdle: true, idle: { ok: false, reason: 'chrt (util-linux) is neither on PATH nor in /usr/bin or /bin' } });
+    await handoff.trigger('SIGHUP');
+    timers[0].fn();
+    await release;
+    expect(events.slice(3)).toEqual(['retireIdle', 'release']);
+    expect(lines.join('\n')).toContain("handed over: retiring at this process's priority: chrt (util-linux) is neither on PATH");
+    expect(coordinator.state).not.toBe('ready');
+    await coordinator.stop('test over');
+  });
+
+  it('a stop signal before the retirement shuts down at once; the retirement then does nothing', async () => {
+    const { handoff, events, timers, coordinator } = setup({ retireIdle: true });
+    await handoff.trigger('SIGHUP');
+    const stopped = coordinator.stop('received SIGTERM');
+    timers[0].fn();
+    await stopped;
+    expect(events).toEqual(['stopAccepting', 'forward', 'move']);
   });
 });

@@ -32,6 +32,15 @@ export interface HotHandoffDeps {
   enabled: boolean;
   /** Upper bound of serving the old connections after the switch (SHUTDOWN_TIMEOUT_MS). */
   lingerMs: number;
+  /**
+   * Ms after the switch before this process lets go of its QC pool and stops (HANDOFF_RETIRE_AFTER_MS):
+   * its release then does not fall on the successor's first requests. Connections move at the switch.
+   */
+  retireAfterMs: number;
+  /** This process's own tree (not the successor's) goes to SCHED_IDLE as it retires (HANDOFF_RETIRE_IDLE). */
+  retireIdle: boolean;
+  /** Schedules the retirement; default an unref'd setTimeout. Tests pass their own. */
+  setTimer?: (fn: () => void, ms: number) => void;
   /** Cleans what a killed successor left behind (its Chromium profiles). */
   afterFailure?: () => void;
   /** PID_FILE, which a failed successor may have rewritten just before it was stopped. */
@@ -129,17 +138,35 @@ export class HotHandoff {
   }
 
   private switchOver(successorPid: number, serving: HandoffServing): void {
-    const { coordinator, notifier, logger, lingerMs } = this.deps;
+    const { notifier, logger, retireAfterMs } = this.deps;
     // systemd follows the successor now (it sent MAINPID=); a STOPPING=1 from
     // this process would stop the whole unit.
     notifier.close();
     void serving.stopAccepting();
     serving.forwardToSuccessor?.();
     serving.moveConnections?.();
-    logger.info('handed over: stopped accepting; moving the connections accepted before the switch to the successor, then exiting', {
+    logger.info(`handed over: stopped accepting; moving the connections accepted before the switch to the successor, then retiring in ${retireAfterMs} ms`, {
       successorPid, connections: serving.connections.count,
     });
     const switchedAt = Date.now();
+    // Letting go of Chromium and exiting costs whoever runs beside it: not at the switch, where
+    // it fell on the successor's first renders (tools/bench/README.md, "A quiet retirement").
+    const setTimer = this.deps.setTimer ?? ((fn, ms) => void setTimeout(fn, ms).unref());
+    setTimer(() => void this.retire(successorPid, serving, switchedAt), retireAfterMs);
+  }
+
+  /** After the switch: this process's tree at SCHED_IDLE, then its pool released and the ordinary shutdown. */
+  private async retire(successorPid: number, serving: HandoffServing, switchedAt: number): Promise<void> {
+    const { coordinator, logger, lingerMs, upgrader } = this.deps;
+    // A stop signal since the switch began the shutdown already, at this process's priority.
+    if (coordinator.state !== 'ready') return;
+    if (this.deps.retireIdle) {
+      const idle = await upgrader.retireIdle();
+      if (idle.ok && idle.failures.length === 0) logger.info(`handed over: retiring at SCHED_IDLE (${idle.processes} processes of this tree)`, { afterSwitchMs: Date.now() - switchedAt });
+      else if (idle.ok) logger.warn(`handed over: retiring; some processes stayed at their policy: ${idle.failures.join('; ')}`, { processes: idle.processes });
+      else logger.warn(`handed over: retiring at this process's priority: ${idle.reason}`);
+      if (coordinator.state !== 'ready') return;
+    }
     void serving.releaseAfterSwitch?.().then(
       () => logger.info('handed over: released the QC pool and its Chromium', { afterSwitchMs: Date.now() - switchedAt }),
       (error: unknown) => logger.warn('handed over: releasing the QC pool failed; the shutdown closes it', { error: String(error) }),

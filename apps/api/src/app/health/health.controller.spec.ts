@@ -21,7 +21,7 @@ async function setup() {
   const pool = { health: () => poolHealth } as unknown as QcPool;
   const logger = createLogger('text', 'error', () => undefined);
   const upgrader = new StubUpgrader({ outcomes: [{ ok: false, reason: 'exited', message: 'successor 4242 exited with code 1', successorPid: 4242, exit: { code: 1, signal: null }, output: ['Error: broken build'], durationMs: 80 }] });
-  const handoff = new HotHandoff({ upgrader, coordinator, notifier: createSdNotifier({}), logger, enabled: true, lingerMs: 1_000 });
+  const handoff = new HotHandoff({ upgrader, coordinator, notifier: createSdNotifier({}), logger, enabled: true, lingerMs: 1_000, retireAfterMs: 0, retireIdle: false });
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot({ config: API_CONFIG_DEFAULTS, coordinator, qc: pool, logger, handoff, startedAt: Date.now() })],
   }).compile();
