@@ -251,7 +251,9 @@ export class Upgrader implements HandoffUpgrader {
     if (now - this.predecessorIdleSince < HANDOFF_TIMINGS.retireEscapeMs) return;
     const chrt = findChrt({ path: this.env.env['PATH'], isFile: (file) => 'path' in this.env.realpath(file) });
     if (chrt === undefined) return;
-    this.raisingPredecessor = raiseRetiringPredecessor(pid, this.env.pid, chrt, HANDOFF_TIMINGS.retireEscapeMs, this.options.log);
+    this.raisingPredecessor = raiseRetiringPredecessor(pid, this.env.pid, chrt, HANDOFF_TIMINGS.retireEscapeMs, this.options.log).catch((error: Error) =>
+      this.options.log('warn', `could not look at the retiring predecessor's tree: ${error.message}`, { predecessorPid: pid }),
+    );
   }
 
   /** Kills a starting successor with its tree (the running `upgrade()` resolves `cancelled`); resolves when it is gone. */
