@@ -39,7 +39,7 @@ export interface HotHandoffDeps {
   retireAfterMs: number;
   /** This process's own tree (not the successor's) goes to SCHED_IDLE as it retires (HANDOFF_RETIRE_IDLE). */
   retireIdle: boolean;
-  /** Schedules the retirement; default an unref'd setTimeout. Tests pass their own. */
+  /** Schedules the retirement; default setTimeout. Tests pass their own. */
   setTimer?: (fn: () => void, ms: number) => void;
   /** Cleans what a killed successor left behind (its Chromium profiles). */
   afterFailure?: () => void;
@@ -151,7 +151,9 @@ export class HotHandoff {
     const switchedAt = Date.now();
     // Letting go of Chromium and exiting costs whoever runs beside it: not at the switch, where
     // it fell on the successor's first renders (tools/bench/README.md, "A quiet retirement").
-    const setTimer = this.deps.setTimer ?? ((fn, ms) => void setTimeout(fn, ms).unref());
+    // Not unref'd: with nothing else left (no QC pool, no connection) the process would exit
+    // here without its shutdown.
+    const setTimer = this.deps.setTimer ?? ((fn, ms) => void setTimeout(fn, ms));
     setTimer(() => void this.retire(successorPid, serving, switchedAt), retireAfterMs);
   }
 
