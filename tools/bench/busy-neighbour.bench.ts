@@ -2,7 +2,8 @@
 // its own (a session of its own, nice 0) keeps every core busy with one spinning thread per
 // core, and the built API is started and handed off once, per variant of its environment.
 // It reports how long the API took to answer ready, how long a SIGHUP took until the
-// successor wrote the pid file, and a QC render's time after it, or what failed. A priority
+// successor wrote the pid file, a QC render's time after it, and when the old process
+// exited (it retires at SCHED_IDLE, and its successor sets it back if it starves), or what failed. A priority
 // that puts Chromium or the successor below the whole machine shows here as a start or a
 // handoff that never finishes; one that keeps them inside the API's own scheduling group
 // gets the API's fair share. Prints a table on stderr and JSON on stdout.
@@ -34,7 +35,7 @@ const VARIANTS: BenchVariant[] = values.variant.length > 0 ? values.variant.map(
   { name: 'successor-lowered', env: { HANDOFF_SUCCESSOR_NICE: '19' } },
 ];
 
-interface Row { variant: string; env: Record<string, string>; startMs?: number; handoffMs?: number; qcAfterMs?: number; failed?: string }
+interface Row { variant: string; env: Record<string, string>; startMs?: number; handoffMs?: number; qcAfterMs?: number; oldExitMs?: number; retiredIdle?: boolean; escaped?: boolean; failed?: string }
 
 /** One process, one spinning thread per core: the neighbour. */
 function startHog(): ChildProcess {
@@ -59,10 +60,17 @@ async function measure(variant: BenchVariant): Promise<Row> {
       return pid > 0 && pid !== api.pid ? pid : undefined;
     }, TIMEOUT_MS);
     row.handoffMs = Date.now() - t;
+    const handedAt = Date.now();
     t = Date.now();
     const answer = await postJson(`${api.url}/qc/check`, { html: '<main><h1>After the handoff</h1><p>next to a busy neighbour</p></main>' });
     if (answer.status !== 200) throw new Error(`POST /qc/check answered ${answer.status} after the handoff`);
     row.qcAfterMs = Date.now() - t;
+    // The old process retires after the switch (at SCHED_IDLE by default): next to the neighbour
+    // its exit waits for a CPU until its successor's escape sets it back.
+    await waitFor('the old process to exit', () => !api.isRunning(), TIMEOUT_MS);
+    row.oldExitMs = Date.now() - handedAt;
+    row.retiredIdle = /retiring at SCHED_IDLE/.test(api.output());
+    row.escaped = /still ran \d+ ms after it retired at SCHED_IDLE/.test(api.output());
   } catch (error) {
     const message = (error as Error).message;
     // The API's own reason when it exited during start-up (its log line), else the first line.
@@ -90,10 +98,11 @@ async function main(): Promise<void> {
     rows.push(row);
   }
   const s = (ms?: number) => (ms === undefined ? '-' : (ms / 1000).toFixed(1));
-  process.stderr.write(`\n| variant | environment | start to ready (s) | SIGHUP to successor's pid file (s) | QC render after it (s) | failed |\n|---|---|---:|---:|---:|---|\n`);
+  const yes = (b?: boolean) => (b === undefined ? '-' : b ? 'yes' : 'no');
+  process.stderr.write(`\n| variant | environment | start to ready (s) | SIGHUP to successor's pid file (s) | QC render after it (s) | old process's exit after the pid file (s) | retired at SCHED_IDLE | set back by its successor | failed |\n|---|---|---:|---:|---:|---:|---|---|---|\n`);
   for (const r of rows) {
     const env = Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ') || '(defaults)';
-    process.stderr.write(`| ${r.variant} | ${env} | ${s(r.startMs)} | ${s(r.handoffMs)} | ${s(r.qcAfterMs)} | ${r.failed ?? '-'} |\n`);
+    process.stderr.write(`| ${r.variant} | ${env} | ${s(r.startMs)} | ${s(r.handoffMs)} | ${s(r.qcAfterMs)} | ${s(r.oldExitMs)} | ${yes(r.retiredIdle)} | ${yes(r.escaped)} | ${r.failed ?? '-'} |\n`);
   }
   process.stdout.write(`${JSON.stringify({ date: started, cores: cpus().length, timeoutMs: TIMEOUT_MS, loadavgAtEnd: loadavg(), rows }, null, 2)}\n`);
 }
