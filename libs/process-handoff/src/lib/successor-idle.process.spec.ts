@@ -113,7 +113,7 @@ describe('leaving SCHED_IDLE, with real processes', () => {
     await waitFor('both children to run node', () => policies(browserPid).length > 1 && policies(successorPid).length > 1 && parseNice(readFileSync(`/proc/${browserPid}/stat`, 'utf8')) === 7);
     expect(processTree(rootPid, '/proc', [successorPid]).sort()).toEqual([rootPid, browserPid].sort());
 
-    const entered = await enterIdle(rootPid, chrt as string, [successorPid]);
+    const entered = await enterIdle(rootPid, chrt as string, '/proc', [successorPid]);
     expect(entered).toMatchObject({ processes: 2, failures: [] });
     expect(new Set([...policies(rootPid), ...policies(browserPid)])).toEqual(new Set([SCHED_IDLE]));
     expect(new Set(policies(successorPid))).toEqual(new Set([SCHED_OTHER]));

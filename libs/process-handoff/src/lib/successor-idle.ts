@@ -224,7 +224,7 @@ export function leaveIdle(root: number, chrt: string, proc = '/proc', exclude: r
  * SCHED_IDLE (their nice values stay). Entering SCHED_IDLE needs no privilege; leaving it
  * does (see {@link idleSupport}).
  */
-export function enterIdle(root: number, chrt: string, exclude: readonly number[] = [], proc = '/proc'): Promise<LeaveIdleResult> {
+export function enterIdle(root: number, chrt: string, proc = '/proc', exclude: readonly number[] = []): Promise<LeaveIdleResult> {
   return setTreePolicy(root, chrt, 'idle', proc, exclude);
 }
 

@@ -235,7 +235,7 @@ export class Upgrader implements HandoffUpgrader {
     const support = idleSupport({ platform: this.env.platform, path: this.env.env['PATH'], readText: (file) => this.env.readText(file), isFile: (file) => 'path' in this.env.realpath(file) });
     if (!support.ok) return { ok: false, reason: support.reason };
     try {
-      const result = await enterIdle(this.env.pid, support.chrt, [successor]);
+      const result = await enterIdle(this.env.pid, support.chrt, '/proc', [successor]);
       return { ok: true, processes: result.processes, failures: result.failures };
     } catch (error) {
       return { ok: false, reason: (error as Error).message };
