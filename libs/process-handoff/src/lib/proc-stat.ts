@@ -17,6 +17,8 @@ export interface ProcStat {
   flags: number;
   /** A zombie's exit status as waitpid(2) reports it (field 52, Linux 3.5+); 0 for a live process. */
   exitCode: number | undefined;
+  /** The main thread's scheduling policy (field 41: 0 SCHED_OTHER, 5 SCHED_IDLE, ...); undefined when not shown. */
+  policy: number | undefined;
 }
 
 /** PF_EXITING: set at the very start of the kernel's exit path, before the process closes its files. */
@@ -49,9 +51,10 @@ export function parseStat(pid: number, text: string): ProcStat | undefined {
   const fields = text.slice(end + 2).split(' ');
   const field = (n: number) => Number(fields[n - 3]); // n as numbered in proc(5); fields[0] is field 3
   const exitCode = field(52);
+  const policy = field(41);
   const stat = {
     pid, ppid: field(4), pgid: field(5), state: fields[0] ?? '?', startTime: field(22), flags: field(9) || 0,
-    exitCode: Number.isFinite(exitCode) ? exitCode : undefined,
+    exitCode: Number.isFinite(exitCode) ? exitCode : undefined, policy: Number.isFinite(policy) ? policy : undefined,
   };
   return Number.isFinite(stat.ppid) && Number.isFinite(stat.startTime) ? stat : undefined;
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { SpawnRequest } from './process-environment';
+import type { ProcessEnvironment, SpawnRequest } from './process-environment';
 import type { HandoffLog } from './upgrader-options';
 
 /**
@@ -89,6 +89,11 @@ export function processProbe(platform: string, path: string | undefined): IdlePr
       }
     },
   };
+}
+
+/** The probe of a {@link ProcessEnvironment} (the real one, or a test's fake). */
+export function environmentProbe(env: Pick<ProcessEnvironment, 'platform' | 'env' | 'readText' | 'realpath'>): IdleProbe {
+  return { platform: env.platform, path: env.env['PATH'], readText: (file) => env.readText(file), isFile: (file) => 'path' in env.realpath(file) };
 }
 
 /** Where `chrt` (util-linux) is, from PATH and then /usr/bin and /bin; undefined when nowhere. */

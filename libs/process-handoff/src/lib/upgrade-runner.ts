@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
 import { tryStat } from './proc-stat';
-import { idleRequest, idleSupport } from './successor-idle';
+import { environmentProbe, idleRequest, idleSupport } from './successor-idle';
 import { ownGroupNice } from './successor-priority';
 import type { ResolvedUpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
@@ -146,7 +146,7 @@ export class UpgradeRunner {
     const log = logged ? this.options.log : () => undefined;
     let idleChrt: string | undefined;
     if (this.options.successorIdle) {
-      const support = idleSupport({ platform: this.env.platform, path: this.env.env['PATH'], readText: (file) => this.env.readText(file), isFile: (file) => 'path' in this.env.realpath(file) });
+      const support = idleSupport(environmentProbe(this.env));
       if (support.ok) idleChrt = support.chrt;
       else log('warn', `the successor cannot start at SCHED_IDLE here (${support.reason}); it starts as successorNice says`);
     }

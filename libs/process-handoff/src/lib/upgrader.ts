@@ -4,12 +4,12 @@ import { takeInheritance, type Inheritance } from './inheritance';
 import { ListenerRegistry, listenOn, type ListenTarget } from './listener-registry';
 import { nodeProcessEnvironment } from './node-process-environment';
 import { ParentLink } from './parent-link';
-import { enterIdle, findChrt, idleSupport, leaveIdleSelf, parsePolicy, raiseRetiringPredecessor, SCHED_IDLE } from './successor-idle';
+import { enterIdle, environmentProbe, findChrt, idleSupport, leaveIdleSelf, raiseRetiringPredecessor, SCHED_IDLE } from './successor-idle';
 import { restoreOwnGroup } from './successor-priority';
 import { writePidFile } from './pid-file';
 import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
-import { describeExit, isGone, tryStat } from './proc-stat';
+import { describeExit, isGone, tryStat, type ProcStat } from './proc-stat';
 import { UpgradeRunner } from './upgrade-runner';
 import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, RetireIdleResult, StateProvider, UpgradeOutcome } from './upgrader.types';
@@ -205,7 +205,7 @@ export class Upgrader implements HandoffUpgrader {
       const look = () => {
         const stat = tryStat(this.env, pid);
         if (stat === null || !isGone(stat, this.predecessorStart)) {
-          this.escapeRetiringPredecessor(pid);
+          if (stat) this.escapeRetiringPredecessor(stat);
           this.env.setTimer(look, HANDOFF_TIMINGS.predecessorPollMs);
           return;
         }
@@ -232,7 +232,7 @@ export class Upgrader implements HandoffUpgrader {
   async retireIdle(): Promise<RetireIdleResult> {
     const successor = this.runner.successor?.pid;
     if (this.runner.snapshot().state !== 'handed-over' || successor === undefined) return { ok: false, reason: 'no handoff has happened: this process still serves' };
-    const support = idleSupport({ platform: this.env.platform, path: this.env.env['PATH'], readText: (file) => this.env.readText(file), isFile: (file) => 'path' in this.env.realpath(file) });
+    const support = idleSupport(environmentProbe(this.env));
     if (!support.ok) return { ok: false, reason: support.reason };
     try {
       const result = await enterIdle(this.env.pid, support.chrt, '/proc', [successor]);
@@ -243,13 +243,12 @@ export class Upgrader implements HandoffUpgrader {
   }
 
   /** In a successor: a predecessor that has run at SCHED_IDLE for `retireEscapeMs` without exiting is set back (once). */
-  private escapeRetiringPredecessor(pid: number): void {
-    if (this.raisingPredecessor !== undefined) return;
-    if (parsePolicy(this.env.readText(`/proc/${pid}/stat`)) !== SCHED_IDLE) return;
+  private escapeRetiringPredecessor({ pid, policy }: ProcStat): void {
+    if (this.raisingPredecessor !== undefined || policy !== SCHED_IDLE) return;
     const now = this.env.now();
     this.predecessorIdleSince ??= now;
     if (now - this.predecessorIdleSince < HANDOFF_TIMINGS.retireEscapeMs) return;
-    const chrt = findChrt({ path: this.env.env['PATH'], isFile: (file) => 'path' in this.env.realpath(file) });
+    const chrt = findChrt(environmentProbe(this.env));
     if (chrt === undefined) return;
     this.raisingPredecessor = raiseRetiringPredecessor(pid, this.env.pid, chrt, HANDOFF_TIMINGS.retireEscapeMs, this.options.log).catch((error: Error) =>
       this.options.log('warn', `could not look at the retiring predecessor's tree: ${error.message}`, { predecessorPid: pid }),
