@@ -7,14 +7,13 @@
 // renders short lessons one after another. In turns, a second API of the same build starts,
 // renders 20 lessons on its own Chromium, and stops on SIGTERM (its pool's close and its exit):
 //   own priority  the stopping tree as it runs (SCHED_OTHER, Chromium at QC_CHROME_NICE)
-//   SCHED_IDLE    its whole tree set to SCHED_IDLE first (chrt --idle --all-tasks), as HANDOFF_RETIRE_IDLE does
+//   SCHED_IDLE    its whole tree at SCHED_IDLE (started under chrt --idle 0), as HANDOFF_RETIRE_IDLE leaves it
 // A render counts for a stop when it overlaps the time from the signal to the exit; it is
 // compared with the renders of a quiet second before each start, with no second API running.
 //
 //   npx nx build api && node tools/bench/retire-cost.bench.mjs [--rounds 12]
 //
 // Prints a table on stderr and one JSON object on stdout. Linux only (chrt, util-linux).
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -32,29 +31,12 @@ if (!existsSync(apiMain)) {
 }
 const log = (line) => process.stderr.write(`${line}\n`);
 
-/** `root` and its descendants, from one `ps` listing. */
-function treeOf(rootPid) {
-  const children = new Map();
-  for (const line of execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')) {
-    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  }
-  const tree = [rootPid];
-  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
-  return tree;
-}
-
+// How the second API is started. At SCHED_IDLE from its exec on, everything it starts (its
+// Chromium) inherits the policy: at its stop the whole tree is where a retiring process's
+// retireIdle() puts it. Its start and its own renders are not measured.
 const PLACEMENTS = {
-  'own priority': () => undefined,
-  SCHED_IDLE: (pid) => {
-    for (const p of treeOf(pid)) {
-      try {
-        execFileSync('chrt', ['--idle', '--all-tasks', '--pid', '0', String(p)], { stdio: 'ignore' });
-      } catch {
-        // exited meanwhile
-      }
-    }
-  },
+  'own priority': (file, args) => [file, args],
+  SCHED_IDLE: (file, args) => ['chrt', ['--idle', '0', file, ...args]],
 };
 
 log(`retire-cost: ${ROUNDS} rounds, ${cpus().length} CPUs, load average ${loadavg().map(round1).join(' ')}`);
@@ -81,12 +63,11 @@ try {
       await sleep(1_000);
       quiet.push({ from: quietFrom, to: performance.now() });
       const startedAt = performance.now();
-      const other = await startApiUnder(leader, apiMain);
+      const other = await startApiUnder(leader, apiMain, {}, place);
       const renderThere = renderer(other.port);
       for (let i = 0; i < 20; i++) await renderThere();
       // A random pause, so that the stop falls anywhere in the serving API's renders.
       await sleep(800 + Math.random() * 400);
-      place(other.pid);
       const signalAt = performance.now();
       await leader.kill(other.pid, 'SIGTERM', 30_000);
       stops.push({ placement, startedAt, signalAt, exitedAt: performance.now() });

@@ -79,7 +79,6 @@ export function startLeader() {
   };
 }
 
-
 /** The built API as a child of `leader`, with a port from the OS; resolves with its pid and port once it listens. */
 export async function startApiUnder(leader, apiMain, extraEnv = {}, wrap = (file, args) => [file, args]) {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', QC_ENABLED: 'true', LOG_FORMAT: 'text', LOG_LEVEL: 'info', ...extraEnv };
