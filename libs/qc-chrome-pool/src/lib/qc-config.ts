@@ -64,6 +64,13 @@ export interface QcPoolConfig {
   /** Extra Chromium flags, appended to the pool's own. */
   extraChromeArgs?: string[];
   log?: (level: QcLogLevel, message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Called as each render begins (a cache hit is no render); the function it returns is
+   * called once the render and its slot's reset ended. A process that starts its own
+   * successor lets that start yield to its renders through it (process-handoff's
+   * `Upgrader.yieldStart`). It must not throw.
+   */
+  onRender?: () => () => void;
 }
 
 /** The one set of defaults; documentation refers here instead of repeating numbers. */

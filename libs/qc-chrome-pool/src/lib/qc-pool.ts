@@ -122,6 +122,7 @@ export class QcPool {
     slot.worker.jobsStarted += 1;
     // A render that waits too long for the CPU raises Chromium's own group (chromeSession 'own').
     const renderDone = slot.worker.chrome.escape?.begin('render');
+    const renderEnded = this.config.onRender?.();
     try {
       const output = await slot.slot.run({ id: this.nextJobId++, kind, input, settleMs: this.config.settleMs }, cancel);
       const value = kind === 'check' ? output.report : output.png;
@@ -147,6 +148,7 @@ export class QcPool {
       slot.worker.active -= 1;
       void this.workers.release(slot).finally(() => {
         renderDone?.(); // the slot's reset after the job is Chromium's work too
+        renderEnded?.();
         this.notifyIdle();
       });
     }

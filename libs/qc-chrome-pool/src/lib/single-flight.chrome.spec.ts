@@ -22,6 +22,16 @@ describe('identical jobs at the same time share one render (real Chromium)', () 
     expect((await pool.check(job(html))).consoleErrors).toHaveLength(1); // the cached one is untouched too
   });
 
+  it('calls onRender once per render, not per caller or cache hit, and its end once the slot is free again', async () => {
+    const events: string[] = [];
+    pool = await launchTestPool({ pagesPerBrowser: 1, onRender: () => (events.push('begin'), () => events.push(`end, ${pool.stats().slots.busy} busy`)) });
+    const html = busy(300, 'watched');
+    await Promise.all([pool.check(job(html)), pool.check(job(html))]);
+    await waitFor(() => events.length === 2, 20_000, 10);
+    await pool.check(job(html)); // a cache hit renders nothing
+    expect(events).toEqual(['begin', 'end, 0 busy']);
+  });
+
   it("keeps rendering for the others when one caller's timeout passes, and counts no timeout", async () => {
     pool = await launchTestPool({ pagesPerBrowser: 1 });
     const html = busy(1_500, 'slow but fine');
