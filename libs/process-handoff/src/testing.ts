@@ -90,6 +90,19 @@ export class StubUpgrader implements HandoffUpgrader {
     return { ok: true, processes: 1, failures: [] };
   }
 
+  /** Counts the work held (`held`); the stub starts no successor to stop. */
+  held = 0;
+
+  yieldStart(): () => void {
+    this.held += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.held -= 1;
+    };
+  }
+
   snapshot(): HandoffSnapshot {
     return { supported: true, state: this.current, attempts: this.attempts };
   }

@@ -10,6 +10,8 @@ export interface FakeProc {
   pgid: number;
   state?: string;
   startTime?: number;
+  /** The command name (field 2); default `node (x) y`, a name with spaces and parentheses. */
+  comm?: string;
   /** A zombie's wait status (field 52). */
   exitCode?: number;
 }
@@ -115,7 +117,7 @@ export class FakeEnvironment implements ProcessEnvironment {
     rest[2] = String(p.pgid);
     rest[19] = String(p.startTime ?? 1000 + pid);
     rest[49] = String(p.exitCode ?? 0);
-    return `${pid} (node (x) y) ${rest.join(' ')}\n`;
+    return `${pid} (${p.comm ?? 'node (x) y'}) ${rest.join(' ')}\n`;
   }
 
   readText(path: string): string | undefined {

@@ -19,7 +19,9 @@
  *   bad-state      as a predecessor, provide a state that cannot be cloned
  * Every generation: SIGUSR2 throws an uncaught exception; GET /wait?gate=<name> answers
  * once `<dir>/<name>` exists (a request that keeps a drain going for as long as the test
- * wants); every accepted connection is reported (`conn`, with the client's port).
+ * wants); GET /busy?gate=<name> does the same while it holds `yieldStart()` (work a
+ * starting successor yields to, with FIXTURE_YIELD, the upgrader's startYield as JSON);
+ * every accepted connection is reported (`conn`, with the client's port).
  * SIGHUP upgrades; on ok it stops accepting, answers what arrives on its open
  * connections with `Connection: close` and exits once they closed (nothing may keep
  * it alive). With FIXTURE_HANDOVER=1 it hands its keep-alive connections over to the
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
     maxStateBytes: process.env['FIXTURE_MAX_STATE_BYTES'] ? Number(process.env['FIXTURE_MAX_STATE_BYTES']) : undefined,
     pidFile,
     prepareSuccessor: process.env['FIXTURE_PREPARE'] === '1',
+    startYield: process.env['FIXTURE_YIELD'] ? (JSON.parse(process.env['FIXTURE_YIELD']) as boolean | { maxStopMs?: number }) : undefined,
     log: (level, message, fields) => say('log', { level, message, fields }),
   });
   live.upgrader = upgrader;
@@ -113,9 +116,11 @@ async function main(): Promise<void> {
     if (draining && !handover) res.setHeader('connection', 'close');
     // A connection busy at the switch moves once its response finished.
     res.once('finish', () => draining && handover && setImmediate(() => offer(req.socket)));
-    const gate = /^\/wait\?gate=(\w+)/.exec(req.url ?? '')?.[1];
+    const gate = /^\/(?:wait|busy)\?gate=(\w+)/.exec(req.url ?? '')?.[1];
     const slow = /^\/slow\?ms=(\d+)$/.exec(req.url ?? '');
-    if (gate) void untilExists(gate).then(() => res.end(String(process.pid)));
+    const release = req.url?.startsWith('/busy') ? upgrader.yieldStart() : () => undefined;
+    if (req.url?.startsWith('/busy')) say('busy', { gate });
+    if (gate) void untilExists(gate).then(() => (release(), res.end(String(process.pid))));
     else setTimeout(() => res.end(String(process.pid)), slow ? Number(slow[1]) : 0);
   });
   server.keepAliveTimeout = 60_000; // the clients close, after a `Connection: close` answer; a server-side close races their next request

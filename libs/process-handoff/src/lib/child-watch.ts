@@ -4,6 +4,7 @@ import { isToPredecessor } from './handoff-messages';
 import type { HandoffEvent } from './handoff-state';
 import { OutputTail } from './output-tail';
 import { raiseIdleSuccessor } from './successor-idle';
+import { logStartYield, StartYield, type YieldGate } from './start-yield';
 import { lowerSuccessor, raiseStarvedSuccessor } from './successor-priority';
 import { explainSpawnError, missingPath } from './successor-launch';
 import type { ChildHandlers, PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
@@ -68,8 +69,10 @@ export class ChildWatch {
    * back to (set only when it is lowered), for the starvation escape; `idleChrt`: the
    * successor starts at SCHED_IDLE (successor-idle.ts), set back by the same escape.
    * `prepared`: its process, forked ahead for this request, is launched instead of a spawn.
+   * `yieldTo`: the successor's tree is stopped while the gate is held, until ready, once the
+   * successor runs `comm` (it exec'd past `setpriv`, which set its parent-death signal; start-yield.ts).
    */
-  start(request: SpawnRequest, entry?: string, restoreNice?: number, idleChrt?: string, prepared?: PreparedChild): Promise<UpgradeOutcome> {
+  start(request: SpawnRequest, entry?: string, restoreNice?: number, idleChrt?: string, prepared?: PreparedChild, yieldTo?: { gate: YieldGate; comm: string }): Promise<UpgradeOutcome> {
     this.startedAt = this.env.now();
     this.request = request;
     this.entry = entry;
@@ -90,6 +93,13 @@ export class ChildWatch {
     this.options.log('info', 'successor started', { successorPid: pid, timeoutMs: readyTimeoutMs, ...(prepared ? { prepared: true } : {}) });
     const timer = this.env.setTimer(() => this.fail({ reason: 'timeout', message: `successor ${pid} was not ready within ${readyTimeoutMs} ms` }), readyTimeoutMs);
     this.stops.push(() => this.env.clearTimer(timer), this.tree.follow(pid, treeSampleMs));
+    if (yieldTo !== undefined) {
+      // The successor first, so that it forks nothing more; then what it started, as last recorded.
+      // Not before it exec'd node: stopped inside setpriv, it would have no parent-death signal yet.
+      const members = () => (tryStat(this.env, pid)?.comm === yieldTo.comm ? [pid, ...this.tree.stillRunning()] : []);
+      const yielding = new StartYield(this.env, yieldTo.gate, members, this.options.startYield);
+      this.stops.push(() => logStartYield(this.options.log, pid, yielding.end()));
+    }
     if (request.detached) void lowerSuccessor(this.env, pid, this.options.successorNice, this.options.log);
     const { successorEscapeMs, log } = this.options;
     if (idleChrt !== undefined) log('info', `successor ${pid} starts at SCHED_IDLE in this process's scheduling group until it listens`);

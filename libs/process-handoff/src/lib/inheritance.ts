@@ -22,6 +22,8 @@ export interface Inheritance {
   nice?: number;
   /** Started at SCHED_IDLE (successor-idle.ts): set the tree back to SCHED_OTHER when it listens. */
   idle?: boolean;
+  /** The predecessor may stop this process's tree while it starts (start-yield.ts): continue it should the predecessor go away. */
+  yields?: boolean;
 }
 
 /**
@@ -92,5 +94,5 @@ export function takeInheritance(env: Env, ppid: number, isRunning: (pid: number,
   for (const [name, fd] of Object.entries(listeners)) {
     if (!Number.isInteger(fd) || fd < FIRST_LISTENER_FD) throw new Error(`${HANDOFF_ENV} names a bad fd for listener '${name}': ${String(fd)}`);
   }
-  return { v: parsed.v, parent: parsed.parent, ...(start === undefined ? {} : { start }), listeners, ...(Number.isInteger(parsed.nice) ? { nice: parsed.nice } : {}), ...(parsed.idle === true ? { idle: true } : {}) };
+  return { v: parsed.v, parent: parsed.parent, ...(start === undefined ? {} : { start }), listeners, ...(Number.isInteger(parsed.nice) ? { nice: parsed.nice } : {}), ...(parsed.idle === true ? { idle: true } : {}), ...(parsed.yields === true ? { yields: true } : {}) };
 }

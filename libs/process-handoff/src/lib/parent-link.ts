@@ -53,6 +53,8 @@ export class ParentLink {
     private readonly predecessor: PredecessorRef,
     /** A client connection the predecessor handed over, for the listener of that name (its socket handle). */
     private readonly onConnection: (listener: string, handle: unknown) => void = () => undefined,
+    /** The predecessor went away before this process was ready (after {@link lost} is set). */
+    private readonly onLoss: () => void = () => undefined,
   ) {}
 
   /** The predecessor died before this process was ready; undefined while it did not. */
@@ -171,6 +173,7 @@ export class ParentLink {
         message: `predecessor ${pid} ${how} ${when}; this process serves on the sockets it passed and takes over`,
       };
       this.log('warn', `the ${this.loss.message}`, { predecessorPid: pid });
+      this.onLoss();
     } else {
       this.broken = true;
       this.log('error', `the handoff channel to predecessor ${pid} closed while it still runs; this process will not take over`, { predecessorPid: pid });

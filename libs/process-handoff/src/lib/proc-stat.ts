@@ -7,6 +7,8 @@ import type { ProcessEnvironment } from './process-environment';
 /** The fields of /proc/<pid>/stat the handoff needs. */
 export interface ProcStat {
   pid: number;
+  /** The command name (field 2, at most 15 bytes): the file name of the last exec. */
+  comm: string;
   ppid: number;
   pgid: number;
   /** State letter: R, S, D, T, Z, ... */
@@ -53,7 +55,7 @@ export function parseStat(pid: number, text: string): ProcStat | undefined {
   const exitCode = field(52);
   const policy = field(41);
   const stat = {
-    pid, ppid: field(4), pgid: field(5), state: fields[0] ?? '?', startTime: field(22), flags: field(9) || 0,
+    pid, comm: text.slice(text.indexOf('(') + 1, end), ppid: field(4), pgid: field(5), state: fields[0] ?? '?', startTime: field(22), flags: field(9) || 0,
     exitCode: Number.isFinite(exitCode) ? exitCode : undefined, policy: Number.isFinite(policy) ? policy : undefined,
   };
   return Number.isFinite(stat.ppid) && Number.isFinite(stat.startTime) ? stat : undefined;

@@ -96,10 +96,15 @@ export function environmentProbe(env: Pick<ProcessEnvironment, 'platform' | 'env
   return { platform: env.platform, path: env.env['PATH'], readText: (file) => env.readText(file), isFile: (file) => 'path' in env.realpath(file) };
 }
 
-/** Where `chrt` (util-linux) is, from PATH and then /usr/bin and /bin; undefined when nowhere. */
-export function findChrt(probe: Pick<IdleProbe, 'path' | 'isFile'>): string | undefined {
+/** Where a util-linux tool (`chrt`, `setpriv`) is, from PATH and then /usr/bin and /bin; undefined when nowhere. */
+export function findUtility(name: string, probe: Pick<IdleProbe, 'path' | 'isFile'>): string | undefined {
   const dirs = [...(probe.path ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/bin'];
-  return dirs.map((dir) => join(dir, 'chrt')).find((candidate) => probe.isFile(candidate));
+  return dirs.map((dir) => join(dir, name)).find((candidate) => probe.isFile(candidate));
+}
+
+/** Where `chrt` (util-linux) is; undefined when nowhere. */
+export function findChrt(probe: Pick<IdleProbe, 'path' | 'isFile'>): string | undefined {
+  return findUtility('chrt', probe);
 }
 
 /**

@@ -63,9 +63,9 @@ export function launchRequest(
   start: StartSnapshot,
   pid: number,
   registry: ListenerRegistry,
-  extra: { restoreNice?: number; idle?: boolean; pidStart?: number; fs?: PathEnvironment; listeners?: PassableListeners } = {},
+  extra: { restoreNice?: number; idle?: boolean; yields?: boolean; pidStart?: number; fs?: PathEnvironment; listeners?: PassableListeners } = {},
 ): SpawnRequest {
-  const { restoreNice, idle, pidStart, fs, listeners } = extra;
+  const { restoreNice, idle, yields, pidStart, fs, listeners } = extra;
   const unsupported = unsupportedBecause(start);
   if (unsupported !== undefined) throw new Error(unsupported);
   const missing = fs ? missingPath(fs, start.execPath, start.cwd, start.entry as string) : undefined;
@@ -75,7 +75,7 @@ export function launchRequest(
     command: start.execPath,
     args: [...start.execArgv, start.entry as string, ...start.args],
     cwd: start.cwd,
-    env: successorEnv(start.env, { ...encodeInheritance(pid, names, pidStart), ...(restoreNice === undefined ? {} : { nice: restoreNice }), ...(idle ? { idle: true } : {}) }),
+    env: successorEnv(start.env, { ...encodeInheritance(pid, names, pidStart), ...(restoreNice === undefined ? {} : { nice: restoreNice }), ...(idle ? { idle: true } : {}), ...(yields ? { yields: true } : {}) }),
     fds,
     ...(restoreNice === undefined ? {} : { detached: true }),
   };

@@ -16,7 +16,7 @@ function tree(): FakeEnvironment {
 describe('parseStat', () => {
   it('reads the fields after the last parenthesis, so a command name with spaces and parentheses does not shift them', () => {
     const fields = ['S', '7', '9', '0', '0', '0', '4194560', ...Array.from({ length: 12 }, () => '0'), '4242', '0'];
-    expect(parseStat(12, `12 (a) b (c)) ${fields.join(' ')}`)).toEqual({ pid: 12, ppid: 7, pgid: 9, state: 'S', startTime: 4242, flags: 4194560, exitCode: undefined });
+    expect(parseStat(12, `12 (a) b (c)) ${fields.join(' ')}`)).toEqual({ pid: 12, comm: 'a) b (c)', ppid: 7, pgid: 9, state: 'S', startTime: 4242, flags: 4194560, exitCode: undefined });
     expect(parseStat(12, 'garbage')).toBeUndefined();
   });
 });

@@ -94,6 +94,17 @@ export class TreeKiller {
   }
 
   /**
+   * The descendants recorded so far that still run as the same processes (pid and start
+   * time), in the order they were found: one stat read each, no walk.
+   */
+  stillRunning(): number[] {
+    return [...this.remembered].filter(([pid, start]) => {
+      const stat = this.stat(pid);
+      return stat !== undefined && !isGone(stat, start);
+    }).map(([pid]) => pid);
+  }
+
+  /**
    * Stops, then kills `root` and its tree, and the remembered descendants still
    * running; returns the pids that were signalled. Pass no root once the root's
    * exit was seen: its pid may already belong to someone else.

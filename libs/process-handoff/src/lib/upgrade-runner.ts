@@ -1,11 +1,13 @@
 import { ChildWatch } from './child-watch';
 import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from './handoff-state';
 import type { ListenerRegistry, PassableListeners } from './listener-registry';
+import { basename } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
 import { tryStat } from './proc-stat';
-import { environmentProbe, idleRequest, idleSupport } from './successor-idle';
+import { environmentProbe, findUtility, idleRequest, idleSupport } from './successor-idle';
+import { continueOnParentDeath, type YieldGate } from './start-yield';
 import { ownGroupNice } from './successor-priority';
 import type { ResolvedUpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
@@ -30,6 +32,8 @@ export class UpgradeRunner {
     private readonly options: ResolvedUpgraderOptions,
     private readonly start: StartSnapshot,
     private readonly registry: ListenerRegistry,
+    /** Counts this process's work that a starting successor yields to (`startYield`). */
+    private readonly gate: YieldGate,
   ) {}
 
   /** Why a trigger is refused now (`busy`, `handed-over`), or undefined when an upgrade may start. */
@@ -110,12 +114,14 @@ export class UpgradeRunner {
       this.apply({ type: 'spawnFailed' });
       return { ok: false, reason: 'spawn-failed', message: `cannot start a successor: ${(error as Error).message}`, output: [], durationMs: 0 };
     }
-    const { request, restoreNice, idleChrt } = built;
+    const { request, restoreNice, idleChrt, yields } = built;
     const prepared = this.takePrepared(request);
     this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
     let outcome: UpgradeOutcome;
     try {
-      outcome = await this.watch.start(request, this.start.entry, restoreNice, idleChrt, prepared);
+      // The kernel names a process by the file it exec'd, cut to 15 bytes.
+      const yieldTo = yields ? { gate: this.gate, comm: basename(this.start.execPath).slice(0, 15) } : undefined;
+      outcome = await this.watch.start(request, this.start.entry, restoreNice, idleChrt, prepared, yieldTo);
       this.successor = this.watch.handedOverTo;
     } finally {
       this.watch = undefined;
@@ -142,7 +148,7 @@ export class UpgradeRunner {
    * The successor's spawn request, with how its priority is set. `logged`: say why a
    * priority mode cannot be used (once per upgrade, not again when preparing).
    */
-  private successorRequest(listeners: PassableListeners | undefined, logged: boolean): { request: SpawnRequest; restoreNice?: number; idleChrt?: string } {
+  private successorRequest(listeners: PassableListeners | undefined, logged: boolean): { request: SpawnRequest; restoreNice?: number; idleChrt?: string; yields: boolean } {
     const log = logged ? this.options.log : () => undefined;
     let idleChrt: string | undefined;
     if (this.options.successorIdle) {
@@ -155,9 +161,14 @@ export class UpgradeRunner {
     if (idleChrt === undefined && this.options.successorNice > 0 && restoreNice === undefined) {
       log('info', 'no scheduling groups to lower here (no /proc/self/autogroup): the successor starts as an equal of this process');
     }
-    let request = launchRequest(this.start, this.env.pid, this.registry, { restoreNice, idle: idleChrt !== undefined, pidStart: this.ownStart(), fs: this.env, listeners });
+    // A successor that may be stopped must be continued by the kernel should this process die meanwhile.
+    const setpriv = this.options.startYield !== undefined ? findUtility('setpriv', environmentProbe(this.env)) : undefined;
+    if (this.options.startYield !== undefined && setpriv === undefined) log('warn', 'the successor\'s start cannot yield to this process\'s work here: setpriv (util-linux) is neither on PATH nor in /usr/bin or /bin');
+    const yields = setpriv !== undefined;
+    let request = launchRequest(this.start, this.env.pid, this.registry, { restoreNice, idle: idleChrt !== undefined, yields, pidStart: this.ownStart(), fs: this.env, listeners });
+    if (setpriv !== undefined) request = continueOnParentDeath(request, setpriv);
     if (idleChrt !== undefined) request = idleRequest(request, idleChrt);
-    return { request, restoreNice, idleChrt };
+    return { request, restoreNice, idleChrt, yields };
   }
 
   /** This process's start time, passed on so that a successor can tell it from a process that reuses its pid. */

@@ -1,4 +1,5 @@
 import type { ProcessEnvironment } from './process-environment';
+import { START_YIELD_BOUNDS, type StartYieldBounds } from './start-yield';
 
 export type HandoffLogLevel = 'info' | 'warn' | 'error';
 
@@ -59,6 +60,18 @@ export interface UpgraderOptions {
    */
   prepareSuccessor?: boolean;
   /**
+   * While this process does work whose latency counts (`Upgrader.yieldStart()`), a starting
+   * successor is stopped (`SIGSTOP`, its whole tree) and continued when no such work is left:
+   * on a machine with few CPUs any start beside a render slowed it 1.2-1.4 times, at every
+   * priority. A stop lasts at most 250 ms and a start is stopped at most half its time (see
+   * start-yield.ts). The successor starts through `setpriv --pdeathsig CONT` (util-linux), so
+   * that the kernel continues it if this process dies while it is stopped; without `setpriv`
+   * it never yields, and that is logged. `true` takes the default bounds; an object sets
+   * `maxStopMs` (one stop at most, ms) and `maxShare` (of the start's time, 0 < share <= 1).
+   * Default false.
+   */
+  startYield?: boolean | Partial<StartYieldBounds>;
+  /**
    * Called when a successor that failed (exited, timed out, was cancelled) has been
    * stopped with its tree and before it is killed: re-assert this process as the
    * service's main process where the app claimed it outside the library (systemd's
@@ -85,6 +98,8 @@ export interface ResolvedUpgraderOptions {
   successorEscapeMs: number;
   successorIdle: boolean;
   prepareSuccessor: boolean;
+  /** The bounds of a start's yielding; undefined: it does not yield. */
+  startYield: StartYieldBounds | undefined;
   log: HandoffLog;
   reclaim: ((successorPid: number) => void | Promise<void>) | undefined;
   maxStateBytes: number;
@@ -100,6 +115,7 @@ export const HANDOFF_DEFAULTS = Object.freeze({
   successorEscapeMs: 10_000,
   successorIdle: false,
   prepareSuccessor: false,
+  startYield: false,
   /** 128 MiB: twice the QC pool's default cache bound; a 600 MB state measured 4 s and +1 GB RSS in the sender. */
   maxStateBytes: 128 * 1024 * 1024,
 });
@@ -153,6 +169,17 @@ function escapeValue(value: number | undefined): number {
   return value;
 }
 
+function startYieldValue(value: boolean | Partial<StartYieldBounds> | undefined): StartYieldBounds | undefined {
+  if (value === undefined) return HANDOFF_DEFAULTS.startYield ? START_YIELD_BOUNDS : undefined;
+  if (value === false) return undefined;
+  if (value === true) return START_YIELD_BOUNDS;
+  if (typeof value !== 'object' || value === null) throw new Error(`process-handoff: startYield must be true, false or { maxStopMs, maxShare }, got ${String(value)}`);
+  const maxStopMs = positiveInteger('startYield.maxStopMs', value.maxStopMs, START_YIELD_BOUNDS.maxStopMs);
+  const maxShare = value.maxShare ?? START_YIELD_BOUNDS.maxShare;
+  if (typeof maxShare !== 'number' || !(maxShare > 0 && maxShare <= 1)) throw new Error(`process-handoff: startYield.maxShare must be a number above 0 and at most 1, got ${String(maxShare)}`);
+  return { maxStopMs, maxShare };
+}
+
 /** Validates the options once, at start-up, with a clear message for a bad value. */
 export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgraderOptions {
   if (options.pidFile !== undefined && options.pidFile.trim() === '') {
@@ -166,6 +193,7 @@ export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgrad
     successorEscapeMs: escapeValue(options.successorEscapeMs),
     successorIdle: booleanValue('successorIdle', options.successorIdle, HANDOFF_DEFAULTS.successorIdle),
     prepareSuccessor: booleanValue('prepareSuccessor', options.prepareSuccessor, HANDOFF_DEFAULTS.prepareSuccessor),
+    startYield: startYieldValue(options.startYield),
     log: options.log ?? stderrLog,
     reclaim: options.reclaim,
     maxStateBytes: positiveInteger('maxStateBytes', options.maxStateBytes, HANDOFF_DEFAULTS.maxStateBytes),

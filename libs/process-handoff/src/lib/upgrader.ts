@@ -11,6 +11,7 @@ import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
 import { describeExit, isGone, tryStat, type ProcStat } from './proc-stat';
 import { UpgradeRunner } from './upgrade-runner';
+import { continueStoppedTree, YieldGate } from './start-yield';
 import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, RetireIdleResult, StateProvider, UpgradeOutcome } from './upgrader.types';
 
@@ -46,6 +47,7 @@ export class Upgrader implements HandoffUpgrader {
   /** When the predecessor was first seen at SCHED_IDLE (it retires so), and whether it was raised since. */
   private predecessorIdleSince: number | undefined;
   private raisingPredecessor: Promise<void> | undefined;
+  private readonly gate = new YieldGate();
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
@@ -74,7 +76,10 @@ export class Upgrader implements HandoffUpgrader {
     const registry = new ListenerRegistry();
     const link =
       inheritance && channel
-        ? new ParentLink(channel, env, resolved.log, { pid: inheritance.parent, start: inheritance.start }, (name, handle) => adoptConnection(registry, name, handle, resolved.log))
+        ? new ParentLink(
+          channel, env, resolved.log, { pid: inheritance.parent, start: inheritance.start }, (name, handle) => adoptConnection(registry, name, handle, resolved.log),
+          inheritance.yields ? () => continueAfterLoss(env.pid, resolved.log) : undefined,
+        )
         : undefined;
     return new Upgrader(env, resolved, start, inheritance, link, registry);
   }
@@ -90,7 +95,7 @@ export class Upgrader implements HandoffUpgrader {
     this.isSuccessor = inheritance !== undefined;
     this.predecessorPid = inheritance?.parent;
     this.predecessorStart = inheritance?.start ?? this.processStart(inheritance?.parent);
-    this.runner = new UpgradeRunner(env, options, start, this.registry);
+    this.runner = new UpgradeRunner(env, options, start, this.registry, this.gate);
     if (inheritance) options.log('info', 'started as a successor', { predecessorPid: inheritance.parent, listeners: inheritance.listeners });
     link?.start();
     if (inheritance && !link) {
@@ -255,6 +260,16 @@ export class Upgrader implements HandoffUpgrader {
     );
   }
 
+  /**
+   * Marks work of this process whose latency counts (a render) until the returned function
+   * is called (once; later calls do nothing). With `startYield`, a successor starting
+   * meanwhile is stopped with its tree, within bounds, and continued when no such work is
+   * left. Without it, or without an upgrade running, it only counts. Cheap: call it per request.
+   */
+  yieldStart(): () => void {
+    return this.gate.hold();
+  }
+
   /** Kills a starting successor with its tree (the running `upgrade()` resolves `cancelled`); resolves when it is gone. */
   cancel(reason: string): Promise<void> {
     return this.runner.cancel(reason);
@@ -340,4 +355,17 @@ function adoptConnection(registry: ListenerRegistry, name: string, handle: unkno
     return;
   }
   server.emit('connection', socket);
+}
+
+/**
+ * In a successor whose predecessor went away while it may have been stopped (start-yield.ts):
+ * the kernel continued this process; its browser, stopped with it, is continued here.
+ */
+function continueAfterLoss(pid: number, log: ResolvedUpgraderOptions['log']): void {
+  try {
+    const continued = continueStoppedTree(pid);
+    if (continued > 0) log('warn', `continued ${continued} processes of this tree that the predecessor had stopped while this process started`);
+  } catch (error) {
+    log('warn', `could not look for stopped processes of this tree: ${(error as Error).message}`);
+  }
 }

@@ -99,6 +99,8 @@ export interface HandoffUpgrader {
   predecessorGone(): Promise<void>;
   /** After a handoff: this process's own tree (not the successor's) goes to SCHED_IDLE before it lets go of what it holds (see `Upgrader.retireIdle`). */
   retireIdle(): Promise<RetireIdleResult>;
+  /** Marks work whose latency counts until the returned function is called; a starting successor yields to it (see `Upgrader.yieldStart`). */
+  yieldStart(): () => void;
   snapshot(): HandoffSnapshot;
   close(): void;
 }

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { askPid, FixtureRun, isAlive, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
+import { parseStat } from './proc-stat';
+import { continueStoppedTree } from './start-yield';
+
+// Real processes and signals: the fixture holds yieldStart() for a request to /busy, and
+// a successor started meanwhile must be stopped (state T) until that request ends, and
+// must be continued by the kernel (setpriv --pdeathsig CONT) when its predecessor dies.
+
+const stateOf = (pid: number): string | undefined => {
+  try {
+    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state;
+  } catch {
+    return undefined;
+  }
+};
+
+/** A request to the fixture that is answered (or cut) later; its outcome is kept. */
+function busy(port: number, gate: string): { done: Promise<string> } {
+  return {
+    done: new Promise((resolve) => {
+      get({ host: '127.0.0.1', port, path: `/busy?gate=${gate}`, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve(`answered ${body}`));
+      }).on('error', (error) => resolve(`failed ${error.message}`));
+    }),
+  };
+}
+
+const startedPid = (e: FixtureEvent) => (e['fields'] as { successorPid?: number } | undefined)?.successorPid;
+
+describe('a successor start that yields to the predecessor\'s work, with real processes', () => {
+  let run: FixtureRun | undefined;
+  afterEach(() => run?.cleanup());
+
+  async function startWithWorkHeld(gate: string) {
+    // One stop may last a minute here, so that what the test sees is the gate's doing, not a bound's.
+    run = new FixtureRun('serve', { FIXTURE_YIELD: JSON.stringify({ maxStopMs: 60_000, maxShare: 1 }) });
+    const { port } = (await run.next('the first generation to listen', (e) => e.event === 'listening')) as FixtureEvent & { port: number };
+    await run.next('ready', (e) => e.event === 'ready');
+    const request = busy(port, gate);
+    await run.next('the fixture to hold its work', (e) => e.event === 'busy');
+    run.signal(run.firstPid, 'SIGHUP');
+    const started = await run.next('the successor to start', (e) => e.event === 'log' && (e['message'] as string) === 'successor started');
+    const successor = startedPid(started) as number;
+    await waitFor(() => `successor ${successor} to be stopped (state ${stateOf(successor)})`, () => stateOf(successor) === 'T');
+    return { port, request, successor };
+  }
+
+  it('stays stopped while the work is held, then starts and hands over when it ends; the predecessor logs the stop', async () => {
+    const { port, request, successor } = await startWithWorkHeld('work');
+    expect(run?.events.some((e) => e.event === 'listening' && e.pid === successor)).toBe(false);
+    writeFileSync(join(run?.dir as string, 'work'), '');
+    expect(await request.done).toBe(`answered ${run?.firstPid}`);
+    const outcome = await run?.next('the outcome', (e) => e.event === 'outcome');
+    expect(outcome?.['outcome']).toMatchObject({ ok: true, successorPid: successor });
+    const listening = await run?.next('the successor to listen', (e) => e.event === 'listening' && e.pid === successor);
+    expect(listening).toBeDefined();
+    const summary = run?.events.find((e) => e.event === 'log' && /^successor \d+ yielded to this process's work/.test(e['message'] as string));
+    expect(summary?.['fields']).toMatchObject({ successorPid: successor, stops: 1, cut: 0 });
+    expect(await askPid(port)).toBe(successor);
+  });
+
+  it('is continued by the kernel when the predecessor is SIGKILLed while it is stopped, and takes over', async () => {
+    const { port, successor } = await startWithWorkHeld('never');
+    run?.signal(run.firstPid, 'SIGKILL');
+    await run?.gone(run.firstPid);
+    await waitFor(() => `successor ${successor} to run again (state ${stateOf(successor)})`, () => stateOf(successor) !== 'T' && stateOf(successor) !== undefined);
+    await run?.next('the successor to be ready', (e) => e.event === 'ready' && e.pid === successor);
+    expect(run?.events).toContainEqual(expect.objectContaining({ event: 'log', pid: successor, message: expect.stringMatching(/took over from predecessor/) }));
+    const answers = [];
+    for (let i = 0; i < 10; i += 1) answers.push(await askPid(port));
+    expect(new Set(answers)).toEqual(new Set([successor]));
+  });
+});
+
+describe('continueStoppedTree, with real processes', () => {
+  let parent: ChildProcess | undefined;
+  let pids: number[] = [];
+  afterEach(async () => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await waitFor('the test processes to exit', () => pids.every((pid) => !isAlive(pid)) || undefined, 10_000);
+    parent = undefined;
+    pids = [];
+  });
+
+  it('continues every stopped process of the tree, and only those', async () => {
+    const CHILD = `
+      const { spawn } = require('node:child_process');
+      const a = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      const b = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      process.stdout.write(a.pid + ' ' + b.pid + '\\n');
+      setInterval(() => {}, 1000);
+    `;
+    parent = spawn(process.execPath, ['-e', CHILD], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    parent.stdout?.on('data', (chunk) => (out += String(chunk)));
+    const [a, b] = await waitFor('the children to report their pids', () => (/^(\d+) (\d+)\n/.exec(out)?.slice(1).map(Number)));
+    pids = [parent.pid as number, a as number, b as number];
+    process.kill(a as number, 'SIGSTOP');
+    await waitFor('the first child to be stopped', () => stateOf(a as number) === 'T');
+    expect(continueStoppedTree(parent.pid as number)).toBe(1);
+    await waitFor('the first child to run again', () => stateOf(a as number) !== 'T');
+    expect(stateOf(b as number)).not.toBe('T');
+    expect(continueStoppedTree(parent.pid as number)).toBe(0);
+  });
+});
