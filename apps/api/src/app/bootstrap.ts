@@ -66,6 +66,8 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     successorIdle: config.handoff.successorIdle,
     // No successor's process is forked where SIGHUP starts none (a container's main process).
     prepareSuccessor: config.handoff.enabled && config.handoff.prepareSuccessor,
+    // Stopped while this process renders (QC's onRender below), continued by the kernel if it dies.
+    startYield: config.handoff.enabled && config.handoff.startYield,
     log: handoffLog(logger),
     // A failed successor is stopped, then this runs, then it is killed (defined below; called only during an upgrade).
     reclaim: (successorPid) => handoff.reclaim(successorPid),
@@ -95,7 +97,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // start-up still closes what exists; they run in this order: the HTTP server
   // (nothing new reaches the pool), the QC pool, Nest, the pid file.
   const started: { server?: Server; app?: INestApplication } = {};
-  const launching = config.qc.enabled ? launchPool(config, logger) : Promise.resolve(null);
+  const launching = config.qc.enabled ? launchPool(config, logger, () => upgrader.yieldStart()) : Promise.resolve(null);
   coordinator.addHook({ name: 'http-server', run: () => (started.server ? closeHttpServer(started.server, 1_000) : undefined), timeoutMs: 3_000 });
   coordinator.addHook({
     name: 'qc-pool',

@@ -61,6 +61,11 @@ export interface ApiConfig {
     retireAfterMs: number;
     /** The old process's own tree goes to SCHED_IDLE as it retires, where it may (HANDOFF_RETIRE_IDLE, default true). */
     retireIdle: boolean;
+    /**
+     * A successor's start is stopped while the old process renders, within bounds, where `setpriv` can
+     * have the kernel continue it should the old process die (HANDOFF_START_YIELD, default true).
+     */
+    startYield: boolean;
   };
   qc: {
     enabled: boolean;
@@ -117,7 +122,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // The old process retires 1.5 s after the switch, at SCHED_IDLE: its Chromium's exit at the switch made the
   // successor's first renders 1.5-2.1x steady, and at its own priority 2.3x whenever it came (tools/bench/README.md,
   // "A quiet retirement").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -169,6 +174,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       chromeNice: d.handoff.chromeNice, // below: its default is QC_CHROME_NICE's value
       retireAfterMs: r.int('HANDOFF_RETIRE_AFTER_MS', d.handoff.retireAfterMs, 0, 30_000),
       retireIdle: r.bool('HANDOFF_RETIRE_IDLE', d.handoff.retireIdle),
+      startYield: r.bool('HANDOFF_START_YIELD', d.handoff.startYield),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),

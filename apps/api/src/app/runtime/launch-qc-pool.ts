@@ -3,7 +3,7 @@ import type { ApiConfig } from '../config/api-config';
 import type { Logger } from '../logging/logger';
 
 /** Launches the QC pool from the API's configuration; resolves once its browsers are up. */
-export function launchPool(config: ApiConfig, logger: Logger): Promise<QcPool> {
+export function launchPool(config: ApiConfig, logger: Logger, onRender?: () => () => void): Promise<QcPool> {
   const qc = config.qc;
   return QcPool.launch({
     ...QC_POOL_DEFAULTS,
@@ -22,5 +22,6 @@ export function launchPool(config: ApiConfig, logger: Logger): Promise<QcPool> {
     chromeSession: qc.chromeSession,
     chromeEscapeMs: qc.chromeEscapeMs,
     log: (level, message, fields) => logger[level](`qc: ${message}`, fields),
+    onRender,
   });
 }
