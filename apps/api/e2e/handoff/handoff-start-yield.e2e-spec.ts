@@ -1,0 +1,100 @@
+import { killLeftoverApis, readPid, startApi, track, waitFor, waitReady } from '@edu-agents/e2e-support';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromiumUnder, handoffDetails, health, logLines } from './handoff-support';
+
+// While the old process renders QC, its starting successor is stopped with its tree
+// (HANDOFF_START_YIELD, default on) and continued when the render ended; the kernel
+// continues it (setpriv --pdeathsig CONT) when the old process dies meanwhile.
+// Real API processes, real Chromium, real signals.
+
+const stateOf = (pid: number): string | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2);
+  } catch {
+    return undefined;
+  }
+};
+
+/** QC checks one after another, each of new content (no cache hit) that keeps its page busy for `busyMs`, until stopped. */
+function renderLoop(port: number, busyMs: number) {
+  const statuses: number[] = [];
+  let running = true;
+  let n = 0;
+  const done = (async () => {
+    while (running) {
+      n += 1;
+      const html = `<main><h1>Lesson ${n}</h1><script>const end = Date.now() + ${busyMs}; while (Date.now() < end) {}</script></main>`;
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html }) });
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      } catch {
+        statuses.push(0);
+      }
+    }
+  })();
+  return { statuses, stop: async () => ((running = false), await done) };
+}
+
+describe('a successor start that yields to the old process\'s renders', () => {
+  let dir: string;
+  let pidFile: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'edu-handoff-yield-'));
+    pidFile = join(dir, 'api.pid');
+  });
+  afterEach(async () => {
+    await killLeftoverApis();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function renderingApi(busyMs: number): Promise<{ api: Awaited<ReturnType<typeof startApi>>; loop: ReturnType<typeof renderLoop> }> {
+    const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true' }, { pidFile, timeoutMs: 60_000 });
+    await waitReady(api.port);
+    await waitFor('the first process to launch Chromium', () => chromiumUnder(api.pid).length > 0 || undefined, 60_000);
+    return { api, loop: renderLoop(api.port, busyMs) };
+  }
+
+  it('stops the start during renders, logs it, and every render and the handoff succeed', async () => {
+    const { api, loop } = await renderingApi(60);
+    await waitFor('renders before the signal', () => loop.statuses.length >= 3 || undefined, 30_000);
+    api.signal('SIGHUP');
+    const newPid = await waitFor('a successor in the pid file', () => {
+      const pid = readPid(pidFile);
+      return pid !== undefined && pid !== api.pid ? track(pid) : undefined;
+    }, 90_000);
+    expect((await api.exited).code).toBe(0);
+    await loop.stop();
+
+    expect(loop.statuses.filter((s) => s !== 200)).toEqual([]);
+    const summary = logLines(api).find((l) => l.pid === api.pid && /^handoff: successor \d+ yielded to this process's work \d+ times/.test(l.msg));
+    expect(summary).toMatchObject({ successorPid: newPid, cut: expect.any(Number) });
+    expect(summary?.['stops'] as number).toBeGreaterThan(0);
+    expect((await health(api)).pid).toBe(newPid);
+    expect(readFileSync(`/proc/${newPid}/cmdline`, 'utf8').split('\0')[0]).toBe(process.execPath);
+  }, 180_000);
+
+  it('a successor stopped when the old process is SIGKILLed is continued by the kernel, takes over and renders', async () => {
+    // Renders of 2 s: each stops the start for 250 ms (the bound), and the test kills the old process then.
+    const { api, loop } = await renderingApi(2_000);
+    await waitFor('a render in flight', () => loop.statuses.length >= 1 || undefined, 30_000);
+    api.signal('SIGHUP');
+    const successor = await waitFor('the successor to start', async () => (await handoffDetails(api)).successorPid, 30_000);
+    track(successor);
+    await waitFor(`successor ${successor} to be stopped during a render`, () => stateOf(successor) === 'T' || undefined, 60_000);
+    process.kill(api.pid, 'SIGKILL');
+    await loop.stop();
+
+    await waitFor(`successor ${successor} to answer ready`, async () => {
+      const h = await health(api).catch(() => undefined);
+      return h?.state === 'ready' && h.pid === successor;
+    }, 90_000);
+    expect(logLines(api).map((l) => l.msg)).toContainEqual(expect.stringMatching(new RegExp(`predecessor ${api.pid} (was killed by SIGKILL|went away) before this process was ready`)));
+    const answer = await fetch(`http://127.0.0.1:${api.port}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html: '<main><h1>After the loss</h1></main>' }) });
+    expect(answer.status).toBe(200);
+    expect([successor, ...chromiumUnder(successor)].map(stateOf).filter((s) => s === 'T')).toEqual([]);
+  }, 240_000);
+});
