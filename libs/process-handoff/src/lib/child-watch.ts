@@ -4,7 +4,7 @@ import { isToPredecessor } from './handoff-messages';
 import type { HandoffEvent } from './handoff-state';
 import { OutputTail } from './output-tail';
 import { raiseIdleSuccessor } from './successor-idle';
-import { logStartYield, StartYield, type YieldGate } from './start-yield';
+import { logStartYield, mainThreadTree, StartYield, type YieldGate } from './start-yield';
 import { lowerSuccessor, raiseStarvedSuccessor } from './successor-priority';
 import { explainSpawnError, missingPath } from './successor-launch';
 import type { ChildHandlers, PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
@@ -94,9 +94,10 @@ export class ChildWatch {
     const timer = this.env.setTimer(() => this.fail({ reason: 'timeout', message: `successor ${pid} was not ready within ${readyTimeoutMs} ms` }), readyTimeoutMs);
     this.stops.push(() => this.env.clearTimer(timer), this.tree.follow(pid, treeSampleMs));
     if (yieldTo !== undefined) {
-      // The successor first, so that it forks nothing more; then what it started, as last recorded.
+      // The successor first, so that it forks nothing more; then what it started: as its main
+      // threads show it now (a browser just spawned), and as the full walk last recorded it.
       // Not before it exec'd node: stopped inside setpriv, it would have no parent-death signal yet.
-      const members = () => (tryStat(this.env, pid)?.comm === yieldTo.comm ? [pid, ...this.tree.stillRunning()] : []);
+      const members = () => (tryStat(this.env, pid)?.comm === yieldTo.comm ? [...new Set([...mainThreadTree(this.env, pid), ...this.tree.stillRunning()])] : []);
       const yielding = new StartYield(this.env, yieldTo.gate, members, this.options.startYield);
       this.stops.push(() => logStartYield(this.options.log, pid, yielding.end()));
     }

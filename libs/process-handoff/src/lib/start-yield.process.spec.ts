@@ -64,6 +64,20 @@ describe('a successor start that yields to the predecessor\'s work, with real pr
     expect(await askPid(port)).toBe(successor);
   });
 
+  it('stops what the successor started (its browser) with it, the moment it exists, and continues both', async () => {
+    run = new FixtureRun('serve', { FIXTURE_YIELD: JSON.stringify({ maxStopMs: 60_000, maxShare: 1 }) });
+    const { port } = (await run.next('the first generation to listen', (e) => e.event === 'listening')) as FixtureEvent & { port: number };
+    await run.next('ready', (e) => e.event === 'ready');
+    run.setMode('hang'); // the successor starts a grandchild, a stand-in for Chromium, and never says ready
+    run.signal(run.firstPid, 'SIGHUP');
+    const { grandchild, pid: successor } = (await run.next('the successor\'s grandchild', (e) => e.event === 'grandchild')) as FixtureEvent & { grandchild: number };
+    const request = busy(port, 'work');
+    await waitFor(() => `both to be stopped (${stateOf(successor)}, ${stateOf(grandchild)})`, () => stateOf(successor) === 'T' && stateOf(grandchild) === 'T');
+    writeFileSync(join(run.dir, 'work'), '');
+    expect(await request.done).toBe(`answered ${run.firstPid}`);
+    await waitFor(() => `both to run again (${stateOf(successor)}, ${stateOf(grandchild)})`, () => stateOf(successor) !== 'T' && stateOf(grandchild) !== 'T');
+  });
+
   it('is continued by the kernel when the predecessor is SIGKILLed while it is stopped, and takes over', async () => {
     const { port, successor } = await startWithWorkHeld('never');
     run?.signal(run.firstPid, 'SIGKILL');

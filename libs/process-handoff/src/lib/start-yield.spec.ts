@@ -2,7 +2,7 @@ import { waitFor } from '../../test-support/fixture-process';
 import { closeServers, predecessorSetup } from '../../test-support/upgrader-setup';
 import { FakeEnvironment } from '../../test-support/fake-environment';
 import { HANDOFF_ENV } from './inheritance';
-import { StartYield, YieldGate, type StartYieldBounds } from './start-yield';
+import { mainThreadTree, StartYield, YieldGate, type StartYieldBounds } from './start-yield';
 
 /** A clock and timers the test moves by hand, and the signals sent. */
 class ManualEnv {
@@ -150,6 +150,20 @@ describe('StartYield: a start stopped while the predecessor renders', () => {
     release();
     expect(env.take()).toEqual(['SIGCONT 300']);
     expect(yielding.end().stops).toBe(1);
+  });
+});
+
+describe('mainThreadTree', () => {
+  it('follows each process\'s main-thread children file, skips what is gone, and stops at the limit', () => {
+    const files = new Map([
+      ['/proc/300/task/300/children', '301 302 '],
+      ['/proc/301/task/301/children', '303'],
+      ['/proc/303/task/303/children', '301 304'],
+    ]);
+    const env = { readText: (path: string) => files.get(path) };
+    expect(mainThreadTree(env, 300)).toEqual([300, 301, 302, 303, 304]);
+    expect(mainThreadTree(env, 300, 3)).toEqual([300, 301, 302]);
+    expect(mainThreadTree(env, 999)).toEqual([999]);
   });
 });
 

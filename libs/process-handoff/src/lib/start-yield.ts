@@ -165,6 +165,25 @@ export class StartYield {
   }
 }
 
+/**
+ * `root` and its descendants as the children files of each process's main thread show them,
+ * one read per process (a process's other threads' children are left out: a full walk reads
+ * every thread's file, and a starting Chromium has a hundred threads). Node and Chromium start
+ * most of their processes from their main threads, so this finds a browser the moment it is
+ * spawned, between two samples of the full walk. At most `limit` processes.
+ */
+export function mainThreadTree(env: Pick<ProcessEnvironment, 'readText'>, root: number, limit = 64): number[] {
+  const tree = [root];
+  for (let i = 0; i < tree.length && tree.length < limit; i += 1) {
+    const pid = tree[i] as number;
+    for (const child of (env.readText(`/proc/${pid}/task/${pid}/children`) ?? '').split(' ')) {
+      const value = Number(child);
+      if (child.trim() !== '' && Number.isInteger(value) && !tree.includes(value)) tree.push(value);
+    }
+  }
+  return tree.slice(0, limit);
+}
+
 /** The spawn request run through `setpriv --pdeathsig CONT` (which execs it: same pid). */
 export function continueOnParentDeath(request: SpawnRequest, setpriv: string): SpawnRequest {
   return { ...request, command: setpriv, args: ['--pdeathsig', 'CONT', '--', request.command, ...request.args] };
