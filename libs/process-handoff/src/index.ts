@@ -13,6 +13,7 @@ export type {
 } from './lib/upgrader.types';
 export { HANDOFF_DEFAULTS } from './lib/upgrader-options';
 export type { HandoffLog, HandoffLogLevel, UpgraderOptions } from './lib/upgrader-options';
+export type { StartYieldBounds } from './lib/start-yield';
 export type { ListenTarget } from './lib/listener-registry';
 export type { HandOverResult } from './lib/connection-handover';
 export type { HandoffState } from './lib/handoff-state';
