@@ -12,8 +12,9 @@ import type { HandoffLog } from './upgrader-options';
  * Why not a priority: on a machine with few CPUs a render runs on all of them, and any other
  * work on another CPU made it 1.2-1.4 times slower at every priority Linux has, `SCHED_IDLE`
  * included (tools/bench/README.md, "The API's dependencies in one file, and what a render
- * loses to any other work"). Stopped during each render, a start cost the renders next to it
- * 1.12 times instead of 1.33, and took no longer.
+ * loses to any other work"). Stopped during each render, a start left the renders next to it
+ * at 0.97-1.04 times steady instead of 1.28-1.39, and took 0.1-0.4 s longer ("A start that
+ * yields to the renders").
  *
  * Bounds, so that a predecessor that renders all the time cannot hold a start back for good:
  * one stop lasts at most `maxStopMs`, a render that outlasts it does not stop the start again,
