@@ -2,6 +2,7 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import type { HandOverResult } from './lib/connection-handover';
 import type { HandoffState } from './lib/handoff-state';
 import { listenOn, type ListenTarget } from './lib/listener-registry';
+import { YieldGate } from './lib/start-yield';
 import type { HandoffSnapshot, HandoffUpgrader, RetireIdleResult, StateProvider, UpgradeOutcome } from './lib/upgrader.types';
 
 /**
@@ -90,17 +91,16 @@ export class StubUpgrader implements HandoffUpgrader {
     return { ok: true, processes: 1, failures: [] };
   }
 
-  /** Counts the work held (`held`); the stub starts no successor to stop. */
-  held = 0;
+  private readonly gate = new YieldGate();
+
+  /** Whether work is held through `yieldStart()`; the stub starts no successor to stop. */
+  get held(): boolean {
+    return this.gate.held;
+  }
 
   yieldStart(): () => void {
-    this.held += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.held -= 1;
-    };
+    this.calls.push('yieldStart');
+    return this.gate.hold();
   }
 
   snapshot(): HandoffSnapshot {
