@@ -97,7 +97,11 @@ export class ChildWatch {
       // The successor first, so that it forks nothing more; then what it started: as its main
       // threads show it now (a browser just spawned), and as the full walk last recorded it.
       // Not before it exec'd node: stopped inside setpriv, it would have no parent-death signal yet.
-      const members = () => (tryStat(this.env, pid)?.comm === yieldTo.comm ? [...new Set([...mainThreadTree(this.env, pid), ...this.tree.stillRunning()])] : []);
+      const members = () => {
+        if (tryStat(this.env, pid)?.comm !== yieldTo.comm) return [];
+        const seen = mainThreadTree(this.env, pid);
+        return [...seen, ...this.tree.stillRunning(new Set(seen))];
+      };
       const yielding = new StartYield(this.env, yieldTo.gate, members, this.options.startYield);
       this.stops.push(() => logStartYield(this.options.log, pid, yielding.end()));
     }

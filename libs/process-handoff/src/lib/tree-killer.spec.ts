@@ -68,6 +68,20 @@ describe('TreeKiller', () => {
     expect(env.procs.has(201)).toBe(true);
   });
 
+  it('stillRunning: the remembered descendants with the same start time, leaving out unread the pids the caller knows', () => {
+    const env = tree();
+    const killer = new TreeKiller(env);
+    killer.remember(200);
+    env.procs.delete(301);
+    env.procs.set(201, { ppid: 1, pgid: 201, startTime: 99_999 }); // exited, its pid reused
+    expect(killer.stillRunning()).toEqual([300]);
+    const reads: number[] = [];
+    const readStat = env.readStat.bind(env);
+    env.readStat = (pid) => (reads.push(pid), readStat(pid));
+    expect(killer.stillRunning(new Set([300]))).toEqual([]);
+    expect(reads).not.toContain(300);
+  });
+
   it('remembers the subtree one process per turn of the event loop, and kills what it remembered', async () => {
     const env = tree();
     const read: number[] = [];

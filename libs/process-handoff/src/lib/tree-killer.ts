@@ -95,10 +95,12 @@ export class TreeKiller {
 
   /**
    * The descendants recorded so far that still run as the same processes (pid and start
-   * time), in the order they were found: one stat read each, no walk.
+   * time), in the order they were found: one stat read each, no walk. Pids in `known` (just
+   * seen by the caller) are left out unread.
    */
-  stillRunning(): number[] {
+  stillRunning(known: ReadonlySet<number> = new Set()): number[] {
     return [...this.remembered].filter(([pid, start]) => {
+      if (known.has(pid)) return false;
       const stat = this.stat(pid);
       return stat !== undefined && !isGone(stat, start);
     }).map(([pid]) => pid);
