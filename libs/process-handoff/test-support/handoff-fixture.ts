@@ -118,9 +118,9 @@ async function main(): Promise<void> {
     res.once('finish', () => draining && handover && setImmediate(() => offer(req.socket)));
     const gate = /^\/(?:wait|busy)\?gate=(\w+)/.exec(req.url ?? '')?.[1];
     const slow = /^\/slow\?ms=(\d+)$/.exec(req.url ?? '');
-    const release = req.url?.startsWith('/busy') ? upgrader.yieldStart() : () => undefined;
-    if (req.url?.startsWith('/busy')) say('busy', { gate });
-    if (gate) void untilExists(gate).then(() => (release(), res.end(String(process.pid))));
+    const release = req.url?.startsWith('/busy') ? upgrader.yieldStart() : undefined;
+    if (release) say('busy', { gate });
+    if (gate) void untilExists(gate).then(() => (release?.(), res.end(String(process.pid))));
     else setTimeout(() => res.end(String(process.pid)), slow ? Number(slow[1]) : 0);
   });
   server.keepAliveTimeout = 60_000; // the clients close, after a `Connection: close` answer; a server-side close races their next request
