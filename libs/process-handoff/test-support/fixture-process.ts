@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -35,10 +35,10 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** GET / with a fresh connection; resolves with the pid that answered. */
-export function askPid(port: number): Promise<number> {
+/** GET / with a fresh connection, or on `agent`'s kept-alive one; resolves with the pid that answered. */
+export function askPid(port: number, agent?: Agent): Promise<number> {
   return new Promise((resolvePid, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, headers: { connection: 'close' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', ...(agent ? { agent } : { agent: false, headers: { connection: 'close' } }) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { Agent, get } from 'node:http';
 import { join } from 'node:path';
 import { askPid, FixtureRun, isAlive, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
 import { parseStat } from './proc-stat';
@@ -18,11 +18,11 @@ const stateOf = (pid: number): string | undefined => {
   }
 };
 
-/** A request to the fixture that is answered (or cut) later; its outcome is kept. */
-function busy(port: number, gate: string): { done: Promise<string> } {
+/** A request to the fixture that is answered (or cut) later; its outcome is kept. `agent`: on a connection the test keeps. */
+function busy(port: number, gate: string, agent: Agent | false = false): { done: Promise<string> } {
   return {
     done: new Promise((resolve) => {
-      get({ host: '127.0.0.1', port, path: `/busy?gate=${gate}`, agent: false }, (res) => {
+      get({ host: '127.0.0.1', port, path: `/busy?gate=${gate}`, agent }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve(`answered ${body}`));
       }).on('error', (error) => resolve(`failed ${error.message}`));
@@ -68,13 +68,18 @@ describe('a successor start that yields to the predecessor\'s work, with real pr
     run = new FixtureRun('serve', { FIXTURE_YIELD: JSON.stringify({ maxStopMs: 60_000, maxShare: 1 }) });
     const { port } = (await run.next('the first generation to listen', (e) => e.event === 'listening')) as FixtureEvent & { port: number };
     await run.next('ready', (e) => e.event === 'ready');
+    // A connection the predecessor accepted: the successor listens on the same socket from its start,
+    // and a new connection could be its own (under load it was), which stops nothing.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    expect(await askPid(port, agent)).toBe(run.firstPid);
     run.setMode('hang'); // the successor starts a grandchild, a stand-in for Chromium, and never says ready
     run.signal(run.firstPid, 'SIGHUP');
     const { grandchild, pid: successor } = (await run.next('the successor\'s grandchild', (e) => e.event === 'grandchild')) as FixtureEvent & { grandchild: number };
-    const request = busy(port, 'work');
+    const request = busy(port, 'work', agent);
     await waitFor(() => `both to be stopped (${stateOf(successor)}, ${stateOf(grandchild)})`, () => stateOf(successor) === 'T' && stateOf(grandchild) === 'T');
     writeFileSync(join(run.dir, 'work'), '');
     expect(await request.done).toBe(`answered ${run.firstPid}`);
+    agent.destroy();
     await waitFor(() => `both to run again (${stateOf(successor)}, ${stateOf(grandchild)})`, () => stateOf(successor) !== 'T' && stateOf(grandchild) !== 'T');
   });
 
