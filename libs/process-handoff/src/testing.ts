@@ -91,6 +91,12 @@ export class StubUpgrader implements HandoffUpgrader {
     return { ok: true, processes: 1, failures: [] };
   }
 
+  /** Offers nothing: the stub has no successor to stop its processes. */
+  retiring(): number {
+    this.calls.push('retiring');
+    return 0;
+  }
+
   private readonly gate = new YieldGate();
 
   /** Whether work is held through `yieldStart()`; the stub starts no successor to stop. */

@@ -8,6 +8,8 @@
  *   gate           like serve, but say ready only once `<dir>/release` exists
  *   hold           before the library runs (no hello yet), wait until `<dir>/hello` exists
  *   hang           listen, start a detached grandchild (a stand-in for Chromium), never say ready
+ *   browser        before it listens, start a detached child that starts a child of its own
+ *                  (a stand-in for a browser's process group), reported as `browser`
  *   throw          write a line to stderr, then throw at start (after the library ran)
  *   early          exit 3 before the library ran (like a syntax error)
  *   throw-early    throw before the library ran (a module that fails to load)
@@ -28,7 +30,8 @@
  * successor instead (idle ones at once, busy ones when their response finished) and
  * exits when none is left. SIGTERM cancels a running upgrade, then drains; before
  * ready it ends the start (exit 0). `GET /slow?ms=N` answers after N ms. Every event is one JSON line on stdout; the library's log
- * lines are `log` events. FIXTURE_PID_FILE and FIXTURE_MAX_STATE_BYTES set the
+ * lines are `log` events. FIXTURE_RETIRE_YIELD sets the upgrader's retireYield (JSON); with
+ * FIXTURE_RETIRE=1 an ok upgrade calls `retiring()` before the drain (event `retiring`). FIXTURE_PID_FILE and FIXTURE_MAX_STATE_BYTES set the
  * upgrader's pidFile and maxStateBytes; FIXTURE_PREPARE=1 its prepareSuccessor; FIXTURE_RELEASE (set by a release's entry
  * file that loads this one) is reported, to tell which build a generation runs.
  */
@@ -76,6 +79,7 @@ process.on('SIGHUP', () => {
   }
   void upgrader.upgrade().then((outcome) => {
     say('outcome', { outcome, snapshot: upgrader.snapshot() });
+    if (outcome.ok && process.env['FIXTURE_RETIRE'] === '1') say('retiring', { offered: upgrader.retiring() });
     if (outcome.ok) drain?.();
   });
 });
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
     pidFile,
     prepareSuccessor: process.env['FIXTURE_PREPARE'] === '1',
     startYield: process.env['FIXTURE_YIELD'] ? (JSON.parse(process.env['FIXTURE_YIELD']) as boolean | { maxStopMs?: number }) : undefined,
+    retireYield: process.env['FIXTURE_RETIRE_YIELD'] ? (JSON.parse(process.env['FIXTURE_RETIRE_YIELD']) as boolean | { maxStopMs?: number }) : undefined,
     log: (level, message, fields) => say('log', { level, message, fields }),
   });
   live.upgrader = upgrader;
@@ -138,6 +143,13 @@ async function main(): Promise<void> {
     if (has('bad-state')) return { generation, notCloneable: () => generation };
     return { generation };
   });
+  if (has('browser')) {
+    // A group of its own with two processes, as puppeteer's detached Chromium; the fixture dir on their command lines is for the cleanup.
+    const KEEP = `setInterval(() => {}, 60_000)`;
+    const browser = spawn(process.execPath, ['-e', `require('node:child_process').spawn(process.execPath, ['-e', '${KEEP}', process.argv[1]], { stdio: 'ignore' }); ${KEEP}`, dir], { detached: true, stdio: 'ignore' });
+    browser.unref();
+    say('browser', { browser: browser.pid });
+  }
   const address = await upgrader.listen('http', server, { port: 0, host: '127.0.0.1' });
   say('listening', { port: address.port, generation, inherited: upgrader.isSuccessor, state: inherited === undefined ? 'none' : 'received' });
   if (has('cut-later')) process.disconnect?.();

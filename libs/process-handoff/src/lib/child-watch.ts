@@ -58,6 +58,11 @@ export class ChildWatch {
     return this.child?.pid;
   }
 
+  /** Resolves when the successor's exit event fired (after a handoff too). */
+  get exitSeen(): Promise<void> {
+    return this.exited;
+  }
+
   /** The channel to the successor once it said ready (connections are handed over through it), else undefined. */
   get handedOverTo(): SpawnedChild | undefined {
     return this.succeeded ? this.child : undefined;

@@ -6,7 +6,9 @@
  * exception), `ready` (it serves). predecessor -> successor: `state`, sent right
  * after `hello`, with the data of the app's state provider (or `undefined`); after
  * `ready`, `connection` with a client connection's socket as the message's handle,
- * for the listener `listener` (an idle keep-alive connection handed over).
+ * for the listener `listener` (an idle keep-alive connection handed over); `retiring`
+ * once it lets go of what it holds, with the processes the successor may stop while
+ * it does work whose latency counts (`targets`, as kill(2) takes them: -pgid a group).
  */
 export type ToPredecessor =
   | { type: 'hello'; pid: number }
@@ -14,7 +16,7 @@ export type ToPredecessor =
   | { type: 'fatal'; text: string }
   | { type: 'ready' };
 
-export type ToSuccessor = { type: 'state'; data: unknown } | { type: 'connection'; listener: string };
+export type ToSuccessor = { type: 'state'; data: unknown } | { type: 'connection'; listener: string } | { type: 'retiring'; targets: number[] };
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -43,5 +45,6 @@ export function isToPredecessor(message: unknown): message is ToPredecessor {
 export function isToSuccessor(message: unknown): message is ToSuccessor {
   if (!tagged(message)) return false;
   if (message.type === 'state') return 'data' in message;
+  if (message.type === 'retiring') return Array.isArray(message['targets']) && message['targets'].every((t) => Number.isInteger(t) && Math.abs(t as number) > 1);
   return message.type === 'connection' && typeof message['listener'] === 'string';
 }

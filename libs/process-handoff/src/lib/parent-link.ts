@@ -21,8 +21,9 @@ const MAX_IN_FLIGHT = 16;
  * copies this process's output to it until ready (its own stdout/stderr are the
  * predecessor's anyway; the copy is for the failure report), reports a fatal
  * error, and says ready. After ready it only receives the client connections the
- * predecessor hands over (`onConnection`) until the predecessor exits; the channel
- * is unref'd then, so it never keeps this process alive.
+ * predecessor hands over (`onConnection`), and the processes it offers to stop as it
+ * retires (`afterReady.retiring`), until the predecessor exits; the channel is unref'd
+ * then, so it never keeps this process alive.
  *
  * When the channel closes before ready, the predecessor's fate decides: if it is
  * gone (or dying: the kernel marks a process exiting before its sockets close),
@@ -55,6 +56,8 @@ export class ParentLink {
     private readonly onConnection: (listener: string, handle: unknown) => void = () => undefined,
     /** The predecessor went away before this process was ready (after {@link lost} is set). */
     private readonly onLoss: () => void = () => undefined,
+    /** After ready: the predecessor retires and offers these processes to stop (`retiring`); the channel closed (`closed`). */
+    private readonly afterReady: { retiring?: (targets: number[]) => void; closed?: () => void } = {},
   ) {}
 
   /** The predecessor died before this process was ready; undefined while it did not. */
@@ -131,12 +134,17 @@ export class ParentLink {
     this.stopListening?.();
     this.stateArrived();
     this.channel.disconnect();
+    if (this.readied) this.afterReady.closed?.();
   }
 
   private onMessage(message: unknown, handle?: unknown): void {
     if (!isToSuccessor(message)) return;
     if (message.type === 'connection') {
       if (handle !== undefined && handle !== null) this.onConnection(message.listener, handle);
+      return;
+    }
+    if (message.type === 'retiring') {
+      if (this.readied && !this.finished) this.afterReady.retiring?.(message.targets);
       return;
     }
     if (this.state) return;

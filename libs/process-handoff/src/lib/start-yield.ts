@@ -185,16 +185,54 @@ export function mainThreadTree(env: Pick<ProcessEnvironment, 'readText'>, root: 
   return tree.slice(0, limit);
 }
 
+/**
+ * What a retiring predecessor offers its successor to stop (`Upgrader.retiring`): its children
+ * except the successor, as kill(2) takes them. A child leading a process group of its own (a
+ * detached child, as puppeteer starts a browser) is its whole group (`-pgid`): one signal
+ * reaches every process of a browser, however it started them. Any other child is itself with
+ * its main threads' tree. This process itself never: it still serves and shuts down.
+ */
+export function retirementTargets(env: Pick<ProcessEnvironment, 'readText' | 'readStat'>, self: number, successor: number | undefined): number[] {
+  const ownGroup = readPgid(env, self);
+  const targets: number[] = [];
+  for (const child of childrenOf(env, self)) {
+    if (child === successor) continue;
+    const pgid = readPgid(env, child);
+    if (pgid === undefined) continue; // gone
+    if (pgid === child && pgid !== ownGroup) targets.push(-child);
+    else targets.push(...mainThreadTree(env, child));
+  }
+  return targets;
+}
+
+function childrenOf(env: Pick<ProcessEnvironment, 'readText'>, pid: number): number[] {
+  return (env.readText(`/proc/${pid}/task/${pid}/children`) ?? '')
+    .split(' ')
+    .filter((child) => child.trim() !== '')
+    .map(Number)
+    .filter((value) => Number.isInteger(value) && value > 0);
+}
+
+function readPgid(env: Pick<ProcessEnvironment, 'readStat'>, pid: number): number | undefined {
+  try {
+    const text = env.readStat(pid);
+    return text === undefined ? undefined : parseStat(pid, text)?.pgid;
+  } catch {
+    return undefined; // unreadable (our fd limit): not offered
+  }
+}
+
 /** The spawn request run through `setpriv --pdeathsig CONT` (which execs it: same pid). */
 export function continueOnParentDeath(request: SpawnRequest, setpriv: string): SpawnRequest {
   return { ...request, command: setpriv, args: ['--pdeathsig', 'CONT', '--', request.command, ...request.args] };
 }
 
-/** One line for the predecessor's log once a start that yielded ended. */
-export function logStartYield(log: HandoffLog, pid: number, summary: StartYieldSummary): void {
+/** One line for the log once a start (in the predecessor) or a retirement (in the successor) that yielded ended. */
+export function logStartYield(log: HandoffLog, pid: number, summary: StartYieldSummary, who: 'successor' | 'retiring predecessor' = 'successor'): void {
   if (summary.stops === 0) return;
-  log('info', `successor ${pid} yielded to this process's work ${summary.stops} times, ${Math.round(summary.stoppedMs)} ms in all`, {
-    successorPid: pid, stops: summary.stops, stoppedMs: Math.round(summary.stoppedMs), longestMs: Math.round(summary.longestMs), cut: summary.cut,
+  const key = who === 'successor' ? 'successorPid' : 'predecessorPid';
+  log('info', `${who} ${pid} yielded to this process's work ${summary.stops} times, ${Math.round(summary.stoppedMs)} ms in all`, {
+    [key]: pid, stops: summary.stops, stoppedMs: Math.round(summary.stoppedMs), longestMs: Math.round(summary.longestMs), cut: summary.cut,
   });
 }
 

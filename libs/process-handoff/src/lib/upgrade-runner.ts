@@ -26,6 +26,8 @@ export class UpgradeRunner {
   private prepared: PreparedChild | undefined;
   /** The successor's channel after a handoff: client connections are handed over through it. */
   successor: SpawnedChild | undefined;
+  /** After a handoff: resolves when the successor's process has exited. */
+  successorExited: Promise<void> | undefined;
 
   constructor(
     private readonly env: ProcessEnvironment,
@@ -123,6 +125,7 @@ export class UpgradeRunner {
       const yieldTo = yields ? { gate: this.gate, comm: basename(this.start.execPath).slice(0, 15) } : undefined;
       outcome = await this.watch.start(request, this.start.entry, restoreNice, idleChrt, prepared, yieldTo);
       this.successor = this.watch.handedOverTo;
+      if (this.successor) this.successorExited = this.watch.exitSeen;
     } finally {
       this.watch = undefined;
     }

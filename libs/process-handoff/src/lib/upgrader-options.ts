@@ -72,6 +72,15 @@ export interface UpgraderOptions {
    */
   startYield?: boolean | Partial<StartYieldBounds>;
   /**
+   * In a successor: while this process does work whose latency counts (`yieldStart()`), the
+   * processes its retiring predecessor offers (`Upgrader.retiring()`: its browsers, not itself)
+   * are stopped, and continued when no such work is left. Letting go of a browser slowed the
+   * renders beside it 1.2-1.7 times, at `SCHED_IDLE` too. Same bounds as `startYield`, counted
+   * from the offer. Should this process die, the predecessor continues them; should the
+   * predecessor die, this process does. Default false.
+   */
+  retireYield?: boolean | Partial<StartYieldBounds>;
+  /**
    * Called when a successor that failed (exited, timed out, was cancelled) has been
    * stopped with its tree and before it is killed: re-assert this process as the
    * service's main process where the app claimed it outside the library (systemd's
@@ -100,6 +109,8 @@ export interface ResolvedUpgraderOptions {
   prepareSuccessor: boolean;
   /** The bounds of a start's yielding; undefined: it does not yield. */
   startYield: StartYieldBounds | undefined;
+  /** The bounds of a retiring predecessor's yielding to this process; undefined: its offer is declined. */
+  retireYield: StartYieldBounds | undefined;
   log: HandoffLog;
   reclaim: ((successorPid: number) => void | Promise<void>) | undefined;
   maxStateBytes: number;
@@ -116,6 +127,7 @@ export const HANDOFF_DEFAULTS = Object.freeze({
   successorIdle: false,
   prepareSuccessor: false,
   startYield: false,
+  retireYield: false,
   /** 128 MiB: twice the QC pool's default cache bound; a 600 MB state measured 4 s and +1 GB RSS in the sender. */
   maxStateBytes: 128 * 1024 * 1024,
 });
@@ -169,14 +181,14 @@ function escapeValue(value: number | undefined): number {
   return value;
 }
 
-function startYieldValue(value: boolean | Partial<StartYieldBounds> | undefined): StartYieldBounds | undefined {
-  if (value === undefined) return HANDOFF_DEFAULTS.startYield ? START_YIELD_BOUNDS : undefined;
+function yieldValue(name: 'startYield' | 'retireYield', value: boolean | Partial<StartYieldBounds> | undefined): StartYieldBounds | undefined {
+  if (value === undefined) return HANDOFF_DEFAULTS[name] ? START_YIELD_BOUNDS : undefined;
   if (value === false) return undefined;
   if (value === true) return START_YIELD_BOUNDS;
-  if (typeof value !== 'object' || value === null) throw new Error(`process-handoff: startYield must be true, false or { maxStopMs, maxShare }, got ${String(value)}`);
-  const maxStopMs = positiveInteger('startYield.maxStopMs', value.maxStopMs, START_YIELD_BOUNDS.maxStopMs);
+  if (typeof value !== 'object' || value === null) throw new Error(`process-handoff: ${name} must be true, false or { maxStopMs, maxShare }, got ${String(value)}`);
+  const maxStopMs = positiveInteger(`${name}.maxStopMs`, value.maxStopMs, START_YIELD_BOUNDS.maxStopMs);
   const maxShare = value.maxShare ?? START_YIELD_BOUNDS.maxShare;
-  if (typeof maxShare !== 'number' || !(maxShare > 0 && maxShare <= 1)) throw new Error(`process-handoff: startYield.maxShare must be a number above 0 and at most 1, got ${String(maxShare)}`);
+  if (typeof maxShare !== 'number' || !(maxShare > 0 && maxShare <= 1)) throw new Error(`process-handoff: ${name}.maxShare must be a number above 0 and at most 1, got ${String(maxShare)}`);
   return { maxStopMs, maxShare };
 }
 
@@ -193,7 +205,8 @@ export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgrad
     successorEscapeMs: escapeValue(options.successorEscapeMs),
     successorIdle: booleanValue('successorIdle', options.successorIdle, HANDOFF_DEFAULTS.successorIdle),
     prepareSuccessor: booleanValue('prepareSuccessor', options.prepareSuccessor, HANDOFF_DEFAULTS.prepareSuccessor),
-    startYield: startYieldValue(options.startYield),
+    startYield: yieldValue('startYield', options.startYield),
+    retireYield: yieldValue('retireYield', options.retireYield),
     log: options.log ?? stderrLog,
     reclaim: options.reclaim,
     maxStateBytes: positiveInteger('maxStateBytes', options.maxStateBytes, HANDOFF_DEFAULTS.maxStateBytes),

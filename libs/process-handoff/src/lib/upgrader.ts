@@ -11,7 +11,7 @@ import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
 import { describeExit, isGone, tryStat, type ProcStat } from './proc-stat';
 import { UpgradeRunner } from './upgrade-runner';
-import { continueStoppedTree, YieldGate } from './start-yield';
+import { continueStoppedTree, logStartYield, retirementTargets, StartYield, YieldGate } from './start-yield';
 import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, RetireIdleResult, StateProvider, UpgradeOutcome } from './upgrader.types';
 
@@ -48,6 +48,8 @@ export class Upgrader implements HandoffUpgrader {
   private predecessorIdleSince: number | undefined;
   private raisingPredecessor: Promise<void> | undefined;
   private readonly gate = new YieldGate();
+  /** In a successor: the retiring predecessor's processes it offered, stopped during this process's work (`retireYield`). */
+  private retirement: StartYield | undefined;
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
@@ -74,14 +76,17 @@ export class Upgrader implements HandoffUpgrader {
     }
     const channel = inheritance ? env.parentChannel() : undefined;
     const registry = new ListenerRegistry();
+    // The link exists before the upgrader it reports to: its after-ready hooks run only once the upgrader said ready.
     const link =
       inheritance && channel
         ? new ParentLink(
           channel, env, resolved.log, { pid: inheritance.parent, start: inheritance.start }, (name, handle) => adoptConnection(registry, name, handle, resolved.log),
           inheritance.yields ? () => continueAfterLoss(env.pid, resolved.log) : undefined,
+          { retiring: (targets) => upgrader.followRetirement(targets), closed: () => upgrader.endRetirement() },
         )
         : undefined;
-    return new Upgrader(env, resolved, start, inheritance, link, registry);
+    const upgrader = new Upgrader(env, resolved, start, inheritance, link, registry);
+    return upgrader;
   }
 
   private constructor(
@@ -247,6 +252,48 @@ export class Upgrader implements HandoffUpgrader {
     }
   }
 
+  /**
+   * After a handoff, as this process lets go of what it holds (once no work of its own needs
+   * it): offers the successor its children's trees, not itself nor the successor's (a child
+   * leading a process group of its own, as puppeteer starts a browser, as its whole group). A
+   * successor whose `retireYield` is on stops them while it does work whose latency counts,
+   * and continues them when none is left; what a browser does as it exits then runs beside
+   * no render. Should the successor die, this process continues them. Returns the number of
+   * targets offered (0: no handoff, or no child). Never throws.
+   */
+  retiring(): number {
+    const successor = this.runner.successor;
+    if (this.runner.snapshot().state !== 'handed-over' || successor?.pid === undefined) return 0;
+    let targets: number[];
+    try {
+      targets = retirementTargets(this.env, this.env.pid, successor.pid);
+    } catch (error) {
+      this.options.log('warn', `could not list this process's children to offer them to the successor: ${(error as Error).message}`);
+      return 0;
+    }
+    if (targets.length === 0) return 0;
+    void successor.send({ type: 'retiring', targets }).catch(() => undefined); // the successor is gone: nothing was stopped
+    void this.runner.successorExited?.then(() => {
+      for (const target of targets) this.env.kill(target, 'SIGCONT');
+    });
+    return targets.length;
+  }
+
+  /** In a successor: the retiring predecessor offered `targets`; with `retireYield` they are stopped during this process's work. */
+  private followRetirement(targets: number[]): void {
+    const bounds = this.options.retireYield;
+    if (bounds === undefined || this.retirement !== undefined || this.predecessorPid === undefined) return;
+    this.retirement = new StartYield(this.env, this.gate, () => targets, bounds);
+    this.options.log('info', `predecessor ${this.predecessorPid} retires: its ${targets.length} offered processes or groups stop while this process does work whose latency counts`, { predecessorPid: this.predecessorPid, targets });
+  }
+
+  /** In a successor: the predecessor's channel closed (it exited), or this upgrader closes: whatever is stopped continues. */
+  private endRetirement(): void {
+    const retirement = this.retirement;
+    if (retirement === undefined || this.predecessorPid === undefined) return;
+    logStartYield(this.options.log, this.predecessorPid, retirement.end(), 'retiring predecessor');
+  }
+
   /** In a successor: a predecessor that has run at SCHED_IDLE for `retireEscapeMs` without exiting is set back (once). */
   private escapeRetiringPredecessor({ pid, policy }: ProcStat): void {
     if (this.raisingPredecessor !== undefined || policy !== SCHED_IDLE) return;
@@ -264,7 +311,8 @@ export class Upgrader implements HandoffUpgrader {
    * Marks work of this process whose latency counts (a render) until the returned function
    * is called (once; later calls do nothing). With `startYield`, a successor starting
    * meanwhile is stopped with its tree, within bounds, and continued when no such work is
-   * left. Without it, or without an upgrade running, it only counts. Cheap: call it per request.
+   * left; with `retireYield`, so are the processes a retiring predecessor offered (`retiring`).
+   * Without either, or with nothing to stop, it only counts. Cheap: call it per request.
    */
   yieldStart(): () => void {
     return this.gate.hold();

@@ -99,7 +99,9 @@ export interface HandoffUpgrader {
   predecessorGone(): Promise<void>;
   /** After a handoff: this process's own tree (not the successor's) goes to SCHED_IDLE before it lets go of what it holds (see `Upgrader.retireIdle`). */
   retireIdle(): Promise<RetireIdleResult>;
-  /** Marks work whose latency counts until the returned function is called; a starting successor yields to it (see `Upgrader.yieldStart`). */
+  /** After a handoff, as this process lets go of what it holds: offers its children's trees to the successor to stop during its work (see `Upgrader.retiring`). */
+  retiring(): number;
+  /** Marks work whose latency counts until the returned function is called; a starting successor, and a retiring predecessor's offer, yield to it (see `Upgrader.yieldStart`). */
   yieldStart(): () => void;
   snapshot(): HandoffSnapshot;
   close(): void;
