@@ -6,8 +6,10 @@ import { chromiumUnder, handoffDetails, health, logLines } from './handoff-suppo
 
 // While the old process renders QC, its starting successor is stopped with its tree
 // (HANDOFF_START_YIELD, default on) and continued when the render ended; the kernel
-// continues it (setpriv --pdeathsig CONT) when the old process dies meanwhile.
-// Real API processes, real Chromium, real signals.
+// continues it (setpriv --pdeathsig CONT) when the old process dies meanwhile. The mirror
+// after the switch: while the successor renders, the old process's Chromium, closing as it
+// retires, is stopped (HANDOFF_RETIRE_YIELD, default on), and the successor continues it
+// should the old process die. Real API processes, real Chromium, real signals.
 
 const stateOf = (pid: number): string | undefined => {
   try {
@@ -76,6 +78,52 @@ describe('a successor start that yields to the old process\'s renders', () => {
     expect((await health(api)).pid).toBe(newPid);
     expect(readFileSync(`/proc/${newPid}/cmdline`, 'utf8').split('\0')[0]).toBe(process.execPath);
   }, 180_000);
+
+  it('stops the old process\'s Chromium during the successor\'s renders as it retires, and every render succeeds', async () => {
+    const { api, loop } = await renderingApi(60);
+    await waitFor('renders before the signal', () => loop.statuses.length >= 3 || undefined, 30_000);
+    api.signal('SIGHUP');
+    const newPid = await waitFor('a successor in the pid file', () => {
+      const pid = readPid(pidFile);
+      return pid !== undefined && pid !== api.pid ? track(pid) : undefined;
+    }, 90_000);
+    expect((await api.exited).code).toBe(0);
+    await loop.stop();
+
+    expect(loop.statuses.filter((s) => s !== 200)).toEqual([]);
+    const lines = logLines(api);
+    expect(lines).toContainEqual(expect.objectContaining({ pid: api.pid, msg: expect.stringMatching(/^handed over: the successor may stop this process's Chromium \(\d+ process groups\)/) }));
+    const summary = lines.find((l) => l.pid === newPid && /^handoff: retiring predecessor \d+ yielded to this process's work \d+ times/.test(l.msg));
+    expect(summary).toMatchObject({ predecessorPid: api.pid, cut: expect.any(Number) });
+    expect(summary?.['stops'] as number).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('an old process SIGKILLed while its Chromium is stopped leaves no Chromium behind, and the successor serves on', async () => {
+    // Renders of 2 s: each stops the old Chromium for 250 ms (the bound) as it retires, and the test kills the old process then.
+    const { api, loop } = await renderingApi(2_000);
+    await waitFor('a render in flight', () => loop.statuses.length >= 1 || undefined, 30_000);
+    api.signal('SIGHUP');
+    const successor = await waitFor('a successor in the pid file', () => {
+      const pid = readPid(pidFile);
+      return pid !== undefined && pid !== api.pid ? track(pid) : undefined;
+    }, 90_000);
+    const oldChromium = () => {
+      const successors = new Set([successor, ...chromiumUnder(successor)]);
+      return chromiumUnder(api.pid).filter((pid) => !successors.has(pid));
+    };
+    const stopped = await waitFor('the old process\'s Chromium to be stopped during a render of the successor', () => {
+      const old = oldChromium();
+      return old.some((pid) => stateOf(pid) === 'T') ? old : undefined;
+    }, 60_000);
+    process.kill(api.pid, 'SIGKILL');
+    await waitFor('the old Chromium to be gone', () => stopped.every((pid) => stateOf(pid) === undefined || stateOf(pid) === 'Z') || undefined, 30_000);
+    await loop.stop();
+
+    expect(loop.statuses.filter((s) => s !== 200)).toEqual([]);
+    expect((await health(api)).pid).toBe(successor);
+    const answer = await fetch(`http://127.0.0.1:${api.port}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html: '<main><h1>After the kill</h1></main>' }) });
+    expect(answer.status).toBe(200);
+  }, 240_000);
 
   it('a successor stopped when the old process is SIGKILLed is continued by the kernel, takes over and renders', async () => {
     // Renders of 2 s: each stops the start for 250 ms (the bound), and the test kills the old process then.

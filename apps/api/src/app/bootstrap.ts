@@ -68,6 +68,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     prepareSuccessor: config.handoff.enabled && config.handoff.prepareSuccessor,
     // Stopped while this process renders (QC's onRender below), continued by the kernel if it dies.
     startYield: config.handoff.enabled && config.handoff.startYield,
+    retireYield: config.handoff.enabled && config.handoff.retireYield,
     log: handoffLog(logger),
     // A failed successor is stopped, then this runs, then it is killed (defined below; called only during an upgrade).
     reclaim: (successorPid) => handoff.reclaim(successorPid),
@@ -213,6 +214,9 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
       if (!pool) return;
       await Promise.race([untilNoConnections(connections), new Promise((resolve) => setTimeout(resolve, RELEASE_AFTER_SWITCH_MS).unref())]);
       await gate.whenNoLocalQc();
+      // No render of ours needs it any more: the successor may stop it while it renders itself.
+      const offered = upgrader.retiring();
+      if (offered > 0) logger.info(`handed over: the successor may stop this process's Chromium (${offered} process groups) while it renders`);
       await pool.close({ deadlineMs: config.qc.closeTimeoutMs });
     },
   });

@@ -66,6 +66,11 @@ export interface ApiConfig {
      * have the kernel continue it should the old process die (HANDOFF_START_YIELD, default true).
      */
     startYield: boolean;
+    /**
+     * As the old process lets go of its Chromium, the successor stops that Chromium while it renders,
+     * within the same bounds, and continues it afterwards (HANDOFF_RETIRE_YIELD, default true).
+     */
+    retireYield: boolean;
   };
   qc: {
     enabled: boolean;
@@ -122,7 +127,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // The old process retires 1.5 s after the switch, at SCHED_IDLE: its Chromium's exit at the switch made the
   // successor's first renders 1.5-2.1x steady, and at its own priority 2.3x whenever it came (tools/bench/README.md,
   // "A quiet retirement").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -175,6 +180,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       retireAfterMs: r.int('HANDOFF_RETIRE_AFTER_MS', d.handoff.retireAfterMs, 0, 30_000),
       retireIdle: r.bool('HANDOFF_RETIRE_IDLE', d.handoff.retireIdle),
       startYield: r.bool('HANDOFF_START_YIELD', d.handoff.startYield),
+      retireYield: r.bool('HANDOFF_RETIRE_YIELD', d.handoff.retireYield),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),
