@@ -6,7 +6,8 @@
 // the old process answered in that time is listed with the phase it was sent in, its latency, and the
 // row's steady render median (restart-bench's byLabel). So is each render sent from the ready to the
 // old process's exit (the end of the row's requests window), by whichever process answered it, in one
-// more phase, "the switch". Rolling rows are left out: their log holds several starts at once.
+// more phase, "the switch", or in "the retirement" when it ran past the old process's first
+// `handed over: retiring` line. Rolling rows are left out: their log holds several starts at once.
 //
 //   node tools/bench/renders-by-start-phase.mjs tools/bench/results/restart-<stamp> [more result dirs]
 import { existsSync, readFileSync } from 'node:fs';
@@ -46,19 +47,34 @@ export function startPhases(lines, successorPid, signalMs) {
   return phases;
 }
 
-/** The phase of the renders sent from the successor's ready to the old process's exit. */
+/** The phase of the renders sent from the successor's ready to the old process's exit (that end before it retires, when that is known). */
 export const SWITCH_PHASE = "the switch (ready to the old process's exit)";
+/** The phase of the renders of the switch that run while the old process retires (its pool's close and its exit). */
+export const RETIRE_PHASE = "the retirement (the old process retires to its exit)";
+
+/**
+ * When the old process began to retire (its first `handed over: retiring` line), in ms from the
+ * successor's `phase ready`; undefined when either line is missing (HANDOFF_RETIRE_IDLE=false logs none).
+ */
+export function retireMsOf(lines, successorPid) {
+  const ready = lines.find((l) => l.pid === successorPid && l.msg === 'phase ready');
+  const retire = lines.find((l) => l.pid !== successorPid && typeof l.msg === 'string' && l.msg.startsWith('handed over: retiring'));
+  return ready && retire ? Date.parse(retire.time) - Date.parse(ready.time) : undefined;
+}
 
 /**
  * The renders the predecessor answered between `signalMs` and the ready, each with the phase it was
- * sent in, then those sent from the ready up to `switchEndMs`, answered by either process, in {@link SWITCH_PHASE}.
+ * sent in, then those sent from the ready up to `switchEndMs`, answered by either process: in
+ * {@link RETIRE_PHASE} when they ran past `retireMs`, else in {@link SWITCH_PHASE}.
  */
-export function rendersByPhase(phases, requests, signalMs, switchEndMs = 0) {
+export function rendersByPhase(phases, requests, signalMs, switchEndMs = 0, retireMs = switchEndMs) {
   const render = (r, phase) => ({ sentMs: Math.round(r.sentMs), latencyMs: Math.round(r.latencyMs), by: String(r.by ?? '-').split(' ')[0], phase });
   const start = requests
     .filter((r) => isQcRender(r) && r.by?.startsWith('predecessor') && r.sentMs >= signalMs && r.sentMs < 0)
     .map((r) => render(r, phases.find((p) => r.sentMs >= p.fromMs && r.sentMs < p.toMs)?.until ?? '-'));
-  const atSwitch = requests.filter((r) => isQcRender(r) && r.sentMs >= 0 && r.sentMs < switchEndMs).map((r) => render(r, SWITCH_PHASE));
+  const atSwitch = requests
+    .filter((r) => isQcRender(r) && r.sentMs >= 0 && r.sentMs < switchEndMs)
+    .map((r) => render(r, r.sentMs + r.latencyMs > retireMs ? RETIRE_PHASE : SWITCH_PHASE));
   return [...start, ...atSwitch];
 }
 
@@ -91,13 +107,16 @@ export function summarizeByVariant(results) {
       return { until, medianMs: median(lengths), renders: ratios.length, medianRatio: round2(median(ratios)) };
     });
     const starts = rows.map((row) => (row.phases.length ? row.phases.at(-1).toMs - row.phases[0].fromMs : undefined)).filter((x) => x !== undefined);
-    const ratios = (inSwitch) => rows.flatMap((row) => row.renders.filter((x) => (x.phase === SWITCH_PHASE) === inSwitch).map((x) => ratio(row, x)).filter((x) => x !== undefined));
-    const all = ratios(false);
-    const atSwitch = ratios(true);
+    const ratios = (keep) => rows.flatMap((row) => row.renders.filter((x) => keep(x.phase)).map((x) => ratio(row, x)).filter((x) => x !== undefined));
+    const all = ratios((phase) => phase !== SWITCH_PHASE && phase !== RETIRE_PHASE);
+    const of = (values, lengths) => ({ medianMs: median(lengths), renders: values.length, medianRatio: round2(median(values)), maxRatio: round2(values.length ? Math.max(...values) : undefined) });
     const switches = rows.map((row) => row.switchMs).filter((x) => x !== undefined);
+    const retirements = rows.filter((row) => row.retireMs !== undefined && row.switchMs !== undefined).map((row) => row.switchMs - row.retireMs);
+    const retiring = ratios((phase) => phase === RETIRE_PHASE);
     return {
       variant, rows: rows.length, startMedianMs: median(starts), renders: all.length, medianRatio: round2(median(all)), phases,
-      switch: { medianMs: median(switches), renders: atSwitch.length, medianRatio: round2(median(atSwitch)), maxRatio: round2(atSwitch.length ? Math.max(...atSwitch) : undefined) },
+      switch: of(ratios((phase) => phase === SWITCH_PHASE), switches),
+      ...(retiring.length > 0 || retirements.length > 0 ? { retirement: of(retiring, retirements) } : {}),
     };
   });
 }
@@ -116,13 +135,15 @@ function analyseDir(dir) {
     }
     const signal = row.markers.find((m) => m.kind === 'signal');
     const signalMs = Math.round(signal.ms - readies[0].ms);
-    const phases = startPhases(parseLog(readFileSync(logFile, 'utf8')), row.newPids[0], signalMs);
+    const lines = parseLog(readFileSync(logFile, 'utf8'));
+    const phases = startPhases(lines, row.newPids[0], signalMs);
     // The requests window ends where the old process exited (restart-bench.requests.ts).
     const exit = row.markers.find((m) => m.kind === 'exit');
     const switchMs = exit ? Math.round(exit.ms - readies[0].ms) : 0;
-    const renders = rendersByPhase(phases, JSON.parse(readFileSync(requestsFile, 'utf8')).requests, signalMs, switchMs);
+    const retireMs = retireMsOf(lines, row.newPids[0]);
+    const renders = rendersByPhase(phases, JSON.parse(readFileSync(requestsFile, 'utf8')).requests, signalMs, switchMs, retireMs ?? switchMs);
     const { tag } = scenarioOf(row);
-    out.push({ run: basename(dir), row: name, variant: tag === '-' ? 'default' : tag, rate: row.rate, steadyRenderMedianMs: row.byLabel?.['POST /qc/check']?.steady?.[0], phases, switchMs, renders });
+    out.push({ run: basename(dir), row: name, variant: tag === '-' ? 'default' : tag, rate: row.rate, steadyRenderMedianMs: row.byLabel?.['POST /qc/check']?.steady?.[0], phases, switchMs, ...(retireMs === undefined ? {} : { retireMs }), renders });
   }
   return out;
 }
@@ -139,6 +160,7 @@ function main(argv) {
     for (const p of v.phases) table.push(`| ${v.variant} | ${p.until} | ${fmt(p.medianMs)} | ${p.renders} | ${fmt(p.medianRatio)} |`);
     table.push(`| ${v.variant} | **the whole start, ${v.rows} rows** | ${fmt(v.startMedianMs)} | ${v.renders} | ${fmt(v.medianRatio)} |`);
     table.push(`| ${v.variant} | **${SWITCH_PHASE}** (the worst: ${fmt(v.switch.maxRatio)}) | ${fmt(v.switch.medianMs)} | ${v.switch.renders} | ${fmt(v.switch.medianRatio)} |`);
+    if (v.retirement) table.push(`| ${v.variant} | **${RETIRE_PHASE}** (the worst: ${fmt(v.retirement.maxRatio)}) | ${fmt(v.retirement.medianMs)} | ${v.retirement.renders} | ${fmt(v.retirement.medianRatio)} |`);
   }
   process.stderr.write(`${table.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify({ rows: results, byVariant: summary }, null, 2)}\n`);

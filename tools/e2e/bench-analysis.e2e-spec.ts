@@ -366,6 +366,7 @@ describe('the restart analysis scripts of tools/bench', () => {
       { time: '2026-12-06T10:00:00.800Z', pid: 31, msg: 'qc: Chrome started (pid 31) at nice 19: processes nice' },
       { time: '2026-12-06T10:00:01.400Z', pid: 20, msg: 'handoff: Chromium is quiet' },
       { time: '2026-12-06T10:00:02.000Z', pid: 20, msg: 'phase ready' },
+      { time: '2026-12-06T10:00:02.120Z', pid: 10, msg: 'handed over: retiring at SCHED_IDLE (9 processes of this tree)' },
     ].map((l) => JSON.stringify(l)).join('\n') + '\nnot json\n';
     const requests = [
       { sentMs: -1800, latencyMs: 70.4, label: 'POST /qc/check', by: 'predecessor (10)' },
@@ -378,11 +379,14 @@ describe('the restart analysis scripts of tools/bench', () => {
       { sentMs: 160, latencyMs: 41, label: 'POST /qc/check', by: 'successor (20)' }, // after the old process's exit at 150
     ];
     const result = evaluate(`
-      import { parseLog, rendersByPhase, startPhases } from './tools/bench/renders-by-start-phase.mjs';
-      const phases = startPhases(parseLog(${JSON.stringify(log)}), 20, -2000);
-      console.log(JSON.stringify({ phases, renders: rendersByPhase(phases, ${JSON.stringify(requests)}, -2000, 150) }));
+      import { parseLog, rendersByPhase, retireMsOf, startPhases } from './tools/bench/renders-by-start-phase.mjs';
+      const lines = parseLog(${JSON.stringify(log)});
+      const phases = startPhases(lines, 20, -2000);
+      const retireMs = retireMsOf(lines, 20);
+      console.log(JSON.stringify({ phases, retireMs, renders: rendersByPhase(phases, ${JSON.stringify(requests)}, -2000, 150, retireMs) }));
     `);
     expect(result).toEqual({
+      retireMs: 120,
       phases: [
         { fromMs: -2000, toMs: -1500, until: 'handoff: started as a successor' },
         { fromMs: -1500, toMs: -1200, until: 'qc: Chrome started' },
@@ -393,8 +397,8 @@ describe('the restart analysis scripts of tools/bench', () => {
         { sentMs: -1800, latencyMs: 70, by: 'predecessor', phase: 'handoff: started as a successor' },
         { sentMs: -1300, latencyMs: 60, by: 'predecessor', phase: 'qc: Chrome started' },
         { sentMs: -300, latencyMs: 40, by: 'predecessor', phase: 'phase ready' },
-        // From the ready to the old process's exit, whoever answered.
-        { sentMs: 100, latencyMs: 45, by: 'successor', phase: "the switch (ready to the old process's exit)" },
+        // From the ready to the old process's exit, whoever answered; one that ran past the old process's retiring line (120) in the retirement.
+        { sentMs: 100, latencyMs: 45, by: 'successor', phase: 'the retirement (the old process retires to its exit)' },
         { sentMs: 2, latencyMs: 90, by: 'predecessor', phase: "the switch (ready to the old process's exit)" },
       ],
     });
@@ -402,13 +406,14 @@ describe('the restart analysis scripts of tools/bench', () => {
 
   it('renders-by-start-phase sums up each variant: phase lengths, renders, and their latency against the steady median', () => {
     const SWITCH = "the switch (ready to the old process's exit)";
+    const RETIRE = 'the retirement (the old process retires to its exit)';
     const phases = (load: number) => [
       { fromMs: -2000, toMs: -2000 + load, until: 'handoff: started as a successor' },
       { fromMs: -2000 + load, toMs: 0, until: 'phase ready' },
     ];
     const rows = [
       { row: 'handoff@modules-500rps', variant: 'modules', steadyRenderMedianMs: 40, phases: phases(600), switchMs: 150, renders: [{ latencyMs: 60, phase: 'handoff: started as a successor' }, { latencyMs: 40, phase: 'phase ready' }, { latencyMs: 100, phase: SWITCH }] },
-      { row: 'handoff@modules-500rps-2', variant: 'modules', steadyRenderMedianMs: 50, phases: phases(500), switchMs: 250, renders: [{ latencyMs: 80, phase: 'handoff: started as a successor' }, { latencyMs: 60, phase: SWITCH }] },
+      { row: 'handoff@modules-500rps-2', variant: 'modules', steadyRenderMedianMs: 50, phases: phases(500), switchMs: 250, retireMs: 150, renders: [{ latencyMs: 80, phase: 'handoff: started as a successor' }, { latencyMs: 60, phase: SWITCH }, { latencyMs: 65, phase: RETIRE }] },
       { row: 'handoff@bundle-500rps', variant: 'bundle', steadyRenderMedianMs: 40, phases: phases(300), renders: [{ latencyMs: 44, phase: 'phase ready' }] },
       { row: 'handoff-200rps', variant: 'default', phases: phases(400), renders: [{ latencyMs: 44, phase: 'phase ready' }] }, // no steady median: not a ratio
     ];
@@ -423,8 +428,9 @@ describe('the restart analysis scripts of tools/bench', () => {
           { until: 'handoff: started as a successor', medianMs: 550, renders: 2, medianRatio: 1.55 },
           { until: 'phase ready', medianMs: 1450, renders: 1, medianRatio: 1 },
         ],
-        // Not in the whole start: 100/40 and 60/50.
+        // Not in the whole start: 100/40 and 60/50; nor 65/50 in the retirement (250 - 150 ms).
         switch: { medianMs: 200, renders: 2, medianRatio: 1.85, maxRatio: 2.5 },
+        retirement: { medianMs: 100, renders: 1, medianRatio: 1.3, maxRatio: 1.3 },
       },
       {
         variant: 'bundle', rows: 1, startMedianMs: 2000, renders: 1, medianRatio: 1.1,

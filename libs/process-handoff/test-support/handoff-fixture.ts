@@ -10,6 +10,8 @@
  *   hang           listen, start a detached grandchild (a stand-in for Chromium), never say ready
  *   browser        before it listens, start a detached child that starts a child of its own
  *                  (a stand-in for a browser's process group), reported as `browser`
+ *   browser-shared the same in this process's group, the child's own child started from a
+ *                  worker thread (as Chromium starts its helpers off its main thread)
  *   throw          write a line to stderr, then throw at start (after the library ran)
  *   early          exit 3 before the library ran (like a syntax error)
  *   throw-early    throw before the library ran (a module that fails to load)
@@ -143,10 +145,14 @@ async function main(): Promise<void> {
     if (has('bad-state')) return { generation, notCloneable: () => generation };
     return { generation };
   });
-  if (has('browser')) {
-    // A group of its own with two processes, as puppeteer's detached Chromium; the fixture dir on their command lines is for the cleanup.
+  if (has('browser') || has('browser-shared')) {
+    // Two processes, as a browser and its helper: a group of its own (puppeteer's detached Chromium), or in this
+    // process's group with the helper started from a worker thread (the API's pool). The fixture dir on their
+    // command lines is for the cleanup.
     const KEEP = `setInterval(() => {}, 60_000)`;
-    const browser = spawn(process.execPath, ['-e', `require('node:child_process').spawn(process.execPath, ['-e', '${KEEP}', process.argv[1]], { stdio: 'ignore' }); ${KEEP}`, dir], { detached: true, stdio: 'ignore' });
+    const helper = `require('node:child_process').spawn(process.execPath, ['-e', '${KEEP}', ${JSON.stringify(dir)}], { stdio: 'ignore' })`;
+    const start = has('browser') ? helper : `new (require('node:worker_threads').Worker)(${JSON.stringify(helper)}, { eval: true })`;
+    const browser = spawn(process.execPath, ['-e', `${start}; ${KEEP}`, dir], { detached: has('browser'), stdio: 'ignore' });
     browser.unref();
     say('browser', { browser: browser.pid });
   }

@@ -92,7 +92,7 @@ describe('a successor start that yields to the old process\'s renders', () => {
 
     expect(loop.statuses.filter((s) => s !== 200)).toEqual([]);
     const lines = logLines(api);
-    expect(lines).toContainEqual(expect.objectContaining({ pid: api.pid, msg: expect.stringMatching(/^handed over: the successor may stop this process's Chromium \(\d+ process groups\)/) }));
+    expect(lines).toContainEqual(expect.objectContaining({ pid: api.pid, msg: expect.stringMatching(/^handed over: the successor may stop this process's Chromium \(\d+ processes or process groups\)/) }));
     const summary = lines.find((l) => l.pid === newPid && /^handoff: retiring predecessor \d+ yielded to this process's work \d+ times/.test(l.msg));
     expect(summary).toMatchObject({ predecessorPid: api.pid, cut: expect.any(Number) });
     expect(summary?.['stops'] as number).toBeGreaterThan(0);

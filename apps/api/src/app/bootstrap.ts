@@ -216,7 +216,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
       await gate.whenNoLocalQc();
       // No render of ours needs it any more: the successor may stop it while it renders itself.
       const offered = upgrader.retiring();
-      if (offered > 0) logger.info(`handed over: the successor may stop this process's Chromium (${offered} process groups) while it renders`);
+      if (offered > 0) logger.info(`handed over: the successor may stop this process's Chromium (${offered} processes or process groups) while it renders`);
       await pool.close({ deadlineMs: config.qc.closeTimeoutMs });
     },
   });

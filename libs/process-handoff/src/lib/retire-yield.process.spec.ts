@@ -1,11 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { FixtureRun, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
 import { parseStat } from './proc-stat';
 
-// Real processes and signals: a predecessor with a stand-in browser (a detached child with a
-// child of its own: one process group) hands over and offers that group as it retires
+// Real processes and signals: a predecessor with a stand-in browser (a child with a child of its
+// own: a process group of its own, or in the predecessor's group with the helper started from a
+// worker thread) hands over and offers that group as it retires
 // (`retiring()`); the successor, with retireYield, stops the group while it holds
 // yieldStart() for a request to /busy, and continues it when the request ends. Neither
 // process's death may leave the group stopped.
@@ -18,8 +19,9 @@ const stateOf = (pid: number): string | undefined => {
   }
 };
 
+/** Every thread's children: the shared browser starts its helper from a worker thread. */
 const childrenOf = (pid: number): number[] =>
-  readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((c) => c.trim() !== '').map(Number);
+  readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter((c) => c.trim() !== '').map(Number));
 
 /** A request answered once the fixture's gate file exists; resolves with the answering pid or the error. */
 function request(port: number, path: string): Promise<string> {
@@ -36,9 +38,9 @@ describe('a retiring predecessor that yields its browser to the successor\'s wor
   afterEach(() => run?.cleanup());
 
   /** Hands over with a connection that keeps the predecessor draining; the successor holds its work: the old browser is stopped. */
-  async function retireWithWorkHeld() {
+  async function retireWithWorkHeld(mode: 'browser' | 'browser-shared' = 'browser') {
     // One stop may last a minute here, so that what the test sees is the gate's doing, not a bound's.
-    run = new FixtureRun('browser', { FIXTURE_RETIRE: '1', FIXTURE_RETIRE_YIELD: JSON.stringify({ maxStopMs: 60_000, maxShare: 1 }) });
+    run = new FixtureRun(mode, { FIXTURE_RETIRE: '1', FIXTURE_RETIRE_YIELD: JSON.stringify({ maxStopMs: 60_000, maxShare: 1 }) });
     const { port } = (await run.next('the first generation to listen', (e) => e.event === 'listening')) as FixtureEvent & { port: number };
     const { browser } = (await run.next('its browser', (e) => e.event === 'browser' && e.pid === run?.firstPid)) as FixtureEvent & { browser: number };
     const helper = await waitFor('the browser\'s own child', () => childrenOf(browser)[0]);
@@ -47,7 +49,8 @@ describe('a retiring predecessor that yields its browser to the successor\'s wor
     await run.next('the draining request to arrive', (e) => e.event === 'conn');
     run.signal(run.firstPid, 'SIGHUP');
     const retiring = await run.next('the predecessor to retire', (e) => e.event === 'retiring');
-    expect(retiring['offered']).toBe(1); // one group: the successor is not offered
+    // One group, or (in the fixture's own group) the two processes; never the successor.
+    expect(retiring['offered']).toBe(mode === 'browser' ? 1 : 2);
     const outcome = await run.next('the outcome', (e) => e.event === 'outcome');
     const successor = (outcome['outcome'] as { successorPid: number }).successorPid;
     await run.next('the successor to follow the retirement', (e) => e.event === 'log' && e.pid === successor && /^predecessor \d+ retires/.test(e['message'] as string));
@@ -60,8 +63,8 @@ describe('a retiring predecessor that yields its browser to the successor\'s wor
 
   const runs = (pid: number) => stateOf(pid) !== undefined && stateOf(pid) !== 'T';
 
-  it('stops the old browser\'s whole group while the successor works, continues it after, and logs the yield when the predecessor exits', async () => {
-    const { browser, helper, successor, work, draining } = await retireWithWorkHeld();
+  it.each(['browser', 'browser-shared'] as const)('stops the old %s (with its helper) while the successor works, continues it after, and logs the yield when the predecessor exits', async (mode) => {
+    const { browser, helper, successor, work, draining } = await retireWithWorkHeld(mode);
     expect(stateOf(successor)).not.toBe('T');
     writeFileSync(join(run?.dir as string, 'work'), '');
     expect(await work).toBe(`answered ${successor}`);

@@ -20,17 +20,25 @@ function withChildren(env = new FakeEnvironment()): FakeEnvironment {
 }
 
 describe('retirementTargets', () => {
-  it('offers a child leading its own group as the group, any other child with its main threads\' tree, and never the successor or what is gone', () => {
+  it('offers a child leading its own group as the group, any other child with its whole tree, and never the successor', () => {
     const env = withChildren();
     env.procs.set(200, { ppid: 100, pgid: 200 }); // a detached successor leads a group too
+    env.procs.set(402, { ppid: 401, pgid: 100 });
+    expect(retirementTargets(env, 100, 200)).toEqual([-300, 400, 401, 402]);
+    expect(retirementTargets(env, 100, 200, 2)).toEqual([-300, 400]);
+  });
+
+  it('reads the main threads\' children files where the kernel lists no other, and skips what is gone', () => {
+    const env = withChildren();
+    env.childrenFiles = false;
     env.files.set('/proc/100/task/100/children', '200 300 400 999 ');
     expect(retirementTargets(env, 100, 200)).toEqual([-300, 400, 401]);
   });
 
-  it('offers nothing without children, or when its own children file cannot be read', () => {
+  it('offers nothing without children but the successor', () => {
     const env = new FakeEnvironment();
     expect(retirementTargets(env, 100, 200)).toEqual([]);
-    env.files.set('/proc/100/task/100/children', '200');
+    env.procs.set(200, { ppid: 100, pgid: 100 });
     expect(retirementTargets(env, 100, 200)).toEqual([]);
   });
 });
@@ -52,7 +60,6 @@ describe('a retirement that yields to the successor\'s work (retireYield)', () =
     const { env, upgrader } = await predecessorSetup({}, withChildren());
     const outcome = upgrader.upgrade();
     const child = env.lastChild;
-    env.files.set('/proc/100/task/100/children', `${child.pid} 300 400`);
     const successorEnv = successorEnvironment(env, child);
     const logs: LogLine[] = [];
     const successor = Upgrader.create({ environment: successorEnv, log: (level, message, fields) => logs.push({ level, message, fields }), ...successorOptions });
@@ -98,7 +105,6 @@ describe('a retirement that yields to the successor\'s work (retireYield)', () =
 
   it('in the predecessor: continues what it offered once the successor has exited, and offers nothing before a handoff', async () => {
     const before = await predecessorSetup({}, withChildren());
-    before.env.files.set('/proc/100/task/100/children', '300 400');
     expect(before.upgrader.retiring()).toBe(0);
     expect(before.env.children).toEqual([]);
     const { env, upgrader, child } = await handedOver();

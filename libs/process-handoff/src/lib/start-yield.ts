@@ -189,28 +189,37 @@ export function mainThreadTree(env: Pick<ProcessEnvironment, 'readText'>, root: 
  * What a retiring predecessor offers its successor to stop (`Upgrader.retiring`): its children
  * except the successor, as kill(2) takes them. A child leading a process group of its own (a
  * detached child, as puppeteer starts a browser) is its whole group (`-pgid`): one signal
- * reaches every process of a browser, however it started them. Any other child is itself with
- * its main threads' tree. This process itself never: it still serves and shuts down.
+ * reaches every process of a browser, however it started them. Any other child (a browser in
+ * this process's group, as the API's pool starts Chromium) is itself and its whole tree, parents
+ * before children, read once now from every thread's children file: a browser starts its helper
+ * processes from threads other than its main one. This process itself never: it still serves
+ * and shuts down. At most `limit` targets.
  */
-export function retirementTargets(env: Pick<ProcessEnvironment, 'readText' | 'readStat'>, self: number, successor: number | undefined): number[] {
+export function retirementTargets(env: Pick<ProcessEnvironment, 'readText' | 'readStat' | 'listChildren'>, self: number, successor: number | undefined, limit = 256): number[] {
   const ownGroup = readPgid(env, self);
   const targets: number[] = [];
   for (const child of childrenOf(env, self)) {
-    if (child === successor) continue;
+    if (child === successor || targets.length >= limit) continue;
     const pgid = readPgid(env, child);
     if (pgid === undefined) continue; // gone
     if (pgid === child && pgid !== ownGroup) targets.push(-child);
-    else targets.push(...mainThreadTree(env, child));
+    else targets.push(...treeOf(env, child, limit - targets.length));
   }
   return targets;
 }
 
-function childrenOf(env: Pick<ProcessEnvironment, 'readText'>, pid: number): number[] {
-  return (env.readText(`/proc/${pid}/task/${pid}/children`) ?? '')
-    .split(' ')
-    .filter((child) => child.trim() !== '')
-    .map(Number)
-    .filter((value) => Number.isInteger(value) && value > 0);
+/** Every thread's children (`listChildren`), or the main thread's where the kernel has no such files. */
+function childrenOf(env: Pick<ProcessEnvironment, 'readText' | 'listChildren'>, pid: number): number[] {
+  return env.listChildren?.(pid) ?? (env.readText(`/proc/${pid}/task/${pid}/children`) ?? '').split(' ').filter((c) => c.trim() !== '').map(Number).filter((v) => Number.isInteger(v) && v > 0);
+}
+
+/** `root` and its descendants, breadth first, at most `limit`. */
+function treeOf(env: Pick<ProcessEnvironment, 'readText' | 'listChildren'>, root: number, limit: number): number[] {
+  const tree = [root];
+  for (let i = 0; i < tree.length && tree.length < limit; i += 1) {
+    for (const child of childrenOf(env, tree[i] as number)) if (!tree.includes(child)) tree.push(child);
+  }
+  return tree.slice(0, limit);
 }
 
 function readPgid(env: Pick<ProcessEnvironment, 'readStat'>, pid: number): number | undefined {
