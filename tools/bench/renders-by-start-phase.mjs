@@ -53,12 +53,13 @@ export const SWITCH_PHASE = "the switch (ready to the old process's exit)";
 export const RETIRE_PHASE = "the retirement (the old process retires to its exit)";
 
 /**
- * When the old process began to retire (its first `handed over: retiring` line), in ms from the
- * successor's `phase ready`; undefined when either line is missing (HANDOFF_RETIRE_IDLE=false logs none).
+ * When the old process began to retire (its first `handed over: retiring` line, or its offer of its
+ * Chromium, whichever comes first), in ms from the successor's `phase ready`; undefined when neither is there.
  */
 export function retireMsOf(lines, successorPid) {
   const ready = lines.find((l) => l.pid === successorPid && l.msg === 'phase ready');
-  const retire = lines.find((l) => l.pid !== successorPid && typeof l.msg === 'string' && l.msg.startsWith('handed over: retiring'));
+  // With HANDOFF_RETIRE_IDLE=false there is no retiring line: its offer of its Chromium to the successor comes first then.
+  const retire = lines.find((l) => l.pid !== successorPid && typeof l.msg === 'string' && /^handed over: (retiring|the successor may stop)/.test(l.msg));
   return ready && retire ? Date.parse(retire.time) - Date.parse(ready.time) : undefined;
 }
 

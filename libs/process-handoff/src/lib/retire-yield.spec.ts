@@ -1,4 +1,5 @@
 import { FakeEnvironment, successorEnvironment } from '../../test-support/fake-environment';
+import { waitFor } from '../../test-support/fixture-process';
 import { closeServers, predecessorSetup, settle, type LogLine } from '../../test-support/upgrader-setup';
 import { isToSuccessor } from './handoff-messages';
 import { retirementTargets } from './start-yield';
@@ -93,6 +94,33 @@ describe('a retirement that yields to the successor\'s work (retireYield)', () =
     release();
     successor.yieldStart();
     expect(successorEnv.signals).toHaveLength(6);
+  });
+
+  it('after the predecessor\'s exit, still stops what it offered while any of it runs, and ends once all of it is gone', async () => {
+    const { upgrader, successorEnv, successor, logs } = await handedOver();
+    for (const [pid, pgid] of [[300, 300], [301, 300], [400, 100], [401, 100]]) successorEnv.procs.set(pid as number, { ppid: 1, pgid: pgid as number });
+    upgrader.retiring();
+    await settle();
+    successorEnv.channel?.drop();
+    const release = successor.yieldStart();
+    expect(successorEnv.signals).toEqual([[-300, 'SIGSTOP'], [400, 'SIGSTOP'], [401, 'SIGSTOP']]);
+    release();
+    expect(logs.map((l) => l.message)).not.toContainEqual(expect.stringMatching(/^retiring predecessor/));
+    for (const pid of [300, 301, 400, 401]) successorEnv.procs.delete(pid);
+    await waitFor('the yield to end once the offered processes are gone', () => logs.find((l) => /^retiring predecessor 100 yielded to this process's work 1 times/.test(l.message)));
+    successor.yieldStart();
+    expect(successorEnv.signals).toHaveLength(6);
+  });
+
+  it('ends at once, continuing what is stopped, when the successor\'s upgrader closes', async () => {
+    const { upgrader, successorEnv, successor, logs } = await handedOver();
+    for (const pid of [300, 400, 401]) successorEnv.procs.set(pid, { ppid: 1, pgid: 100 });
+    upgrader.retiring();
+    await settle();
+    successor.yieldStart();
+    successor.close();
+    expect(successorEnv.signals.slice(3)).toEqual([[401, 'SIGCONT'], [400, 'SIGCONT'], [-300, 'SIGCONT']]);
+    expect(logs.map((l) => l.message)).toContainEqual(expect.stringMatching(/^retiring predecessor 100 yielded to this process's work 1 times/));
   });
 
   it('declines the offer without retireYield (the library\'s default): work stops nothing', async () => {

@@ -124,6 +124,11 @@ export class StartYield {
     return { ...this.summary };
   }
 
+  /** Continues what is stopped now, as a cut: no new stop until the work held now has ended. */
+  interrupt(): void {
+    if (this.stopped !== undefined) this.resume(true);
+  }
+
   /** How long a stop beginning now may last: one stop's bound, within the share of the start so far. */
   private allowanceMs(now: number): number {
     const { maxStopMs, maxShare } = this.bounds;

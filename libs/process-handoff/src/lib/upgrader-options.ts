@@ -148,6 +148,12 @@ export const HANDOFF_TIMINGS = Object.freeze({
    * after it retired; next to a busy neighbour it would wait for a CPU indefinitely.
    */
   retireEscapeMs: 2_000,
+  /**
+   * How long a successor with `retireYield` still stops what its predecessor offered, after the
+   * predecessor's exit, while any of it still runs: a browser's helpers exit after the browser,
+   * and the browser may outlive the node that closed it by a few ms.
+   */
+  retireTailMs: 1_000,
 });
 
 const stderrLog: HandoffLog = (level, message, fields) => {

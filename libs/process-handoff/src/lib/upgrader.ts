@@ -50,6 +50,7 @@ export class Upgrader implements HandoffUpgrader {
   private readonly gate = new YieldGate();
   /** In a successor: the retiring predecessor's processes it offered, stopped during this process's work (`retireYield`). */
   private retirement: StartYield | undefined;
+  private offered: number[] = [];
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
@@ -283,15 +284,43 @@ export class Upgrader implements HandoffUpgrader {
   private followRetirement(targets: number[]): void {
     const bounds = this.options.retireYield;
     if (bounds === undefined || this.retirement !== undefined || this.predecessorPid === undefined) return;
+    this.offered = targets;
     this.retirement = new StartYield(this.env, this.gate, () => targets, bounds);
     this.options.log('info', `predecessor ${this.predecessorPid} retires: its ${targets.length} offered processes or groups stop while this process does work whose latency counts`, { predecessorPid: this.predecessorPid, targets });
   }
 
-  /** In a successor: the predecessor's channel closed (it exited), or this upgrader closes: whatever is stopped continues. */
-  private endRetirement(): void {
+  /**
+   * In a successor: the predecessor's channel closed (it exited or died): what is stopped
+   * continues at once. What it offered and still runs (a browser's helpers exit after it) is
+   * followed for `retireTailMs` more, until all of it is gone. `now` (this upgrader closes):
+   * it ends here.
+   */
+  private endRetirement(now = false): void {
     const retirement = this.retirement;
-    if (retirement === undefined || this.predecessorPid === undefined) return;
-    logStartYield(this.options.log, this.predecessorPid, retirement.end(), 'retiring predecessor');
+    const pid = this.predecessorPid;
+    if (retirement === undefined || pid === undefined) return;
+    retirement.interrupt();
+    const finish = () => {
+      if (this.retirement !== retirement) return;
+      this.retirement = undefined;
+      logStartYield(this.options.log, pid, retirement.end(), 'retiring predecessor');
+    };
+    if (now) return finish();
+    const until = this.env.now() + HANDOFF_TIMINGS.retireTailMs;
+    const look = () => {
+      if (this.retirement !== retirement) return;
+      if (this.env.now() >= until || !this.offeredStillRun()) return finish();
+      this.env.setTimer(look, RETIRE_TAIL_POLL_MS);
+    };
+    look();
+  }
+
+  /** Whether a process the retiring predecessor offered (a group: its leader) still runs. */
+  private offeredStillRun(): boolean {
+    return this.offered.some((target) => {
+      const stat = tryStat(this.env, Math.abs(target));
+      return stat === null || !isGone(stat);
+    });
   }
 
   /** In a successor: a predecessor that has run at SCHED_IDLE for `retireEscapeMs` without exiting is set back (once). */
@@ -341,6 +370,7 @@ export class Upgrader implements HandoffUpgrader {
 
   /** Lets go of the predecessor's channel, ends a prepared successor's process and kills a starting successor: no timer or listener is left. */
   close(): void {
+    this.endRetirement(true);
     this.link?.close();
     this.runner.discardPrepared();
     void this.runner.cancel('upgrader closed');
@@ -391,6 +421,9 @@ export class Upgrader implements HandoffUpgrader {
     return stat && !isGone(stat) ? stat.startTime : undefined;
   }
 }
+
+/** While a successor follows a retiring predecessor's offered processes past its exit, it looks this often whether they are gone. */
+const RETIRE_TAIL_POLL_MS = 50;
 
 /** In a successor: a connection the predecessor handed over joins the server registered under `name`. */
 function adoptConnection(registry: ListenerRegistry, name: string, handle: unknown, log: ResolvedUpgraderOptions['log']): void {
