@@ -203,16 +203,16 @@ const MAX_ROUNDS = 5;
  * `policy`, walking again until none is left at another policy: a process forked from one
  * not yet set is found by the next walk.
  */
-async function setTreePolicy(root: number, chrt: string, policy: 'other' | 'idle', proc: string, exclude: readonly number[]): Promise<LeaveIdleResult> {
+async function setTreePolicy(root: number, chrt: string, policy: 'other' | 'idle', proc: string, exclude: readonly number[], counted = new Set<number>()): Promise<LeaveIdleResult> {
   const pending = () => processTree(root, proc, exclude).filter((pid) => threadsAt(pid, policy === 'other', proc) > 0);
-  let processes = 0;
   let failures: string[] = [];
   for (let round = 1; round <= MAX_ROUNDS; round += 1) {
     const left = pending();
-    if (left.length === 0) return { processes, rounds: round, failures: [] };
+    if (left.length === 0) return { processes: counted.size, rounds: round, failures: [] };
     failures = await setPolicy(chrt, policy, left);
-    processes += left.length - failures.length;
+    for (const pid of left) if (!failures.some((f) => f.startsWith(`${pid}:`))) counted.add(pid);
   }
+  const processes = counted.size;
   const left = pending();
   if (left.length === 0) return { processes, rounds: MAX_ROUNDS, failures: [] };
   // A process that exited in between is no failure; one still at the old policy is, with what chrt said of it.
@@ -234,8 +234,14 @@ export function leaveIdle(root: number, chrt: string, proc = '/proc', exclude: r
  * SCHED_IDLE (their nice values stay). Entering SCHED_IDLE needs no privilege; leaving it
  * does (see {@link idleSupport}).
  */
-export function enterIdle(root: number, chrt: string, proc = '/proc', exclude: readonly number[] = []): Promise<LeaveIdleResult> {
-  return setTreePolicy(root, chrt, 'idle', proc, exclude);
+export async function enterIdle(root: number, chrt: string, proc = '/proc', exclude: readonly number[] = []): Promise<LeaveIdleResult> {
+  if (exclude.includes(root)) return setTreePolicy(root, chrt, 'idle', proc, exclude);
+  // `root` (the caller, a retiring process) alone first, without a walk: the walks of its tree,
+  // hundreds of reads of /proc, then run at SCHED_IDLE, and so does the shell it forks for the
+  // rest (a child inherits the policy). A retirement's first walk and shell ran at full priority
+  // for 30-60 ms beside the successor's renders. A root that failed is tried again by the walk.
+  const failed = (await setPolicy(chrt, 'idle', [root])).length > 0;
+  return setTreePolicy(root, chrt, 'idle', proc, exclude, new Set(failed ? [] : [root]));
 }
 
 /** In the successor, as it starts to listen: its tree back to SCHED_OTHER. */
