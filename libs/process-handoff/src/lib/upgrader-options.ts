@@ -75,7 +75,7 @@ export interface UpgraderOptions {
    * In a successor: while this process does work whose latency counts (`yieldStart()`), the
    * processes its retiring predecessor offers (`Upgrader.retiring()`: its browsers, not itself)
    * are stopped, and continued when no such work is left. Letting go of a browser slowed the
-   * renders beside it 1.2-1.7 times, at `SCHED_IDLE` too. Same bounds as `startYield`, counted
+   * renders beside it to 1.7-1.9 times their steady median, at `SCHED_IDLE` too. Same bounds as `startYield`, counted
    * from the offer. Should this process die, the predecessor continues them; should the
    * predecessor die, this process does. Default false.
    */
