@@ -60,42 +60,32 @@ describe('a successor start that yields to the old process\'s renders', () => {
     return { api, loop: renderLoop(api.port, busyMs) };
   }
 
-  it('stops the start during renders, logs it, and every render and the handoff succeed', async () => {
-    const { api, loop } = await renderingApi(60);
-    await waitFor('renders before the signal', () => loop.statuses.length >= 3 || undefined, 30_000);
-    api.signal('SIGHUP');
-    const newPid = await waitFor('a successor in the pid file', () => {
+  /** The successor's pid, once the pid file names a process other than `api`'s. */
+  const successorInPidFile = (api: Awaited<ReturnType<typeof startApi>>) =>
+    waitFor('a successor in the pid file', () => {
       const pid = readPid(pidFile);
       return pid !== undefined && pid !== api.pid ? track(pid) : undefined;
     }, 90_000);
-    expect((await api.exited).code).toBe(0);
-    await loop.stop();
 
-    expect(loop.statuses.filter((s) => s !== 200)).toEqual([]);
-    const summary = logLines(api).find((l) => l.pid === api.pid && /^handoff: successor \d+ yielded to this process's work \d+ times/.test(l.msg));
-    expect(summary).toMatchObject({ successorPid: newPid, cut: expect.any(Number) });
-    expect(summary?.['stops'] as number).toBeGreaterThan(0);
-    expect((await health(api)).pid).toBe(newPid);
-    expect(readFileSync(`/proc/${newPid}/cmdline`, 'utf8').split('\0')[0]).toBe(process.execPath);
-  }, 180_000);
-
-  it('stops the old process\'s Chromium during the successor\'s renders as it retires, and every render succeeds', async () => {
+  it('stops the start during the old process\'s renders and the old Chromium during the successor\'s, logs both, and every render and the handoff succeed', async () => {
     const { api, loop } = await renderingApi(60);
     await waitFor('renders before the signal', () => loop.statuses.length >= 3 || undefined, 30_000);
     api.signal('SIGHUP');
-    const newPid = await waitFor('a successor in the pid file', () => {
-      const pid = readPid(pidFile);
-      return pid !== undefined && pid !== api.pid ? track(pid) : undefined;
-    }, 90_000);
+    const newPid = await successorInPidFile(api);
     expect((await api.exited).code).toBe(0);
     await loop.stop();
 
     expect(loop.statuses.filter((s) => s !== 200)).toEqual([]);
     const lines = logLines(api);
+    const started = lines.find((l) => l.pid === api.pid && /^handoff: successor \d+ yielded to this process's work \d+ times/.test(l.msg));
+    expect(started).toMatchObject({ successorPid: newPid, cut: expect.any(Number) });
+    expect(started?.['stops'] as number).toBeGreaterThan(0);
     expect(lines).toContainEqual(expect.objectContaining({ pid: api.pid, msg: expect.stringMatching(/^handed over: the successor may stop this process's Chromium \(\d+ processes or process groups\)/) }));
-    const summary = lines.find((l) => l.pid === newPid && /^handoff: retiring predecessor \d+ yielded to this process's work \d+ times/.test(l.msg));
-    expect(summary).toMatchObject({ predecessorPid: api.pid, cut: expect.any(Number) });
-    expect(summary?.['stops'] as number).toBeGreaterThan(0);
+    const retired = lines.find((l) => l.pid === newPid && /^handoff: retiring predecessor \d+ yielded to this process's work \d+ times/.test(l.msg));
+    expect(retired).toMatchObject({ predecessorPid: api.pid, cut: expect.any(Number) });
+    expect(retired?.['stops'] as number).toBeGreaterThan(0);
+    expect((await health(api)).pid).toBe(newPid);
+    expect(readFileSync(`/proc/${newPid}/cmdline`, 'utf8').split('\0')[0]).toBe(process.execPath);
   }, 180_000);
 
   it('an old process SIGKILLed while its Chromium is stopped leaves no Chromium behind, and the successor serves on', async () => {
@@ -103,10 +93,7 @@ describe('a successor start that yields to the old process\'s renders', () => {
     const { api, loop } = await renderingApi(2_000);
     await waitFor('a render in flight', () => loop.statuses.length >= 1 || undefined, 30_000);
     api.signal('SIGHUP');
-    const successor = await waitFor('a successor in the pid file', () => {
-      const pid = readPid(pidFile);
-      return pid !== undefined && pid !== api.pid ? track(pid) : undefined;
-    }, 90_000);
+    const successor = await successorInPidFile(api);
     const oldChromium = () => {
       const successors = new Set([successor, ...chromiumUnder(successor)]);
       return chromiumUnder(api.pid).filter((pid) => !successors.has(pid));
