@@ -258,8 +258,9 @@ export class Upgrader implements HandoffUpgrader {
    * it): offers the successor its children's trees, not itself nor the successor's (a child
    * leading a process group of its own, as puppeteer starts a browser, as its whole group). A
    * successor whose `retireYield` is on stops them while it does work whose latency counts,
-   * and continues them when none is left; what a browser does as it exits then runs beside
-   * no render. Should the successor die, this process continues them. Returns the number of
+   * and continues them when none is left: what a browser does as it closes waits for that work,
+   * up to the moment a process of it begins to exit (the kernel's part of an exit cannot be
+   * stopped). Should the successor die, this process continues them. Returns the number of
    * targets offered (0: no handoff, or no child). Never throws.
    */
   retiring(): number {
