@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseStat } from './proc-stat';
+import { parseStat, tryStat } from './proc-stat';
 import { processTree } from './successor-idle';
 import type { ProcessEnvironment, SpawnRequest } from './process-environment';
 import type { HandoffLog } from './upgrader-options';
@@ -179,13 +179,19 @@ export class StartYield {
  * spawned, between two samples of the full walk. At most `limit` processes.
  */
 export function mainThreadTree(env: Pick<ProcessEnvironment, 'readText'>, root: number, limit = 64): number[] {
+  return treeBy(root, (pid) => mainThreadChildren(env, pid), limit);
+}
+
+/** The pids in the children file of `pid`'s main thread; none when it cannot be read (gone). */
+function mainThreadChildren(env: Pick<ProcessEnvironment, 'readText'>, pid: number): number[] {
+  return (env.readText(`/proc/${pid}/task/${pid}/children`) ?? '').split(' ').filter((c) => c.trim() !== '').map(Number).filter((v) => Number.isInteger(v) && v > 0);
+}
+
+/** `root` and its descendants by `children`, breadth first (parents before children), at most `limit`. */
+function treeBy(root: number, children: (pid: number) => number[], limit: number): number[] {
   const tree = [root];
   for (let i = 0; i < tree.length && tree.length < limit; i += 1) {
-    const pid = tree[i] as number;
-    for (const child of (env.readText(`/proc/${pid}/task/${pid}/children`) ?? '').split(' ')) {
-      const value = Number(child);
-      if (child.trim() !== '' && Number.isInteger(value) && !tree.includes(value)) tree.push(value);
-    }
+    for (const child of children(tree[i] as number)) if (!tree.includes(child)) tree.push(child);
   }
   return tree.slice(0, limit);
 }
@@ -201,39 +207,18 @@ export function mainThreadTree(env: Pick<ProcessEnvironment, 'readText'>, root: 
  * and shuts down. At most `limit` targets.
  */
 export function retirementTargets(env: Pick<ProcessEnvironment, 'readText' | 'readStat' | 'listChildren'>, self: number, successor: number | undefined, limit = 256): number[] {
-  const ownGroup = readPgid(env, self);
+  // Every thread's children where the kernel lists them, else the main thread's.
+  const childrenOf = (pid: number) => env.listChildren?.(pid) ?? mainThreadChildren(env, pid);
+  const ownGroup = tryStat(env, self)?.pgid;
   const targets: number[] = [];
-  for (const child of childrenOf(env, self)) {
+  for (const child of childrenOf(self)) {
     if (child === successor || targets.length >= limit) continue;
-    const pgid = readPgid(env, child);
-    if (pgid === undefined) continue; // gone
+    const pgid = tryStat(env, child)?.pgid; // undefined: gone, or unreadable (our fd limit): not offered
+    if (pgid === undefined) continue;
     if (pgid === child && pgid !== ownGroup) targets.push(-child);
-    else targets.push(...treeOf(env, child, limit - targets.length));
+    else targets.push(...treeBy(child, childrenOf, limit - targets.length));
   }
   return targets;
-}
-
-/** Every thread's children (`listChildren`), or the main thread's where the kernel has no such files. */
-function childrenOf(env: Pick<ProcessEnvironment, 'readText' | 'listChildren'>, pid: number): number[] {
-  return env.listChildren?.(pid) ?? (env.readText(`/proc/${pid}/task/${pid}/children`) ?? '').split(' ').filter((c) => c.trim() !== '').map(Number).filter((v) => Number.isInteger(v) && v > 0);
-}
-
-/** `root` and its descendants, breadth first, at most `limit`. */
-function treeOf(env: Pick<ProcessEnvironment, 'readText' | 'listChildren'>, root: number, limit: number): number[] {
-  const tree = [root];
-  for (let i = 0; i < tree.length && tree.length < limit; i += 1) {
-    for (const child of childrenOf(env, tree[i] as number)) if (!tree.includes(child)) tree.push(child);
-  }
-  return tree.slice(0, limit);
-}
-
-function readPgid(env: Pick<ProcessEnvironment, 'readStat'>, pid: number): number | undefined {
-  try {
-    const text = env.readStat(pid);
-    return text === undefined ? undefined : parseStat(pid, text)?.pgid;
-  } catch {
-    return undefined; // unreadable (our fd limit): not offered
-  }
 }
 
 /** The spawn request run through `setpriv --pdeathsig CONT` (which execs it: same pid). */

@@ -49,8 +49,7 @@ export class Upgrader implements HandoffUpgrader {
   private raisingPredecessor: Promise<void> | undefined;
   private readonly gate = new YieldGate();
   /** In a successor: the retiring predecessor's processes it offered, stopped during this process's work (`retireYield`). */
-  private retirement: StartYield | undefined;
-  private offered: number[] = [];
+  private retirement: { yielding: StartYield; targets: number[] } | undefined;
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
@@ -285,8 +284,7 @@ export class Upgrader implements HandoffUpgrader {
   private followRetirement(targets: number[]): void {
     const bounds = this.options.retireYield;
     if (bounds === undefined || this.retirement !== undefined || this.predecessorPid === undefined) return;
-    this.offered = targets;
-    this.retirement = new StartYield(this.env, this.gate, () => targets, bounds);
+    this.retirement = { yielding: new StartYield(this.env, this.gate, () => targets, bounds), targets };
     this.options.log('info', `predecessor ${this.predecessorPid} retires: its ${targets.length} offered processes or groups stop while this process does work whose latency counts`, { predecessorPid: this.predecessorPid, targets });
   }
 
@@ -300,25 +298,25 @@ export class Upgrader implements HandoffUpgrader {
     const retirement = this.retirement;
     const pid = this.predecessorPid;
     if (retirement === undefined || pid === undefined) return;
-    retirement.interrupt();
+    retirement.yielding.interrupt();
     const finish = () => {
       if (this.retirement !== retirement) return;
       this.retirement = undefined;
-      logStartYield(this.options.log, pid, retirement.end(), 'retiring predecessor');
+      logStartYield(this.options.log, pid, retirement.yielding.end(), 'retiring predecessor');
     };
     if (now) return finish();
     const until = this.env.now() + HANDOFF_TIMINGS.retireTailMs;
     const look = () => {
       if (this.retirement !== retirement) return;
-      if (this.env.now() >= until || !this.offeredStillRun()) return finish();
+      if (this.env.now() >= until || !this.stillRuns(retirement.targets)) return finish();
       this.env.setTimer(look, RETIRE_TAIL_POLL_MS);
     };
     look();
   }
 
-  /** Whether a process the retiring predecessor offered (a group: its leader) still runs. */
-  private offeredStillRun(): boolean {
-    return this.offered.some((target) => {
+  /** Whether any of `targets` (a group: its leader) still runs; unreadable counts as running. */
+  private stillRuns(targets: number[]): boolean {
+    return targets.some((target) => {
       const stat = tryStat(this.env, Math.abs(target));
       return stat === null || !isGone(stat);
     });
