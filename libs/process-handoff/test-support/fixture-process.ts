@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { request, type Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseStat } from '../src/lib/proc-stat';
 
 const WORKSPACE = resolve(__dirname, '../../..');
 const FIXTURE = join(__dirname, 'handoff-fixture.ts');
@@ -47,6 +48,25 @@ export function askPid(port: number, agent?: Agent): Promise<number> {
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** A process's state letter (R, S, T, Z, ...), undefined when it is gone. */
+export function stateOf(pid: number): string | undefined {
+  try {
+    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state;
+  } catch {
+    return undefined;
+  }
+}
+
+/** GET `path`, answered (or cut) whenever the fixture lets it; resolves `answered <body>` or `failed <error>`. `agent`: on a connection the test keeps. */
+export function getLater(port: number, path: string, agent: Agent | false = false): Promise<string> {
+  return new Promise((resolveGet) => {
+    request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolveGet(`answered ${body}`));
+    }).on('error', (error) => resolveGet(`failed ${error.message}`)).end();
   });
 }
 

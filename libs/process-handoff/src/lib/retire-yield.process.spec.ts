@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FixtureRun, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
-import { parseStat } from './proc-stat';
+import { FixtureRun, getLater, stateOf, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
+import { nodeProcessEnvironment } from './node-process-environment';
 
 // Real processes and signals: a predecessor with a stand-in browser (a child with a child of its
 // own: a process group of its own, or in the predecessor's group with the helper started from a
@@ -11,27 +10,8 @@ import { parseStat } from './proc-stat';
 // yieldStart() for a request to /busy, and continues it when the request ends. Neither
 // process's death may leave the group stopped.
 
-const stateOf = (pid: number): string | undefined => {
-  try {
-    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state;
-  } catch {
-    return undefined;
-  }
-};
-
 /** Every thread's children: the shared browser starts its helper from a worker thread. */
-const childrenOf = (pid: number): number[] =>
-  readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter((c) => c.trim() !== '').map(Number));
-
-/** A request answered once the fixture's gate file exists; resolves with the answering pid or the error. */
-function request(port: number, path: string): Promise<string> {
-  return new Promise((resolve) => {
-    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve(`answered ${body}`));
-    }).on('error', (error) => resolve(`failed ${error.message}`));
-  });
-}
+const childrenOf = (pid: number): number[] => nodeProcessEnvironment().listChildren?.(pid) ?? [];
 
 describe('a retiring predecessor that yields its browser to the successor\'s work, with real processes', () => {
   let run: FixtureRun | undefined;
@@ -45,7 +25,7 @@ describe('a retiring predecessor that yields its browser to the successor\'s wor
     const { browser } = (await run.next('its browser', (e) => e.event === 'browser' && e.pid === run?.firstPid)) as FixtureEvent & { browser: number };
     const helper = await waitFor('the browser\'s own child', () => childrenOf(browser)[0]);
     await run.next('ready', (e) => e.event === 'ready');
-    const draining = request(port, '/wait?gate=drain');
+    const draining = getLater(port, '/wait?gate=drain');
     await run.next('the draining request to arrive', (e) => e.event === 'conn');
     run.signal(run.firstPid, 'SIGHUP');
     const retiring = await run.next('the predecessor to retire', (e) => e.event === 'retiring');
@@ -55,7 +35,7 @@ describe('a retiring predecessor that yields its browser to the successor\'s wor
     const successor = (outcome['outcome'] as { successorPid: number }).successorPid;
     await run.next('the successor to follow the retirement', (e) => e.event === 'log' && e.pid === successor && /^predecessor \d+ retires/.test(e['message'] as string));
     expect([stateOf(browser), stateOf(helper)]).not.toContain('T');
-    const work = request(port, '/busy?gate=work');
+    const work = getLater(port, '/busy?gate=work');
     await run.next('the successor to hold its work', (e) => e.event === 'busy' && e.pid === successor);
     await waitFor(() => `the old browser's group to be stopped (${stateOf(browser)}, ${stateOf(helper)})`, () => stateOf(browser) === 'T' && stateOf(helper) === 'T');
     return { browser, helper, successor, work, draining };

@@ -1,34 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Agent, get } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { askPid, FixtureRun, isAlive, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
-import { parseStat } from './proc-stat';
+import { askPid, FixtureRun, getLater, isAlive, stateOf, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
 import { continueStoppedTree } from './start-yield';
 
 // Real processes and signals: the fixture holds yieldStart() for a request to /busy, and
 // a successor started meanwhile must be stopped (state T) until that request ends, and
 // must be continued by the kernel (setpriv --pdeathsig CONT) when its predecessor dies.
 
-const stateOf = (pid: number): string | undefined => {
-  try {
-    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state;
-  } catch {
-    return undefined;
-  }
-};
-
-/** A request to the fixture that is answered (or cut) later; its outcome is kept. `agent`: on a connection the test keeps. */
-function busy(port: number, gate: string, agent: Agent | false = false): { done: Promise<string> } {
-  return {
-    done: new Promise((resolve) => {
-      get({ host: '127.0.0.1', port, path: `/busy?gate=${gate}`, agent }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve(`answered ${body}`));
-      }).on('error', (error) => resolve(`failed ${error.message}`));
-    }),
-  };
-}
+/** A request to the fixture that holds its work until the file `gate` exists; its outcome is kept. */
+const busy = (port: number, gate: string, agent: Agent | false = false) => ({ done: getLater(port, `/busy?gate=${gate}`, agent) });
 
 const startedPid = (e: FixtureEvent) => (e['fields'] as { successorPid?: number } | undefined)?.successorPid;
 
