@@ -37,7 +37,7 @@ export interface Row {
     /** The busiest of those neighbours during the run. */
     strangers: { pid: number; cpuMs: number; cmd: string }[];
   };
-  /** Earlier attempts of this row that were not counted: the load's own sender lagged, or a neighbour took the CPU. */
+  /** Earlier attempts of this row that were not counted (`spoiled()`). */
   discarded?: { why: string; sendLagP99Ms: number; p99Ratio: number; failed: number }[];
   /** From the restart's start (signal or CLI) to its end (old gone, new ready). */
   restartMs: number;
@@ -85,6 +85,26 @@ export function failedAnswers(nginx: RunningNginx): Record<string, number> {
 }
 
 const ms = (epoch: number, t0Epoch: number) => epoch - t0Epoch;
+
+/**
+ * Why a row does not count, or undefined: the load's own sender lagged more than `lagMs` at p99
+ * (its latencies then describe the host), the machine's other processes used more than
+ * `restCpu` % of a core on average, or the hypervisor took more than `stealCpu` % of one
+ * (/proc/stat's steal), in the steady window or the restart's.
+ */
+export function spoiled(row: Pick<Row, 'sendLag' | 'instruments'>, limits: { lagMs: number; restCpu: number; stealCpu: number }): string | undefined {
+  if (row.sendLag.p99Ms > limits.lagMs) return `send lag p99 ${row.sendLag.p99Ms} ms > ${limits.lagMs} ms`;
+  const rest = row.instruments?.restCpuMean;
+  if (rest && Math.max(rest.steady, rest.restart) > limits.restCpu) {
+    const who = row.instruments?.strangers[0];
+    return `other processes used ${Math.max(rest.steady, rest.restart)} % of a core (> ${limits.restCpu} %${who ? `; busiest: pid ${who.pid} ${who.cmd.slice(0, 60)}` : ''})`;
+  }
+  const steal = row.instruments?.stealCpuMean;
+  if (steal && Math.max(steal.steady, steal.restart) > limits.stealCpu) {
+    return `the hypervisor took ${Math.max(steal.steady, steal.restart)} % of a core (steal: ${steal.steady} % steady, ${steal.restart} % in the restart; > ${limits.stealCpu} %)`;
+  }
+  return undefined;
+}
 
 /**
  * The row of one run: windows by scheduled time, steady from `steadyFromMs` (after the warm-up) to

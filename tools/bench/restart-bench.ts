@@ -36,6 +36,8 @@
 //          --nginx-workers 1,auto (an axis too: nginx's worker_processes in the rolling set-ups; default 1)
 //          --rest-limit 25 (... and one during which other processes of the machine used more than 25 % of a core;
 //          each row starts once the machine is that calm)
+//          --steal-limit 10 (... and one during which the hypervisor took more than 10 % of a core on average, in the
+//          steady window or the restart's: /proc/stat's steal, a stall no process of the machine caused)
 // Instruments (restart-bench.instruments.ts): per 100 ms and per process, CPU, event-loop delay,
 // main-thread run-queue wait and who answered, in each row's timeline and <row>.instruments.json.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,7 +48,7 @@ import { parseVariant, type BenchVariant } from './bench-variant';
 import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, realtimeAllowed, requireBuilt, startLoadProcess, WORKSPACE, type LoadProcessPlacement } from '@edu-agents/e2e-support';
 import { measureCapacity, mixFor, type Probe } from './restart-bench.capacity';
 import { parseLogEvents, restartMarkers } from './restart-bench.events';
-import { failedAnswers, makeRow, markdown, type Row } from './restart-bench.report';
+import { failedAnswers, makeRow, markdown, spoiled, type Row } from './restart-bench.report';
 import { ROLLING_SCENARIOS } from './restart-bench.rolling';
 import { cliHasModes, type RestartOutcome, type Scenario, type ScenarioDef } from './restart-bench.scenario';
 import { SINGLE_SCENARIOS } from './restart-bench.single';
@@ -75,6 +77,7 @@ const { values } = parseArgs({
     'lag-limit': { type: 'string', default: '50' },
     'lag-retries': { type: 'string', default: '2' },
     'rest-limit': { type: 'string', default: '25' },
+    'steal-limit': { type: 'string', default: '10' },
     variant: { type: 'string', multiple: true, default: [] },
     'load-priority': { type: 'string', default: 'auto' },
     'nginx-session': { type: 'string', default: 'own' },
@@ -98,6 +101,9 @@ if (!Number.isInteger(SIGNAL_JITTER_MS) || SIGNAL_JITTER_MS < 0) throw new Error
 const LAG_LIMIT_MS = Number(values['lag-limit']);
 const LAG_RETRIES = Number(values['lag-retries']);
 const REST_LIMIT = Number(values['rest-limit']);
+/** % of a core the hypervisor may take on average (steal) in a row's steady or restart window before the row is run again. */
+const STEAL_LIMIT = Number(values['steal-limit']);
+if (!Number.isFinite(STEAL_LIMIT) || STEAL_LIMIT < 0) throw new Error(`--steal-limit: ${values['steal-limit']} is not a percentage of a core, 0 or more`);
 const VARIANTS = values.variant.map(parseVariant);
 /**
  * Where the load process runs: `shared` (this process's session and priority), a nice value or
@@ -304,17 +310,6 @@ function peaks(series: InstrumentSeries, fromMs: number, toMs: number): Pick<Non
   return { cpuPeak: max(series.cpu), loopMaxMs: max(series.loopMaxMs), runQueueMaxMs: Object.fromEntries(Object.entries(max(series.runQueueMs)).map(([k, v]) => [k, Math.round(v * 10) / 10])) };
 }
 
-/** Why a row does not count: the load's own sender lagged (its latencies then describe the host), or a neighbour took the CPU. */
-function spoiled(row: Row): string | undefined {
-  if (row.sendLag.p99Ms > LAG_LIMIT_MS) return `send lag p99 ${row.sendLag.p99Ms} ms > ${LAG_LIMIT_MS} ms`;
-  const rest = row.instruments?.restCpuMean;
-  if (rest && Math.max(rest.steady, rest.restart) > REST_LIMIT) {
-    const who = row.instruments?.strangers[0];
-    return `other processes used ${Math.max(rest.steady, rest.restart)} % of a core (> ${REST_LIMIT} %${who ? `; busiest: pid ${who.pid} ${who.cmd.slice(0, 60)}` : ''})`;
-  }
-  return undefined;
-}
-
 /** Waits (up to 10 min) until the machine is calm: under REST_LIMIT % of a core busy, three seconds in a row. */
 async function calm(): Promise<void> {
   const deadline = Date.now() + 600_000;
@@ -326,13 +321,13 @@ async function calm(): Promise<void> {
   }
 }
 
-/** Runs a row, again when it was spoiled (see `spoiled`): up to --lag-retries more times. */
+/** Runs a row, again when it was spoiled (`spoiled()`): up to --lag-retries more times. */
 async function measureCounted(def: BenchDef, rate: number): Promise<Row> {
   const discarded: NonNullable<Row['discarded']> = [];
   for (let attempt = 0; ; attempt += 1) {
     await calm();
     const row = await measure(def, rate);
-    const why = spoiled(row);
+    const why = spoiled(row, { lagMs: LAG_LIMIT_MS, restCpu: REST_LIMIT, stealCpu: STEAL_LIMIT });
     if (!why || attempt >= LAG_RETRIES) {
       if (discarded.length) row.discarded = discarded;
       if (why) row.note = `${row.note} (not a clean row, in every attempt: ${why})`.trim();

@@ -324,6 +324,35 @@ describe('the restart analysis scripts of tools/bench', () => {
     ]);
   });
 
+  it('restart-bench runs a row again when its sender lagged, a neighbour or the hypervisor took the CPU, and names which', () => {
+    const result = runTs(`
+      const { spoiled } = require('./tools/bench/restart-bench.report.ts');
+      const limits = { lagMs: 50, restCpu: 25, stealCpu: 10 };
+      const row = (lag, rest, steal) => ({
+        sendLag: { p99Ms: lag },
+        instruments: { restCpuMean: rest, stealCpuMean: steal, strangers: [{ pid: 1, cpuMs: 900, cmd: '/process_api --init' }] },
+      });
+      const quiet = { steady: 0.5, restart: 1 };
+      console.log(JSON.stringify({
+        clean: spoiled(row(1.2, quiet, { steady: 9.9, restart: 10 }), limits) ?? null,
+        lagged: spoiled(row(51, quiet, quiet), limits),
+        neighbour: spoiled(row(1, { steady: 30, restart: 2 }, quiet), limits),
+        stolenSteady: spoiled(row(1, quiet, { steady: 14.7, restart: 0.2 }), limits),
+        stolenRestart: spoiled(row(1, quiet, { steady: 0.5, restart: 56.8 }), limits),
+        noInstruments: spoiled({ sendLag: { p99Ms: 1 } }, limits) ?? null,
+      }));
+    `);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({
+      clean: null,
+      lagged: 'send lag p99 51 ms > 50 ms',
+      neighbour: 'other processes used 30 % of a core (> 25 %; busiest: pid 1 /process_api --init)',
+      stolenSteady: 'the hypervisor took 14.7 % of a core (steal: 14.7 % steady, 0.2 % in the restart; > 10 %)',
+      stolenRestart: 'the hypervisor took 56.8 % of a core (steal: 0.5 % steady, 56.8 % in the restart; > 10 %)',
+      noInstruments: null,
+    });
+  });
+
   it('restart-bench buckets count their QC renders and give the chance that a restart changing nothing still shows a bucket above steady', () => {
     // 1 s of steady state (10 buckets, a render in 2) and 0.5 s of restart (5 buckets, a render in 1).
     const record = (scheduledMs: number, label: string, latencyMs: number) => ({
