@@ -1,5 +1,6 @@
 import { killLeftoverApis, readPid, startApi, track, waitFor, waitReady } from '@edu-agents/e2e-support';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadsSchedOf } from '../support/chrome-procs';
@@ -69,4 +70,34 @@ describe('the old process retires after the switch', () => {
     expect(messages.filter((m) => /retiring at/.test(m))).toEqual([]);
     expect((await health(api)).state).toBe('ready');
   }, 180_000);
+
+  it('a connection opened before the switch that has sent nothing yet moves to the successor: the old process does not wait for it', async () => {
+    const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'false', HANDOFF_RETIRE_AFTER_MS: '0' }, { pidFile, timeoutMs: 60_000 });
+    await waitReady(api.port);
+    // As an HTTP client's pool or a browser's preconnect: open now, first request later.
+    const silent = connect(api.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => silent.once('connect', resolve).once('error', reject));
+    try {
+      api.signal('SIGHUP');
+      const newPid = await waitFor('the successor to answer ready', async () => {
+        const h = await health(api);
+        return h.state === 'ready' && h.pid !== api.pid ? track(h.pid as number) : undefined;
+      }, 90_000);
+      // Its shutdown would wait up to SHUTDOWN_TIMEOUT_MS for a connection that stayed.
+      let exit: Awaited<typeof api.exited> | undefined;
+      void api.exited.then((e) => (exit = e));
+      await waitFor('the old process to exit', () => exit, 10_000);
+      expect(exit?.code).toBe(0);
+      const answer = new Promise<string>((resolve, reject) => {
+        let text = '';
+        silent.on('data', (chunk: Buffer) => (text += chunk.toString())).once('end', () => resolve(text)).once('error', reject);
+      });
+      silent.write('GET /health HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n');
+      const text = await answer;
+      expect(text.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).details.shutdown.pid).toBe(newPid);
+    } finally {
+      silent.destroy();
+    }
+  }, 120_000);
 });

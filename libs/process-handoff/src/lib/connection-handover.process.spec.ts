@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { FixtureRun, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
 
 /** Keep-alive clients, each on its own connection, each sending its next request as soon as the last one was answered. */
@@ -85,6 +85,38 @@ describe('connections handed over between real processes', () => {
     expect(handovers).not.toContain('unavailable');
     // Keep-alive timeout is 5 s in node:http: an exit well before it is the handover, not the idle timer.
     expect(exitMs).toBeLessThan(4_000);
+  });
+
+  it('a connection opened before the switch that has sent nothing yet moves too: its first request is answered by the successor, and the old pid does not linger', async () => {
+    run = new FixtureRun('serve', { FIXTURE_HANDOVER: '1' });
+    const first = run.firstPid;
+    const { port } = (await run.next('the first generation to listen', (e) => e.event === 'listening')) as FixtureEvent & { port: number };
+    await run.next('ready', (e) => e.event === 'ready');
+    // As a client that opens its connection ahead of its first request (a pool, a browser's preconnect).
+    const silent = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => silent.once('connect', resolve).once('error', reject));
+    await run.next('the connection accepted', (e) => e.event === 'conn' && e['port'] === silent.localPort);
+    try {
+      run.signal(first, 'SIGHUP');
+      const second = outcomeOf(await run.next('the outcome', (e) => e.event === 'outcome')).successorPid as number;
+      await run.next('the silent connection handed over', (e) => e.event === 'handover' && e['remote'] === silent.localPort && e['result'] === 'passed');
+      // Keep-alive timeout is 60 s in the fixture: an exit before it is the handover.
+      await waitFor('the old pid to exit', () => run?.exit, 10_000);
+      const answer = new Promise<string>((resolve, reject) => {
+        let text = '';
+        silent.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (/\r\n\r\n\d+$/.test(text)) resolve(text);
+        }).once('error', reject);
+      });
+      silent.write('GET / HTTP/1.1\r\nHost: fixture\r\nContent-Length: 0\r\n\r\n');
+      const text = await answer;
+      expect(text.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+      expect(Number(/\r\n\r\n(\d+)$/.exec(text)?.[1])).toBe(second);
+      expect(run.exit).toEqual({ code: 0, signal: null });
+    } finally {
+      silent.destroy();
+    }
   });
 
   it('a request in flight at the switch is answered by the old pid, then its connection moves', async () => {

@@ -40,10 +40,11 @@ export function canHandOver(server: Server): boolean {
 /**
  * Hands an idle client connection of `server` over to the successor: stops reading
  * it (so no byte of a next request is read here; whatever arrives stays in the
- * kernel and is read by the successor), checks that no request has begun on it and
- * nothing is left to write, sends its handle, and closes this process's copy (which
- * does not close the connection: the successor holds the same socket). A connection
- * that turns out busy reads on, untouched.
+ * kernel and is read by the successor), checks that no request has begun on it (or
+ * that nothing was ever read from it) and nothing is left to write, sends its
+ * handle, and closes this process's copy (which does not close the connection: the
+ * successor holds the same socket). A connection that turns out busy reads on,
+ * untouched.
  */
 export function handOverConnection(server: Server, socket: Socket, send: (handle: unknown) => Promise<void>): Promise<HandOverResult> {
   // One offer at a time per connection: a second one while the handle waits on the channel would send it twice.
@@ -62,7 +63,10 @@ async function tryHandOver(server: Server, socket: Socket, send: (handle: unknow
   const handle = (socket as unknown as { _handle?: ReadableHandle | null })._handle;
   if (!list || !handle || socket.destroyed || typeof handle.readStop !== 'function') return 'unavailable';
   handle.readStop();
-  const idle = list.idle().some((parser) => parser.socket === socket);
+  // Node counts a connection that has sent nothing yet as in a message (its headers timeout runs
+  // from the accept), so it is not in the idle list; with no byte read here, it moves as well.
+  // Left here, a client's pre-opened connection held the old process until its shutdown deadline.
+  const idle = list.idle().some((parser) => parser.socket === socket) || socket.bytesRead === 0;
   const response = (socket as unknown as { _httpMessage?: { writableEnded?: boolean } | null })._httpMessage;
   if (!idle || socket.writableLength > 0 || (response && !response.writableEnded)) {
     handle.readStart();
