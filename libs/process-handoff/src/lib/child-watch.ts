@@ -75,12 +75,41 @@ export class ChildWatch {
    * successor starts at SCHED_IDLE (successor-idle.ts), set back by the same escape.
    * `prepared`: its process, forked ahead for this request, is launched instead of a spawn.
    * `yieldTo`: the successor's tree is stopped while the gate is held, until ready, once the
-   * successor runs `comm` (it exec'd past `setpriv`, which set its parent-death signal; start-yield.ts).
+   * successor runs `comm` (it exec'd past `setpriv`, which set its parent-death signal; start-yield.ts);
+   * while the gate is held when this is called, the successor begins once it is free, at most
+   * `startYield.maxStopMs` later.
    */
   start(request: SpawnRequest, entry?: string, restoreNice?: number, idleChrt?: string, prepared?: PreparedChild, yieldTo?: { gate: YieldGate; comm: string }): Promise<UpgradeOutcome> {
     this.startedAt = this.env.now();
     this.request = request;
     this.entry = entry;
+    const maxWaitMs = this.options.startYield?.maxStopMs ?? 0;
+    if (yieldTo === undefined || !yieldTo.gate.held || maxWaitMs <= 0) {
+      this.launch(request, restoreNice, idleChrt, prepared, yieldTo);
+      return this.done;
+    }
+    // Work is in flight (a render): the successor's exec and its first milliseconds, before it
+    // runs node, cannot be stopped, so it begins once that work ended, within one stop's bound.
+    const began = this.env.now();
+    let go: (() => void) | undefined;
+    const timer = this.env.setTimer(() => go?.(), maxWaitMs);
+    const unsubscribe = yieldTo.gate.subscribe((held) => !held && go?.());
+    go = () => {
+      go = undefined;
+      this.env.clearTimer(timer);
+      unsubscribe();
+      if (this.settled) {
+        prepared?.discard(); // cancelled meanwhile: the process forked ahead holds the listening sockets
+        return;
+      }
+      this.options.log('info', `the successor starts after this process's work in flight (waited ${Math.round(this.env.now() - began)} ms)`);
+      this.launch(request, restoreNice, idleChrt, prepared, yieldTo);
+    };
+    this.stops.push(() => go?.());
+    return this.done;
+  }
+
+  private launch(request: SpawnRequest, restoreNice?: number, idleChrt?: string, prepared?: PreparedChild, yieldTo?: { gate: YieldGate; comm: string }): void {
     const handlers: ChildHandlers = {
       message: (message) => this.onMessage(message),
       exit: (code, signal) => this.onExit(code, signal),
@@ -93,7 +122,7 @@ export class ChildWatch {
       this.spawnFailed(error as Error);
     }
     const pid = this.child?.pid;
-    if (pid === undefined) return this.done; // spawn failed, or spawnError follows
+    if (pid === undefined) return; // spawn failed, or spawnError follows
     const { readyTimeoutMs } = this.options;
     this.options.log('info', 'successor started', { successorPid: pid, timeoutMs: readyTimeoutMs, ...(prepared ? { prepared: true } : {}) });
     const timer = this.env.setTimer(() => this.fail({ reason: 'timeout', message: `successor ${pid} was not ready within ${readyTimeoutMs} ms` }), readyTimeoutMs);
@@ -121,7 +150,6 @@ export class ChildWatch {
       const escape = this.env.setTimer(() => void raiseStarvedSuccessor(this.env, pid, restoreNice, successorEscapeMs, log), successorEscapeMs);
       this.stops.push(() => this.env.clearTimer(escape));
     }
-    return this.done;
   }
 
   /** Kills a starting successor with its tree; resolves when it is gone (at once when there is none). */

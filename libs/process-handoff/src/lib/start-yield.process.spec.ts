@@ -18,29 +18,57 @@ describe('a successor start that yields to the predecessor\'s work, with real pr
   let run: FixtureRun | undefined;
   afterEach(() => run?.cleanup());
 
+  /**
+   * A successor that has started, stopped by work the predecessor began after it (held until the
+   * file `gate` exists). It says ready only once the file `release` exists, which is written once it
+   * is stopped: so the test, not the fixture's speed, decides when it may hand over.
+   */
   async function startWithWorkHeld(gate: string) {
     // One stop may last a minute here, so that what the test sees is the gate's doing, not a bound's.
     run = new FixtureRun('serve', { FIXTURE_YIELD: JSON.stringify({ maxStopMs: 60_000, maxShare: 1 }) });
     const { port } = (await run.next('the first generation to listen', (e) => e.event === 'listening')) as FixtureEvent & { port: number };
     await run.next('ready', (e) => e.event === 'ready');
-    const request = busy(port, gate);
-    await run.next('the fixture to hold its work', (e) => e.event === 'busy');
+    // A connection the predecessor accepted: the successor listens on the same socket from its start.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    expect(await askPid(port, agent)).toBe(run.firstPid);
+    run.setMode('serve gate');
     run.signal(run.firstPid, 'SIGHUP');
     const started = await run.next('the successor to start', (e) => e.event === 'log' && (e['message'] as string) === 'successor started');
     const successor = startedPid(started) as number;
+    const request = busy(port, gate, agent);
+    await run.next('the fixture to hold its work', (e) => e.event === 'busy');
     await waitFor(() => `successor ${successor} to be stopped (state ${stateOf(successor)})`, () => stateOf(successor) === 'T');
-    return { port, request, successor };
+    writeFileSync(join(run.dir, 'release'), '');
+    return { port, request, successor, agent };
   }
 
+  it('begins the successor only once the work in flight at the signal ended: its exec cannot be stopped', async () => {
+    run = new FixtureRun('serve', { FIXTURE_YIELD: JSON.stringify({ maxStopMs: 60_000, maxShare: 1 }) });
+    const { port } = (await run.next('the first generation to listen', (e) => e.event === 'listening')) as FixtureEvent & { port: number };
+    await run.next('ready', (e) => e.event === 'ready');
+    const request = busy(port, 'work');
+    await run.next('the fixture to hold its work', (e) => e.event === 'busy');
+    run.signal(run.firstPid, 'SIGHUP');
+    await run.next('the upgrade to begin', (e) => e.event === 'log' && /handoff idle -> spawning/.test(e['message'] as string));
+    expect(run.events.some((e) => e.event === 'log' && e['message'] === 'successor started')).toBe(false);
+    writeFileSync(join(run.dir, 'work'), '');
+    expect(await request.done).toBe(`answered ${run.firstPid}`);
+    await run.next('the successor to start', (e) => e.event === 'log' && (e['message'] as string) === 'successor started');
+    expect(run.events).toContainEqual(expect.objectContaining({ event: 'log', message: expect.stringMatching(/^the successor starts after this process's work in flight \(waited \d+ ms\)$/) }));
+    const outcome = await run.next('the outcome', (e) => e.event === 'outcome');
+    expect(outcome['outcome']).toMatchObject({ ok: true });
+    expect(await askPid(port)).toBe((outcome['outcome'] as { successorPid: number }).successorPid);
+  });
+
   it('stays stopped while the work is held, then starts and hands over when it ends; the predecessor logs the stop', async () => {
-    const { port, request, successor } = await startWithWorkHeld('work');
-    expect(run?.events.some((e) => e.event === 'listening' && e.pid === successor)).toBe(false);
+    const { port, request, successor, agent } = await startWithWorkHeld('work');
+    expect(run?.events.some((e) => e.event === 'ready' && e.pid === successor)).toBe(false);
     writeFileSync(join(run?.dir as string, 'work'), '');
     expect(await request.done).toBe(`answered ${run?.firstPid}`);
+    agent.destroy();
     const outcome = await run?.next('the outcome', (e) => e.event === 'outcome');
     expect(outcome?.['outcome']).toMatchObject({ ok: true, successorPid: successor });
-    const listening = await run?.next('the successor to listen', (e) => e.event === 'listening' && e.pid === successor);
-    expect(listening).toBeDefined();
+    expect(run?.events.some((e) => e.event === 'listening' && e.pid === successor)).toBe(true);
     const summary = run?.events.find((e) => e.event === 'log' && /^successor \d+ yielded to this process's work/.test(e['message'] as string));
     expect(summary?.['fields']).toMatchObject({ successorPid: successor, stops: 1, cut: 0 });
     expect(await askPid(port)).toBe(successor);
@@ -66,7 +94,7 @@ describe('a successor start that yields to the predecessor\'s work, with real pr
   });
 
   it('is continued by the kernel when the predecessor is SIGKILLed while it is stopped, and takes over', async () => {
-    const { port, successor } = await startWithWorkHeld('never');
+    const { port, successor, agent } = await startWithWorkHeld('never');
     run?.signal(run.firstPid, 'SIGKILL');
     await run?.gone(run.firstPid);
     await waitFor(() => `successor ${successor} to run again (state ${stateOf(successor)})`, () => stateOf(successor) !== 'T' && stateOf(successor) !== undefined);
@@ -75,6 +103,7 @@ describe('a successor start that yields to the predecessor\'s work, with real pr
     const answers = [];
     for (let i = 0; i < 10; i += 1) answers.push(await askPid(port));
     expect(new Set(answers)).toEqual(new Set([successor]));
+    agent.destroy();
   });
 });
 

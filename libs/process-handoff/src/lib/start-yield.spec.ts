@@ -172,19 +172,19 @@ describe('an upgrader whose successor start yields (startYield)', () => {
 
   it('starts the successor through setpriv --pdeathsig CONT, tells it, stops it (once it runs node) while work is held and logs what it did', async () => {
     const { env, upgrader, logs } = await predecessorSetup({ startYield: true });
-    const early = upgrader.yieldStart();
     void upgrader.upgrade();
     const child = env.lastChild;
     expect(child.request.command).toBe('/usr/bin/setpriv');
     expect(child.request.args.slice(0, 4)).toEqual(['--pdeathsig', 'CONT', '--', env.execPath]);
     expect(JSON.parse(child.request.env[HANDOFF_ENV] as string)).toMatchObject({ yields: true });
     const pid = child.pid as number;
+    const work = upgrader.yieldStart();
     // Still setpriv (its comm is not node yet): stopped there, it would have no parent-death signal.
     expect(env.signals).toEqual([]);
     (env.procs.get(pid) as { comm?: string }).comm = 'node';
     await waitFor('the held work to stop the successor once it runs node', () => env.signals.length > 0);
     expect(env.signals).toEqual([[pid, 'SIGSTOP']]);
-    early();
+    work();
     expect(env.signals).toEqual([[pid, 'SIGSTOP'], [pid, 'SIGCONT']]);
     child.says({ type: 'hello', pid });
     await Promise.resolve();
@@ -192,6 +192,40 @@ describe('an upgrader whose successor start yields (startYield)', () => {
     await Promise.resolve();
     expect(logs.map((l) => l.message)).toContainEqual(expect.stringMatching(new RegExp(`^successor ${pid} yielded to this process's work 1 times`)));
     upgrader.close();
+  });
+
+  it('begins the successor once the work in flight at the upgrade ended: its exec and first milliseconds cannot be stopped', async () => {
+    const { env, upgrader, logs } = await predecessorSetup({ startYield: true });
+    const render = upgrader.yieldStart();
+    void upgrader.upgrade();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(env.children).toHaveLength(0);
+    render();
+    expect(env.children).toHaveLength(1);
+    expect(env.lastChild.request.command).toBe('/usr/bin/setpriv');
+    expect(logs.map((l) => l.message)).toContainEqual(expect.stringMatching(/^the successor starts after this process's work in flight \(waited \d+ ms\)$/));
+    upgrader.close();
+  });
+
+  it('waits for work in flight one stop\'s bound at most, and a cancelled upgrade spawns nothing and ends its prepared process', async () => {
+    const { env, upgrader } = await predecessorSetup({ startYield: { maxStopMs: 40 } });
+    upgrader.yieldStart(); // work that does not end
+    const began = Date.now();
+    void upgrader.upgrade();
+    await waitFor('the spawn at the bound', () => env.children.length === 1);
+    expect(Date.now() - began).toBeGreaterThanOrEqual(30);
+    upgrader.close();
+
+    const second = await predecessorSetup({ startYield: { maxStopMs: 60_000 }, prepareSuccessor: true });
+    const [prepared] = second.env.prepared;
+    second.upgrader.yieldStart();
+    const outcome = second.upgrader.upgrade();
+    await second.upgrader.cancel('stopping');
+    await expect(outcome).resolves.toMatchObject({ ok: false, reason: 'cancelled' });
+    expect(second.env.children).toHaveLength(0);
+    // The process forked ahead holds the listening sockets: it ends with the cancelled upgrade.
+    expect(prepared).toMatchObject({ launched: false, discarded: true });
+    second.upgrader.close();
   });
 
   it('does not yield where setpriv is missing, and says why', async () => {
