@@ -1,7 +1,8 @@
 // A session leader for the QC benches: a process in a session (so an autogroup) of its own that
 // starts the processes of a bench as its children, so that all of them share one scheduling
 // group, as an API, its Chromium and its successor do. Used by qc-next-to-work.bench.mjs and
-// retire-cost.bench.mjs.
+// retire-cost.bench.mjs; its helpers (the renderer, an API's JSON log lines) by
+// start-yield-leaks.mjs and signal-render.bench.mjs too.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -115,3 +116,26 @@ export const quantile = (values, q) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 };
 export const round1 = (x) => Math.round(x * 10) / 10;
+
+/**
+ * The JSON log lines of a child started with piped output (LOG_FORMAT=json), parsed as they
+ * arrive into the returned array; other output (Chromium's own) is skipped.
+ */
+export function jsonLines(child) {
+  const lines = [];
+  let partial = '';
+  const collect = (chunk) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      try {
+        lines.push(JSON.parse(line));
+      } catch {
+        // not a log line of ours
+      }
+    }
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  return lines;
+}

@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { quantile, renderer, root, round1 } from './session-leader.mjs';
+import { jsonLines, quantile, renderer, root, round1 } from './session-leader.mjs';
 
 const { values } = parseArgs({ options: { handoffs: { type: 'string', default: '8' }, variant: { type: 'string', multiple: true, default: [] } } });
 const HANDOFFS = Number(values.handoffs);
@@ -66,21 +66,7 @@ async function measure(variant) {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', QC_ENABLED: 'true', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines = [];
-  let partial = '';
-  const collect = (chunk) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      try {
-        lines.push(JSON.parse(line));
-      } catch {
-        // Chromium's own output
-      }
-    }
-  };
-  api.stdout.on('data', collect);
-  api.stderr.on('data', collect);
+  const lines = jsonLines(api);
   const readies = () => lines.filter((l) => l.msg === 'phase ready');
   let serving = api.pid;
   const quiet = [];

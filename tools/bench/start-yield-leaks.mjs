@@ -17,7 +17,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { renderer, root } from './session-leader.mjs';
+import { jsonLines, renderer, root } from './session-leader.mjs';
 
 const { values } = parseArgs({ options: { handoffs: { type: 'string', default: '3' }, 'qc-per-sec': { type: 'string', default: '5' } } });
 const HANDOFFS = Number(values.handoffs);
@@ -36,22 +36,7 @@ const api = spawn(process.execPath, [apiMain], {
   env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', QC_ENABLED: 'true', LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
-const lines = [];
-let partial = '';
-const collect = (chunk) => {
-  const text = partial + chunk;
-  const parts = text.split('\n');
-  partial = parts.pop() ?? '';
-  for (const line of parts) {
-    try {
-      lines.push(JSON.parse(line));
-    } catch {
-      // not a log line of ours (Chromium's own output)
-    }
-  }
-};
-api.stdout.on('data', collect);
-api.stderr.on('data', collect);
+const lines = jsonLines(api);
 
 /** /proc/<pid>/stat's fields that matter here, or undefined once it is gone. */
 function stat(pid) {
