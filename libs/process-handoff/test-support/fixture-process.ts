@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { request, type Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseStat } from '../src/lib/proc-stat';
+import { nodeProcessEnvironment } from '../src/lib/node-process-environment';
+import { tryStat } from '../src/lib/proc-stat';
 
 const WORKSPACE = resolve(__dirname, '../../..');
 const FIXTURE = join(__dirname, 'handoff-fixture.ts');
@@ -53,11 +54,7 @@ export function askPid(port: number, agent?: Agent): Promise<number> {
 
 /** A process's state letter (R, S, T, Z, ...), undefined when it is gone. */
 export function stateOf(pid: number): string | undefined {
-  try {
-    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state;
-  } catch {
-    return undefined;
-  }
+  return tryStat(nodeProcessEnvironment(), pid)?.state;
 }
 
 /** GET `path`, answered (or cut) whenever the fixture lets it; resolves `answered <body>` or `failed <error>`. `agent`: on a connection the test keeps. */

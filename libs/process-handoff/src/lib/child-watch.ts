@@ -90,7 +90,6 @@ export class ChildWatch {
     }
     // Work is in flight (a render): the successor's exec and its first milliseconds, before it
     // runs node, cannot be stopped, so it begins once that work ended, within one stop's bound.
-    const began = this.env.now();
     let go: (() => void) | undefined;
     const timer = this.env.setTimer(() => go?.(), maxWaitMs);
     const unsubscribe = yieldTo.gate.subscribe((held) => !held && go?.());
@@ -102,7 +101,7 @@ export class ChildWatch {
         prepared?.discard(); // cancelled meanwhile: the process forked ahead holds the listening sockets
         return;
       }
-      this.options.log('info', `the successor starts after this process's work in flight (waited ${Math.round(this.env.now() - began)} ms)`);
+      this.options.log('info', `the successor starts after this process's work in flight (waited ${Math.round(this.env.now() - this.startedAt)} ms)`);
       this.launch(request, restoreNice, idleChrt, prepared, yieldTo);
     };
     this.stops.push(() => go?.());

@@ -1,5 +1,5 @@
 import { waitFor } from '../../test-support/fixture-process';
-import { closeServers, predecessorSetup } from '../../test-support/upgrader-setup';
+import { closeServers, predecessorSetup, settle } from '../../test-support/upgrader-setup';
 import { FakeEnvironment } from '../../test-support/fake-environment';
 import { HANDOFF_ENV } from './inheritance';
 import { mainThreadTree, StartYield, YieldGate, type StartYieldBounds } from './start-yield';
@@ -198,7 +198,7 @@ describe('an upgrader whose successor start yields (startYield)', () => {
     const { env, upgrader, logs } = await predecessorSetup({ startYield: true });
     const render = upgrader.yieldStart();
     void upgrader.upgrade();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settle();
     expect(env.children).toHaveLength(0);
     render();
     expect(env.children).toHaveLength(1);
