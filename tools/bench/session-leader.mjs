@@ -4,6 +4,7 @@
 // retire-cost.bench.mjs; its helpers (the renderer, an API's JSON log lines) by
 // start-yield-leaks.mjs and signal-render.bench.mjs too.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -138,4 +139,60 @@ export function jsonLines(child) {
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   return lines;
+}
+
+/** /proc/<pid>/stat's fields the benches use, or undefined once the process is gone. */
+export function procStat(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const end = s.lastIndexOf(')');
+    const f = s.slice(end + 2).split(' ');
+    return { comm: s.slice(s.indexOf('(') + 1, end), state: f[0], ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process runs (a zombie counts as gone). */
+export const live = (pid) => {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+};
+
+/** Resolves once `condition()` holds; throws `<what> within <ms> ms` past the deadline. */
+export async function until(condition, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
+/**
+ * Starts the API at `main` with QC on, JSON logs and a port from the OS (`env` on top) and waits
+ * until it is ready; returns the child, its log lines as they arrive and its port.
+ */
+export async function startJsonApi(main, env = {}) {
+  const api = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', QC_ENABLED: 'true', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = jsonLines(api);
+  try {
+    await until(() => lines.some((l) => l.msg === 'phase ready') || api.exitCode !== null, 60_000, 'the API was not ready');
+    if (api.exitCode !== null) throw new Error(`the API exited with ${api.exitCode} during start-up`);
+  } catch (error) {
+    await stopApi(api.pid);
+    throw error;
+  }
+  return { api, lines, port: lines.find((l) => l.msg === 'listening').port };
+}
+
+/** SIGTERM to `pid` (the API serving now), SIGKILL if it still runs 20 s later. */
+export async function stopApi(pid) {
+  if (pid === undefined || !live(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 20_000;
+  while (live(pid) && Date.now() < deadline) await sleep(50);
+  if (live(pid)) process.kill(pid, 'SIGKILL');
 }

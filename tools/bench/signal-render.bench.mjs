@@ -14,12 +14,11 @@
 // Without --variant: `yield` (the defaults) and `off` (HANDOFF_START_YIELD=false). A variant's
 // BENCH_API_MAIN=<main.js> starts that build of the API instead of dist/apps/api/main.js.
 // Prints a table on stderr and one JSON object on stdout. Linux only.
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { jsonLines, quantile, renderer, root, round1 } from './session-leader.mjs';
+import { live, quantile, renderer, root, round1, startJsonApi, stopApi, until } from './session-leader.mjs';
 
 const { values } = parseArgs({ options: { handoffs: { type: 'string', default: '8' }, variant: { type: 'string', multiple: true, default: [] } } });
 const HANDOFFS = Number(values.handoffs);
@@ -41,40 +40,17 @@ if (!existsSync(apiMain)) {
   process.exit(2);
 }
 
-const live = (pid) => {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
-
-async function until(condition, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
-    await sleep(20);
-  }
-}
-
 async function measure(variant) {
   // BENCH_API_MAIN in a variant starts another build (e.g. a copy of dist/apps/api from before a change).
   const { BENCH_API_MAIN: main = apiMain, ...env } = variant.env;
   if (!existsSync(main)) throw new Error(`variant ${variant.name}: ${main} does not exist`);
-  const api = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', QC_ENABLED: 'true', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines = jsonLines(api);
+  const { api, lines, port } = await startJsonApi(main, env);
   const readies = () => lines.filter((l) => l.msg === 'phase ready');
   let serving = api.pid;
   const quiet = [];
   const atSignal = [];
   try {
-    await until(() => readies().length >= 1 || api.exitCode !== null, 60_000, 'the API was not ready');
-    if (api.exitCode !== null) throw new Error(`the API exited with ${api.exitCode} during start-up`);
-    const render = renderer(lines.find((l) => l.msg === 'listening').port);
+    const render = renderer(port);
     const timed = async () => {
       const { started, ended } = await render();
       return ended - started;
@@ -97,10 +73,7 @@ async function measure(variant) {
       await sleep(150);
     }
   } finally {
-    if (live(serving)) process.kill(serving, 'SIGTERM');
-    const deadline = Date.now() + 20_000;
-    while (live(serving) && Date.now() < deadline) await sleep(50);
-    if (live(serving)) process.kill(serving, 'SIGKILL');
+    await stopApi(serving);
   }
   const median = quantile(quiet, 0.5);
   return { variant: variant.name, env: variant.env, quietMedianMs: round1(median), atSignalMs: atSignal.map(round1), ratios: atSignal.map((ms) => Math.round((ms / median) * 100) / 100) };

@@ -12,12 +12,11 @@
 //   npx nx build api && node tools/bench/start-yield-leaks.mjs [--handoffs 3] [--qc-per-sec 5]
 //
 // Prints a table on stderr and one JSON object on stdout. Linux only.
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { jsonLines, renderer, root } from './session-leader.mjs';
+import { live, procStat, renderer, root, startJsonApi, stopApi, until } from './session-leader.mjs';
 
 const { values } = parseArgs({ options: { handoffs: { type: 'string', default: '3' }, 'qc-per-sec': { type: 'string', default: '5' } } });
 const HANDOFFS = Number(values.handoffs);
@@ -32,30 +31,12 @@ if (!existsSync(apiMain)) {
 const SAMPLE_MS = 5;
 const START_DEADLINE_MS = 30_000;
 
-const api = spawn(process.execPath, [apiMain], {
-  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', QC_ENABLED: 'true', LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-const lines = jsonLines(api);
-
-/** /proc/<pid>/stat's fields that matter here, or undefined once it is gone. */
-function stat(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const end = s.lastIndexOf(')');
-    const f = s.slice(end + 2).split(' ');
-    return { comm: s.slice(s.indexOf('(') + 1, end), state: f[0], ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
-  } catch {
-    return undefined;
-  }
-}
-
 /** Every process of the host by pid, read once. */
 function table() {
   const all = new Map();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const s = stat(Number(name));
+    const s = procStat(Number(name));
     if (s) all.set(Number(name), s);
   }
   return all;
@@ -72,15 +53,7 @@ function descendants(all, root) {
   return out;
 }
 
-async function until(condition, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
-    if (api.exitCode !== null && lines.filter((l) => l.msg === 'phase ready').length === 0) throw new Error('the API exited during start-up');
-    await sleep(20);
-  }
-}
-
+const { api, lines, port } = await startJsonApi(apiMain);
 const readyCount = () => lines.filter((l) => l.msg === 'phase ready').length;
 let serving = api.pid;
 const rounds = [];
@@ -88,9 +61,6 @@ let renders = 0;
 let stopRendering = false;
 let rendering;
 try {
-  await until(() => readyCount() >= 1, 60_000, 'the API was not ready');
-  const port = lines.find((l) => l.msg === 'listening')?.port;
-  if (!port) throw new Error('the API logged no port');
   const render = renderer(port);
   rendering = (async () => {
     while (!stopRendering) {
@@ -134,17 +104,14 @@ try {
     const old = serving;
     serving = successor;
     // The old process retires 1.5 s after the switch; the next SIGHUP goes to the successor once it is gone.
-    await until(() => stat(old) === undefined || stat(old).state === 'Z', 20_000, `old process ${old} did not exit`);
+    await until(() => !live(old), 20_000, `old process ${old} did not exit`);
     const yielded = lines.filter((l) => typeof l.msg === 'string' && l.msg.includes(`successor ${successor} yielded`)).map((l) => l.msg).pop();
     rounds.push({ round: round + 1, successor, ...result, yielded: yielded ?? null });
   }
 } finally {
   stopRendering = true;
   await rendering?.catch(() => undefined);
-  if (serving !== undefined && stat(serving)) process.kill(serving, 'SIGTERM');
-  const deadline = Date.now() + 20_000;
-  while (serving !== undefined && stat(serving) && stat(serving).state !== 'Z' && Date.now() < deadline) await sleep(50);
-  if (serving !== undefined && stat(serving) && stat(serving).state !== 'Z') process.kill(serving, 'SIGKILL');
+  await stopApi(serving);
 }
 
 const tickMs = 1000 / 100; // USER_HZ
