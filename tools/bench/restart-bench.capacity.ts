@@ -19,8 +19,21 @@ export interface Probe {
   ok: boolean;
 }
 
-/** request i is a QC POST every `rate / qcPerSec` requests: QC POSTs at a fixed rate whatever the load. */
-export const mixFor = (rate: number, qcPerSec: number) => qcMix(Math.max(1, Math.round(rate / qcPerSec)));
+/**
+ * The QC POST interval: every `rate / qcPerSec` requests, rounded to an odd count, so QC POSTs come
+ * at a fixed rate whatever the load. Odd, because the rolling rows' nginx (one worker, round robin)
+ * hands its two instances requests in turn: at an even interval every render went to one instance,
+ * and the other's Chromium rendered nothing from the warm-up until its own restart, whose first
+ * renders then ran on an idle Chromium that the steady window never measured (tools/bench/README.md,
+ * "Every render on one instance").
+ */
+export function qcEvery(rate: number, qcPerSec: number): number {
+  const every = Math.max(1, Math.round(rate / qcPerSec));
+  return every % 2 === 0 ? every + 1 : every;
+}
+
+/** The restart's request mix at `rate`: a QC POST every {@link qcEvery} requests, the rest `GET /qc-stats`. */
+export const mixFor = (rate: number, qcPerSec: number) => qcMix(qcEvery(rate, qcPerSec));
 
 /**
  * Doubles the rate from `startRate` until a probe misses (p99 >= 250 ms or a

@@ -17,7 +17,7 @@
 //          (control: the API of handoff under the same load, and no restart: what steady state alone scores;
 //          beside: the same, while a second API of the build starts and stops next to it, at SCHED_IDLE in a scheduling group
 //          of its own at nice 19, with no traffic and no switch: what a start's work alone costs the serving process)
-//          --warmup 5 (load before the steady window, not measured)  --steady 30  --after 3  --qc-per-sec 2  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
+//          --warmup 5 (load before the steady window, not measured)  --steady 30  --after 3  --qc-per-sec 2 (about: a QC POST every odd count of requests, so nginx's round robin alternates them over the rolling instances)  --capacity-step 5  --keep-logs  --nginx-conf <server config for the rolling set-ups>
 //          --signal-jitter 0 (up to this many ms, at random per row, added to the steady window: the restart then falls at
 //          any point between two QC renders, which the load sends on a fixed schedule; the row's JSON says signalDelayMs)
 //          --cpu-prof (a V8 CPU profile of every API process, written by the probe as it exits, with the probe's lines that
@@ -46,7 +46,7 @@ import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseVariant, type BenchVariant } from './bench-variant';
 import { API_MAIN, CLI_MAIN, killLeftoverApis, nginxProblems, realtimeAllowed, requireBuilt, startLoadProcess, WORKSPACE, type LoadProcessPlacement } from '@edu-agents/e2e-support';
-import { measureCapacity, mixFor, type Probe } from './restart-bench.capacity';
+import { measureCapacity, mixFor, qcEvery, type Probe } from './restart-bench.capacity';
 import { parseLogEvents, restartMarkers } from './restart-bench.events';
 import { failedAnswers, makeRow, markdown, spoiled, type Row } from './restart-bench.report';
 import { ROLLING_SCENARIOS } from './restart-bench.rolling';
@@ -396,7 +396,7 @@ async function main(): Promise<void> {
     loadPriority: LOAD_PRIORITIES.map((p) => p.name),
     nginxSession: NGINX_SESSIONS,
     nginxWorkers: NGINX_WORKERS,
-    warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, signalJitterMs: SIGNAL_JITTER_MS, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, repeats, rows,
+    warmupMs: WARMUP_MS, steadyMs: STEADY_MS, afterMs: AFTER_MS, qcPerSec: QC_PER_SEC, qcEveryByRate: Object.fromEntries(plan.rates.map((rate) => [rate, qcEvery(rate, QC_PER_SEC)])), signalJitterMs: SIGNAL_JITTER_MS, nginxConf: values['nginx-conf'] ?? 'deployment/nginx/edu_agents.conf', capacity: plan.capacity, capacityProbes: plan.probes, rates: plan.rates, repeats, rows,
   };
   writeFileSync(join(RUN_DIR, 'restart-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -353,6 +353,29 @@ describe('the restart analysis scripts of tools/bench', () => {
     });
   });
 
+  it("restart-bench's QC renders reach both instances of a round robin over two, at the rate asked for", () => {
+    // nginx's round robin with one worker, as the rolling rows run it: request i goes to upstream i % 2.
+    const result = runTs(`
+      const { mixFor, qcEvery } = require('./tools/bench/restart-bench.capacity.ts');
+      const { requestOf } = require('./libs/e2e-support/src/lib/load-mix.ts');
+      const out = {};
+      for (const [rate, qcPerSec] of [[200, 2], [500, 2], [300, 5], [2, 2]]) {
+        const next = requestOf(mixFor(rate, qcPerSec));
+        const renders = [0, 0];
+        for (let i = 0; i < rate * 10; i++) if (next(i).label === 'POST /qc/check') renders[i % 2] += 1;
+        out[rate + '/' + qcPerSec] = { every: qcEvery(rate, qcPerSec), renders };
+      }
+      console.log(JSON.stringify(out));
+    `);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({
+      '200/2': { every: 101, renders: [10, 10] },
+      '500/2': { every: 251, renders: [10, 10] },
+      '300/5': { every: 61, renders: [25, 25] },
+      '2/2': { every: 1, renders: [10, 10] },
+    });
+  });
+
   it('restart-bench buckets count their QC renders and give the chance that a restart changing nothing still shows a bucket above steady', () => {
     // 1 s of steady state (10 buckets, a render in 2) and 0.5 s of restart (5 buckets, a render in 1).
     const record = (scheduledMs: number, label: string, latencyMs: number) => ({
