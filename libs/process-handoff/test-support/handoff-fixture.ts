@@ -34,7 +34,7 @@
  * ready it ends the start (exit 0). `GET /slow?ms=N` answers after N ms. Every event is one JSON line on stdout; the library's log
  * lines are `log` events. FIXTURE_RETIRE_YIELD sets the upgrader's retireYield (JSON); with
  * FIXTURE_RETIRE=1 an ok upgrade calls `retiring()` before the drain (event `retiring`). FIXTURE_PID_FILE and FIXTURE_MAX_STATE_BYTES set the
- * upgrader's pidFile and maxStateBytes; FIXTURE_PREPARE=1 its prepareSuccessor; FIXTURE_RELEASE (set by a release's entry
+ * upgrader's pidFile and maxStateBytes; FIXTURE_PREPARE=1 its prepareSuccessor; FIXTURE_YIELD_DIR its yieldDir; FIXTURE_RELEASE (set by a release's entry
  * file that loads this one) is reported, to tell which build a generation runs.
  */
 import { spawn } from 'node:child_process';
@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     prepareSuccessor: process.env['FIXTURE_PREPARE'] === '1',
     startYield: process.env['FIXTURE_YIELD'] ? (JSON.parse(process.env['FIXTURE_YIELD']) as boolean | { maxStopMs?: number }) : undefined,
     retireYield: process.env['FIXTURE_RETIRE_YIELD'] ? (JSON.parse(process.env['FIXTURE_RETIRE_YIELD']) as boolean | { maxStopMs?: number }) : undefined,
+    yieldDir: process.env['FIXTURE_YIELD_DIR'],
     log: (level, message, fields) => say('log', { level, message, fields }),
   });
   live.upgrader = upgrader;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { askPid, FixtureRun, getLater, isAlive, stateOf, waitFor, type FixtureEvent } from '../../test-support/fixture-process';
@@ -104,6 +105,60 @@ describe('a successor start that yields to the predecessor\'s work, with real pr
     for (let i = 0; i < 10; i += 1) answers.push(await askPid(port));
     expect(new Set(answers)).toEqual(new Set([successor]));
     agent.destroy();
+  });
+});
+
+describe('instances that share a yield directory, with real processes', () => {
+  const runs: FixtureRun[] = [];
+  let shared: string;
+  beforeEach(() => (shared = mkdtempSync(join(tmpdir(), 'process-handoff-peers-'))));
+  afterEach(() => {
+    for (const run of runs.splice(0)) run.cleanup();
+    rmSync(shared, { recursive: true, force: true });
+  });
+
+  /** Two serving instances, each ready: A yields its starts (one stop may last a minute); B only works. B's directory is `bDir` when given. */
+  async function twoInstances(bDir: string | undefined) {
+    const a = new FixtureRun('serve', { FIXTURE_YIELD: JSON.stringify({ maxStopMs: 60_000, maxShare: 1 }), FIXTURE_YIELD_DIR: shared });
+    const b = new FixtureRun('serve', bDir === undefined ? {} : { FIXTURE_YIELD_DIR: bDir });
+    runs.push(a, b);
+    const portOf = async (run: FixtureRun) => ((await run.next('listening', (e) => e.event === 'listening')) as FixtureEvent & { port: number }).port;
+    const [aPort, bPort] = [await portOf(a), await portOf(b)];
+    await a.next('ready', (e) => e.event === 'ready');
+    await b.next('ready', (e) => e.event === 'ready');
+    a.setMode('serve gate');
+    a.signal(a.firstPid, 'SIGHUP');
+    const successor = startedPid(await a.next('the successor to start', (e) => e.event === 'log' && (e['message'] as string) === 'successor started')) as number;
+    return { a, b, aPort, bPort, successor };
+  }
+
+  it("stops one instance's starting successor while the other instance works, and continues it when that work ends", async () => {
+    const { a, b, aPort, bPort, successor } = await twoInstances(shared);
+    const work = busy(bPort, 'work');
+    await b.next('b to hold its work', (e) => e.event === 'busy');
+    expect(readdirSync(shared)).toEqual([`${b.firstPid}.busy`]);
+    await waitFor(() => `successor ${successor} of the other instance to be stopped (state ${stateOf(successor)})`, () => stateOf(successor) === 'T');
+    writeFileSync(join(b.dir, 'work'), '');
+    expect(await work.done).toBe(`answered ${b.firstPid}`);
+    await waitFor(() => `successor ${successor} to run again (state ${stateOf(successor)})`, () => stateOf(successor) !== 'T');
+    expect(readdirSync(shared)).toEqual([]);
+    a.release();
+    expect((await a.next('the outcome', (e) => e.event === 'outcome'))['outcome']).toMatchObject({ ok: true, successorPid: successor });
+    const summary = a.events.find((e) => e.event === 'log' && /^successor \d+ yielded to this process's work/.test(e['message'] as string));
+    expect(summary?.['fields']).toMatchObject({ successorPid: successor, stops: 1, cut: 0 });
+    expect(await askPid(aPort)).toBe(successor);
+  });
+
+  it('hands over while the other instance works when that one does not share the directory', async () => {
+    const { a, b, bPort, successor } = await twoInstances(undefined);
+    const work = busy(bPort, 'work');
+    await b.next('b to hold its work', (e) => e.event === 'busy');
+    a.release();
+    // With B's work followed, one stop would last until that work ends (a minute at most): the handoff completes first.
+    expect((await a.next('the outcome', (e) => e.event === 'outcome'))['outcome']).toMatchObject({ ok: true, successorPid: successor });
+    expect(a.events.some((e) => e.event === 'log' && /^successor \d+ yielded/.test(e['message'] as string))).toBe(false);
+    writeFileSync(join(b.dir, 'work'), '');
+    expect(await work.done).toBe(`answered ${b.firstPid}`);
   });
 });
 

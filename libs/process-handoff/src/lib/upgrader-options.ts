@@ -1,5 +1,6 @@
 import type { ProcessEnvironment } from './process-environment';
 import { START_YIELD_BOUNDS, type StartYieldBounds } from './start-yield';
+import { checkYieldDir } from './peer-yield';
 
 export type HandoffLogLevel = 'info' | 'warn' | 'error';
 
@@ -81,6 +82,15 @@ export interface UpgraderOptions {
    */
   retireYield?: boolean | Partial<StartYieldBounds>;
   /**
+   * A directory that the instances of one service on this host share (an absolute path this
+   * process can write, e.g. systemd's `RuntimeDirectory=`). Each instance says there when it
+   * does work whose latency counts, once it serves, and `startYield` and `retireYield` then
+   * yield to every instance's work, not this process's alone: a start beside the other
+   * instance's renders slowed them as much as a start beside its own (see peer-yield.ts).
+   * Default: none (each process yields to its own work only).
+   */
+  yieldDir?: string;
+  /**
    * Called when a successor that failed (exited, timed out, was cancelled) has been
    * stopped with its tree and before it is killed: re-assert this process as the
    * service's main process where the app claimed it outside the library (systemd's
@@ -111,6 +121,8 @@ export interface ResolvedUpgraderOptions {
   startYield: StartYieldBounds | undefined;
   /** The bounds of a retiring predecessor's yielding to this process; undefined: its offer is declined. */
   retireYield: StartYieldBounds | undefined;
+  /** Shared with the other instances on this host; undefined: this process yields to its own work only. */
+  yieldDir: string | undefined;
   log: HandoffLog;
   reclaim: ((successorPid: number) => void | Promise<void>) | undefined;
   maxStateBytes: number;
@@ -213,6 +225,7 @@ export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgrad
     prepareSuccessor: booleanValue('prepareSuccessor', options.prepareSuccessor, HANDOFF_DEFAULTS.prepareSuccessor),
     startYield: yieldValue('startYield', options.startYield),
     retireYield: yieldValue('retireYield', options.retireYield),
+    yieldDir: options.yieldDir === undefined ? undefined : checkYieldDir(options.yieldDir),
     log: options.log ?? stderrLog,
     reclaim: options.reclaim,
     maxStateBytes: positiveInteger('maxStateBytes', options.maxStateBytes, HANDOFF_DEFAULTS.maxStateBytes),

@@ -11,6 +11,7 @@ import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
 import { describeExit, isGone, tryStat, type ProcStat } from './proc-stat';
 import { UpgradeRunner } from './upgrade-runner';
+import { PeerYield } from './peer-yield';
 import { continueStoppedTree, logStartYield, retirementTargets, StartYield, YieldGate } from './start-yield';
 import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, RetireIdleResult, StateProvider, UpgradeOutcome } from './upgrader.types';
@@ -47,7 +48,12 @@ export class Upgrader implements HandoffUpgrader {
   /** When the predecessor was first seen at SCHED_IDLE (it retires so), and whether it was raised since. */
   private predecessorIdleSince: number | undefined;
   private raisingPredecessor: Promise<void> | undefined;
+  /** What this process's yields follow: its own work (`yieldStart()`), and with `yieldDir` the other instances' too. */
   private readonly gate = new YieldGate();
+  /** This process's own work alone (with `yieldDir`; else the gate itself): what it announces to the other instances. */
+  private readonly ownWork: YieldGate;
+  private readonly peers: PeerYield | undefined;
+  private serving = false;
   /** In a successor: the retiring predecessor's processes it offered, stopped during this process's work (`retireYield`). */
   private retirement: { yielding: StartYield; targets: number[] } | undefined;
 
@@ -101,6 +107,15 @@ export class Upgrader implements HandoffUpgrader {
     this.predecessorPid = inheritance?.parent;
     this.predecessorStart = inheritance?.start ?? this.processStart(inheritance?.parent);
     this.runner = new UpgradeRunner(env, options, start, this.registry, this.gate);
+    this.ownWork = options.yieldDir === undefined ? this.gate : new YieldGate();
+    this.peers = options.yieldDir === undefined ? undefined : new PeerYield(options.yieldDir, env.pid, this.ownWork, this.gate, {
+      ignored: () => [this.predecessorPid, this.runner.snapshot().successorPid, this.runner.preparedPid],
+      alive: (pid) => {
+        const stat = tryStat(env, pid);
+        return stat === null || !isGone(stat); // unreadable (our fd limit): counted as running
+      },
+      serving: () => this.serving,
+    }, options.log);
     if (inheritance) options.log('info', 'started as a successor', { predecessorPid: inheritance.parent, listeners: inheritance.listeners });
     link?.start();
     if (inheritance && !link) {
@@ -165,6 +180,7 @@ export class Upgrader implements HandoffUpgrader {
       }
       this.refuseWithoutChannel();
       if (this.options.pidFile !== undefined) writePidFile(this.env, this.options.pidFile, this.env.pid);
+      this.serving = true;
       await this.restorePriority();
       await this.link?.ready();
       const lost = this.link?.lost;
@@ -343,7 +359,13 @@ export class Upgrader implements HandoffUpgrader {
    * Without either, or with nothing to stop, it only counts. Cheap: call it per request.
    */
   yieldStart(): () => void {
-    return this.gate.hold();
+    if (this.ownWork === this.gate) return this.gate.hold();
+    const own = this.ownWork.hold();
+    const followed = this.gate.hold();
+    return () => {
+      own();
+      followed();
+    };
   }
 
   /** Kills a starting successor with its tree (the running `upgrade()` resolves `cancelled`); resolves when it is gone. */
@@ -369,6 +391,7 @@ export class Upgrader implements HandoffUpgrader {
 
   /** Lets go of the predecessor's channel, ends a prepared successor's process and kills a starting successor: no timer or listener is left. */
   close(): void {
+    this.peers?.close();
     this.endRetirement(true);
     this.link?.close();
     this.runner.discardPrepared();

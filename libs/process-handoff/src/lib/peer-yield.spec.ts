@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { busyPid, checkYieldDir, PeerYield } from './peer-yield';
+import { YieldGate } from './start-yield';
+
+// Real files in a real directory, watched through inotify: two PeerYields stand for two instances.
+
+/** Polls `check` until true, within the deadline (inotify's events come on the event loop). */
+async function until(what: string, check: () => boolean, deadlineMs = 5_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('PeerYield: instances that follow each other\'s work through a shared directory', () => {
+  let dir: string;
+  const open: PeerYield[] = [];
+  const logs: string[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'process-handoff-peers-'));
+    logs.length = 0;
+  });
+  afterEach(() => {
+    for (const peer of open.splice(0)) peer.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** One instance: its own work, what its yields follow, and its view of the others. */
+  function instance(pid: number, opts: { serving?: boolean; ignored?: number[]; dead?: number[] } = {}) {
+    const own = new YieldGate();
+    const follow = new YieldGate();
+    const state = { serving: opts.serving ?? true };
+    const peer = new PeerYield(dir, pid, own, follow, {
+      ignored: () => opts.ignored ?? [],
+      alive: (p) => !(opts.dead ?? []).includes(p),
+      serving: () => state.serving,
+    }, (_level, message) => logs.push(message));
+    open.push(peer);
+    return { own, follow, peer, state };
+  }
+
+  it("holds one instance's gate while another's work is in flight, and lets go when it ends", async () => {
+    const a = instance(101);
+    const b = instance(102);
+    const release = b.own.hold();
+    expect(readdirSync(dir)).toEqual(['102.busy']);
+    await until('a to follow b', () => a.follow.held);
+    expect(b.follow.held).toBe(false); // its own work is not followed through the directory
+    release();
+    expect(readdirSync(dir)).toEqual([]);
+    await until('a to let go', () => !a.follow.held);
+  });
+
+  it('sees work that was in flight before it began to watch', () => {
+    const b = instance(102);
+    b.own.hold();
+    const a = instance(101);
+    expect(a.follow.held).toBe(true);
+    expect(a.peer.following).toBe(true);
+  });
+
+  it('does not announce work before its process serves (a successor warming up), and does once it serves', async () => {
+    const a = instance(101);
+    const b = instance(102, { serving: false });
+    const release = b.own.hold();
+    expect(readdirSync(dir)).toEqual([]);
+    release();
+    b.state.serving = true;
+    b.own.hold();
+    await until('a to follow b once b serves', () => a.follow.held);
+  });
+
+  it("ignores its predecessor's and successor's work, and a file whose process is gone", async () => {
+    writeFileSync(join(dir, '103.busy'), ''); // left by a process that died
+    writeFileSync(join(dir, 'notes.txt'), '');
+    const a = instance(101, { ignored: [102], dead: [103] });
+    const b = instance(102);
+    b.own.hold();
+    const c = instance(104);
+    await until('c to follow b', () => c.follow.held);
+    expect(a.follow.held).toBe(false);
+  });
+
+  it('removes its file on close, and lets go of its gate', async () => {
+    const a = instance(101);
+    const b = instance(102);
+    b.own.hold();
+    await until('a to follow b', () => a.follow.held);
+    b.peer.close();
+    expect(existsSync(join(dir, '102.busy'))).toBe(false);
+    await until('a to let go', () => !a.follow.held);
+    a.peer.close();
+    b.own.hold(); // after close: nothing written
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('yields to its own work only once the directory is gone, and says so', async () => {
+    const a = instance(101);
+    const b = instance(102);
+    b.own.hold();
+    await until('a to follow b', () => a.follow.held);
+    rmSync(dir, { recursive: true, force: true });
+    await until('a to notice', () => logs.length > 0);
+    expect(a.follow.held).toBe(false);
+    expect(logs[0]).toMatch(new RegExp(`^yield directory ${dir}: could not (watch|read) .*; this process yields to its own work only from now on$`));
+    mkdirSync(dir);
+  });
+
+  it('reads a busy file name as its pid, and nothing else', () => {
+    expect(busyPid('4242.busy')).toBe(4242);
+    expect([busyPid('0.busy'), busyPid('x.busy'), busyPid('4242.busy.tmp'), busyPid('4242')]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('refuses a yieldDir that is relative, missing or not a directory, naming it', () => {
+    expect(() => checkYieldDir('run/edu')).toThrow("process-handoff: yieldDir must be an absolute path, got 'run/edu'");
+    expect(() => checkYieldDir(join(dir, 'missing'))).toThrow(`process-handoff: yieldDir ${join(dir, 'missing')} cannot be used: ENOENT`);
+    writeFileSync(join(dir, 'file'), '');
+    expect(() => checkYieldDir(join(dir, 'file'))).toThrow(`process-handoff: yieldDir ${join(dir, 'file')} is not a directory`);
+    expect(checkYieldDir(dir)).toBe(dir);
+  });
+});
