@@ -62,6 +62,13 @@ describe('shipped systemd units', () => {
     expect(readUnit('edu_agents@.socket')['Socket']['ListenStream']).toEqual(['127.0.0.1:800%i']);
   });
 
+  it("gives the template's instances one yield directory they share, kept while any of them runs", () => {
+    const service = readUnit('edu_agents@.service')['Service'];
+    expect(service['RuntimeDirectory']).toEqual(['edu_agents']);
+    expect(service['RuntimeDirectoryPreserve']).toEqual(['yes']);
+    expect(service['Environment']).toContain('HANDOFF_YIELD_DIR=/run/edu_agents');
+  });
+
   it('leave the sockets open while a service restarts (no PartOf= on the sockets)', () => {
     for (const name of ['edu_agents.socket', 'edu_agents@.socket']) {
       expect(readUnit(name)['Unit']['PartOf']).toBeUndefined();

@@ -1,6 +1,8 @@
 // Rolling set-ups of restart-bench.ts: two API instances behind a real nginx
 // with the shipped deployment/nginx/edu_agents.conf, restarted one at a time by
 // the restart CLI (process manager); the load goes to nginx.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   apiStartCommand, freePort, readPid, startApi, startNginxForLoad, stopProcesses, track, waitFor, waitReady, type ApiProcess,
 } from '@edu-agents/e2e-support';
@@ -10,8 +12,13 @@ import { apiMainOf, BENCH_API_ENV, cliHasModes, pidFileOf, readLogs, runCliResta
 /** `restart-cli rolling --mode <mode>` over two instances named by their ports. */
 async function rolling(dir: string, mode: 'handoff' | 'replace', options: SetupOptions): Promise<Scenario> {
   const ports = [await freePort(), await freePort()];
+  // The instances share a yield directory, as the shipped template unit has them do (RuntimeDirectory=edu_agents):
+  // a start or a retirement yields to both instances' renders. A variant's HANDOFF_YIELD_DIR= (empty) turns it off.
+  const yieldDir = join(dir, 'yield');
+  mkdirSync(yieldDir, { recursive: true });
+  const env = { ...BENCH_API_ENV, HANDOFF_YIELD_DIR: yieldDir, ...options.env };
   const apis: ApiProcess[] = [];
-  for (const port of ports) apis.push(await startApi({ ...BENCH_API_ENV, ...options.env }, { port, pidFile: pidFileOf(dir, port), main: apiMainOf(options), timeoutMs: 120_000 }));
+  for (const port of ports) apis.push(await startApi(env, { port, pidFile: pidFileOf(dir, port), main: apiMainOf(options), timeoutMs: 120_000 }));
   const oldPids = await Promise.all(ports.map((port) => waitReady(port, 120_000)));
   const nginx = await startNginxForLoad(ports, { serverConf: options.nginxConf, ownSession: options.nginxSession !== 'shared', workerProcesses: options.nginxWorkers });
   const watch = watchExits();
@@ -25,7 +32,7 @@ async function rolling(dir: string, mode: 'handoff' | 'replace', options: SetupO
       oldPids.forEach(watch.add);
       if (mode === 'handoff' && !withModes) return handoffBySignals(oldPids, pidFiles, watch);
       const cli = await runCliRestart(['rolling', '--manager', 'process', '--instances', ports.join(','), '--url', 'http://127.0.0.1:%i/health',
-        '--pid-file', pidFileOf(dir, '%i'), '--start', apiStartCommand({ ...BENCH_API_ENV, PORT: '%i' }),
+        '--pid-file', pidFileOf(dir, '%i'), '--start', apiStartCommand({ ...env, PORT: '%i' }),
         '--lb-url', `http://127.0.0.1:${nginx.port}/health`, ...(withModes ? ['--mode', mode] : [])], options.env);
       const newPids = pidFiles.map((f) => track(readPid(f)) ?? 0);
       return { startAt: cli.startAt, endAt: cli.endAt, oldPids, newPids, signalAt: [], note: `restart-cli rolling --mode ${mode} --lb-url ${cli.note}`.trim() };

@@ -69,6 +69,8 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     // Stopped while this process renders (QC's onRender below), continued by the kernel if it dies.
     startYield: config.handoff.enabled && config.handoff.startYield,
     retireYield: config.handoff.enabled && config.handoff.retireYield,
+    // The other instances' renders count as this process's own (the rolling set-up's shared directory).
+    yieldDir: config.handoff.enabled ? config.handoff.yieldDir : undefined,
     log: handoffLog(logger),
     // A failed successor is stopped, then this runs, then it is killed (defined below; called only during an upgrade).
     reclaim: (successorPid) => handoff.reclaim(successorPid),

@@ -71,6 +71,12 @@ export interface ApiConfig {
      * within the same bounds, and continues it afterwards (HANDOFF_RETIRE_YIELD, default true).
      */
     retireYield: boolean;
+    /**
+     * A directory the API's instances on this host share (HANDOFF_YIELD_DIR, an absolute path; default none):
+     * each says there when it renders, and a start or a retirement then yields to every instance's renders,
+     * not only its own process's (process-handoff's `yieldDir`).
+     */
+    yieldDir: string | undefined;
   };
   qc: {
     enabled: boolean;
@@ -127,7 +133,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // The old process retires 1.5 s after the switch, at SCHED_IDLE: its Chromium's exit at the switch made the
   // successor's first renders 1.5-2.1x steady, and at its own priority 2.3x whenever it came (tools/bench/README.md,
   // "A quiet retirement").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -181,6 +187,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       retireIdle: r.bool('HANDOFF_RETIRE_IDLE', d.handoff.retireIdle),
       startYield: r.bool('HANDOFF_START_YIELD', d.handoff.startYield),
       retireYield: r.bool('HANDOFF_RETIRE_YIELD', d.handoff.retireYield),
+      yieldDir: r.string('HANDOFF_YIELD_DIR', d.handoff.yieldDir, /^\//, 'an absolute path to a directory the instances share'),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),
