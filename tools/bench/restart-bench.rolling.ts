@@ -14,6 +14,7 @@ async function rolling(dir: string, mode: 'handoff' | 'replace', options: SetupO
   const ports = [await freePort(), await freePort()];
   // The instances share a yield directory, as the shipped template unit has them do (RuntimeDirectory=edu_agents):
   // a start or a retirement yields to both instances' renders. A variant's HANDOFF_YIELD_DIR= (empty) turns it off.
+  // (The CLI's --start command, used by the replace mode only, starts instances without it.)
   const yieldDir = join(dir, 'yield');
   mkdirSync(yieldDir, { recursive: true });
   const env = { ...BENCH_API_ENV, HANDOFF_YIELD_DIR: yieldDir, ...options.env };
@@ -32,7 +33,7 @@ async function rolling(dir: string, mode: 'handoff' | 'replace', options: SetupO
       oldPids.forEach(watch.add);
       if (mode === 'handoff' && !withModes) return handoffBySignals(oldPids, pidFiles, watch);
       const cli = await runCliRestart(['rolling', '--manager', 'process', '--instances', ports.join(','), '--url', 'http://127.0.0.1:%i/health',
-        '--pid-file', pidFileOf(dir, '%i'), '--start', apiStartCommand({ ...env, PORT: '%i' }),
+        '--pid-file', pidFileOf(dir, '%i'), '--start', apiStartCommand({ ...BENCH_API_ENV, PORT: '%i' }),
         '--lb-url', `http://127.0.0.1:${nginx.port}/health`, ...(withModes ? ['--mode', mode] : [])], options.env);
       const newPids = pidFiles.map((f) => track(readPid(f)) ?? 0);
       return { startAt: cli.startAt, endAt: cli.endAt, oldPids, newPids, signalAt: [], note: `restart-cli rolling --mode ${mode} --lb-url ${cli.note}`.trim() };
