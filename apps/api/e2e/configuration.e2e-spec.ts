@@ -9,11 +9,18 @@ describe('configuration validated at start-up', () => {
     ['LOG_FORMAT', 'xml', /LOG_FORMAT="xml": must be one of text, json/],
     ['QC_ISOLATION', 'none', /QC_ISOLATION="none": must be one of origin, context/],
     ['HEADERS_TIMEOUT_MS', '1000', /HEADERS_TIMEOUT_MS="1000": must be greater than KEEP_ALIVE_TIMEOUT_MS/],
+    ['HANDOFF_YIELD_DIR', 'run/edu_agents', /HANDOFF_YIELD_DIR="run\/edu_agents": must be an absolute path to a directory the instances share/],
   ])('exits 2 naming %s when it is %j', async (variable, value, message) => {
     const api = runApi({ [variable]: value });
     const exit = await api.exited;
     expect(exit.code).toBe(2);
     expect(api.output()).toMatch(message);
+  });
+
+  it('stops the start naming a HANDOFF_YIELD_DIR that is not a directory it can write', async () => {
+    const api = runApi({ HANDOFF_YIELD_DIR: '/nonexistent/edu_agents' });
+    expect((await api.exited).code).toBe(1);
+    expect(api.output()).toMatch(/start failed: process-handoff: yieldDir \/nonexistent\/edu_agents cannot be used: ENOENT/);
   });
 
   it('names every bad variable at once', async () => {
