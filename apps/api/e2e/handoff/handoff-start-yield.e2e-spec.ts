@@ -1,5 +1,5 @@
 import { killLeftoverApis, readPid, startApi, track, waitFor, waitReady } from '@edu-agents/e2e-support';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumUnder, handoffDetails, health, logLines } from './handoff-support';
@@ -132,4 +132,29 @@ describe('a successor start that yields to the old process\'s renders', () => {
     expect(answer.status).toBe(200);
     expect([successor, ...chromiumUnder(successor)].map(stateOf).filter((s) => s === 'T')).toEqual([]);
   }, 240_000);
+
+  it("stops one instance's start while another instance that shares HANDOFF_YIELD_DIR renders, and leaves no busy file behind", async () => {
+    const shared = join(dir, 'yield');
+    mkdirSync(shared);
+    const env = { LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_YIELD_DIR: shared };
+    const quiet = await startApi(env, { pidFile, timeoutMs: 60_000 });
+    const busy = await startApi(env, { pidFile: join(dir, 'busy.pid'), timeoutMs: 60_000 });
+    await Promise.all([waitReady(quiet.port), waitReady(busy.port)]);
+    await waitFor('both instances to launch Chromium', () => (chromiumUnder(quiet.pid).length > 0 && chromiumUnder(busy.pid).length > 0) || undefined, 60_000);
+    const loop = renderLoop(busy.port, 60);
+    await waitFor('renders on the other instance before the signal', () => loop.statuses.length >= 3 || undefined, 30_000);
+    quiet.signal('SIGHUP');
+    const newPid = await successorInPidFile(quiet);
+    expect((await quiet.exited).code).toBe(0);
+    await loop.stop();
+
+    expect(loop.statuses.filter((s) => s !== 200)).toEqual([]);
+    // The quiet instance rendered nothing: every stop of its start was for the other instance's renders.
+    const started = logLines(quiet).find((l) => l.pid === quiet.pid && /^handoff: successor \d+ yielded to this process's work \d+ times/.test(l.msg));
+    expect(started).toMatchObject({ successorPid: newPid });
+    expect(started?.['stops'] as number).toBeGreaterThan(0);
+    // The last render's release follows its answer by a moment: its file goes then.
+    await waitFor(`no busy file left in ${shared} (pids: quiet ${quiet.pid}, its successor ${newPid}, busy ${busy.pid})`, () => readdirSync(shared).length === 0 || undefined, 10_000);
+    expect((await health(quiet)).pid).toBe(newPid);
+  }, 180_000);
 });
