@@ -73,15 +73,25 @@ describe('PeerYield: instances that follow each other\'s work through a shared d
     await until('a to follow b once b serves', () => a.follow.held);
   });
 
-  it("ignores its predecessor's and successor's work, and a file whose process is gone", async () => {
+  it("ignores its predecessor's and successor's work, and removes a file whose process is gone", async () => {
     writeFileSync(join(dir, '103.busy'), ''); // left by a process that died
     writeFileSync(join(dir, 'notes.txt'), '');
     const a = instance(101, { ignored: [102], dead: [103] });
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
     const b = instance(102);
     b.own.hold();
     const c = instance(104);
     await until('c to follow b', () => c.follow.held);
     expect(a.follow.held).toBe(false);
+  });
+
+  it('removes, as it starts, a file of its own pid that an earlier process with that pid left', () => {
+    writeFileSync(join(dir, '101.busy'), '');
+    const b = instance(102);
+    expect(b.follow.held).toBe(true);
+    b.peer.close();
+    instance(101);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('removes its file on close, and lets go of its gate', async () => {

@@ -15,7 +15,8 @@ import type { HandoffLog } from './upgrader-options';
  * successor's warm-up before its ready does not count). Each process watches the directory
  * (inotify: no polling) and holds its `follow` gate while a live process other than itself,
  * its predecessor and its successor has such a file. A file left by a process that died is
- * ignored (and its pid checked at every change). The yields' own bounds hold: one stop lasts
+ * ignored and removed (a process also removes a file of its own pid at its start: an earlier
+ * process with that pid died mid-work). The yields' own bounds hold: one stop lasts
  * at most `maxStopMs`, a start is stopped at most `maxShare` of its time.
  */
 export class PeerYield {
@@ -42,6 +43,7 @@ export class PeerYield {
     private readonly log: HandoffLog,
   ) {
     this.file = join(dir, `${pid}.busy`);
+    removeIfThere(this.file); // left by a process that had this pid before and died mid-work
     this.unsubscribe = own.subscribe((held) => this.announce(held));
     try {
       this.watcher = watch(dir, { persistent: false }, () => this.look());
@@ -90,10 +92,13 @@ export class PeerYield {
       return;
     }
     const ignored = new Set(this.peers.ignored());
-    const busy = names.some((name) => {
+    let busy = false;
+    for (const name of names) {
       const pid = busyPid(name);
-      return pid !== undefined && pid !== this.pid && !ignored.has(pid) && this.peers.alive(pid);
-    });
+      if (pid === undefined || pid === this.pid || ignored.has(pid)) continue;
+      if (this.peers.alive(pid)) busy = true;
+      else removeIfThere(join(this.dir, name)); // its process died mid-work: nobody else will
+    }
     if (busy && this.release === undefined) this.release = this.follow.hold();
     else if (!busy && this.release !== undefined) {
       this.release();
@@ -110,6 +115,15 @@ export class PeerYield {
     this.release?.();
     this.release = undefined;
     this.log('warn', `yield directory ${this.dir}: could not ${what} (${error.message}); this process yields to its own work only from now on`, { yieldDir: this.dir });
+  }
+}
+
+/** Removes `file` if it is there; any error is left alone (another process removed it, or may not). */
+function removeIfThere(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone already, or not ours to remove: either way it is looked at again at the next change
   }
 }
 
