@@ -359,7 +359,7 @@ describe('the restart analysis scripts of tools/bench', () => {
       const { mixFor, qcEvery } = require('./tools/bench/restart-bench.capacity.ts');
       const { requestOf } = require('./libs/e2e-support/src/lib/load-mix.ts');
       const out = {};
-      for (const [rate, qcPerSec] of [[200, 2], [500, 2], [300, 5], [2, 2]]) {
+      for (const [rate, qcPerSec] of [[200, 2], [500, 2], [300, 5], [400, 200], [2, 2]]) {
         const next = requestOf(mixFor(rate, qcPerSec));
         const renders = [0, 0];
         for (let i = 0; i < rate * 10; i++) if (next(i).label === 'POST /qc/check') renders[i % 2] += 1;
@@ -369,9 +369,10 @@ describe('the restart analysis scripts of tools/bench', () => {
     `);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({
-      '200/2': { every: 101, renders: [10, 10] },
-      '500/2': { every: 251, renders: [10, 10] },
-      '300/5': { every: 61, renders: [25, 25] },
+      '200/2': { every: 99, renders: [11, 10] },
+      '500/2': { every: 249, renders: [11, 10] },
+      '300/5': { every: 59, renders: [26, 25] },
+      '400/200': { every: 3, renders: [667, 667] },
       '2/2': { every: 1, renders: [10, 10] },
     });
   });
