@@ -1,5 +1,5 @@
 import { accessSync, constants, readdirSync, statSync, unlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import type { YieldGate } from './start-yield';
 import type { HandoffLog } from './upgrader-options';
 
@@ -46,7 +46,9 @@ export class PeerYield {
     removeIfThere(this.file); // left by a process that had this pid before and died mid-work
     this.unsubscribe = own.subscribe((held) => this.announce(held));
     try {
-      this.watcher = watch(dir, { persistent: false }, () => this.look());
+      // A change to this process's own file changes nothing it follows: no read for it (one per render).
+      const own = basename(this.file);
+      this.watcher = watch(dir, { persistent: false }, (_event, name) => name !== own && this.look());
       this.watcher.on('error', (error) => this.fail('watch', error));
     } catch (error) {
       this.fail('watch', error as Error);
@@ -54,19 +56,18 @@ export class PeerYield {
     this.look();
   }
 
-  /** Whether another instance's work holds this process's gate now. */
-  get following(): boolean {
-    return this.release !== undefined;
-  }
-
   /** Stops watching, lets go of the gate and removes this process's file. Idempotent. */
   close(): void {
     this.unsubscribe();
+    this.stopFollowing();
+    if (this.announced) this.announce(false);
+  }
+
+  private stopFollowing(): void {
     this.watcher?.close();
     this.watcher = undefined;
     this.release?.();
     this.release = undefined;
-    if (this.announced) this.announce(false);
   }
 
   private announce(held: boolean): void {
@@ -110,10 +111,7 @@ export class PeerYield {
   private fail(what: 'watch' | 'read' | 'write' | 'remove', error: Error): void {
     if (this.broken) return;
     this.broken = true;
-    this.watcher?.close();
-    this.watcher = undefined;
-    this.release?.();
-    this.release = undefined;
+    this.stopFollowing();
     this.log('warn', `yield directory ${this.dir}: could not ${what} (${error.message}); this process yields to its own work only from now on`, { yieldDir: this.dir });
   }
 }

@@ -53,7 +53,6 @@ export class Upgrader implements HandoffUpgrader {
   /** This process's own work alone (with `yieldDir`; else the gate itself): what it announces to the other instances. */
   private readonly ownWork: YieldGate;
   private readonly peers: PeerYield | undefined;
-  private serving = false;
   /** In a successor: the retiring predecessor's processes it offered, stopped during this process's work (`retireYield`). */
   private retirement: { yielding: StartYield; targets: number[] } | undefined;
 
@@ -114,7 +113,7 @@ export class Upgrader implements HandoffUpgrader {
         const stat = tryStat(env, pid);
         return stat === null || !isGone(stat); // unreadable (our fd limit): counted as running
       },
-      serving: () => this.serving,
+      serving: () => this.readying !== undefined, // ready() called and not failed
     }, options.log);
     if (inheritance) options.log('info', 'started as a successor', { predecessorPid: inheritance.parent, listeners: inheritance.listeners });
     link?.start();
@@ -180,7 +179,6 @@ export class Upgrader implements HandoffUpgrader {
       }
       this.refuseWithoutChannel();
       if (this.options.pidFile !== undefined) writePidFile(this.env, this.options.pidFile, this.env.pid);
-      this.serving = true;
       await this.restorePriority();
       await this.link?.ready();
       const lost = this.link?.lost;
