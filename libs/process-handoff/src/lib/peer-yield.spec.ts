@@ -1,19 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../test-support/fixture-process';
 import { busyPid, checkYieldDir, PeerYield } from './peer-yield';
 import { YieldGate } from './start-yield';
 
 // Real files in a real directory, watched through inotify: two PeerYields stand for two instances.
-
-/** Polls `check` until true, within the deadline (inotify's events come on the event loop). */
-async function until(what: string, check: () => boolean, deadlineMs = 5_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('PeerYield: instances that follow each other\'s work through a shared directory', () => {
   let dir: string;
@@ -42,16 +34,35 @@ describe('PeerYield: instances that follow each other\'s work through a shared d
     return { own, follow, peer, state };
   }
 
+  /** Instance 101 following instance 102's work in flight. */
+  async function aFollowingB() {
+    const a = instance(101);
+    const b = instance(102);
+    b.own.hold();
+    await waitFor('a to follow b', () => a.follow.held);
+    return { a, b };
+  }
+
   it("holds one instance's gate while another's work is in flight, and lets go when it ends", async () => {
     const a = instance(101);
     const b = instance(102);
     const release = b.own.hold();
     expect(readdirSync(dir)).toEqual(['102.busy']);
-    await until('a to follow b', () => a.follow.held);
-    expect(b.follow.held).toBe(false); // its own work is not followed through the directory
+    await waitFor('a to follow b', () => a.follow.held);
     release();
     expect(readdirSync(dir)).toEqual([]);
-    await until('a to let go', () => !a.follow.held);
+    await waitFor('a to let go', () => !a.follow.held);
+  });
+
+  it('does not follow its own work, though its own file is there when it reads the directory', async () => {
+    const a = instance(101);
+    const b = instance(102);
+    b.own.hold();
+    const release = a.own.hold();
+    await waitFor('b to follow a', () => b.follow.held);
+    release();
+    await waitFor('b to let go while its own file is there', () => !b.follow.held);
+    expect(readdirSync(dir)).toEqual(['102.busy']);
   });
 
   it('sees work that was in flight before it began to watch', () => {
@@ -59,7 +70,6 @@ describe('PeerYield: instances that follow each other\'s work through a shared d
     b.own.hold();
     const a = instance(101);
     expect(a.follow.held).toBe(true);
-    expect(a.peer.following).toBe(true);
   });
 
   it('does not announce work before its process serves (a successor warming up), and does once it serves', async () => {
@@ -70,19 +80,20 @@ describe('PeerYield: instances that follow each other\'s work through a shared d
     release();
     b.state.serving = true;
     b.own.hold();
-    await until('a to follow b once b serves', () => a.follow.held);
+    await waitFor('a to follow b once b serves', () => a.follow.held);
   });
 
-  it("ignores its predecessor's and successor's work, and removes a file whose process is gone", async () => {
+  it("ignores its predecessor's and successor's work, and removes a file whose process is gone", () => {
     writeFileSync(join(dir, '103.busy'), ''); // left by a process that died
     writeFileSync(join(dir, 'notes.txt'), '');
-    const a = instance(101, { ignored: [102], dead: [103] });
-    expect(readdirSync(dir)).toEqual(['notes.txt']);
     const b = instance(102);
     b.own.hold();
-    const c = instance(104);
-    await until('c to follow b', () => c.follow.held);
+    // Each reads the directory as it begins: what it follows is known at once, with no event to wait for.
+    const a = instance(101, { ignored: [102], dead: [103] });
     expect(a.follow.held).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(['102.busy', 'notes.txt']);
+    const c = instance(104);
+    expect(c.follow.held).toBe(true);
   });
 
   it('removes, as it starts, a file of its own pid that an earlier process with that pid left', () => {
@@ -95,25 +106,19 @@ describe('PeerYield: instances that follow each other\'s work through a shared d
   });
 
   it('removes its file on close, and lets go of its gate', async () => {
-    const a = instance(101);
-    const b = instance(102);
-    b.own.hold();
-    await until('a to follow b', () => a.follow.held);
+    const { a, b } = await aFollowingB();
     b.peer.close();
     expect(existsSync(join(dir, '102.busy'))).toBe(false);
-    await until('a to let go', () => !a.follow.held);
+    await waitFor('a to let go', () => !a.follow.held);
     a.peer.close();
     b.own.hold(); // after close: nothing written
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('yields to its own work only once the directory is gone, and says so', async () => {
-    const a = instance(101);
-    const b = instance(102);
-    b.own.hold();
-    await until('a to follow b', () => a.follow.held);
+    const { a } = await aFollowingB();
     rmSync(dir, { recursive: true, force: true });
-    await until('a to notice', () => logs.length > 0);
+    await waitFor('a to notice', () => logs.length > 0);
     expect(a.follow.held).toBe(false);
     expect(logs[0]).toMatch(new RegExp(`^yield directory ${dir}: could not (watch|read) .*; this process yields to its own work only from now on$`));
     mkdirSync(dir);
