@@ -1,6 +1,6 @@
 // One row of restart-bench.ts per scenario and rate, and the table of rows.
 import { readFileSync } from 'node:fs';
-import { isFailure, summarize, windowStats, type LagStats, type LoadProcessReport, type RequestRecord, type RunningNginx } from '@edu-agents/e2e-support';
+import { isFailure, summarize, windowStats, type LagStats, type LoadProcessGc, type LoadProcessReport, type RequestRecord, type RunningNginx } from '@edu-agents/e2e-support';
 import type { Marker } from './restart-bench.events';
 import type { RestartOutcome, ScenarioDef } from './restart-bench.scenario';
 
@@ -44,6 +44,8 @@ export interface Row {
   /** Of the load process: how late requests left, and its event-loop delay. */
   sendLag: LagStats;
   eventLoopDelay: LagStats;
+  /** The load process's own collections (ms since t0): a full one in a window takes CPU from what it measures. */
+  loadGc: LoadProcessGc;
   /** p50/p99 per request label in each window: where a tail comes from. */
   byLabel: Record<string, { steady: [number, number]; restart: [number, number] }>;
   oldPids: number[];
@@ -129,7 +131,7 @@ export function makeRow(def: ScenarioDef, rate: number, load: LoadProcessReport,
     scenario: def.name, label: def.label, group: def.group, rate, requests: s.outcomes, failed: s.all.failed, failedByKind,
     steady: { p50Ms: steady.p50Ms, p99Ms: steady.p99Ms }, restart: { p50Ms: restart.p50Ms, p99Ms: restart.p99Ms, requests: restart.requests },
     p99Ratio: Math.round((restart.p99Ms / Math.max(steady.p99Ms, 0.1)) * 100) / 100, restartMs: Math.round(to - from),
-    sendLag: load.sendLag, eventLoopDelay: load.eventLoopDelay, byLabel,
+    sendLag: load.sendLag, eventLoopDelay: load.eventLoopDelay, loadGc: load.gc, byLabel,
     oldPids: outcome.oldPids, newPids: outcome.newPids, markers, note: outcome.note, loadAverage,
     failures: run.records.filter(isFailure).slice(0, 100),
   };

@@ -176,6 +176,12 @@ const rowsNamed = new Map<string, number>();
  * `handoff-500rps-2`, `-3` for the same scenario, variant and rate measured again (a repeat in
  * --only, or a spoiled row run again), so that no row's evidence replaces another's.
  */
+/** The load process's full collections in a row's log line: where on the load's time line, so a reader can tell whether one fell in a window. */
+function loadMajors(row: Row): string {
+  const major = row.loadGc.major;
+  return major.length === 0 ? 'none' : `${major.length} (at ${major.map((m) => `${(m.atMs / 1000).toFixed(1)} s, ${m.ms} ms`).join('; ')})`;
+}
+
 function rowName(scenario: string, rate: number): string {
   const base = `${scenario}-${rate}rps`;
   const n = (rowsNamed.get(base) ?? 0) + 1;
@@ -386,7 +392,7 @@ async function main(): Promise<void> {
     for (const def of DEFS) {
       log(`${def.label} at ${rate}/s ...`);
       const row = await measureCounted(def, rate);
-      log(`  failed ${row.failed} ${JSON.stringify(row.failedByKind)}, p99 steady ${row.steady.p99Ms} ms, restart ${row.restart.p99Ms} ms, took ${row.restartMs} ms, send lag p99 ${row.sendLag.p99Ms} ms, hypervisor steal mean ${row.instruments?.stealCpuMean.restart ?? '?'} % (max ${row.instruments?.cpuPeak['steal'] ?? '?'} %) -> ${row.timeline}`);
+      log(`  failed ${row.failed} ${JSON.stringify(row.failedByKind)}, p99 steady ${row.steady.p99Ms} ms, restart ${row.restart.p99Ms} ms, took ${row.restartMs} ms, send lag p99 ${row.sendLag.p99Ms} ms, hypervisor steal mean ${row.instruments?.stealCpuMean.restart ?? '?'} % (max ${row.instruments?.cpuPeak['steal'] ?? '?'} %), the load's full collections ${loadMajors(row)} -> ${row.timeline}`);
       rows.push(row);
     }
   }

@@ -13,7 +13,15 @@ export type LoadProcessSpec = Omit<LoadOptions, 'request' | 'now'> & { mix: Load
 /** The lines the load process prints on stdout. */
 export type LoadProcessEvent =
   | { event: 'started'; pid: number; t0Epoch: number }
-  | { event: 'done'; run: LoadRun; sendLag: LagStats; eventLoopDelay: LagStats };
+  | { event: 'done'; run: LoadRun; sendLag: LagStats; eventLoopDelay: LagStats; gc: LoadProcessGc };
+
+/** The load process's own garbage collections, on the load's time line (ms since t0). */
+export interface LoadProcessGc {
+  /** Full (mark-compact) collections: each one's start and length. */
+  major: { atMs: number; ms: number }[];
+  /** Young-generation collections (scavenges): how many, and their summed length. */
+  minor: { count: number; ms: number };
+}
 
 /** The load process's report: every request's record, and its own health. */
 export interface LoadProcessReport {
@@ -22,6 +30,8 @@ export interface LoadProcessReport {
   sendLag: LagStats;
   /** The load process's event-loop delay (perf_hooks), a second view of the same. */
   eventLoopDelay: LagStats;
+  /** Its own collections: a full one marks with helper threads and takes CPU from what it measures. */
+  gc: LoadProcessGc;
 }
 
 /** A running load process. */
@@ -38,6 +48,16 @@ export interface LoadProcess {
 }
 
 export const LOAD_PROCESS_ENTRY = join(__dirname, 'load-process.ts');
+
+/**
+ * The load process's initial old space (MB), so that a run of a minute or two does no full collection.
+ * At V8's default the old space filled with what the load keeps (every request's record, the
+ * clients) after about 37 s at 200 req/s: a mark-compact whose helper threads took 40-70 ms of CPU
+ * in one 100 ms, which in restart-bench fell on the start of the restart in 8 of 12 one-instance
+ * rows at 200 req/s (tools/bench/README.md, "The load's own collection"). At 128 MB the old space
+ * holds about 4 minutes at 500 req/s; past that it collects as before.
+ */
+export const LOAD_PROCESS_OLD_SPACE_MB = 128;
 
 /** How the load process is scheduled next to what it measures. */
 export interface LoadProcessPlacement {
@@ -94,7 +114,8 @@ export function startLoadProcess(spec: LoadProcessSpec, startTimeoutMs = 30_000,
   }
   if (nice !== undefined && realtime) return Promise.reject(new Error('the load process runs either at a nice value or at SCHED_FIFO, not both'));
   const ownSession = nice !== undefined || realtime;
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', LOAD_PROCESS_ENTRY, JSON.stringify(spec)], {
+  const v8Flags = [`--initial-old-space-size=${LOAD_PROCESS_OLD_SPACE_MB}`];
+  const child = spawn(process.execPath, [...v8Flags, '-r', '@swc-node/register', LOAD_PROCESS_ENTRY, JSON.stringify(spec)], {
     cwd: WORKSPACE,
     env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.base.json') },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -133,7 +154,7 @@ export function startLoadProcess(spec: LoadProcessSpec, startTimeoutMs = 30_000,
       if (!line.startsWith('{')) continue; // not one of ours (a warning of the TypeScript loader)
       const event = JSON.parse(line) as LoadProcessEvent;
       if (event.event === 'started') settle.started(event);
-      else settle.done({ run: event.run, sendLag: event.sendLag, eventLoopDelay: event.eventLoopDelay });
+      else settle.done({ run: event.run, sendLag: event.sendLag, eventLoopDelay: event.eventLoopDelay, gc: event.gc });
     }
   });
   child.once('error', (error) => settle.fail(new Error('could not start the load process', { cause: error })));

@@ -47,6 +47,19 @@ describe('the load generator as a process of its own', () => {
     expect(report.eventLoopDelay.maxMs).toBeGreaterThan(0);
   });
 
+  it('reports its own collections on the load time line, and does no full collection while it runs', async () => {
+    const load = await startLoadProcess({ port, ratePerSec: 500, maxDurationMs: 4_000, baseClients: 16, mix: STATS_ONLY });
+    const report = await load.done;
+    expect(outcomeGaps(report.run)).toEqual({ missing: [], repeated: [] });
+    expect(report.run.scheduled).toBeGreaterThanOrEqual(1_500);
+    // Its young generation fills every second or so at this rate: the observer sees those.
+    expect(report.gc.minor.count).toBeGreaterThan(0);
+    expect(report.gc.minor.ms).toBeGreaterThan(0);
+    // A full collection marks on helper threads and takes CPU from what the load measures; the
+    // old space it starts with leaves none to do in a run this short (or in a bench row of a minute).
+    expect(report.gc.major).toEqual([]);
+  });
+
   it('stops on SIGTERM too', async () => {
     const load = await startLoadProcess({ port, ratePerSec: 50, maxDurationMs: 60_000, mix: STATS_ONLY });
     process.kill(load.pid, 'SIGTERM');
