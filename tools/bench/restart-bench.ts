@@ -168,6 +168,12 @@ const load1 = () => loadavg().map((n) => Math.round(n * 100) / 100);
 /** The set-up being measured, so that a stop signal can tear it down (nginx, pm2, the restart loop). */
 let current: Scenario | undefined;
 
+/** The load process's full collections in a row's log line: where on the load's time line, so a reader can tell whether one fell in a window. */
+function loadMajors(row: Row): string {
+  const major = row.loadGc.major;
+  return major.length === 0 ? 'none' : `${major.length} (at ${major.map((m) => `${(m.atMs / 1000).toFixed(1)} s, ${m.ms} ms`).join('; ')})`;
+}
+
 /** How many rows of each scenario and rate have been measured, for {@link rowName}. */
 const rowsNamed = new Map<string, number>();
 
@@ -176,12 +182,6 @@ const rowsNamed = new Map<string, number>();
  * `handoff-500rps-2`, `-3` for the same scenario, variant and rate measured again (a repeat in
  * --only, or a spoiled row run again), so that no row's evidence replaces another's.
  */
-/** The load process's full collections in a row's log line: where on the load's time line, so a reader can tell whether one fell in a window. */
-function loadMajors(row: Row): string {
-  const major = row.loadGc.major;
-  return major.length === 0 ? 'none' : `${major.length} (at ${major.map((m) => `${(m.atMs / 1000).toFixed(1)} s, ${m.ms} ms`).join('; ')})`;
-}
-
 function rowName(scenario: string, rate: number): string {
   const base = `${scenario}-${rate}rps`;
   const n = (rowsNamed.get(base) ?? 0) + 1;

@@ -47,7 +47,7 @@ describe('the load generator as a process of its own', () => {
     expect(report.eventLoopDelay.maxMs).toBeGreaterThan(0);
   });
 
-  it('reports its own collections on the load time line, and does no full collection while it runs', async () => {
+  it('reports its own collections, and does no full collection while it runs', async () => {
     const load = await startLoadProcess({ port, ratePerSec: 500, maxDurationMs: 4_000, baseClients: 16, mix: STATS_ONLY });
     const report = await load.done;
     expect(outcomeGaps(report.run)).toEqual({ missing: [], repeated: [] });
