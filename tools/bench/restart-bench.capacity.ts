@@ -19,6 +19,12 @@ export interface Probe {
   ok: boolean;
 }
 
+/** The share of requests above a window's p99. */
+const P99_SHARE = 0.01;
+
+/** The interval that a share of renders near {@link P99_SHARE} moves to: 1.12 % of the requests, clear of the p99. */
+const P99_CLEAR_EVERY = 89;
+
 /**
  * The QC POST interval: every `rate / qcPerSec` requests, rounded to an odd count, so QC POSTs come
  * at a fixed rate whatever the load. Odd, because the rolling rows' nginx (one worker, round robin)
@@ -36,13 +42,10 @@ export interface Probe {
  */
 export function qcEvery(rate: number, qcPerSec: number): number {
   let every = Math.max(1, Math.round(rate / qcPerSec));
-  if (every >= 91 && every <= 111) every = P99_CLEAR_EVERY;
+  if (Math.abs(1 / every - P99_SHARE) <= P99_SHARE / 10) every = P99_CLEAR_EVERY;
   if (every % 2 === 1) return every;
   return every > 2 ? every - 1 : every + 1;
 }
-
-/** The interval that a share of renders near 1 % moves to: 1.12 % of the requests, clear of the p99. */
-export const P99_CLEAR_EVERY = 89;
 
 /** The restart's request mix at `rate`: a QC POST every {@link qcEvery} requests, the rest `GET /qc-stats`. */
 export const mixFor = (rate: number, qcPerSec: number) => qcMix(qcEvery(rate, qcPerSec));

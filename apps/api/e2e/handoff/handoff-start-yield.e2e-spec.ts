@@ -53,10 +53,16 @@ describe('a successor start that yields to the old process\'s renders', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function renderingApi(busyMs: number): Promise<{ api: Awaited<ReturnType<typeof startApi>>; loop: ReturnType<typeof renderLoop> }> {
-    const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true' }, { pidFile, timeoutMs: 60_000 });
+  /** An API with QC on, ready and with its Chromium launched. */
+  async function qcApi(env: Record<string, string> = {}, file = pidFile): Promise<Awaited<ReturnType<typeof startApi>>> {
+    const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', ...env }, { pidFile: file, timeoutMs: 60_000 });
     await waitReady(api.port);
-    await waitFor('the first process to launch Chromium', () => chromiumUnder(api.pid).length > 0 || undefined, 60_000);
+    await waitFor(`pid ${api.pid} to launch Chromium`, () => chromiumUnder(api.pid).length > 0 || undefined, 60_000);
+    return api;
+  }
+
+  async function renderingApi(busyMs: number): Promise<{ api: Awaited<ReturnType<typeof startApi>>; loop: ReturnType<typeof renderLoop> }> {
+    const api = await qcApi();
     return { api, loop: renderLoop(api.port, busyMs) };
   }
 
@@ -67,13 +73,19 @@ describe('a successor start that yields to the old process\'s renders', () => {
       return pid !== undefined && pid !== api.pid ? track(pid) : undefined;
     }, 90_000);
 
-  it('stops the start during the old process\'s renders and the old Chromium during the successor\'s, logs both, and every render and the handoff succeed', async () => {
-    const { api, loop } = await renderingApi(60);
+  /** Once `loop` has rendered a few times: SIGHUP to `api`, its successor in the pid file, its clean exit, then the loop stopped. */
+  async function handOffWhileRendering(api: Awaited<ReturnType<typeof startApi>>, loop: ReturnType<typeof renderLoop>): Promise<number> {
     await waitFor('renders before the signal', () => loop.statuses.length >= 3 || undefined, 30_000);
     api.signal('SIGHUP');
     const newPid = await successorInPidFile(api);
     expect((await api.exited).code).toBe(0);
     await loop.stop();
+    return newPid;
+  }
+
+  it('stops the start during the old process\'s renders and the old Chromium during the successor\'s, logs both, and every render and the handoff succeed', async () => {
+    const { api, loop } = await renderingApi(60);
+    const newPid = await handOffWhileRendering(api, loop);
 
     expect(loop.statuses.filter((s) => s !== 200)).toEqual([]);
     const lines = logLines(api);
@@ -136,17 +148,10 @@ describe('a successor start that yields to the old process\'s renders', () => {
   it("stops one instance's start while another instance that shares HANDOFF_YIELD_DIR renders, and leaves no busy file behind", async () => {
     const shared = join(dir, 'yield');
     mkdirSync(shared);
-    const env = { LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_YIELD_DIR: shared };
-    const quiet = await startApi(env, { pidFile, timeoutMs: 60_000 });
-    const busy = await startApi(env, { pidFile: join(dir, 'busy.pid'), timeoutMs: 60_000 });
-    await Promise.all([waitReady(quiet.port), waitReady(busy.port)]);
-    await waitFor('both instances to launch Chromium', () => (chromiumUnder(quiet.pid).length > 0 && chromiumUnder(busy.pid).length > 0) || undefined, 60_000);
+    const quiet = await qcApi({ HANDOFF_YIELD_DIR: shared });
+    const busy = await qcApi({ HANDOFF_YIELD_DIR: shared }, join(dir, 'busy.pid'));
     const loop = renderLoop(busy.port, 60);
-    await waitFor('renders on the other instance before the signal', () => loop.statuses.length >= 3 || undefined, 30_000);
-    quiet.signal('SIGHUP');
-    const newPid = await successorInPidFile(quiet);
-    expect((await quiet.exited).code).toBe(0);
-    await loop.stop();
+    const newPid = await handOffWhileRendering(quiet, loop);
 
     expect(loop.statuses.filter((s) => s !== 200)).toEqual([]);
     // The quiet instance rendered nothing: every stop of its start was for the other instance's renders.

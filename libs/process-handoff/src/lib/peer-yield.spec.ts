@@ -34,21 +34,18 @@ describe('PeerYield: instances that follow each other\'s work through a shared d
     return { own, follow, peer, state };
   }
 
-  /** Instance 101 following instance 102's work in flight. */
+  /** Instance 101 following instance 102's work in flight; `release` ends that work. */
   async function aFollowingB() {
     const a = instance(101);
     const b = instance(102);
-    b.own.hold();
+    const release = b.own.hold();
     await waitFor('a to follow b', () => a.follow.held);
-    return { a, b };
+    return { a, b, release };
   }
 
   it("holds one instance's gate while another's work is in flight, and lets go when it ends", async () => {
-    const a = instance(101);
-    const b = instance(102);
-    const release = b.own.hold();
+    const { a, release } = await aFollowingB();
     expect(readdirSync(dir)).toEqual(['102.busy']);
-    await waitFor('a to follow b', () => a.follow.held);
     release();
     expect(readdirSync(dir)).toEqual([]);
     await waitFor('a to let go', () => !a.follow.held);
