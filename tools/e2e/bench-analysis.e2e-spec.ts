@@ -280,6 +280,53 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(result.stderr).toContain('usage: sched-stacks.mjs PERF_DATA --tid TID');
   });
 
+  it("retire-stacks sums the old tree's last samples by part and kind, and leaves out the successor and what came before", () => {
+    // Samples at 1000 Hz (1 ms each). The old node (100) forked its Chromium (110, whose renderer
+    // 111 has a thread of its own), a shell (120) and, ahead, its successor (200).
+    const sample = (head: string, ...frames: string[]) => [head, ...frames.map((f) => `\tffffffff81000000 ${f}`), ''];
+    const script = [
+      ...sample('node 100/100 [000] 1000.000000: cpu-clock:ppp: ', 'uv_run'), // before the 400 ms window
+      ...sample('node 100/100 [000] 1000.700000: cpu-clock:ppp: ', 'copy_page_range', 'dup_mmap', 'kernel_clone', '__x64_sys_clone'),
+      ...sample('node 100/100 [000] 1000.800000: cpu-clock:ppp: ', 'v8::internal::Scanner::Next', 'uv_run'),
+      ...sample('node 100/102 [001] 1000.850000: cpu-clock:ppp: ', 'do_unlinkat', '__x64_sys_unlink', 'do_syscall_64', 'uv__fs_work'),
+      ...sample('node 100/100 [000] 1000.900000: cpu-clock:ppp: ', 'unmap_page_range', 'exit_mmap', '__mmput', 'do_exit', 'do_group_exit'),
+      ...sample('chromium 110/110 [001] 1000.880000: cpu-clock:ppp: ', 'free_pages_and_swap_cache', 'exit_mmap', '__mmput', 'do_exit'),
+      ...sample('HangWatcher 111/113 [001] 1000.890000: cpu-clock:ppp: ', 'exit_mmap', 'do_exit'),
+      ...sample('ThreadPoolForeg 111/114 [001] 1000.860000: cpu-clock:ppp: ', 'base::something'),
+      ...sample('sh 120/120 [001] 1000.750000: cpu-clock:ppp: ', 'exit_mmap', '__mmput', 'begin_new_exec', 'load_elf_binary'),
+      ...sample('node 200/200 [001] 1000.895000: cpu-clock:ppp: ', 'exit_mmap', 'do_exit'), // the successor
+    ].join('\n');
+    // `perf script --show-task-events`: a new thread (113 of 111) keeps its process's pid.
+    const forks = [
+      '    node 100/100 999.000000: PERF_RECORD_FORK(110:110):(100:100)',
+      'chromium 110/110 999.100000: PERF_RECORD_FORK(111:111):(110:110)',
+      'chromium 111/111 999.200000: PERF_RECORD_FORK(111:113):(111:111)',
+      '    node 100/100 999.500000: PERF_RECORD_FORK(200:200):(100:100)',
+      '    node 100/100 1000.740000: PERF_RECORD_FORK(120:120):(100:100)',
+    ].join('\n');
+    const result = evaluate(`
+      import { parsePerfScript } from './tools/bench/sched-stacks.mjs';
+      import { parseTaskForks, retirementCost } from './tools/bench/retire-stacks.mjs';
+      const samples = parsePerfScript(${JSON.stringify(script)});
+      const parents = parseTaskForks(${JSON.stringify(forks)});
+      console.log(JSON.stringify(retirementCost(samples, parents, { oldPid: 100, newPid: 200, hz: 1000, windowMs: 400 })));
+    `);
+    expect(result).toEqual({
+      oldPid: 100, windowMs: 400, chromiumProcesses: 2,
+      parts: {
+        node: { totalMs: 4, byKind: { fork: 1, 'V8 parsing and compiling': 1, 'system call unlink': 1, 'exit: freeing memory': 1 } },
+        chromium: { totalMs: 3, byKind: { 'exit: freeing memory': 2, 'user space, the rest': 1 } },
+        sh: { totalMs: 1, byKind: { exec: 1 } },
+      },
+    });
+  });
+
+  it('retire-stacks says what it needs when given no record', () => {
+    const result = spawnSync('node', ['tools/bench/retire-stacks.mjs', '/tmp/no-such.data'], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('usage: retire-stacks.mjs PERF_DATA RESTART_BENCH_JSON');
+  });
+
   it("restart-bench's slow requests by moment time them from when they were due, their GC share too", () => {
     const base = { label: 'GET /qc-stats', newConnection: false, by: 'predecessor (100)', forwarded: false, beforeMs: 1, serverMs: 1, afterMs: 0 };
     const joined = [
