@@ -19,6 +19,6 @@ export {
   type LagStats, type LoadSummary, type LoadWindow, type WindowStats,
 } from './lib/load-report';
 export { ClientPool, dueRange, plannedCount, scheduledAt, type ClientPick } from './lib/load-schedule';
-export { LOAD_PROCESS_OLD_SPACE_MB, LOAD_PROCESS_V8_FLAGS, realtimeAllowed, startLoadProcess, type LoadProcess, type LoadProcessGc, type LoadProcessPlacement, type LoadProcessReport, type LoadProcessSpec } from './lib/load-process-client';
+export { realtimeAllowed, startLoadProcess, type LoadProcess, type LoadProcessGc, type LoadProcessPlacement, type LoadProcessReport, type LoadProcessSpec } from './lib/load-process-client';
 export { judgeLoad, type FaultExcuses, type LoadVerdict } from './lib/load-verdict';
 export { acceptedClientPorts, listenerHolders, openFds, socketInodes } from './lib/sockets';

@@ -57,14 +57,14 @@ export const LOAD_PROCESS_ENTRY = join(__dirname, 'load-process.ts');
  * rows at 200 req/s (tools/bench/README.md, "The load's own collection"). At 128 MB the old space
  * holds about 4 minutes at 500 req/s; past that it collects as before.
  */
-export const LOAD_PROCESS_OLD_SPACE_MB = 128;
+const LOAD_PROCESS_OLD_SPACE_MB = 128;
 
 /**
  * V8's flags for the load process: the old space above, and no memory reducer, which otherwise
  * collected that larger old space in a row of three full collections 0.6 s apart whenever it took
  * the load for idle (8.1-9.3 s into both 200 req/s rows of the run of 03:37, and 32.4 s into pm2's).
  */
-export const LOAD_PROCESS_V8_FLAGS = [`--initial-old-space-size=${LOAD_PROCESS_OLD_SPACE_MB}`, '--no-memory-reducer'];
+const LOAD_PROCESS_V8_FLAGS = [`--initial-old-space-size=${LOAD_PROCESS_OLD_SPACE_MB}`, '--no-memory-reducer'];
 
 /** How the load process is scheduled next to what it measures. */
 export interface LoadProcessPlacement {
