@@ -44,6 +44,19 @@ export function parseForks(text, processOf) {
   return parents;
 }
 
+/**
+ * The parent of each process forked during a recording (any record: perf's own task events), from
+ * `perf script --show-task-events`: `PERF_RECORD_FORK(child pid:tid):(parent pid:tid)`. A fork
+ * tracepoint in a record sampled at `-F` is sampled too, and misses some (retire-stacks.mjs).
+ */
+export function parseTaskForks(text) {
+  const parents = new Map();
+  for (const m of text.matchAll(/PERF_RECORD_FORK\((\d+):\d+\):\((\d+):\d+\)/g)) {
+    if (m[1] !== m[2]) parents.set(Number(m[1]), Number(m[2])); // a new thread keeps its process's pid
+  }
+  return parents;
+}
+
 /** The context switches of a recording. */
 export const readSwitches = (file) => parseTimehist(perfText(['sched', 'timehist', '-i', file]));
 

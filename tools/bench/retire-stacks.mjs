@@ -15,19 +15,10 @@
 // begin before the old API starts. Prints a table per row, then the same as JSON.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { perfText, rootFinder } from './perf-sched.mjs';
+import { parseTaskForks, perfText, rootFinder } from './perf-sched.mjs';
 import { parsePerfScript } from './sched-stacks.mjs';
 
 const USAGE = 'usage: retire-stacks.mjs PERF_DATA RESTART_BENCH_JSON [--hz 1999] [--window MS] [--json FILE] (a perf record -a -g over the whole run)';
-
-/** The parent of each process forked during a recording, from `perf script --show-task-events`: `PERF_RECORD_FORK(child pid:tid):(parent pid:tid)`. */
-export function parseTaskForks(text) {
-  const parents = new Map();
-  for (const m of text.matchAll(/PERF_RECORD_FORK\((\d+):\d+\):\((\d+):\d+\)/g)) {
-    if (m[1] !== m[2]) parents.set(Number(m[1]), Number(m[2])); // a new thread keeps its process's pid
-  }
-  return parents;
-}
 
 /** What a sample's stack (innermost frame first) was doing, in a few words. */
 export function kindOf(stack) {
@@ -48,7 +39,7 @@ export function kindOf(stack) {
  * The retirement of `oldPid`: the CPU of its tree (without its successor `newPid`'s) in the
  * `windowMs` before the old node's last sample (its exit), by part (`node`, `chromium`, and each
  * other child by name) and kind, in ms.
- * `samples`: parsePerfScript's events; `parents`: each process's parent (parseTaskForks).
+ * `samples`: parsePerfScript's events; `parents`: each process's parent (perf-sched's parseTaskForks).
  */
 export function retirementCost(samples, parents, { oldPid, newPid, hz, windowMs }) {
   const own = samples.filter((s) => s.pid === oldPid);

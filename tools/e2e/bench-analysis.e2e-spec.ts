@@ -305,8 +305,9 @@ describe('the restart analysis scripts of tools/bench', () => {
       '    node 100/100 1000.740000: PERF_RECORD_FORK(120:120):(100:100)',
     ].join('\n');
     const result = evaluate(`
+      import { parseTaskForks } from './tools/bench/perf-sched.mjs';
       import { parsePerfScript } from './tools/bench/sched-stacks.mjs';
-      import { parseTaskForks, retirementCost } from './tools/bench/retire-stacks.mjs';
+      import { retirementCost } from './tools/bench/retire-stacks.mjs';
       const samples = parsePerfScript(${JSON.stringify(script)});
       const parents = parseTaskForks(${JSON.stringify(forks)});
       console.log(JSON.stringify(retirementCost(samples, parents, { oldPid: 100, newPid: 200, hz: 1000, windowMs: 400 })));
