@@ -97,6 +97,12 @@ export class StubUpgrader implements HandoffUpgrader {
     return 0;
   }
 
+  /** Waits for nothing: the stub has no successor whose work it could hear of. */
+  async untilSuccessorIdle(): Promise<number> {
+    this.calls.push('untilSuccessorIdle');
+    return 0;
+  }
+
   private readonly gate = new YieldGate();
 
   /** Whether work is held through `yieldStart()`; the stub starts no successor to stop. */

@@ -15,7 +15,12 @@ import { HANDOFF_TIMINGS, type ResolvedUpgraderOptions } from './upgrader-option
 import type { StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
 
 /** The upgrader's options, the app's state provider, and where every state machine event of this run goes. */
-export type ChildWatchOptions = ResolvedUpgraderOptions & { stateProvider: StateProvider | undefined; onEvent: (event: HandoffEvent) => void };
+export type ChildWatchOptions = ResolvedUpgraderOptions & {
+  stateProvider: StateProvider | undefined;
+  onEvent: (event: HandoffEvent) => void;
+  /** After ready: the successor's reports of its work whose latency counts (`work`). */
+  onWork?: (busy: boolean) => void;
+};
 
 const { treeSampleMs, killWaitMs } = HANDOFF_TIMINGS;
 const NO_OUTPUT = 'no output captured before exit; its own output went to the same stdout/stderr as this process';
@@ -175,6 +180,9 @@ export class ChildWatch {
         return this.tail.fatal(message.text);
       case 'ready':
         return this.succeed();
+      case 'work':
+        if (this.succeeded) this.options.onWork?.(message.busy);
+        return;
     }
   }
 

@@ -3,18 +3,22 @@
  *
  * successor -> predecessor: `hello` as soon as its library runs, `output` (a copy
  * of what it writes to stdout/stderr until it is ready), `fatal` (an uncaught
- * exception), `ready` (it serves). predecessor -> successor: `state`, sent right
+ * exception), `ready` (it serves); after `retiring`, `work` each time its work whose
+ * latency counts begins (`busy`) or ends, the first at once, until the predecessor
+ * exits. predecessor -> successor: `state`, sent right
  * after `hello`, with the data of the app's state provider (or `undefined`); after
  * `ready`, `connection` with a client connection's socket as the message's handle,
  * for the listener `listener` (an idle keep-alive connection handed over); `retiring`
  * once it lets go of what it holds, with the processes the successor may stop while
- * it does work whose latency counts (`targets`, as kill(2) takes them: -pgid a group).
+ * it does work whose latency counts (`targets`, as kill(2) takes them: -pgid a group;
+ * none when it paces what it lets go of by the successor's `work` instead).
  */
 export type ToPredecessor =
   | { type: 'hello'; pid: number }
   | { type: 'output'; stream: OutputStream; text: string }
   | { type: 'fatal'; text: string }
-  | { type: 'ready' };
+  | { type: 'ready' }
+  | { type: 'work'; busy: boolean };
 
 export type ToSuccessor = { type: 'state'; data: unknown } | { type: 'connection'; listener: string } | { type: 'retiring'; targets: number[] };
 
@@ -36,6 +40,8 @@ export function isToPredecessor(message: unknown): message is ToPredecessor {
       return typeof message['text'] === 'string';
     case 'ready':
       return true;
+    case 'work':
+      return typeof message['busy'] === 'boolean';
     default:
       return false;
   }

@@ -22,7 +22,8 @@ const MAX_IN_FLIGHT = 16;
  * predecessor's anyway; the copy is for the failure report), reports a fatal
  * error, and says ready. After ready it only receives the client connections the
  * predecessor hands over (`onConnection`), and the processes it offers to stop as it
- * retires (`afterReady.retiring`), until the predecessor exits; the channel is unref'd
+ * retires (`afterReady.retiring`), and reports its work meanwhile (`reportWork`), until
+ * the predecessor exits; the channel is unref'd
  * then, so it never keeps this process alive.
  *
  * When the channel closes before ready, the predecessor's fate decides: if it is
@@ -123,6 +124,16 @@ export class ParentLink {
     this.stateArrived();
     if (this.channel.connected && !this.finished) this.channel.unref();
     else this.close();
+  }
+
+  /**
+   * After ready, while the predecessor retires: tells it whether this process does work whose
+   * latency counts now, so that it lets go of what it holds between such work. Nothing once the
+   * channel closed; a failed send means it closed.
+   */
+  reportWork(busy: boolean): void {
+    if (!this.readied || this.finished) return;
+    void this.send({ type: 'work', busy }).catch(() => undefined);
   }
 
   /** Stops the copy of the output and every listener, and disconnects the channel. */

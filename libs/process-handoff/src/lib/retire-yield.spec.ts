@@ -1,7 +1,7 @@
 import { FakeEnvironment, successorEnvironment } from '../../test-support/fake-environment';
 import { waitFor } from '../../test-support/fixture-process';
 import { closeServers, predecessorSetup, settle, type LogLine } from '../../test-support/upgrader-setup';
-import { isToSuccessor } from './handoff-messages';
+import { isToPredecessor, isToSuccessor } from './handoff-messages';
 import { retirementTargets } from './start-yield';
 import { Upgrader } from './upgrader';
 import type { UpgraderOptions } from './upgrader-options';
@@ -50,6 +50,12 @@ describe('the retiring message', () => {
     expect(isToSuccessor({ type: 'retiring', targets: [] })).toBe(true);
     for (const bad of [[-1], [0], [1], ['300'], [1.5]]) expect(isToSuccessor({ type: 'retiring', targets: bad })).toBe(false);
     expect(isToSuccessor({ type: 'retiring' })).toBe(false);
+  });
+
+  it('is answered by work reports that say busy or not, and nothing else', () => {
+    expect(isToPredecessor({ type: 'work', busy: true })).toBe(true);
+    expect(isToPredecessor({ type: 'work', busy: false })).toBe(true);
+    for (const bad of [{ type: 'work' }, { type: 'work', busy: 'yes' }, { type: 'work', busy: 1 }]) expect(isToPredecessor(bad)).toBe(false);
   });
 });
 
@@ -140,6 +146,60 @@ describe('a retirement that yields to the successor\'s work (retireYield)', () =
     child.exit(null, 'SIGKILL');
     await settle();
     expect(env.signals).toEqual([[-300, 'SIGCONT'], [400, 'SIGCONT'], [401, 'SIGCONT']]);
+  });
+
+  /** Whether `promise` has settled after the channels delivered what is in flight. */
+  async function settledYet(promise: Promise<unknown>): Promise<boolean> {
+    let settled = false;
+    void promise.then(() => (settled = true));
+    await settle();
+    return settled;
+  }
+
+  it('paced (offer: false): offers nothing, the successor reports its work, and untilSuccessorIdle waits for the end of it', async () => {
+    const { upgrader, child, successorEnv, successor, logs } = await handedOver();
+    expect(upgrader.retiring({ offer: false })).toBe(0);
+    expect(child.sent.at(-1)).toEqual({ type: 'retiring', targets: [] });
+    // Asked, not yet answered: the first wait lasts until the successor's first report (idle).
+    expect(await upgrader.untilSuccessorIdle(60_000)).toBeGreaterThanOrEqual(0);
+    expect(logs.map((l) => l.message)).toContainEqual("predecessor 100 retires: it lets go of what it holds between this process's work whose latency counts, which this process reports to it");
+    const release = successor.yieldStart();
+    await settle();
+    const idle = upgrader.untilSuccessorIdle(60_000);
+    expect(await settledYet(idle)).toBe(false);
+    const second = successor.yieldStart(); // more work: still busy when the first ends
+    release();
+    expect(await settledYet(idle)).toBe(false);
+    second();
+    expect(await settledYet(idle)).toBe(true);
+    expect(await upgrader.untilSuccessorIdle(60_000)).toBe(0);
+    expect(successorEnv.signals).toEqual([]); // nothing offered, nothing stopped
+  });
+
+  it('paced: a wait ends at its bound while the work goes on, and at once when the successor exits', async () => {
+    const { upgrader, child, successor } = await handedOver();
+    upgrader.retiring({ offer: false });
+    await settle();
+    successor.yieldStart();
+    await settle();
+    const bounded = await upgrader.untilSuccessorIdle(30);
+    expect(bounded).toBeGreaterThanOrEqual(25);
+    const open = upgrader.untilSuccessorIdle(60_000);
+    expect(await settledYet(open)).toBe(false);
+    child.exit(null, 'SIGKILL');
+    expect(await settledYet(open)).toBe(true);
+    expect(await upgrader.untilSuccessorIdle(60_000)).toBe(0);
+  });
+
+  it('paced: a successor that does not report (no retireYield) costs one bounded wait, then none; before a handoff there is none', async () => {
+    const before = await predecessorSetup({}, withChildren());
+    expect(await before.upgrader.untilSuccessorIdle(60_000)).toBe(0);
+    const { upgrader, successor } = await handedOver({});
+    upgrader.retiring({ offer: false });
+    successor.yieldStart();
+    await settle();
+    expect(await upgrader.untilSuccessorIdle(30)).toBeGreaterThanOrEqual(25);
+    expect(await upgrader.untilSuccessorIdle(60_000)).toBe(0);
   });
 
   it('refuses bounds that are not bounds, naming the option', async () => {

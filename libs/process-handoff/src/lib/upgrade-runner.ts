@@ -9,6 +9,7 @@ import { tryStat } from './proc-stat';
 import { environmentProbe, findUtility, idleRequest, idleSupport } from './successor-idle';
 import { continueOnParentDeath, type YieldGate } from './start-yield';
 import { ownGroupNice } from './successor-priority';
+import { SuccessorWork } from './successor-work';
 import type { ResolvedUpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, LastUpgrade, StateProvider, UpgradeFailure, UpgradeOutcome } from './upgrader.types';
 
@@ -28,6 +29,8 @@ export class UpgradeRunner {
   successor: SpawnedChild | undefined;
   /** After a handoff: resolves when the successor's process has exited. */
   successorExited: Promise<void> | undefined;
+  /** After a handoff: the successor's work as it reports it while this process retires. */
+  readonly successorWork: SuccessorWork;
 
   constructor(
     private readonly env: ProcessEnvironment,
@@ -36,7 +39,9 @@ export class UpgradeRunner {
     private readonly registry: ListenerRegistry,
     /** Counts this process's work that a starting successor yields to (`startYield`). */
     private readonly gate: YieldGate,
-  ) {}
+  ) {
+    this.successorWork = new SuccessorWork(env);
+  }
 
   /** Why a trigger is refused now (`busy`, `handed-over`), or undefined when an upgrade may start. */
   refusal(): Pick<UpgradeFailure, 'reason' | 'message'> | undefined {
@@ -118,14 +123,19 @@ export class UpgradeRunner {
     }
     const { request, restoreNice, idleChrt, yields } = built;
     const prepared = this.takePrepared(request);
-    this.watch = new ChildWatch(this.env, { ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event) });
+    this.watch = new ChildWatch(this.env, {
+      ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event), onWork: (busy) => this.successorWork.report(busy),
+    });
     let outcome: UpgradeOutcome;
     try {
       // The kernel names a process by the file it exec'd, cut to 15 bytes.
       const yieldTo = yields ? { gate: this.gate, comm: basename(this.start.execPath).slice(0, 15) } : undefined;
       outcome = await this.watch.start(request, this.start.entry, restoreNice, idleChrt, prepared, yieldTo);
       this.successor = this.watch.handedOverTo;
-      if (this.successor) this.successorExited = this.watch.exitSeen;
+      if (this.successor) {
+        this.successorExited = this.watch.exitSeen;
+        void this.successorExited.then(() => this.successorWork.end());
+      }
     } finally {
       this.watch = undefined;
     }

@@ -12,7 +12,7 @@ import { captureStart, unsupportedBecause, type StartSnapshot } from './successo
 import { describeExit, isGone, tryStat, type ProcStat } from './proc-stat';
 import { UpgradeRunner } from './upgrade-runner';
 import { PeerYield } from './peer-yield';
-import { continueStoppedTree, logStartYield, retirementTargets, StartYield, YieldGate } from './start-yield';
+import { continueStoppedTree, logStartYield, retirementTargets, START_YIELD_BOUNDS, StartYield, YieldGate } from './start-yield';
 import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
 import type { HandoffSnapshot, HandoffUpgrader, RetireIdleResult, StateProvider, UpgradeOutcome } from './upgrader.types';
 
@@ -54,7 +54,7 @@ export class Upgrader implements HandoffUpgrader {
   private readonly ownWork: YieldGate;
   private readonly peers: PeerYield | undefined;
   /** In a successor: the retiring predecessor's processes it offered, stopped during this process's work (`retireYield`). */
-  private retirement: { yielding: StartYield; targets: number[] } | undefined;
+  private retirement: { yielding: StartYield | undefined; targets: number[]; stopReporting: () => void } | undefined;
 
   /**
    * Reads (and deletes from the environment) what a predecessor passed, snapshots
@@ -275,18 +275,23 @@ export class Upgrader implements HandoffUpgrader {
    * up to the moment a process of it begins to exit (the kernel's part of an exit cannot be
    * stopped). Should the successor die, this process continues them. Returns the number of
    * targets offered (0: no handoff, or no child). Never throws.
+   *
+   * `offer: false`: offers nothing, and asks the successor only to report its work, for
+   * {@link untilSuccessorIdle}: this process then lets go of what it holds one step at a time
+   * between that work, and keeps its children stopped itself (a successor would continue them).
    */
-  retiring(): number {
+  retiring(options: { offer?: boolean } = {}): number {
     const successor = this.runner.successor;
     if (this.runner.snapshot().state !== 'handed-over' || successor?.pid === undefined) return 0;
-    let targets: number[];
+    let targets: number[] = [];
     try {
-      targets = retirementTargets(this.env, this.env.pid, successor.pid);
+      if (options.offer !== false) targets = retirementTargets(this.env, this.env.pid, successor.pid);
     } catch (error) {
       this.options.log('warn', `could not list this process's children to offer them to the successor: ${(error as Error).message}`);
       return 0;
     }
-    if (targets.length === 0) return 0;
+    if (targets.length === 0 && options.offer !== false) return 0;
+    if (options.offer === false) this.runner.successorWork.expectReports();
     void successor.send({ type: 'retiring', targets }).catch(() => undefined); // the successor is gone: nothing was stopped
     void this.runner.successorExited?.then(() => {
       for (const target of targets) this.env.kill(target, 'SIGCONT');
@@ -294,12 +299,33 @@ export class Upgrader implements HandoffUpgrader {
     return targets.length;
   }
 
-  /** In a successor: the retiring predecessor offered `targets`; with `retireYield` they are stopped during this process's work. */
+  /**
+   * After a handoff, as this process lets go of what it holds step by step: resolves once the
+   * successor has no work whose latency counts in flight, as it reports it after
+   * `retiring()` (a successor with `retireYield` does), or after `maxWaitMs` (default
+   * `retireYield.maxStopMs`, else 250), whichever comes first; at once without such a
+   * successor. Resolves with the milliseconds waited; never rejects.
+   */
+  untilSuccessorIdle(maxWaitMs = (this.options.retireYield ?? START_YIELD_BOUNDS).maxStopMs): Promise<number> {
+    if (this.runner.snapshot().state !== 'handed-over') return Promise.resolve(0);
+    return this.runner.successorWork.idle(maxWaitMs);
+  }
+
+  /**
+   * In a successor: the retiring predecessor offered `targets` (perhaps none); with `retireYield`
+   * they are stopped during this process's work, and the predecessor hears when that work
+   * begins and ends, until it exits.
+   */
   private followRetirement(targets: number[]): void {
     const bounds = this.options.retireYield;
-    if (bounds === undefined || this.retirement !== undefined || this.predecessorPid === undefined) return;
-    this.retirement = { yielding: new StartYield(this.env, this.gate, () => targets, bounds), targets };
-    this.options.log('info', `predecessor ${this.predecessorPid} retires: its ${targets.length} offered processes or groups stop while this process does work whose latency counts`, { predecessorPid: this.predecessorPid, targets });
+    const link = this.link;
+    if (bounds === undefined || this.retirement !== undefined || this.predecessorPid === undefined || link === undefined) return;
+    link.reportWork(this.gate.held);
+    const stopReporting = this.gate.subscribe((held) => link.reportWork(held));
+    const yielding = targets.length > 0 ? new StartYield(this.env, this.gate, () => targets, bounds) : undefined;
+    this.retirement = { yielding, targets, stopReporting };
+    if (yielding) this.options.log('info', `predecessor ${this.predecessorPid} retires: its ${targets.length} offered processes or groups stop while this process does work whose latency counts`, { predecessorPid: this.predecessorPid, targets });
+    else this.options.log('info', `predecessor ${this.predecessorPid} retires: it lets go of what it holds between this process's work whose latency counts, which this process reports to it`, { predecessorPid: this.predecessorPid });
   }
 
   /**
@@ -312,11 +338,12 @@ export class Upgrader implements HandoffUpgrader {
     const retirement = this.retirement;
     const pid = this.predecessorPid;
     if (retirement === undefined || pid === undefined) return;
-    retirement.yielding.interrupt();
+    retirement.stopReporting();
+    retirement.yielding?.interrupt();
     const finish = () => {
       if (this.retirement !== retirement) return;
       this.retirement = undefined;
-      logStartYield(this.options.log, pid, retirement.yielding.end(), 'retiring predecessor');
+      if (retirement.yielding) logStartYield(this.options.log, pid, retirement.yielding.end(), 'retiring predecessor');
     };
     if (now) return finish();
     const until = this.env.now() + HANDOFF_TIMINGS.retireTailMs;

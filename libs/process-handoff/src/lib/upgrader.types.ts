@@ -100,7 +100,9 @@ export interface HandoffUpgrader {
   /** After a handoff: this process's own tree (not the successor's) goes to SCHED_IDLE before it lets go of what it holds (see `Upgrader.retireIdle`). */
   retireIdle(): Promise<RetireIdleResult>;
   /** After a handoff, as this process lets go of what it holds: offers its children's trees to the successor to stop during its work (see `Upgrader.retiring`). */
-  retiring(): number;
+  retiring(options?: { offer?: boolean }): number;
+  /** After a handoff: resolves once the successor reports no work whose latency counts in flight, within a bound (see `Upgrader.untilSuccessorIdle`). */
+  untilSuccessorIdle(maxWaitMs?: number): Promise<number>;
   /** Marks work whose latency counts until the returned function is called; a starting successor, and a retiring predecessor's offer, yield to it (see `Upgrader.yieldStart`). */
   yieldStart(): () => void;
   snapshot(): HandoffSnapshot;
