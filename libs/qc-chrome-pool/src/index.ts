@@ -1,4 +1,5 @@
 export { QcPool, type QcCloseSummary } from './lib/qc-pool';
+export type { ChromePace, PacedTeardown } from './lib/chrome-teardown';
 export { QUIET_DEFAULTS, type QuietOptions, type QuietResult } from './lib/browser-quiet';
 export {
   QC_POOL_DEFAULTS,

@@ -1,5 +1,6 @@
 import { Annotator } from './annotator';
 import { disposeChrome, launchChrome, type LaunchedChrome } from './chrome-launcher';
+import type { ChromePace, PacedTeardown } from './chrome-teardown';
 import { lowerAutogroup, MAX_NICE, type ChromeSession } from './chrome-priority';
 import { ContextSlot } from './context.slot';
 import type { QcIsolation } from './qc-config';
@@ -138,9 +139,9 @@ export class BrowserWorker {
     return this.jobsStarted >= maxJobs || now - this.startedAt >= maxAgeMs;
   }
 
-  /** Closes Chrome (politely up to `deadlineMs`), kills its process group and removes its profile. */
-  async close(deadlineMs: number): Promise<void> {
+  /** Closes Chrome (politely up to `deadlineMs`, or paced: see `disposeChrome`), kills its process group and removes its profile. */
+  async close(deadlineMs: number, pace?: ChromePace): Promise<PacedTeardown | undefined> {
     this.closing = true;
-    await disposeChrome(this.chrome, deadlineMs);
+    return disposeChrome(this.chrome, deadlineMs, pace);
   }
 }

@@ -7,6 +7,7 @@ import puppeteer, { type Browser } from 'puppeteer';
 import { CdpPipeTransport } from './cdp-pipe.transport';
 import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, setAutogroup, type ChromePriority, type ChromeSession } from './chrome-priority';
 import { chromeProcsOf, listProcsAsync, readProc, type ProcInfo } from './proc-tree';
+import { teardownPaced, type ChromePace, type PacedTeardown } from './chrome-teardown';
 import { PROFILE_PREFIX } from './orphan-cleanup';
 import { profileTmpDir, removeProfile, removeProfileAsync } from './profile-dir';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
@@ -242,18 +243,29 @@ function tryKill(target: number): boolean {
   }
 }
 
-/** Closes Chrome politely within `deadlineMs`, then kills its group and removes its profile. */
-export async function disposeChrome(chrome: LaunchedChrome, deadlineMs: number): Promise<void> {
+/**
+ * Closes Chrome politely within `deadlineMs`, then kills its group and removes its profile.
+ * With `pace`: no polite close; its processes go one at a time, each step once `pace` resolved
+ * (chrome-teardown.ts), and what that did is returned.
+ */
+export async function disposeChrome(chrome: LaunchedChrome, deadlineMs: number, pace?: ChromePace): Promise<PacedTeardown | undefined> {
   chrome.escape?.stop();
   let timer: NodeJS.Timeout | undefined;
+  let paced: PacedTeardown | undefined;
   try {
-    await Promise.race([
-      chrome.browser.close(),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, deadlineMs);
-        timer.unref();
-      }),
-    ]);
+    if (pace) {
+      await pace(); // the walk of /proc below, and the stops right after it, between renders too
+      const procs = chromeProcsOf(chrome.profileDir, chrome.priority.session === 'own' ? chrome.pid : undefined, await listProcsAsync());
+      paced = await teardownPaced(chrome.pid, procs, pace);
+    } else {
+      await Promise.race([
+        chrome.browser.close(),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, deadlineMs);
+          timer.unref();
+        }),
+      ]);
+    }
   } catch {
     // close failed (already gone / crashed): the kill below is what guarantees cleanup
   } finally {
@@ -264,4 +276,5 @@ export async function disposeChrome(chrome: LaunchedChrome, deadlineMs: number):
     // Off the event loop: a used profile is thousands of files (measured: 55 ms of sync unlinks at a handoff's switch).
     await removeProfileAsync(chrome.profileDir);
   }
+  return paced;
 }

@@ -7,7 +7,7 @@ import { PoolClosedError, QueueFullError, type QcPool } from '../index';
 import { job, launchTestPool, liveChromeProcs, waitFor } from '../../test-support/chrome-test-helpers';
 import { PROFILE_PREFIX } from './orphan-cleanup';
 import { removeProfile, singletonDirOf } from './profile-dir';
-import { descendantsOf } from './proc-tree';
+import { descendantsOf, isAlive, readState as stateOf } from './proc-tree';
 
 const WORKSPACE = join(__dirname, '../../../..');
 const busy = (ms: number, tag = '') => `<p>${tag}</p><script>const end = Date.now() + ${ms}; while (Date.now() < end) {}</script>`;
@@ -89,6 +89,37 @@ describe('pool lifecycle on real Chromium', () => {
     expect(ourProfileDirs()).toEqual([]);
     expect(pool.stats().cache.entries).toBe(0);
     await expect(pool.close()).resolves.toBe(summary); // idempotent
+  });
+
+  it('close() with a pace: stops each browser\'s processes, kills them one at a time after each pace, the browser last, and leaves nothing', async () => {
+    pool = await launchTestPool({ browsers: 2, pagesPerBrowser: 1 });
+    await pool.check(job('<main><h1>Used once</h1></main>'));
+    const roots = pool.stats().browserProcesses;
+    const trees = roots.map((p) => liveChromeProcs(p.profileDir, p.pid));
+    expect(trees.map((pids) => pids.length >= 3)).toEqual([true, true]);
+    // At each step: which browser goes now (the one whose processes are stopped), and what of it still runs, in which state.
+    const steps: { tree: number; live: number[]; states: (string | undefined)[] }[] = [];
+    const summary = await pool.close({
+      deadlineMs: 10_000,
+      pace: async () => {
+        const tree = trees.findIndex((pids) => pids.some((pid) => stateOf(pid) === 'T'));
+        const live = tree < 0 ? [] : trees[tree].filter((pid) => isAlive(pid));
+        steps.push({ tree, live, states: live.map((pid) => stateOf(pid)) });
+        return 0;
+      },
+    });
+    // One step per process, after one before each browser's walk of /proc (nothing stopped yet).
+    expect(steps.filter((step) => step.tree < 0)).toHaveLength(trees.length);
+    expect(steps.filter((step) => step.tree >= 0)).toHaveLength(trees.flat().length);
+    trees.forEach((pids, i) => {
+      const mine = steps.filter((step) => step.tree === i);
+      expect(mine.map((step) => step.live.length)).toEqual(pids.map((_, k) => pids.length - k)); // one fewer at each step
+      expect(mine.flatMap((step) => step.states).filter((state) => state !== 'T')).toEqual([]); // none ran meanwhile
+      expect(mine.at(-1)?.live).toEqual([roots[i].pid]); // the browser last
+    });
+    expect(summary.paced).toMatchObject({ processes: trees.flat().length, waitedMs: 0 });
+    for (const p of roots) expect(liveChromeProcs(p.profileDir, p.pid)).toEqual([]);
+    expect(ourProfileDirs()).toEqual([]);
   });
 
   it('close() cuts a job still running at the deadline with PoolClosedError', async () => {

@@ -108,12 +108,18 @@ export function chromeProcsOf(profileDir: string, pgid?: number, procs = listPro
   );
 }
 
-/** True when a process with that pid exists (zombies count as gone). */
-export function isAlive(pid: number, procRoot = '/proc'): boolean {
+/** The state letter of a process from /proc/<pid>/stat (R, S, D, T, Z, ...); undefined when it is gone. */
+export function readState(pid: number, procRoot = '/proc'): string | undefined {
   try {
     const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return stat.charAt(stat.lastIndexOf(')') + 2);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** True when a process with that pid exists (zombies count as gone). */
+export function isAlive(pid: number, procRoot = '/proc'): boolean {
+  const state = readState(pid, procRoot);
+  return state !== undefined && state !== 'Z';
 }

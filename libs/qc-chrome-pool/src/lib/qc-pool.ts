@@ -1,6 +1,7 @@
 import { treeCpuByPid, untilQuiet, type QuietOptions, type QuietResult } from './browser-quiet';
 import { reniceTrees, type ReniceResult } from './chrome-priority';
 import type { PoolSlot } from './browser-worker';
+import type { ChromePace, PacedTeardown } from './chrome-teardown';
 import { JobQueue } from './job-queue';
 import { cleanupOrphans } from './orphan-cleanup';
 import { PoolCounters, type QcPoolStats } from './pool-stats';
@@ -22,6 +23,8 @@ export interface QcCloseSummary {
   queuedRejected: number;
   browsersClosed: number;
   durationMs: number;
+  /** With `pace`: Chromium's processes let go one at a time, and the time waited on the pace. */
+  paced?: PacedTeardown;
 }
 
 /**
@@ -234,14 +237,16 @@ export class QcPool {
   /**
    * Stops leasing, rejects queued jobs with PoolClosedError, lets active jobs finish up to the
    * deadline, closes browsers, kills leftovers by process group, removes profiles, clears the cache.
+   * With `pace` (an API retiring beside its successor): no polite close; the browsers' processes
+   * are stopped and go one at a time, each once `pace` resolved (see chrome-teardown.ts).
    * Idempotent: later calls return the first call's result.
    */
-  close(options: { deadlineMs?: number } = {}): Promise<QcCloseSummary> {
-    this.closing ??= this.doClose(options.deadlineMs ?? this.config.closeTimeoutMs);
+  close(options: { deadlineMs?: number; pace?: ChromePace } = {}): Promise<QcCloseSummary> {
+    this.closing ??= this.doClose(options.deadlineMs ?? this.config.closeTimeoutMs, options.pace);
     return this.closing;
   }
 
-  private async doClose(deadlineMs: number): Promise<QcCloseSummary> {
+  private async doClose(deadlineMs: number, pace?: ChromePace): Promise<QcCloseSummary> {
     const started = Date.now();
     const activeAtClose = this.active;
     const queuedRejected = this.queue.rejectAll(new PoolClosedError()); // counted as rejected by render()
@@ -257,8 +262,8 @@ export class QcPool {
     ]);
     clearTimeout(timer);
     const cutOff = this.active;
-    const browsersClosed = await this.workers.closeAll(Math.max(500, deadlineMs - (Date.now() - started)));
+    const { closed: browsersClosed, paced } = await this.workers.closeAll(Math.max(500, deadlineMs - (Date.now() - started)), pace);
     this.cache.clear();
-    return { activeAtClose, cutOff, queuedRejected, browsersClosed, durationMs: Date.now() - started };
+    return { activeAtClose, cutOff, queuedRejected, browsersClosed, durationMs: Date.now() - started, ...(paced ? { paced } : {}) };
   }
 }

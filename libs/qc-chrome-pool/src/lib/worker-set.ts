@@ -1,4 +1,5 @@
 import { BrowserWorker, type PoolSlot } from './browser-worker';
+import type { ChromePace, PacedTeardown } from './chrome-teardown';
 import type { PoolCounters, QcPoolStats } from './pool-stats';
 import type { QcPoolConfig } from './qc-config';
 import type { SlotEnv } from './qc-slot.types';
@@ -128,12 +129,23 @@ export class WorkerSet {
   }
 
   /** Closes every browser (and any being launched); returns how many were closed. */
-  async closeAll(deadlineMs: number): Promise<number> {
+  async closeAll(deadlineMs: number, pace?: ChromePace): Promise<{ closed: number; paced?: PacedTeardown }> {
     this.closed = true;
     await Promise.allSettled([...this.launching]);
     const all = this.workers;
     this.workers = [];
-    await Promise.allSettled(all.map((w) => w.close(deadlineMs)));
-    return all.length;
+    if (!pace) {
+      await Promise.allSettled(all.map((w) => w.close(deadlineMs)));
+      return { closed: all.length };
+    }
+    // Paced: one browser after another, so that at most one process exits at a time.
+    const paced: PacedTeardown = { processes: 0, waitedMs: 0, durationMs: 0 };
+    for (const worker of all) {
+      const one = await worker.close(deadlineMs, pace).catch(() => undefined);
+      paced.processes += one?.processes ?? 0;
+      paced.waitedMs += one?.waitedMs ?? 0;
+      paced.durationMs += one?.durationMs ?? 0;
+    }
+    return { closed: all.length, paced };
   }
 }
