@@ -87,7 +87,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   const notifier = createSdNotifier(env, { logger: { warn: (m) => logger.warn(m) } });
   const handoff = new HotHandoff({
     upgrader, coordinator, notifier, logger, enabled: config.handoff.enabled, lingerMs: config.shutdownTimeoutMs, pidFile: config.pidFile,
-    retireAfterMs: config.handoff.retireAfterMs, retireIdle: config.handoff.retireIdle,
+    retireAfterMs: config.handoff.retireAfterMs, retireIdle: config.handoff.retireIdle, retireYield: config.handoff.retireYield,
     // The killed successor's Chromium is gone with its process tree; its profile dirs remain.
     afterFailure: () => void (config.qc.enabled && cleanupOrphans(undefined, (message, fields) => logger.info(`qc: ${message}`, fields))),
   });
@@ -107,8 +107,11 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     run: async () => void (await (await launching.catch(() => null))?.close({ deadlineMs: config.qc.closeTimeoutMs })),
     timeoutMs: config.qc.closeTimeoutMs + 2_000,
   });
-  coordinator.addHook({ name: 'nest', run: () => started.app?.close(), timeoutMs: 2_000 });
-  coordinator.addHook({ name: 'handoff', run: () => upgrader.close() });
+  // After a handoff (HANDOFF_RETIRE_YIELD), each later step waits until the successor renders
+  // nothing; at once otherwise. The exit that follows the last one cannot be stopped either.
+  const betweenSuccessorRenders = async () => void (config.handoff.retireYield && (await upgrader.untilSuccessorIdle()));
+  coordinator.addHook({ name: 'nest', run: async () => (await betweenSuccessorRenders(), await started.app?.close()), timeoutMs: 2_000 });
+  coordinator.addHook({ name: 'handoff', run: async () => (await betweenSuccessorRenders(), upgrader.close()) });
   if (config.pidFile) coordinator.addHook({ name: 'pid-file', run: () => removePidFile(config.pidFile as string) });
 
   const pool = await launching;
@@ -216,10 +219,15 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
       if (!pool) return;
       await Promise.race([untilNoConnections(connections), new Promise((resolve) => setTimeout(resolve, RELEASE_AFTER_SWITCH_MS).unref())]);
       await gate.whenNoLocalQc();
-      // No render of ours needs it any more: the successor may stop it while it renders itself.
-      const offered = upgrader.retiring();
-      if (offered > 0) logger.info(`handed over: the successor may stop this process's Chromium (${offered} processes or process groups) while it renders`);
-      await pool.close({ deadlineMs: config.qc.closeTimeoutMs });
+      if (!config.handoff.retireYield) {
+        await pool.close({ deadlineMs: config.qc.closeTimeoutMs });
+        return;
+      }
+      // No render of ours needs it any more. Its processes go one at a time, each between the
+      // successor's renders, which the successor reports since the retirement began (HotHandoff;
+      // tools/bench/README.md, "A retirement paced by the successor's work").
+      const { paced } = await pool.close({ deadlineMs: config.qc.closeTimeoutMs, pace: () => upgrader.untilSuccessorIdle() });
+      if (paced) logger.info(`handed over: let Chromium go one process at a time between the successor's renders (${paced.processes} processes, waited ${paced.waitedMs} ms for renders)`, { ...paced });
     },
   });
 

@@ -67,8 +67,10 @@ export interface ApiConfig {
      */
     startYield: boolean;
     /**
-     * As the old process lets go of its Chromium, the successor stops that Chromium while it renders,
-     * within the same bounds, and continues it afterwards (HANDOFF_RETIRE_YIELD, default true).
+     * The old process retires between the successor's renders, as the successor reports them: each
+     * step waits until it renders nothing (one wait at most 250 ms), and its Chromium is stopped and
+     * killed one process at a time (HANDOFF_RETIRE_YIELD, default true). Off: Chromium closes
+     * politely, every process at once, and nothing waits.
      */
     retireYield: boolean;
     /**

@@ -94,7 +94,7 @@ describe('HotHandoff.trigger: what runs while a successor starts', () => {
 });
 
 describe('HotHandoff: after the switch, the old process retires later and at SCHED_IDLE', () => {
-  function setup(options: { retireIdle: boolean; idle?: RetireIdleResult }) {
+  function setup(options: { retireIdle: boolean; idle?: RetireIdleResult; retireYield?: boolean }) {
     const events: string[] = [];
     const lines: string[] = [];
     const timers: { fn: () => void; ms: number }[] = [];
@@ -108,10 +108,12 @@ describe('HotHandoff: after the switch, the old process retires later and at SCH
       const retireIdle = upgrader.retireIdle.bind(upgrader);
       upgrader.retireIdle = () => (events.push('retireIdle'), retireIdle());
     }
+    upgrader.retiring = (offer?: { offer?: boolean }) => (events.push(`retiring offer=${offer?.offer}`), 0);
+    upgrader.untilSuccessorIdle = async () => (events.push('untilSuccessorIdle'), 0);
     const logger = createLogger('text', 'info', (line) => void lines.push(line));
     const handoff = new HotHandoff({
       upgrader, coordinator, notifier: createSdNotifier({}, { transport: async () => undefined }), logger, enabled: true, lingerMs: 1_000,
-      retireAfterMs: 1_500, retireIdle: options.retireIdle, setTimer: (fn, ms) => void timers.push({ fn, ms }),
+      retireAfterMs: 1_500, retireIdle: options.retireIdle, retireYield: options.retireYield, setTimer: (fn, ms) => void timers.push({ fn, ms }),
     });
     let released!: () => void;
     const release = new Promise<void>((resolve) => (released = resolve));
@@ -140,6 +142,15 @@ describe('HotHandoff: after the switch, the old process retires later and at SCH
     expect(coordinator.state).not.toBe('ready');
     expect(lines.join('\n')).toContain('then retiring in 1500 ms');
     expect(lines.join('\n')).toContain('handed over: retiring at SCHED_IDLE (1 processes of this tree)');
+    await coordinator.stop('test over');
+  });
+
+  it('with HANDOFF_RETIRE_YIELD, asks the successor to report its work and waits for a gap in it before anything else of the retirement', async () => {
+    const { handoff, events, timers, coordinator, release } = setup({ retireIdle: true, retireYield: true });
+    await handoff.trigger('SIGHUP');
+    timers[0].fn();
+    await release;
+    expect(events.slice(3)).toEqual(['retiring offer=false', 'untilSuccessorIdle', 'retireIdle', 'release']);
     await coordinator.stop('test over');
   });
 

@@ -39,6 +39,11 @@ export interface HotHandoffDeps {
   retireAfterMs: number;
   /** This process's own tree (not the successor's) goes to SCHED_IDLE as it retires (HANDOFF_RETIRE_IDLE). */
   retireIdle: boolean;
+  /**
+   * The retirement goes step by step between the successor's renders, which the successor reports
+   * from the retirement's start (HANDOFF_RETIRE_YIELD; `retiring({ offer: false })`).
+   */
+  retireYield?: boolean;
   /** Schedules the retirement; default setTimeout. Tests pass their own. */
   setTimer?: (fn: () => void, ms: number) => void;
   /** Cleans what a killed successor left behind (its Chromium profiles). */
@@ -162,6 +167,11 @@ export class HotHandoff {
     const { coordinator, logger, lingerMs, upgrader } = this.deps;
     // A stop signal since the switch began the shutdown already, at this process's priority.
     if (coordinator.state !== 'ready') return;
+    if (this.deps.retireYield) {
+      upgrader.retiring({ offer: false });
+      await upgrader.untilSuccessorIdle();
+      if (coordinator.state !== 'ready') return;
+    }
     if (this.deps.retireIdle) {
       const idle = await upgrader.retireIdle();
       if (idle.ok && idle.failures.length === 0) logger.info(`handed over: retiring at SCHED_IDLE (${idle.processes} processes of this tree)`, { afterSwitchMs: Date.now() - switchedAt });
