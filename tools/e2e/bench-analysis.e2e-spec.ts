@@ -169,6 +169,49 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(result).toEqual([0.5, 0.5, 10]);
   });
 
+  it('renders-by-retirement puts each render in every phase of the old process\'s retirement it overlapped', () => {
+    // Request times from the ready (14 s): the signal at -4 s, the exit at +200 ms; with a retirement
+    // 100 ms after the ready (less 50 ms), the retirement runs from 50 to 200 ms.
+    const requests = [
+      { label: 'POST /qc/check', sentMs: -4_300, latencyMs: 40 }, // before the signal's 200 ms: left out
+      { label: 'POST /qc/check', sentMs: -1_000, latencyMs: 40 }, // start
+      { label: 'POST /qc/check', sentMs: -20, latencyMs: 40 }, // start and after ready
+      { label: 'GET /qc-stats', sentMs: 100, latencyMs: 90 }, // not a render
+      { label: 'POST /qc/check', sentMs: 30, latencyMs: 60 }, // after ready and the retirement
+      { label: 'POST /qc/check', sentMs: 190, latencyMs: 80 }, // the retirement and after the exit
+      { label: 'POST /qc/check', sentMs: 1_300, latencyMs: 40 }, // past the second after the exit
+    ];
+    const result = evaluate(`
+      import { rendersByPhase, summarize } from './tools/bench/renders-by-retirement.mjs';
+      const phases = rendersByPhase(${JSON.stringify(requests)}, ${JSON.stringify(MARKERS)}, 'successor ready', 40, 100);
+      console.log(JSON.stringify({ phases, retirement: summarize(phases.filter((p) => p.phase === 'retirement').map((p) => p.ratio), 1.4) }));
+    `);
+    expect(result).toEqual({
+      phases: [
+        { phase: 'start', ratio: 1 },
+        { phase: 'start', ratio: 1 },
+        { phase: 'after ready', ratio: 1 },
+        { phase: 'after ready', ratio: 1.5 },
+        { phase: 'retirement', ratio: 1.5 },
+        { phase: 'retirement', ratio: 2 },
+        { phase: 'after exit', ratio: 2 },
+      ],
+      retirement: { renders: 2, median: 2, p90: 2, max: 2, above: 2 },
+    });
+  });
+
+  it('renders-by-retirement says what it needs when given no run, and names a missing marker', () => {
+    const usage = spawnSync('node', ['tools/bench/renders-by-retirement.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('usage: renders-by-retirement.mjs RESULT_DIR');
+    const rolling = spawnSync('node', ['--input-type=module', '-e', `
+      import { rendersByPhase } from './tools/bench/renders-by-retirement.mjs';
+      rendersByPhase([], [{ label: 'successor ready 0', ms: 1 }], 'successor ready 0', 40);
+    `], { cwd: ROOT, encoding: 'utf8' });
+    expect(rolling.status).not.toBe(0);
+    expect(rolling.stderr).toContain("the row has no 'signal' marker (a one-instance handoff row is needed)");
+  });
+
   it('p99-floor says what it needs when given no run, and refuses a steady p99 of 0', () => {
     const usage = spawnSync('node', ['tools/bench/p99-floor.mjs'], { cwd: ROOT, encoding: 'utf8' });
     expect(usage.status).toBe(2);
