@@ -102,14 +102,16 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   const started: { server?: Server; app?: INestApplication } = {};
   const launching = config.qc.enabled ? launchPool(config, logger, () => upgrader.yieldStart()) : Promise.resolve(null);
   coordinator.addHook({ name: 'http-server', run: () => (started.server ? closeHttpServer(started.server, 1_000) : undefined), timeoutMs: 3_000 });
-  coordinator.addHook({
-    name: 'qc-pool',
-    run: async () => void (await (await launching.catch(() => null))?.close({ deadlineMs: config.qc.closeTimeoutMs })),
-    timeoutMs: config.qc.closeTimeoutMs + 2_000,
-  });
   // After a handoff (HANDOFF_RETIRE_YIELD), each later step waits until the successor renders
   // nothing; at once otherwise. The exit that follows the last one cannot be stopped either.
   const betweenSuccessorRenders = async () => void (config.handoff.retireYield && (await upgrader.untilSuccessorIdle()));
+  // Whichever closes the pool first after a handoff (this hook or releaseAfterSwitch below), it goes paced.
+  const retirePace = () => (config.handoff.retireYield && upgrader.snapshot().state === 'handed-over' ? () => upgrader.untilSuccessorIdle() : undefined);
+  coordinator.addHook({
+    name: 'qc-pool',
+    run: async () => void (await (await launching.catch(() => null))?.close({ deadlineMs: config.qc.closeTimeoutMs, pace: retirePace() })),
+    timeoutMs: config.qc.closeTimeoutMs + 2_000,
+  });
   coordinator.addHook({ name: 'nest', run: async () => (await betweenSuccessorRenders(), await started.app?.close()), timeoutMs: 2_000 });
   coordinator.addHook({ name: 'handoff', run: async () => (await betweenSuccessorRenders(), upgrader.close()) });
   if (config.pidFile) coordinator.addHook({ name: 'pid-file', run: () => removePidFile(config.pidFile as string) });
@@ -226,7 +228,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
       // No render of ours needs it any more. Its processes go one at a time, each between the
       // successor's renders, which the successor reports since the retirement began (HotHandoff;
       // tools/bench/README.md, "A retirement paced by the successor's work").
-      const { paced } = await pool.close({ deadlineMs: config.qc.closeTimeoutMs, pace: () => upgrader.untilSuccessorIdle() });
+      const { paced } = await pool.close({ deadlineMs: config.qc.closeTimeoutMs, pace: retirePace() });
       if (paced) logger.info(`handed over: let Chromium go one process at a time between the successor's renders (${paced.processes} processes, waited ${paced.waitedMs} ms for renders)`, { ...paced });
     },
   });
