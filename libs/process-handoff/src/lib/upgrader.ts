@@ -308,7 +308,10 @@ export class Upgrader implements HandoffUpgrader {
    */
   untilSuccessorIdle(maxWaitMs = (this.options.retireYield ?? START_YIELD_BOUNDS).maxStopMs): Promise<number> {
     if (this.runner.snapshot().state !== 'handed-over') return Promise.resolve(0);
-    return this.runner.successorWork.idle(maxWaitMs);
+    // Unlike this library's other timers, the wait holds the process: an app awaits it on its way
+    // out, and one with nothing else left would otherwise exit in the middle of its shutdown.
+    const hold = setTimeout(() => undefined, maxWaitMs + 1_000);
+    return this.runner.successorWork.idle(maxWaitMs).finally(() => clearTimeout(hold));
   }
 
   /**
