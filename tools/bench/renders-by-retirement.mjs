@@ -69,7 +69,8 @@ function main() {
       const { zero, requests } = JSON.parse(readFileSync(file, 'utf8'));
       for (const { phase, ratio } of rendersByPhase(requests, row.markers, zero, medianMs, retireAfterMs)) {
         const key = `${tag}\t${phase}`;
-        groups.set(key, [...(groups.get(key) ?? []), ratio]);
+        if (!groups.has(key)) groups.set(key, []);
+        groups.get(key).push(ratio);
       }
     }
   }

@@ -221,13 +221,9 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
       if (!pool) return;
       await Promise.race([untilNoConnections(connections), new Promise((resolve) => setTimeout(resolve, RELEASE_AFTER_SWITCH_MS).unref())]);
       await gate.whenNoLocalQc();
-      if (!config.handoff.retireYield) {
-        await pool.close({ deadlineMs: config.qc.closeTimeoutMs });
-        return;
-      }
-      // No render of ours needs it any more. Its processes go one at a time, each between the
-      // successor's renders, which the successor reports since the retirement began (HotHandoff;
-      // tools/bench/README.md, "A retirement paced by the successor's work").
+      // No render of ours needs it any more. With HANDOFF_RETIRE_YIELD its processes go one at a
+      // time, each between the successor's renders, which the successor reports since the
+      // retirement began (HotHandoff; tools/bench/README.md, "A retirement paced by the successor's work").
       const { paced } = await pool.close({ deadlineMs: config.qc.closeTimeoutMs, pace: retirePace() });
       if (paced) logger.info(`handed over: let Chromium go one process at a time between the successor's renders (${paced.processes} processes, waited ${paced.waitedMs} ms for renders)`, { ...paced });
     },

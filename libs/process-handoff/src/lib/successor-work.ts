@@ -64,7 +64,6 @@ export class SuccessorWork {
   }
 
   private wake(): void {
-    if (this.busy || this.unknown) return;
     for (const waiter of [...this.waiters]) waiter();
   }
 }

@@ -283,15 +283,16 @@ export class Upgrader implements HandoffUpgrader {
   retiring(options: { offer?: boolean } = {}): number {
     const successor = this.runner.successor;
     if (this.runner.snapshot().state !== 'handed-over' || successor?.pid === undefined) return 0;
+    const offer = options.offer !== false;
     let targets: number[] = [];
     try {
-      if (options.offer !== false) targets = retirementTargets(this.env, this.env.pid, successor.pid);
+      if (offer) targets = retirementTargets(this.env, this.env.pid, successor.pid);
     } catch (error) {
       this.options.log('warn', `could not list this process's children to offer them to the successor: ${(error as Error).message}`);
       return 0;
     }
-    if (targets.length === 0 && options.offer !== false) return 0;
-    if (options.offer === false) this.runner.successorWork.expectReports();
+    if (offer && targets.length === 0) return 0;
+    if (!offer) this.runner.successorWork.expectReports();
     void successor.send({ type: 'retiring', targets }).catch(() => undefined); // the successor is gone: nothing was stopped
     void this.runner.successorExited?.then(() => {
       for (const target of targets) this.env.kill(target, 'SIGCONT');

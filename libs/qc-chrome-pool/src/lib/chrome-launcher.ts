@@ -7,7 +7,7 @@ import puppeteer, { type Browser } from 'puppeteer';
 import { CdpPipeTransport } from './cdp-pipe.transport';
 import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, setAutogroup, type ChromePriority, type ChromeSession } from './chrome-priority';
 import { chromeProcsOf, listProcsAsync, readProc, type ProcInfo } from './proc-tree';
-import { teardownPaced, type ChromePace, type PacedTeardown } from './chrome-teardown';
+import { teardownPaced, trySignal, type ChromePace, type PacedTeardown } from './chrome-teardown';
 import { PROFILE_PREFIX } from './orphan-cleanup';
 import { profileTmpDir, removeProfile, removeProfileAsync } from './profile-dir';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
@@ -225,22 +225,11 @@ export async function killChromeTreeAsync(pid: number | undefined, profileDir: s
 }
 
 function killChromeRoot(pid: number | undefined, ownGroup: boolean): number[] {
-  return pid !== undefined && pid > 1 && tryKill(ownGroup ? -pid : pid) ? [pid] : [];
+  return pid !== undefined && pid > 1 && trySignal(ownGroup ? -pid : pid, 'SIGKILL') ? [pid] : [];
 }
 
 function killChromeProcs(procs: ProcInfo[], already: number[]): number[] {
-  return procs.filter((proc) => proc.pid > 1 && !already.includes(proc.pid) && tryKill(proc.pid)).map((proc) => proc.pid);
-}
-
-/** SIGKILL; false when the process is already gone. */
-function tryKill(target: number): boolean {
-  try {
-    process.kill(target, 'SIGKILL');
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-    return false;
-  }
+  return procs.filter((proc) => proc.pid > 1 && !already.includes(proc.pid) && trySignal(proc.pid, 'SIGKILL')).map((proc) => proc.pid);
 }
 
 /**

@@ -81,16 +81,19 @@ export interface TeardownDeps {
   now(): number;
 }
 
+/** Sends `signal` to `target` (a pid, or -pgid); false when it is gone already (ESRCH), any other error thrown. */
+export function trySignal(target: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(target, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    return false;
+  }
+}
+
 const NODE_DEPS: TeardownDeps = {
-  signal(pid, signal) {
-    try {
-      process.kill(pid, signal);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-      return false;
-    }
-  },
+  signal: trySignal,
   state: (pid) => readState(pid),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: () => Date.now(),
