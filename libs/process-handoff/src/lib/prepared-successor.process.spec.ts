@@ -64,9 +64,13 @@ describe('a successor prepared ahead (prepareSuccessor)', () => {
     const first = run.firstPid;
     await run.next('ready', (e) => e.event === 'ready');
     const prepared = await preparedBy(first);
+    // Stopped, the upgrader gets SIGHUP and SIGCHLD at once, and the kernel hands over the
+    // lower-numbered first: the upgrade begins before the prepared process's exit is seen.
+    run.signal(first, 'SIGSTOP');
     process.kill(prepared, 'SIGKILL');
     await run.gone(prepared);
     run.signal(first, 'SIGHUP');
+    run.signal(first, 'SIGCONT');
     const outcome = outcomeOf(await run.next('the outcome', (e) => e.event === 'outcome'));
     expect(outcome.ok).toBe(true);
     expect(outcome.successorPid).not.toBe(prepared);

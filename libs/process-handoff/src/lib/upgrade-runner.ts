@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { PreparedChild, ProcessEnvironment, SpawnedChild, SpawnRequest } from './process-environment';
 import { launchRequest, type StartSnapshot } from './successor-launch';
-import { tryStat } from './proc-stat';
+import { describeExit, isGone, tryStat } from './proc-stat';
 import { environmentProbe, findUtility, idleRequest, idleSupport } from './successor-idle';
 import { continueOnParentDeath, type YieldGate } from './start-yield';
 import { ownGroupNice } from './successor-priority';
@@ -150,11 +150,23 @@ export class UpgradeRunner {
     const prepared = this.prepared;
     this.prepared = undefined;
     if (prepared === undefined) return undefined;
-    const why = prepared.unusable ?? (isDeepStrictEqual(prepared.request, request) ? undefined : 'it was prepared for other listeners or settings');
+    const why = prepared.unusable ?? this.endedUnseen(prepared) ?? (isDeepStrictEqual(prepared.request, request) ? undefined : 'it was prepared for other listeners or settings');
     if (why === undefined) return prepared;
     prepared.discard();
     this.options.log('info', `the prepared successor ${prepared.pid} is not used (${why}); spawning one`);
     return undefined;
+  }
+
+  /**
+   * How a prepared process ended whose exit this process has not seen yet: the signal that
+   * starts the upgrade can be handled before the exit of a process killed just before it
+   * (it is a zombie until then). Launched, it would fail the upgrade; it is not used.
+   */
+  private endedUnseen(prepared: PreparedChild): string | undefined {
+    if (prepared.pid === undefined) return undefined;
+    const stat = tryStat(this.env, prepared.pid);
+    if (stat === null || !isGone(stat)) return undefined;
+    return `it ${describeExit(stat) ?? 'ended'} before the upgrade`;
   }
 
   /**

@@ -183,6 +183,16 @@ describe('Upgrader with prepareSuccessor', () => {
     expect(logs).toContainEqual(expect.objectContaining({ message: `the prepared successor ${env.prepared[0].pid} is not used (it was killed by SIGKILL before the upgrade); spawning one` }));
     await upgrader.cancel('test over');
 
+    // Killed just before the signal, its exit not yet seen here: a zombie, told by /proc.
+    const killed = await predecessorSetup({ prepareSuccessor: true });
+    const zombie = killed.env.prepared[0];
+    Object.assign(killed.env.procs.get(zombie.pid as number) ?? {}, { state: 'Z', exitCode: 9 });
+    void killed.upgrader.upgrade();
+    expect(killed.env.lastChild.pid).not.toBe(zombie.pid);
+    expect(zombie.launched).toBe(false);
+    expect(killed.logs).toContainEqual(expect.objectContaining({ message: `the prepared successor ${zombie.pid} is not used (it was killed by SIGKILL before the upgrade); spawning one` }));
+    await killed.upgrader.cancel('test over');
+
     const other = await predecessorSetup({ prepareSuccessor: true });
     const first = other.env.prepared[0];
     // A listener registered past the upgrader (not through it) changes nothing; another through it replaces the prepared process.
