@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { isAlive, waitFor } from '../../test-support/fixture-process';
-import { enterIdle, findChrt, idleSupport, leaveIdle, parseNice, parsePolicy, processProbe, processTree, raiseIdleSuccessor, raiseRetiringPredecessor, SCHED_IDLE, SCHED_OTHER } from './successor-idle';
+import { enterIdle, findChrt, idleSupport, leaveIdle, leaveIdleHelpers, parseNice, parsePolicy, processProbe, processTree, raiseIdleSuccessor, raiseRetiringPredecessor, SCHED_IDLE, SCHED_OTHER } from './successor-idle';
 
 // Real processes under the real chrt: a node process started at SCHED_IDLE starts a child at
 // nice 7 (which inherits the policy); leaveIdle must set every thread of both back to
@@ -88,6 +88,39 @@ describe('leaving SCHED_IDLE, with real processes', () => {
       // Without CAP_SYS_NICE and RLIMIT_NICE, the kernel refuses, and each process is named.
       expect(result.failures.map((f) => Number(f.split(':')[0])).sort()).toEqual([rootPid, childPid].sort());
     }
+  });
+
+  function threadPolicies(pid: number): { main: number | undefined; others: number[] } {
+    const others = readdirSync(`/proc/${pid}/task`).filter((tid) => tid !== String(pid));
+    const policyOf = (tid: string | number) => parsePolicy(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    return { main: policyOf(pid), others: others.map(policyOf).map((p) => p ?? -1) };
+  }
+
+  it('can set a process\'s main thread alone back, and its other threads later, unless the main thread went back to SCHED_IDLE meanwhile', async () => {
+    const { rootPid, childPid } = await startIdleTree();
+    const result = await leaveIdle(rootPid, chrt as string, '/proc', [], [rootPid]);
+    if (!idleSupport(processProbe(process.platform, process.env['PATH'])).ok) {
+      // Without CAP_SYS_NICE and RLIMIT_NICE the kernel refuses, and each process is named.
+      expect(result.failures.map((f) => Number(f.split(':')[0])).sort()).toEqual([rootPid, childPid].sort());
+      return;
+    }
+    expect(result).toMatchObject({ processes: 2, failures: [] });
+    const helpers = threadPolicies(rootPid).others.length;
+    expect(helpers).toBeGreaterThan(2); // V8's platform threads at least
+    expect(threadPolicies(rootPid)).toEqual({ main: SCHED_OTHER, others: Array(helpers).fill(SCHED_IDLE) });
+    expect(new Set(policies(childPid))).toEqual(new Set([SCHED_OTHER]));
+    // Its main thread counts as done: nothing is left for another walk.
+    await expect(leaveIdle(rootPid, chrt as string, '/proc', [], [rootPid])).resolves.toEqual({ processes: 0, rounds: 1, failures: [] });
+
+    await expect(leaveIdleHelpers(rootPid, chrt as string)).resolves.toEqual({ threads: helpers, failures: [] });
+    expect(new Set(policies(rootPid))).toEqual(new Set([SCHED_OTHER]));
+    await expect(leaveIdleHelpers(rootPid, chrt as string)).resolves.toEqual({ threads: 0, failures: [] });
+
+    // A process that retires at SCHED_IDLE before its helpers' time is up keeps them there.
+    await enterIdle(rootPid, chrt as string, '/proc', [childPid]);
+    expect(new Set(policies(rootPid))).toEqual(new Set([SCHED_IDLE]));
+    await expect(leaveIdleHelpers(rootPid, chrt as string)).resolves.toEqual({ threads: 0, failures: [] });
+    expect(new Set(policies(rootPid))).toEqual(new Set([SCHED_IDLE]));
   });
 
   // A retiring predecessor: itself and its browser go idle, the successor (also its child) does not.

@@ -157,11 +157,11 @@ export function processTree(root: number, proc = '/proc', exclude: readonly numb
   return tree;
 }
 
-/** The process's threads that run at SCHED_IDLE (`idle`), or at any other policy. */
-function threadsAt(pid: number, idle: boolean, proc: string): number {
+/** The process's threads (its main thread only, with `mainOnly`) that run at SCHED_IDLE (`idle`), or at any other policy. */
+function threadsAt(pid: number, idle: boolean, proc: string, mainOnly = false): number {
   let threads: string[];
   try {
-    threads = readdirSync(`${proc}/${pid}/task`);
+    threads = mainOnly ? [String(pid)] : readdirSync(`${proc}/${pid}/task`);
   } catch {
     return 0; // gone
   }
@@ -174,12 +174,15 @@ function threadsAt(pid: number, idle: boolean, proc: string): number {
 /**
  * Runs `chrt --<policy> --all-tasks --pid 0 PID` for each pid from one shell: one spawn from
  * this (large) process, which blocks its event loop for the fork, instead of one per pid.
+ * A pid in `oneTask` is set alone, without its other threads (chrt without --all-tasks: a
+ * process's first thread has its pid; any other thread is named by its own id).
  * Resolves with chrt's complaints, one "PID: message" each.
  */
-function setPolicy(chrt: string, policy: 'other' | 'idle', pids: number[]): Promise<string[]> {
-  const script = 'c=$1; p=$2; shift 2; for p2 in "$@"; do m=$("$c" "--$p" --all-tasks --pid 0 "$p2" 2>&1) || echo "$p2: $m"; done';
+function setPolicy(chrt: string, policy: 'other' | 'idle', pids: number[], oneTask: readonly number[] = []): Promise<string[]> {
+  const script = 'c=$1; p=$2; shift 2; for p2 in "$@"; do case $p2 in t*) m=$("$c" "--$p" --pid 0 "${p2#t}" 2>&1) || echo "${p2#t}: $m";; *) m=$("$c" "--$p" --all-tasks --pid 0 "$p2" 2>&1) || echo "$p2: $m";; esac; done';
+  const args = pids.map((pid) => (oneTask.includes(pid) ? `t${pid}` : String(pid)));
   return new Promise((resolve) => {
-    execFile('/bin/sh', ['-c', script, 'sh', chrt, policy, ...pids.map(String)], { timeout: 10_000 }, (error, stdout) => {
+    execFile('/bin/sh', ['-c', script, 'sh', chrt, policy, ...args], { timeout: 10_000 }, (error, stdout) => {
       const lines = String(stdout).split('\n').filter(Boolean);
       resolve(error && lines.length === 0 ? [`${pids.join(' ')}: ${error.message}`] : lines);
     });
@@ -201,15 +204,15 @@ const MAX_ROUNDS = 5;
 /**
  * Sets every thread of `root` and its descendants (without the subtrees of `exclude`) to
  * `policy`, walking again until none is left at another policy: a process forked from one
- * not yet set is found by the next walk.
+ * not yet set is found by the next walk. Of a process in `mainOnly`, only the main thread.
  */
-async function setTreePolicy(root: number, chrt: string, policy: 'other' | 'idle', proc: string, exclude: readonly number[], counted = new Set<number>()): Promise<LeaveIdleResult> {
-  const pending = () => processTree(root, proc, exclude).filter((pid) => threadsAt(pid, policy === 'other', proc) > 0);
+async function setTreePolicy(root: number, chrt: string, policy: 'other' | 'idle', proc: string, exclude: readonly number[], counted = new Set<number>(), mainOnly: readonly number[] = []): Promise<LeaveIdleResult> {
+  const pending = () => processTree(root, proc, exclude).filter((pid) => threadsAt(pid, policy === 'other', proc, mainOnly.includes(pid)) > 0);
   let failures: string[] = [];
   for (let round = 1; round <= MAX_ROUNDS; round += 1) {
     const left = pending();
     if (left.length === 0) return { processes: counted.size, rounds: round, failures: [] };
-    failures = await setPolicy(chrt, policy, left);
+    failures = await setPolicy(chrt, policy, left, mainOnly);
     for (const pid of left) if (!failures.some((f) => f.startsWith(`${pid}:`))) counted.add(pid);
   }
   const processes = counted.size;
@@ -223,10 +226,30 @@ async function setTreePolicy(root: number, chrt: string, policy: 'other' | 'idle
 /**
  * Sets every thread of `root` and its descendants that runs at SCHED_IDLE back to
  * SCHED_OTHER (their nice values stay), walking again until no idle thread is left.
- * The subtrees of `exclude` are left as they are.
+ * The subtrees of `exclude` are left as they are; of a process in `mainOnly`, only its main
+ * thread is set back.
  */
-export function leaveIdle(root: number, chrt: string, proc = '/proc', exclude: readonly number[] = []): Promise<LeaveIdleResult> {
-  return setTreePolicy(root, chrt, 'other', proc, exclude);
+export function leaveIdle(root: number, chrt: string, proc = '/proc', exclude: readonly number[] = [], mainOnly: readonly number[] = []): Promise<LeaveIdleResult> {
+  return setTreePolicy(root, chrt, 'other', proc, exclude, new Set(), mainOnly);
+}
+
+/**
+ * This process's threads other than its main one that still run at SCHED_IDLE, set back to
+ * SCHED_OTHER; none while the main thread runs at SCHED_IDLE (the process retires so, and they
+ * stay with it). Resolves with how many were set back, and chrt's complaints.
+ */
+export async function leaveIdleHelpers(pid: number, chrt: string, proc = '/proc'): Promise<{ threads: number; failures: string[] }> {
+  if (parsePolicy(readOrUndefined(`${proc}/${pid}/task/${pid}/stat`)) === SCHED_IDLE) return { threads: 0, failures: [] };
+  let tids: string[];
+  try {
+    tids = readdirSync(`${proc}/${pid}/task`);
+  } catch {
+    return { threads: 0, failures: [] };
+  }
+  const idle = tids.filter((tid) => tid !== String(pid) && parsePolicy(readOrUndefined(`${proc}/${pid}/task/${tid}/stat`)) === SCHED_IDLE).map(Number);
+  if (idle.length === 0) return { threads: 0, failures: [] };
+  const failures = await setPolicy(chrt, 'other', idle, idle);
+  return { threads: idle.length - failures.length, failures };
 }
 
 /**
@@ -244,16 +267,28 @@ export async function enterIdle(root: number, chrt: string, proc = '/proc', excl
   return setTreePolicy(root, chrt, 'idle', proc, exclude, new Set(failed ? [] : [root]));
 }
 
-/** In the successor, as it starts to listen: its tree back to SCHED_OTHER. */
-export async function leaveIdleSelf(pid: number, pathVariable: string | undefined, log: HandoffLog): Promise<void> {
+/**
+ * In the successor, as it starts to listen: its tree back to SCHED_OTHER. With `helpersIdleMs`
+ * > 0, this process's own threads other than the main one (V8's compiler and collector helpers,
+ * libuv's pool) stay at SCHED_IDLE that much longer, then follow (`successorHelpersIdleMs`).
+ */
+export async function leaveIdleSelf(pid: number, pathVariable: string | undefined, log: HandoffLog, helpersIdleMs = 0): Promise<void> {
   const chrt = findChrt(processProbe(process.platform, pathVariable));
   if (chrt === undefined) {
     log('warn', 'this process started at SCHED_IDLE and cannot find chrt to leave it: it serves at the lowest priority');
     return;
   }
-  const result = await leaveIdle(pid, chrt);
+  const result = await leaveIdle(pid, chrt, '/proc', [], helpersIdleMs > 0 ? [pid] : []);
   if (result.failures.length > 0) log('warn', `could not set every process of this tree back from SCHED_IDLE: ${result.failures.join('; ')}`);
-  else log('info', `left SCHED_IDLE: ${result.processes} processes of this tree back to SCHED_OTHER`, { rounds: result.rounds });
+  else log('info', `left SCHED_IDLE: ${result.processes} processes of this tree back to SCHED_OTHER${helpersIdleMs > 0 ? `, this process's main thread only: its other threads follow in ${helpersIdleMs} ms` : ''}`, { rounds: result.rounds });
+  if (helpersIdleMs > 0) {
+    setTimeout(() => {
+      void leaveIdleHelpers(pid, chrt).then(({ threads, failures }) => {
+        if (failures.length > 0) log('warn', `could not set this process's other threads back from SCHED_IDLE: ${failures.join('; ')}`);
+        else if (threads > 0) log('info', `this process's other threads back to SCHED_OTHER (${threads})`);
+      });
+    }, helpersIdleMs).unref();
+  }
 }
 
 /** In the predecessor, when an idle successor is not ready `afterMs` after its spawn: its tree back to SCHED_OTHER. */

@@ -89,6 +89,7 @@ describe('a successor at a lower priority until ready', () => {
     expect(() => Upgrader.create({ successorNice: 20 })).toThrow('process-handoff: successorNice must be an integer from 0 to 19, got 20');
     expect(() => Upgrader.create({ successorNice: -1 })).toThrow(/successorNice/);
     expect(() => Upgrader.create({ successorEscapeMs: -1 })).toThrow('process-handoff: successorEscapeMs must be an integer >= 0 (ms; 0 never), got -1');
+    expect(() => Upgrader.create({ successorHelpersIdleMs: 1.5 })).toThrow('process-handoff: successorHelpersIdleMs must be an integer >= 0 (ms), got 1.5');
   });
 
   it('reads the nice value of /proc/<pid>/autogroup', () => {

@@ -42,6 +42,15 @@ export interface UpgraderOptions {
    */
   successorIdle?: boolean;
   /**
+   * In a successor started at `SCHED_IDLE` (its predecessor's `successorIdle`): how long (ms)
+   * after it starts to listen its own threads other than the main one (V8's compiler and
+   * collector helpers, libuv's pool) stay at `SCHED_IDLE`. The main thread serves at once; the
+   * helpers compile most in the first seconds under load, when they took a core from the
+   * renders of a Chromium at a low priority. Once that long has passed they are set back,
+   * unless the process retires at `SCHED_IDLE` by then. 0: with the rest of the tree. Default 0.
+   */
+  successorHelpersIdleMs?: number;
+  /**
    * Fork the next successor's process ahead of time, when this process listens, and let
    * it exec node only at `upgrade()`. `child_process.spawn` forks: the event loop waits
    * while the kernel copies this process's page tables and until the child has exec'd,
@@ -116,6 +125,7 @@ export interface ResolvedUpgraderOptions {
   successorNice: number;
   successorEscapeMs: number;
   successorIdle: boolean;
+  successorHelpersIdleMs: number;
   prepareSuccessor: boolean;
   /** The bounds of a start's yielding; undefined: it does not yield. */
   startYield: StartYieldBounds | undefined;
@@ -137,6 +147,7 @@ export const HANDOFF_DEFAULTS = Object.freeze({
   /** Under 500 req/s on 2 cores a lowered start takes 3-6 s; next to a busy neighbour it never ends. */
   successorEscapeMs: 10_000,
   successorIdle: false,
+  successorHelpersIdleMs: 0,
   prepareSuccessor: false,
   startYield: false,
   retireYield: false,
@@ -199,6 +210,12 @@ function escapeValue(value: number | undefined): number {
   return value;
 }
 
+function msValue(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) throw new Error(`process-handoff: ${name} must be an integer >= 0 (ms), got ${String(value)}`);
+  return value;
+}
+
 function yieldValue(name: 'startYield' | 'retireYield', value: boolean | Partial<StartYieldBounds> | undefined): StartYieldBounds | undefined {
   if (value === undefined) return HANDOFF_DEFAULTS[name] ? START_YIELD_BOUNDS : undefined;
   if (value === false) return undefined;
@@ -222,6 +239,7 @@ export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgrad
     successorNice: niceValue(options.successorNice),
     successorEscapeMs: escapeValue(options.successorEscapeMs),
     successorIdle: booleanValue('successorIdle', options.successorIdle, HANDOFF_DEFAULTS.successorIdle),
+    successorHelpersIdleMs: msValue('successorHelpersIdleMs', options.successorHelpersIdleMs, HANDOFF_DEFAULTS.successorHelpersIdleMs),
     prepareSuccessor: booleanValue('prepareSuccessor', options.prepareSuccessor, HANDOFF_DEFAULTS.prepareSuccessor),
     startYield: yieldValue('startYield', options.startYield),
     retireYield: yieldValue('retireYield', options.retireYield),

@@ -449,7 +449,7 @@ export class Upgrader implements HandoffUpgrader {
   /** Once: a successor started at a lower priority sets its scheduling group back to the predecessor's value. */
   private restorePriority(): Promise<void> {
     const nice = this.inheritance?.nice;
-    if (this.inheritance?.idle) this.restoring ??= leaveIdleSelf(this.env.pid, this.env.env['PATH'], this.options.log);
+    if (this.inheritance?.idle) this.restoring ??= leaveIdleSelf(this.env.pid, this.env.env['PATH'], this.options.log, this.options.successorHelpersIdleMs);
     if (nice === undefined) return this.restoring ?? Promise.resolve();
     this.restoring ??= restoreOwnGroup(this.env, nice, this.options.log);
     return this.restoring;
