@@ -1,5 +1,5 @@
 import {
-  formatSummary, judgeLoad, killLeftoverApis, LOAD_API_ENV, outcomeGaps, postJson, qcMix, readPid, startApi, startLoad, summarize, waitReady,
+  formatSummary, judgeLoad, killLeftoverApis, LOAD_API_ENV, outcomeGaps, postJson, qcMix, readPid, startApi, startLoad, summarize, waitFor, waitReady,
 } from '@edu-agents/e2e-support';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,8 +80,12 @@ describe('hot handoff of a single instance on its own port', () => {
     // old process's group and set its whole tree back to SCHED_OTHER before it listened; Chromium keeps its nice 19.
     const told = logLines(api).filter((line) => line.pid === oldPid).map((line) => String(line.msg));
     if (told.includes(`handoff: successor ${newPid} starts at SCHED_IDLE in this process's scheduling group until it listens`)) {
-      const left = lines.findIndex((line) => /^handoff: left SCHED_IDLE: \d+ processes of this tree back to SCHED_OTHER$/.test(String(line.msg)));
+      // Its threads other than the main one stayed at SCHED_IDLE 3 s longer (HANDOFF_HELPERS_IDLE_MS), then followed.
+      const left = lines.findIndex((line) => /^handoff: left SCHED_IDLE: \d+ processes of this tree back to SCHED_OTHER, this process's main thread only: its other threads follow in 3000 ms$/.test(String(line.msg)));
       expect({ left: left > settled, beforeListening: left < listening }).toEqual({ left: true, beforeListening: true });
+      const followed = await waitFor('the successor\'s other threads to leave SCHED_IDLE', () =>
+        logLines(api).find((line) => line.pid === newPid && /^handoff: this process's other threads back to SCHED_OTHER \(\d+\)$/.test(String(line.msg))), 20_000);
+      expect(Date.parse(String(followed.time)) - Date.parse(String(lines[left]?.time))).toBeGreaterThanOrEqual(3_000);
       const chrome = chromeProcessesOf(newPid);
       expect(chrome.length).toBeGreaterThan(0);
       expect(threadsSchedOf(newPid)).toEqual(expect.arrayContaining([{ policy: 0, nice: 0 }]));

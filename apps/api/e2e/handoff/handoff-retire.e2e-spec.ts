@@ -51,7 +51,9 @@ describe('the old process retires after the switch', () => {
     expect(lines.map((l) => l.msg)).toContainEqual(expect.stringMatching(/^handed over: retiring at SCHED_IDLE \(\d+ processes of this tree\)$/));
     expect(at(/^handed over: released the QC pool/) - at(/^handed over: stopped accepting/)).toBeGreaterThanOrEqual(2_000);
 
-    // The successor and its Chromium serve at the normal policy; none of its threads went idle.
+    // The successor and its Chromium serve at the normal policy, its helper threads too once
+    // HANDOFF_HELPERS_IDLE_MS (3 s) after it listened; none of its threads went idle with the old process.
+    await waitFor('the successor\'s helper threads to leave SCHED_IDLE', () => logLines(api).some((l) => l.pid === newPid && /^handoff: this process's other threads back to SCHED_OTHER \(\d+\)$/.test(l.msg)) || undefined, 15_000);
     const successorTree = [newPid, ...chromiumUnder(newPid)];
     expect(successorTree.length).toBeGreaterThan(1);
     expect(successorTree.flatMap(threadsSchedOf).filter((t) => t.policy === SCHED_IDLE)).toEqual([]);

@@ -64,6 +64,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     successorNice: config.handoff.successorNice,
     successorEscapeMs: config.handoff.successorEscapeMs,
     successorIdle: config.handoff.successorIdle,
+    successorHelpersIdleMs: config.handoff.helpersIdleMs,
     // No successor's process is forked where SIGHUP starts none (a container's main process).
     prepareSuccessor: config.handoff.enabled && config.handoff.prepareSuccessor,
     // Stopped while this process renders (QC's onRender below), continued by the kernel if it dies.

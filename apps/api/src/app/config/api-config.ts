@@ -31,6 +31,13 @@ export interface ApiConfig {
     /** A successor starts at SCHED_IDLE in its predecessor's scheduling group until it listens, where it can leave it (HANDOFF_SUCCESSOR_IDLE). */
     successorIdle: boolean;
     /**
+     * Ms a successor started at SCHED_IDLE keeps its threads other than the main one there after it
+     * listens (HANDOFF_HELPERS_IDLE_MS, default 3000; 0: with the rest): V8 compiles most in its first
+     * seconds under load, on helper threads that took a core from the renders (tools/bench/README.md,
+     * "The successor's helper threads at SCHED_IDLE after its ready").
+     */
+    helpersIdleMs: number;
+    /**
      * The next successor's process is forked when this process starts to listen, not at SIGHUP
      * (HANDOFF_PREPARE_SUCCESSOR): the fork stalls a serving event loop for 7-13 ms.
      */
@@ -135,7 +142,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // The old process retires 1.5 s after the switch, at SCHED_IDLE: its Chromium's exit at the switch made the
   // successor's first renders 1.5-2.1x steady, and at its own priority 2.3x whenever it came (tools/bench/README.md,
   // "A quiet retirement").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, helpersIdleMs: 3_000, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -179,6 +186,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       successorNice: r.int('HANDOFF_SUCCESSOR_NICE', d.handoff.successorNice, 0, 19),
       successorEscapeMs: r.int('HANDOFF_SUCCESSOR_ESCAPE_MS', d.handoff.successorEscapeMs, 0, HOUR),
       successorIdle: r.bool('HANDOFF_SUCCESSOR_IDLE', d.handoff.successorIdle),
+      helpersIdleMs: r.int('HANDOFF_HELPERS_IDLE_MS', d.handoff.helpersIdleMs, 0, 60_000),
       prepareSuccessor: r.bool('HANDOFF_PREPARE_SUCCESSOR', d.handoff.prepareSuccessor),
       warmRequests: r.int('HANDOFF_WARM_REQUESTS', d.handoff.warmRequests, 0, 100_000),
       warmTierUp: r.bool('HANDOFF_WARM_TIER_UP', d.handoff.warmTierUp),
