@@ -103,11 +103,12 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   const started: { server?: Server; app?: INestApplication } = {};
   const launching = config.qc.enabled ? launchPool(config, logger, () => upgrader.yieldStart()) : Promise.resolve(null);
   coordinator.addHook({ name: 'http-server', run: () => (started.server ? closeHttpServer(started.server, 1_000) : undefined), timeoutMs: 3_000 });
-  // After a handoff (HANDOFF_RETIRE_YIELD), each later step waits until the successor renders
-  // nothing; at once otherwise. The exit that follows the last one cannot be stopped either.
-  const betweenSuccessorRenders = async () => void (config.handoff.retireYield && (await upgrader.untilSuccessorIdle()));
-  // Whichever closes the pool first after a handoff (this hook or releaseAfterSwitch below), it goes paced.
+  // After a handoff (HANDOFF_RETIRE_YIELD): waits until the successor renders nothing. Whichever
+  // closes the pool first (this hook or releaseAfterSwitch below), it goes paced by it.
   const retirePace = () => (config.handoff.retireYield && upgrader.snapshot().state === 'handed-over' ? () => upgrader.untilSuccessorIdle() : undefined);
+  // Each later step of a shutdown after a handoff waits so too; at once otherwise. The exit that
+  // follows the last one cannot be stopped either.
+  const betweenSuccessorRenders = async () => void (await retirePace()?.());
   coordinator.addHook({
     name: 'qc-pool',
     run: async () => void (await (await launching.catch(() => null))?.close({ deadlineMs: config.qc.closeTimeoutMs, pace: retirePace() })),

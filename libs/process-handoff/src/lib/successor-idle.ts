@@ -157,18 +157,18 @@ export function processTree(root: number, proc = '/proc', exclude: readonly numb
   return tree;
 }
 
-/** The process's threads (its main thread only, with `mainOnly`) that run at SCHED_IDLE (`idle`), or at any other policy. */
-function threadsAt(pid: number, idle: boolean, proc: string, mainOnly = false): number {
+/** The ids of the process's threads (its main thread only, with `mainOnly`) that run at SCHED_IDLE (`idle`), or at any other policy. */
+function threadsAt(pid: number, idle: boolean, proc: string, mainOnly = false): number[] {
   let threads: string[];
   try {
     threads = mainOnly ? [String(pid)] : readdirSync(`${proc}/${pid}/task`);
   } catch {
-    return 0; // gone
+    return []; // gone
   }
   return threads.filter((tid) => {
     const policy = parsePolicy(readOrUndefined(`${proc}/${pid}/task/${tid}/stat`));
     return policy !== undefined && (policy === SCHED_IDLE) === idle;
-  }).length;
+  }).map(Number);
 }
 
 /**
@@ -207,7 +207,7 @@ const MAX_ROUNDS = 5;
  * not yet set is found by the next walk. Of a process in `mainOnly`, only the main thread.
  */
 async function setTreePolicy(root: number, chrt: string, policy: 'other' | 'idle', proc: string, exclude: readonly number[], counted = new Set<number>(), mainOnly: readonly number[] = []): Promise<LeaveIdleResult> {
-  const pending = () => processTree(root, proc, exclude).filter((pid) => threadsAt(pid, policy === 'other', proc, mainOnly.includes(pid)) > 0);
+  const pending = () => processTree(root, proc, exclude).filter((pid) => threadsAt(pid, policy === 'other', proc, mainOnly.includes(pid)).length > 0);
   let failures: string[] = [];
   for (let round = 1; round <= MAX_ROUNDS; round += 1) {
     const left = pending();
@@ -239,14 +239,7 @@ export function leaveIdle(root: number, chrt: string, proc = '/proc', exclude: r
  * stay with it). Resolves with how many were set back, and chrt's complaints.
  */
 export async function leaveIdleHelpers(pid: number, chrt: string, proc = '/proc'): Promise<{ threads: number; failures: string[] }> {
-  if (parsePolicy(readOrUndefined(`${proc}/${pid}/task/${pid}/stat`)) === SCHED_IDLE) return { threads: 0, failures: [] };
-  let tids: string[];
-  try {
-    tids = readdirSync(`${proc}/${pid}/task`);
-  } catch {
-    return { threads: 0, failures: [] };
-  }
-  const idle = tids.filter((tid) => tid !== String(pid) && parsePolicy(readOrUndefined(`${proc}/${pid}/task/${tid}/stat`)) === SCHED_IDLE).map(Number);
+  const idle = threadsAt(pid, true, proc, true).length > 0 ? [] : threadsAt(pid, true, proc).filter((tid) => tid !== pid);
   if (idle.length === 0) return { threads: 0, failures: [] };
   const failures = await setPolicy(chrt, 'other', idle, idle);
   return { threads: idle.length - failures.length, failures };

@@ -204,15 +204,10 @@ function booleanValue(name: string, value: boolean | undefined, fallback: boolea
   return value;
 }
 
-function escapeValue(value: number | undefined): number {
-  if (value === undefined) return HANDOFF_DEFAULTS.successorEscapeMs;
-  if (!Number.isInteger(value) || value < 0) throw new Error(`process-handoff: successorEscapeMs must be an integer >= 0 (ms; 0 never), got ${String(value)}`);
-  return value;
-}
-
-function msValue(name: string, value: number | undefined, fallback: number): number {
+/** A duration option: an integer >= 0; `unit` says what it counts in the error. */
+function msValue(name: string, value: number | undefined, fallback: number, unit = 'ms'): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) throw new Error(`process-handoff: ${name} must be an integer >= 0 (ms), got ${String(value)}`);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`process-handoff: ${name} must be an integer >= 0 (${unit}), got ${String(value)}`);
   return value;
 }
 
@@ -237,7 +232,7 @@ export function resolveUpgraderOptions(options: UpgraderOptions): ResolvedUpgrad
     pidFile: options.pidFile,
     outputLines: positiveInteger('outputLines', options.outputLines, HANDOFF_DEFAULTS.outputLines),
     successorNice: niceValue(options.successorNice),
-    successorEscapeMs: escapeValue(options.successorEscapeMs),
+    successorEscapeMs: msValue('successorEscapeMs', options.successorEscapeMs, HANDOFF_DEFAULTS.successorEscapeMs, 'ms; 0 never'),
     successorIdle: booleanValue('successorIdle', options.successorIdle, HANDOFF_DEFAULTS.successorIdle),
     successorHelpersIdleMs: msValue('successorHelpersIdleMs', options.successorHelpersIdleMs, HANDOFF_DEFAULTS.successorHelpersIdleMs),
     prepareSuccessor: booleanValue('prepareSuccessor', options.prepareSuccessor, HANDOFF_DEFAULTS.prepareSuccessor),

@@ -1,4 +1,4 @@
-import { readState, type ProcInfo } from './proc-tree';
+import { aliveState, readState, type ProcInfo } from './proc-tree';
 
 /**
  * Resolves when one more step of letting Chromium go costs nobody else's latency (an API that
@@ -55,15 +55,13 @@ export async function teardownPaced(rootPid: number | undefined, procs: ProcInfo
     waitedMs += await pace();
     if (!deps.signal(pid, 'SIGKILL')) continue;
     processes += 1;
-    await until(deps, () => !alive(deps.state(pid)), EXIT_WAIT_MS);
+    await until(deps, () => !aliveState(deps.state(pid)), EXIT_WAIT_MS);
   }
   return { processes, waitedMs, durationMs: deps.now() - started };
 }
 
-/** Whether a process in this state (from /proc/<pid>/stat; undefined: gone) has not finished its exit. */
-const alive = (state: string | undefined) => state !== undefined && state !== 'Z' && state !== 'X';
 /** Whether it may still run: alive and not stopped (T; t: stopped by a tracer). */
-const running = (state: string | undefined) => alive(state) && state !== 'T' && state !== 't';
+const running = (state: string | undefined) => aliveState(state) && state !== 'T' && state !== 't';
 
 /** Polls `done` every {@link POLL_MS} until it holds or `ms` passed. */
 async function until(deps: TeardownDeps, done: () => boolean, ms: number): Promise<void> {

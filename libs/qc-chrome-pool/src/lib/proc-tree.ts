@@ -118,8 +118,10 @@ export function readState(pid: number, procRoot = '/proc'): string | undefined {
   }
 }
 
+/** Whether a process in this state (from {@link readState}; undefined: gone) has not finished its exit. */
+export const aliveState = (state: string | undefined): boolean => state !== undefined && state !== 'Z' && state !== 'X';
+
 /** True when a process with that pid exists (zombies count as gone). */
 export function isAlive(pid: number, procRoot = '/proc'): boolean {
-  const state = readState(pid, procRoot);
-  return state !== undefined && state !== 'Z';
+  return aliveState(readState(pid, procRoot));
 }
