@@ -212,6 +212,33 @@ describe('the restart analysis scripts of tools/bench', () => {
     expect(rolling.stderr).toContain("the row has no 'signal' marker (a one-instance handoff row is needed)");
   });
 
+  it("steady-drift compares the renders of a steady window's first span with those of its last, from the buckets that hold one", () => {
+    // Steady from 5 s to the signal at 30 s, spans of 10 s: the first span 5-15 s, the last 20-30 s.
+    const bucket = (startMs: number, p99Ms: number, qcRenders = 1) => ({ startMs, p99Ms, qcRenders });
+    const buckets = [
+      bucket(4_500, 90), // warm-up: left out
+      bucket(5_000, 40), bucket(9_000, 44), bucket(14_900, 48), bucket(12_000, 300, 0), // first span; a bucket without a render is left out
+      bucket(17_000, 500), // neither span
+      bucket(20_000, 30), bucket(25_000, 32), bucket(29_900, 34),
+      bucket(30_000, 900), // the restart: left out
+    ];
+    const result = evaluate(`
+      import { steadyDrift } from './tools/bench/steady-drift.mjs';
+      console.log(JSON.stringify({
+        drift: steadyDrift(${JSON.stringify(buckets)}, 5000, 30000, 10000),
+        tooShort: steadyDrift(${JSON.stringify(buckets)}, 5000, 24000, 10000) ?? null,
+        tooFew: steadyDrift(${JSON.stringify(buckets.slice(0, 3))}, 5000, 30000, 10000) ?? null,
+      }));
+    `);
+    expect(result).toEqual({ drift: { renders: 7, firstMs: 44, lastMs: 32, ratio: 1.375 }, tooShort: null, tooFew: null });
+  });
+
+  it('steady-drift says what it needs when given no run', () => {
+    const usage = spawnSync('node', ['tools/bench/steady-drift.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('usage: steady-drift.mjs RESULT_DIR');
+  });
+
   it('p99-floor says what it needs when given no run, and refuses a steady p99 of 0', () => {
     const usage = spawnSync('node', ['tools/bench/p99-floor.mjs'], { cwd: ROOT, encoding: 'utf8' });
     expect(usage.status).toBe(2);
