@@ -2,11 +2,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The rows of the restart-bench run kept in `dir` (tools/bench/results/restart-<stamp>). */
-export function benchRowsOf(dir) {
+/** The restart-bench run kept in `dir` (tools/bench/results/restart-<stamp>): its restart-bench.json. */
+export function benchRunOf(dir) {
   const file = join(dir, 'restart-bench.json');
   if (!existsSync(file)) throw new Error(`${file} does not exist: give the directory of a restart-bench run`);
-  return JSON.parse(readFileSync(file, 'utf8')).rows ?? [];
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** The rows of the restart-bench run kept in `dir`. */
+export function benchRowsOf(dir) {
+  return benchRunOf(dir).rows ?? [];
 }
 
 /** The row's requests file (kept with --requests), or undefined when there is none. */

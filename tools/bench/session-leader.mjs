@@ -4,7 +4,7 @@
 // retire-cost.bench.mjs; its helpers (the renderer, an API's JSON log lines) by
 // start-yield-leaks.mjs and signal-render.bench.mjs too.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -151,6 +151,28 @@ export function procStat(pid) {
   } catch {
     return undefined;
   }
+}
+
+/** Every process of the host by pid, with its {@link procStat}, read once. */
+export function processTable() {
+  const all = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = procStat(Number(name));
+    if (s) all.set(Number(name), s);
+  }
+  return all;
+}
+
+/** `root`'s descendants in `all` (a {@link processTable}), parents first, as [pid, stat]. */
+export function descendantsIn(all, root) {
+  const out = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const parent = queue.shift();
+    for (const [pid, s] of all) if (s.ppid === parent) { out.push([pid, s]); queue.push(pid); }
+  }
+  return out;
 }
 
 /** Whether a process runs (a zombie counts as gone). */

@@ -12,11 +12,11 @@
 //   npx nx build api && node tools/bench/start-yield-leaks.mjs [--handoffs 3] [--qc-per-sec 5]
 //
 // Prints a table on stderr and one JSON object on stdout. Linux only.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { live, procStat, renderer, root, startJsonApi, stopApi, until } from './session-leader.mjs';
+import { descendantsIn, live, processTable, renderer, root, startJsonApi, stopApi, until } from './session-leader.mjs';
 
 const { values } = parseArgs({ options: { handoffs: { type: 'string', default: '3' }, 'qc-per-sec': { type: 'string', default: '5' } } });
 const HANDOFFS = Number(values.handoffs);
@@ -30,28 +30,6 @@ if (!existsSync(apiMain)) {
 }
 const SAMPLE_MS = 5;
 const START_DEADLINE_MS = 30_000;
-
-/** Every process of the host by pid, read once. */
-function table() {
-  const all = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = procStat(Number(name));
-    if (s) all.set(Number(name), s);
-  }
-  return all;
-}
-
-/** `root`'s descendants in `all`, parents first. */
-function descendants(all, root) {
-  const out = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const parent = queue.shift();
-    for (const [pid, s] of all) if (s.ppid === parent) { out.push([pid, s]); queue.push(pid); }
-  }
-  return out;
-}
 
 const { api, lines, port } = await startJsonApi(apiMain);
 const readyCount = () => lines.filter((l) => l.msg === 'phase ready').length;
@@ -80,10 +58,10 @@ try {
     const result = { stoppedReads: 0, readsWithOthersUnstopped: 0, readsWithOthersRunning: 0, ticksWhileStopped: 0, byName: {} };
     while (readyCount() === before) {
       if (Date.now() - began > START_DEADLINE_MS) throw new Error(`handoff ${round + 1}: no successor ready within ${START_DEADLINE_MS} ms`);
-      const all = table();
+      const all = processTable();
       successor ??= [...all].find(([, s]) => s.comm === 'node' && s.ppid === serving)?.[0];
       if (successor !== undefined && all.get(successor)?.state === 'T') {
-        const loose = descendants(all, successor).filter(([, s]) => s.state !== 'T');
+        const loose = descendantsIn(all, successor).filter(([, s]) => s.state !== 'T');
         result.stoppedReads += 1;
         if (loose.length > 0) result.readsWithOthersUnstopped += 1;
         if (loose.some(([, s]) => s.state === 'R')) result.readsWithOthersRunning += 1;

@@ -10,14 +10,11 @@
 //
 // Prints a line per row and a summary, then the same as JSON.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchRowsOf } from './results-dir.mjs';
+import { benchRunOf } from './results-dir.mjs';
+import { quantile } from './session-leader.mjs';
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
+const median = (values) => quantile(values, 0.5);
 const round = (x, places = 2) => Math.round(x * 10 ** places) / 10 ** places;
 
 /**
@@ -42,18 +39,18 @@ function main() {
   const spanMs = Number(values.span);
   const rows = [];
   for (const dir of positionals) {
-    const warmupMs = JSON.parse(readFileSync(join(dir, 'restart-bench.json'), 'utf8')).warmupMs ?? 5_000;
-    for (const row of benchRowsOf(dir)) {
+    const run = benchRunOf(dir);
+    for (const row of run.rows ?? []) {
       const file = row.instruments?.file ?? row.timeline?.replace(/\.svg$/, '.instruments.json');
       if (!file) continue;
       const { buckets, window } = JSON.parse(readFileSync(file, 'utf8'));
-      const drift = steadyDrift(buckets, warmupMs, window.fromMs, spanMs);
+      const drift = steadyDrift(buckets, run.warmupMs ?? 5_000, window.fromMs, spanMs);
       if (drift) rows.push({ run: dir.split('/').at(-1), scenario: row.scenario, rate: row.rate, ...drift });
     }
   }
   if (rows.length === 0) throw new Error(`no row with at least three renders in each ${spanMs} ms of its steady window`);
-  const ratios = rows.map((r) => r.ratio).sort((a, b) => a - b);
-  const q = (p) => ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))];
+  const ratios = rows.map((r) => r.ratio);
+  const q = (p) => quantile(ratios, p);
   const summary = { rows: rows.length, spanMs, medianRatio: q(0.5), quartiles: [q(0.25), q(0.75)], slowerFirst: round(rows.filter((r) => r.ratio > 1).length / rows.length) };
   for (const r of rows) console.log(`${r.run} ${r.scenario} ${r.rate}/s: first ${r.firstMs} ms, last ${r.lastMs} ms, ${r.ratio}`);
   console.log(`\n| rows | first / last, median | quartiles | rows slower first |\n|---:|---:|---|---:|\n| ${summary.rows} | ${summary.medianRatio} | ${summary.quartiles.join(' - ')} | ${Math.round(summary.slowerFirst * 100)} % |\n`);

@@ -19,12 +19,12 @@
 //   npx nx build api && node tools/bench/stop-cost.bench.mjs [--rounds 6] [--renders 20]
 //
 // Prints a table on stderr and one JSON object on stdout. Linux only.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { procStat, quantile, renderer, root, round1, startApiUnder, startLeader } from './session-leader.mjs';
+import { descendantsIn, processTable, procStat, quantile, renderer, root, round1, startApiUnder, startLeader } from './session-leader.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, renders: { type: 'string', default: '20' } } });
 const ROUNDS = Number(values.rounds);
@@ -41,30 +41,16 @@ const MODES = ['none', 'stops'];
 /** A clock tick of /proc/<pid>/stat's times, in ms (USER_HZ is 100 on Linux). */
 const TICK_MS = 10;
 
-/** `pid` and its descendants, from every thread's children file (a browser starts helpers from threads other than its main one), parents first. */
-function treeOf(pid) {
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) {
-    let tids = [];
-    try {
-      tids = readdirSync(`/proc/${tree[i]}/task`);
-    } catch {
-      continue; // gone
-    }
-    for (const tid of tids) {
-      let children = '';
-      try {
-        children = readFileSync(`/proc/${tree[i]}/task/${tid}/children`, 'utf8');
-      } catch {
-        continue; // a thread that ended meanwhile
-      }
-      for (const child of children.split(' ').filter(Boolean).map(Number)) if (!tree.includes(child)) tree.push(child);
-    }
-  }
-  return tree;
-}
+/** `pid` and its descendants, parents first. */
+const treeOf = (pid) => [pid, ...descendantsIn(processTable(), pid).map(([child]) => child)];
 
-const threadsOf = (pids) => pids.reduce((n, pid) => n + (existsSync(`/proc/${pid}/task`) ? readdirSync(`/proc/${pid}/task`).length : 0), 0);
+const threadsOf = (pids) => pids.reduce((n, pid) => {
+  try {
+    return n + readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return n; // gone
+  }
+}, 0);
 const ticksOf = (pids) => pids.reduce((n, pid) => n + (procStat(pid)?.ticks ?? 0), 0);
 
 /** Sends `signal` to each of `pids` in order; returns the ms it took. A process gone meanwhile is skipped. */

@@ -239,7 +239,8 @@ export function leaveIdle(root: number, chrt: string, proc = '/proc', exclude: r
  * stay with it). Resolves with how many were set back, and chrt's complaints.
  */
 export async function leaveIdleHelpers(pid: number, chrt: string, proc = '/proc'): Promise<{ threads: number; failures: string[] }> {
-  const idle = threadsAt(pid, true, proc, true).length > 0 ? [] : threadsAt(pid, true, proc).filter((tid) => tid !== pid);
+  const idleThreads = threadsAt(pid, true, proc);
+  const idle = idleThreads.includes(pid) ? [] : idleThreads;
   if (idle.length === 0) return { threads: 0, failures: [] };
   const failures = await setPolicy(chrt, 'other', idle, idle);
   return { threads: idle.length - failures.length, failures };
