@@ -122,7 +122,7 @@ describe('the image', () => {
     expect(config.Config.Entrypoint).toEqual(['/usr/bin/tini', '-s', '--']);
     expect(config.Config.Cmd).toEqual(['node', 'dist/apps/api/main.js']);
     expect(config.Config.WorkingDir).toBe(podSpec.containers[0].workingDir);
-    expect(config.Config.Env).toEqual(expect.arrayContaining(['CHROME_PATH=/usr/bin/chromium', 'HOST=0.0.0.0', 'HANDOFF_ENABLED=false', 'HOME=/tmp']));
+    expect(config.Config.Env).toEqual(expect.arrayContaining(['CHROME_PATH=/usr/lib/chromium/chromium', 'HOST=0.0.0.0', 'HANDOFF_ENABLED=false', 'HOME=/tmp']));
   });
 });
 

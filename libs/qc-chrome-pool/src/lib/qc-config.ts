@@ -97,8 +97,14 @@ export const QC_POOL_DEFAULTS: QcPoolConfig = Object.freeze({
   chromeEscapeMs: 10_000,
 });
 
-/** Where Chromium is looked for when no chromePath is given. */
-export const CHROME_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+/**
+ * Where Chromium is looked for when no chromePath is given, in order. Debian's binary comes before
+ * `/usr/bin/chromium`, Debian's launcher script: for a browser the pool drives, the script only adds
+ * a dozen short-lived processes to every start (`uname`, `grep`, `findmnt`, `expr` ...) and flags the
+ * pool did not choose (`--enable-remote-extensions`, `--enable-gpu-rasterization` and others), and
+ * on some hosts its /dev/shm check prints a shell error into Chromium's output.
+ */
+export const CHROME_CANDIDATES = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
 /** Returns the executable to launch or throws saying how to fix it. */
 export function resolveChromePath(chromePath: string | undefined, candidates = CHROME_CANDIDATES): string {
