@@ -12,19 +12,48 @@ export class CdpPipeTransport implements ConnectionTransport {
   onclose?: () => void;
   private pending: Buffer[] = [];
   private closed = false;
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+  private readonly onClose = () => {
+    this.closed = true;
+    this.onclose?.();
+  };
 
+  /**
+   * `leftover`: the bytes another process's transport had read from the same pipe but not yet as a
+   * whole message when it let go ({@link release}); they come before anything read here.
+   */
   constructor(
     private readonly toChrome: Writable,
-    fromChrome: Readable,
+    private readonly fromChrome: Readable,
+    leftover?: Buffer,
   ) {
-    fromChrome.on('data', (chunk: Buffer) => this.receive(chunk));
-    fromChrome.once('close', () => {
-      this.closed = true;
-      this.onclose?.();
-    });
+    if (leftover !== undefined && leftover.length > 0) this.pending.push(leftover);
+    fromChrome.on('data', this.onData);
+    fromChrome.once('close', this.onClose);
     // A pipe error ends in 'close' above; the browser's 'disconnected' says the rest.
     fromChrome.on('error', () => undefined);
     toChrome.on('error', () => undefined);
+  }
+
+  /**
+   * Lets go of the browser for another process to go on with it over the same pipe: stops
+   * reading and sending, and returns what was read but is not yet a whole message, for the
+   * other side's `leftover`. Messages read whole are still delivered here. The streams stay
+   * open: the caller passes them on (`subprocess.send(message, stream)` over an IPC channel, or
+   * inherited descriptors), keeps them to take the browser back, or closes them. Call it once
+   * every reply this side waits for has come; no `onclose` follows, since the browser lives on.
+   */
+  release(): Buffer {
+    this.closed = true;
+    this.fromChrome.off('data', this.onData);
+    this.fromChrome.off('close', this.onClose);
+    this.fromChrome.pause();
+    // pause() alone lets a pipe go on reading into the stream's buffer: stop the reads themselves.
+    (this.fromChrome as Readable & { _handle?: { readStop?: () => void } })._handle?.readStop?.();
+    for (let chunk = this.fromChrome.read() as Buffer | null; chunk !== null; chunk = this.fromChrome.read() as Buffer | null) this.receive(chunk);
+    const rest = Buffer.concat(this.pending);
+    this.pending = [];
+    return rest;
   }
 
   send(message: string): void {
