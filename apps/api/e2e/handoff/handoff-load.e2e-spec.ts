@@ -77,7 +77,7 @@ describe('hot handoff of a single instance on its own port', () => {
       after: true, before: true, line: expect.objectContaining({ requests: 200, tierUp: expect.stringMatching(/^--interrupt-budget=\d+ --ticks-before-optimization=1$/) }),
     });
     // Where it can leave SCHED_IDLE again (root here; elsewhere RLIMIT_NICE 20), the successor started at SCHED_IDLE in the
-    // old process's group and set its whole tree back to SCHED_OTHER before it listened; Chromium keeps its nice 19.
+    // old process's group and set its whole tree back to SCHED_OTHER before it listened; Chromium keeps its nice.
     const told = logLines(api).filter((line) => line.pid === oldPid).map((line) => String(line.msg));
     if (told.includes(`handoff: successor ${newPid} starts at SCHED_IDLE in this process's scheduling group until it listens`)) {
       // Its threads other than the main one stayed at SCHED_IDLE 3 s longer (HANDOFF_HELPERS_IDLE_MS), then followed.
@@ -86,6 +86,11 @@ describe('hot handoff of a single instance on its own port', () => {
       const followed = await waitFor('the successor\'s other threads to leave SCHED_IDLE', () =>
         logLines(api).find((line) => line.pid === newPid && /^handoff: this process's other threads back to SCHED_OTHER \(\d+\)$/.test(String(line.msg))), 20_000);
       expect(Date.parse(String(followed.time)) - Date.parse(String(lines[left]?.time))).toBeGreaterThanOrEqual(3_000);
+      // Its Chromium ran at nice 10 (HANDOFF_SUCCESSOR_CHROME_NICE) until the old process had exited, then at QC_CHROME_NICE.
+      const lowered = await waitFor('the successor\'s Chromium to go to nice 19 once its predecessor exited', () =>
+        logLines(api).find((line) => line.pid === newPid && line.msg === 'handoff: the predecessor has exited; Chromium from nice 10 to QC_CHROME_NICE 19'), 20_000);
+      expect(lowered).toMatchObject({ refused: 0, threads: expect.any(Number) });
+      expect(lowered['threads']).toBeGreaterThan(10);
       const chrome = chromeProcessesOf(newPid);
       expect(chrome.length).toBeGreaterThan(0);
       expect(threadsSchedOf(newPid)).toEqual(expect.arrayContaining([{ policy: 0, nice: 0 }]));

@@ -101,7 +101,9 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // start-up still closes what exists; they run in this order: the HTTP server
   // (nothing new reaches the pool), the QC pool, Nest, the pid file.
   const started: { server?: Server; app?: INestApplication } = {};
-  const launching = config.qc.enabled ? launchPool(config, logger, () => upgrader.yieldStart()) : Promise.resolve(null);
+  // A successor's Chromium starts above its steady priority, and goes to it once the predecessor has exited (below).
+  const successorChromeNice = upgrader.isSuccessor && config.qc.chromeSession === 'api' ? config.handoff.successorChromeNice : config.qc.chromeNice;
+  const launching = config.qc.enabled ? launchPool(config, logger, () => upgrader.yieldStart(), successorChromeNice) : Promise.resolve(null);
   coordinator.addHook({ name: 'http-server', run: () => (started.server ? closeHttpServer(started.server, 1_000) : undefined), timeoutMs: 3_000 });
   // After a handoff (HANDOFF_RETIRE_YIELD): waits until the successor renders nothing. Whichever
   // closes the pool first (this hook or releaseAfterSwitch below), it goes paced by it.
@@ -240,6 +242,14 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   coordinator.markStarted();
   await notifier.flush();
   await upgrader.ready();
+  // The renders beside the old process's retirement are what the higher priority was for.
+  if (pool && successorChromeNice !== config.qc.chromeNice) {
+    void upgrader.predecessorGone().then(() => {
+      const lowered = pool.setChromeNice(config.qc.chromeNice);
+      const say = lowered.refused > 0 ? 'warn' : 'info';
+      logger[say](`handoff: the predecessor has exited; Chromium from nice ${successorChromeNice} to QC_CHROME_NICE ${config.qc.chromeNice}`, { ...lowered });
+    });
+  }
   // A predecessor killed before or after the switch (SIGKILL, OOM) leaves its Chromium
   // profile behind, and its Chromium if it outlived the pipe: both go once it is gone.
   if (qcPredecessor !== undefined) {

@@ -113,6 +113,28 @@ describe('Chromium scheduling priority on real Chromium', () => {
     expect(() => pool?.reniceBrowsers(20)).toThrow('reniceTrees: nice must be an integer from 0 to 19, got 20');
   });
 
+  it('setChromeNice lowers every running Chromium thread for good: the stats say so, and a browser launched later starts there', async () => {
+    // A handoff's successor launches at 10 and lowers to QC_CHROME_NICE once its predecessor exited: lowering needs no privilege.
+    pool = await launchTestPool({ chromeNice: 10, recycleAfterJobs: 2 });
+    await pool.check(job('<p>renderers start</p>'));
+    const [first] = pool.stats().browserProcesses;
+    expect(distinct(threadNices(first).values())).toEqual([10]);
+    const lowered = pool.setChromeNice(19);
+    expect(lowered).toMatchObject({ refused: 0 });
+    expect(lowered.threads).toBeGreaterThan(10);
+    expect(distinct(threadNices(first).values())).toEqual([19]);
+    expect(pool.stats().browserProcesses[0]?.priority.nice).toBe(19);
+    // Its second job recycles the browser: the new one starts at 19, not at the launch's 10.
+    await pool.check(job('<p>the second job</p>'));
+    const current = pool as QcPool;
+    expect(await waitFor(() => current.stats().browserProcesses.some((b) => b.pid !== first.pid), 20_000)).toBe(true);
+    const [next] = current.stats().browserProcesses.filter((b) => b.pid !== first.pid);
+    await current.check(job('<p>renderers of the new browser start</p>'));
+    expect(next.priority.nice).toBe(19);
+    expect(distinct(threadNices(next).values())).toEqual([19]);
+    expect(() => current.setChromeNice(20)).toThrow('setChromeNice: nice must be an integer from 0 to 19, got 20');
+  });
+
   it('with chromeSession own, runs Chromium in a session of its own whose autogroup is lowered to 19 as well', async () => {
     pool = await launchTestPool({ chromeSession: 'own', chromeEscapeMs: 0 }); // the lowering alone, no escape
     await pool.check(job('<p>renderers start</p>'));

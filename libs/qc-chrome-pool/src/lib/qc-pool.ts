@@ -1,5 +1,5 @@
 import { treeCpuByPid, untilQuiet, type QuietOptions, type QuietResult } from './browser-quiet';
-import { reniceTrees, type ReniceResult } from './chrome-priority';
+import { MAX_NICE, reniceTrees, validNice, type ReniceResult } from './chrome-priority';
 import type { PoolSlot } from './browser-worker';
 import type { ChromePace, PacedTeardown } from './chrome-teardown';
 import { JobQueue } from './job-queue';
@@ -206,6 +206,19 @@ export class QcPool {
    */
   reniceBrowsers(nice: number): ReniceResult {
     return reniceTrees(this.workers.processes().map((p) => p.pid), nice);
+  }
+
+  /**
+   * Sets Chromium's nice value for good: every thread of the running browsers, and every browser
+   * launched later (recycled, or replaced after a crash). A handoff's successor launches its pool at a
+   * higher priority than `chromeNice` and lowers it with this once its predecessor has exited. Only
+   * lowering needs no privilege; a refusal is counted, not thrown. With `chromeSession: 'own'` the
+   * sessions' autogroups are left as they are.
+   */
+  setChromeNice(nice: number): ReniceResult {
+    if (!validNice(nice)) throw new Error(`setChromeNice: nice must be an integer from 0 to ${MAX_NICE}, got ${String(nice)}`);
+    this.workers.setNice(nice);
+    return this.reniceBrowsers(nice);
   }
 
   /** Current counters, capacity and cache state. */

@@ -11,6 +11,8 @@ export class WorkerSet {
   private workers: BrowserWorker[] = [];
   private readonly launching = new Set<Promise<void>>();
   private closed = false;
+  /** The nice value browsers launch at from now on: the config's, until {@link setNice}. */
+  private nice: number;
 
   constructor(
     private readonly config: QcPoolConfig,
@@ -18,13 +20,21 @@ export class WorkerSet {
     private readonly log: SlotEnv['log'],
     private readonly counters: PoolCounters,
     private readonly offer: (slot: PoolSlot) => void,
-  ) {}
+  ) {
+    this.nice = config.chromeNice;
+  }
+
+  /** Browsers launched from now on (recycled, replaced after a crash) start at `nice`; the stats say it of the running ones (the caller renices them). */
+  setNice(nice: number): void {
+    this.nice = nice;
+    for (const worker of this.workers) worker.chrome.priority = { ...worker.chrome.priority, nice };
+  }
 
   private start(): Promise<BrowserWorker> {
     return BrowserWorker.start({
       chromePath: this.chromePath,
       extraArgs: this.config.extraChromeArgs ?? [],
-      nice: this.config.chromeNice,
+      nice: this.nice,
       session: this.config.chromeSession,
       escapeMs: this.config.chromeEscapeMs,
       isolation: this.config.isolation,

@@ -61,6 +61,13 @@ export interface ApiConfig {
     /** Nice value of this process's own Chromium while a successor starts (HANDOFF_CHROME_NICE); default QC_CHROME_NICE: unchanged. */
     chromeNice: number;
     /**
+     * Nice value a successor's Chromium runs at from its launch until the predecessor has exited, then
+     * QC_CHROME_NICE (HANDOFF_SUCCESSOR_CHROME_NICE, 0..QC_CHROME_NICE; default 10, or QC_CHROME_NICE when
+     * that is lower): its renders beside the old process's retirement lose less. With QC_CHROME_SESSION=own
+     * it does not apply.
+     */
+    successorChromeNice: number;
+    /**
      * Ms after the switch before the old process lets go of its QC pool and stops (HANDOFF_RETIRE_AFTER_MS,
      * default 1500; connections move at the switch regardless): its Chromium's exit then misses the successor's
      * first renders. Two Chromium trees live that much longer.
@@ -112,6 +119,13 @@ export interface ApiConfig {
 }
 
 /**
+ * A successor's Chromium until its predecessor has exited: nice 10 weighs 110 against 15 at nice 19, and
+ * beside the old process's retirement its renders ran above 1.4 times their steady median 13 % of the time
+ * against 30 % (tools/bench/README.md, "A successor's Chromium above the old one's until it retired").
+ */
+const SUCCESSOR_CHROME_NICE = 10;
+
+/**
  * Defaults, in one place (docs point here). The timeout chain that keeps restarts
  * clean: nginx upstream keepalive_timeout (60s) < KEEP_ALIVE_TIMEOUT_MS <
  * HEADERS_TIMEOUT_MS, and SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS +
@@ -142,7 +156,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // The old process retires 1.5 s after the switch, at SCHED_IDLE: its Chromium's exit at the switch made the
   // successor's first renders 1.5-2.1x steady, and at its own priority 2.3x whenever it came (tools/bench/README.md,
   // "A quiet retirement").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, helpersIdleMs: 3_000, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, helpersIdleMs: 3_000, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, successorChromeNice: SUCCESSOR_CHROME_NICE, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -193,6 +207,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       settleMs: r.int('HANDOFF_SETTLE_MS', d.handoff.settleMs, 0, 60_000),
       collectGarbage: r.bool('HANDOFF_COLLECT_GARBAGE', d.handoff.collectGarbage),
       chromeNice: d.handoff.chromeNice, // below: its default is QC_CHROME_NICE's value
+      successorChromeNice: d.handoff.successorChromeNice, // below: at most QC_CHROME_NICE
       retireAfterMs: r.int('HANDOFF_RETIRE_AFTER_MS', d.handoff.retireAfterMs, 0, 30_000),
       retireIdle: r.bool('HANDOFF_RETIRE_IDLE', d.handoff.retireIdle),
       startYield: r.bool('HANDOFF_START_YIELD', d.handoff.startYield),
@@ -218,6 +233,15 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
     },
   };
   config.handoff.chromeNice = r.int('HANDOFF_CHROME_NICE', config.qc.chromeNice, 0, MAX_NICE);
+  // A successor's Chromium goes back to QC_CHROME_NICE later, and only lowering needs no privilege.
+  config.handoff.successorChromeNice = r.int('HANDOFF_SUCCESSOR_CHROME_NICE', Math.min(d.handoff.successorChromeNice, config.qc.chromeNice), 0, MAX_NICE);
+  if (config.handoff.successorChromeNice > config.qc.chromeNice) {
+    r.problem(
+      'HANDOFF_SUCCESSOR_CHROME_NICE',
+      `at most QC_CHROME_NICE (${config.qc.chromeNice}): a successor's Chromium goes back to QC_CHROME_NICE once its predecessor has exited, and an unprivileged process cannot raise a priority again`,
+      String(config.handoff.successorChromeNice),
+    );
+  }
   if (config.headersTimeoutMs <= config.keepAliveTimeoutMs) {
     r.problem('HEADERS_TIMEOUT_MS', `greater than KEEP_ALIVE_TIMEOUT_MS (${config.keepAliveTimeoutMs})`, String(config.headersTimeoutMs));
   }

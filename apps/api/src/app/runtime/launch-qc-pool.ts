@@ -2,8 +2,11 @@ import { QcPool, QC_POOL_DEFAULTS } from '@edu-agents/qc-chrome-pool';
 import type { ApiConfig } from '../config/api-config';
 import type { Logger } from '../logging/logger';
 
-/** Launches the QC pool from the API's configuration; resolves once its browsers are up. */
-export function launchPool(config: ApiConfig, logger: Logger, onRender?: () => () => void): Promise<QcPool> {
+/**
+ * Launches the QC pool from the API's configuration; resolves once its browsers are up. `chromeNice`
+ * (default QC_CHROME_NICE): what its Chromium starts at (a handoff's successor, until its predecessor exited).
+ */
+export function launchPool(config: ApiConfig, logger: Logger, onRender?: () => () => void, chromeNice = config.qc.chromeNice): Promise<QcPool> {
   const qc = config.qc;
   return QcPool.launch({
     ...QC_POOL_DEFAULTS,
@@ -18,7 +21,7 @@ export function launchPool(config: ApiConfig, logger: Logger, onRender?: () => (
     isolation: qc.isolation,
     closeTimeoutMs: qc.closeTimeoutMs,
     warmUpRender: qc.warmUpRender,
-    chromeNice: qc.chromeNice,
+    chromeNice,
     chromeSession: qc.chromeSession,
     chromeEscapeMs: qc.chromeEscapeMs,
     log: (level, message, fields) => logger[level](`qc: ${message}`, fields),
