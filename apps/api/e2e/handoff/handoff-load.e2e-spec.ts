@@ -52,7 +52,8 @@ describe('hot handoff of a single instance on its own port', () => {
 
   it('hands over the QC result cache: a lesson checked before the handoff is a cache hit after it', async () => {
     const pidFile = join(dir, 'api.pid');
-    const api = await startApi({ ...LOAD_API_ENV, LOG_FORMAT: 'json' }, { pidFile, timeoutMs: 60_000 });
+    // HANDOFF_SUCCESSOR_CHROME_NICE: the successor's Chromium at 10 until its predecessor has exited (checked below).
+    const api = await startApi({ ...LOAD_API_ENV, LOG_FORMAT: 'json', HANDOFF_SUCCESSOR_CHROME_NICE: '10' }, { pidFile, timeoutMs: 60_000 });
     await waitReady(api.port);
     const lesson = { html: '<main><h1>Photosynthesis</h1><img src="leaf.png"></main>' };
     const before = await postJson(`${api.url}/qc/check`, lesson);

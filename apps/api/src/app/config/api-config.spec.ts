@@ -54,10 +54,10 @@ describe('resolveApiConfig', () => {
     expect(() => resolveApiConfig({ HANDOFF_CHROME_NICE: '-1' })).toThrow(/HANDOFF_CHROME_NICE="-1": must be an integer from 0 to 19/);
   });
 
-  it("runs a successor's Chromium at nice 10 until its predecessor exited, never above QC_CHROME_NICE, which it goes back to", () => {
-    expect(resolveApiConfig({}).handoff.successorChromeNice).toBe(10);
+  it("runs a successor's Chromium at QC_CHROME_NICE unless HANDOFF_SUCCESSOR_CHROME_NICE says otherwise, never above it, since it goes back to it", () => {
+    expect(resolveApiConfig({}).handoff.successorChromeNice).toBe(19);
     expect(resolveApiConfig({ QC_CHROME_NICE: '5' }).handoff.successorChromeNice).toBe(5);
-    expect(resolveApiConfig({ HANDOFF_SUCCESSOR_CHROME_NICE: '19' }).handoff.successorChromeNice).toBe(19);
+    expect(resolveApiConfig({ HANDOFF_SUCCESSOR_CHROME_NICE: '10' }).handoff.successorChromeNice).toBe(10);
     expect(() => resolveApiConfig({ QC_CHROME_NICE: '12', HANDOFF_SUCCESSOR_CHROME_NICE: '15' })).toThrow(
       /HANDOFF_SUCCESSOR_CHROME_NICE="15": must be at most QC_CHROME_NICE \(12\): a successor's Chromium goes back to QC_CHROME_NICE/,
     );

@@ -62,9 +62,9 @@ export interface ApiConfig {
     chromeNice: number;
     /**
      * Nice value a successor's Chromium runs at from its launch until the predecessor has exited, then
-     * QC_CHROME_NICE (HANDOFF_SUCCESSOR_CHROME_NICE, 0..QC_CHROME_NICE; default 10, or QC_CHROME_NICE when
-     * that is lower): its renders beside the old process's retirement lose less. With QC_CHROME_SESSION=own
-     * it does not apply.
+     * QC_CHROME_NICE (HANDOFF_SUCCESSOR_CHROME_NICE, 0..QC_CHROME_NICE; default QC_CHROME_NICE: unchanged).
+     * At 10 its renders beside the old process's retirement lost less, and the issue's bench rows did not
+     * get better (tools/bench/README.md, cause 28). With QC_CHROME_SESSION=own it does not apply.
      */
     successorChromeNice: number;
     /**
@@ -119,13 +119,6 @@ export interface ApiConfig {
 }
 
 /**
- * A successor's Chromium until its predecessor has exited: nice 10 weighs 110 against 15 at nice 19, and
- * beside the old process's retirement its renders ran above 1.4 times their steady median 13 % of the time
- * against 30 % (tools/bench/README.md, "A successor's Chromium above the old one's until it retired").
- */
-const SUCCESSOR_CHROME_NICE = 10;
-
-/**
  * Defaults, in one place (docs point here). The timeout chain that keeps restarts
  * clean: nginx upstream keepalive_timeout (60s) < KEEP_ALIVE_TIMEOUT_MS <
  * HEADERS_TIMEOUT_MS, and SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS +
@@ -156,7 +149,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // The old process retires 1.5 s after the switch, at SCHED_IDLE: its Chromium's exit at the switch made the
   // successor's first renders 1.5-2.1x steady, and at its own priority 2.3x whenever it came (tools/bench/README.md,
   // "A quiet retirement").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, helpersIdleMs: 3_000, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, successorChromeNice: SUCCESSOR_CHROME_NICE, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, helpersIdleMs: 3_000, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, successorChromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -234,7 +227,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
   };
   config.handoff.chromeNice = r.int('HANDOFF_CHROME_NICE', config.qc.chromeNice, 0, MAX_NICE);
   // A successor's Chromium goes back to QC_CHROME_NICE later, and only lowering needs no privilege.
-  config.handoff.successorChromeNice = r.int('HANDOFF_SUCCESSOR_CHROME_NICE', Math.min(d.handoff.successorChromeNice, config.qc.chromeNice), 0, MAX_NICE);
+  config.handoff.successorChromeNice = r.int('HANDOFF_SUCCESSOR_CHROME_NICE', config.qc.chromeNice, 0, MAX_NICE);
   if (config.handoff.successorChromeNice > config.qc.chromeNice) {
     r.problem(
       'HANDOFF_SUCCESSOR_CHROME_NICE',
