@@ -18,7 +18,7 @@
 // JSON on stdout, a table on stderr.
 import { descendantsOf, listProcs, readProc, resolveChromePath, CLOCK_TICKS_PER_SEC } from '@edu-agents/qc-chrome-pool';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 import puppeteer, { type Browser, type CDPSession, type Page } from 'puppeteer';
 import { CdpPipeTransport } from '../../libs/qc-chrome-pool/src/lib/cdp-pipe.transport';
 import { BASE_CHROME_ARGS } from '../../libs/qc-chrome-pool/src/lib/chrome-launcher';
+import { profileTmpDir, removeProfile } from '../../libs/qc-chrome-pool/src/lib/profile-dir';
 
 type Arm = 'take over' | 'launch';
 const ARMS: Arm[] = ['take over', 'launch'];
@@ -64,10 +65,16 @@ async function render(page: Page, name: string): Promise<number> {
   return performance.now() - started;
 }
 
-/** Chromium over its DevTools pipe with the pool's flags, in a new profile. */
+/**
+ * Chromium over its DevTools pipe with the pool's flags, in a new profile, with its temporary files
+ * (its singleton directory among them) inside that profile, as the pool starts it: they go with it.
+ */
 function spawnChrome(chrome: string, profile: string): ChildProcess {
   const args = [...puppeteer.defaultArgs({ headless: true, userDataDir: profile, args: BASE_CHROME_ARGS }), '--remote-debugging-pipe'];
-  return spawn(chrome, args, { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+  const chromeTmp = profileTmpDir(profile);
+  if (chromeTmp !== undefined) mkdirSync(chromeTmp);
+  const env = chromeTmp === undefined ? process.env : { ...process.env, TMPDIR: chromeTmp };
+  return spawn(chrome, args, { env, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
 }
 
 const connect = (transport: CdpPipeTransport) => puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: TIMEOUT_MS });
@@ -162,7 +169,7 @@ async function child(arm: Arm, chrome: string): Promise<void> {
     await report({ type: 'done', readyMs, chromeCpuMs, renders, blocked, chromePid: chromePid as number });
   } finally {
     await killTree(chromePid);
-    rmSync(profile, { recursive: true, force: true });
+    removeProfile(profile);
   }
 }
 
@@ -231,7 +238,7 @@ async function round(arm: Arm, chrome: string, n: number): Promise<Round> {
   } finally {
     if (kid) await untilExit(kid);
     await killTree(chromeProcess.pid);
-    rmSync(profile, { recursive: true, force: true });
+    removeProfile(profile);
   }
 }
 

@@ -1,5 +1,6 @@
 import { BrowserWorker, type PoolSlot } from './browser-worker';
 import type { ChromePace, PacedTeardown } from './chrome-teardown';
+import { reniceTrees } from './chrome-priority';
 import type { PoolCounters, QcPoolStats } from './pool-stats';
 import type { QcPoolConfig } from './qc-config';
 import type { SlotEnv } from './qc-slot.types';
@@ -30,11 +31,22 @@ export class WorkerSet {
     for (const worker of this.workers) worker.chrome.priority = { ...worker.chrome.priority, nice };
   }
 
-  private start(): Promise<BrowserWorker> {
+  private async start(): Promise<BrowserWorker> {
+    const nice = this.nice;
+    const worker = await this.launch(nice);
+    // setNice() came while this one launched: it joins the others (a lowering needs no privilege).
+    if (this.nice !== nice) {
+      reniceTrees([worker.chrome.pid], this.nice);
+      worker.chrome.priority = { ...worker.chrome.priority, nice: this.nice };
+    }
+    return worker;
+  }
+
+  private launch(nice: number): Promise<BrowserWorker> {
     return BrowserWorker.start({
       chromePath: this.chromePath,
       extraArgs: this.config.extraChromeArgs ?? [],
-      nice: this.nice,
+      nice,
       session: this.config.chromeSession,
       escapeMs: this.config.chromeEscapeMs,
       isolation: this.config.isolation,
