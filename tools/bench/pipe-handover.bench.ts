@@ -26,7 +26,7 @@ import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import puppeteer, { type Browser, type CDPSession, type Page } from 'puppeteer';
 import { CdpPipeTransport } from '../../libs/qc-chrome-pool/src/lib/cdp-pipe.transport';
-import { BASE_CHROME_ARGS } from '../../libs/qc-chrome-pool/src/lib/chrome-launcher';
+import { BASE_CHROME_ARGS, killChromeTree, waitGone } from '../../libs/qc-chrome-pool/src/lib/chrome-launcher';
 import { profileTmpDir, removeProfile } from '../../libs/qc-chrome-pool/src/lib/profile-dir';
 
 type Arm = 'take over' | 'launch';
@@ -86,20 +86,8 @@ function treeCpuMs(pid: number): number {
   return (((root?.cpuTicks ?? 0) + descendantsOf(pid, procs).reduce((sum, p) => sum + p.cpuTicks, 0)) * 1000) / CLOCK_TICKS_PER_SEC;
 }
 
-/** Kills `pid`'s tree and waits until none of it runs (zombies count as gone), at most 5 s. */
-async function killTree(pid: number | undefined): Promise<void> {
-  if (pid === undefined) return;
-  const pids = [pid, ...descendantsOf(pid).map((p) => p.pid)];
-  for (const p of pids) {
-    try {
-      process.kill(p, 'SIGKILL');
-    } catch {
-      continue; // gone already
-    }
-  }
-  const deadline = Date.now() + 5_000;
-  while (pids.some((p) => (readProc(p)?.state ?? 'Z') !== 'Z') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-}
+/** Kills Chromium `pid` and every process of its profile, as the pool does, and waits until none runs (at most 5 s). */
+const killChrome = (pid: number | undefined, profile: string) => waitGone(killChromeTree(pid, profile, false), 5_000);
 
 /** The first message of `child` that `match` accepts, or an error when it exits or the time is up. */
 function nextMessage<T>(child: ChildProcess, what: string, match: (m: unknown) => m is T): Promise<T> {
@@ -168,7 +156,7 @@ async function child(arm: Arm, chrome: string): Promise<void> {
     const renders = [await render(page, 'child-1'), await render(page, 'child-2')];
     await report({ type: 'done', readyMs, chromeCpuMs, renders, blocked, chromePid: chromePid as number });
   } finally {
-    await killTree(chromePid);
+    await killChrome(chromePid, profile);
     removeProfile(profile);
   }
 }
@@ -237,7 +225,7 @@ async function round(arm: Arm, chrome: string, n: number): Promise<Round> {
     return { arm, round: n, readyMs: done.readyMs, chromeCpuMs: done.chromeCpuMs, renders: done.renders, releaseMs, leftoverBytes: leftover.length, blockedByChild: done.blocked.length };
   } finally {
     if (kid) await untilExit(kid);
-    await killTree(chromeProcess.pid);
+    await killChrome(chromeProcess.pid, profile);
     removeProfile(profile);
   }
 }

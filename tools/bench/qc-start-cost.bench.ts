@@ -13,7 +13,7 @@
 // JSON on stdout, a table on stderr.
 import { CLOCK_TICKS_PER_SEC, QC_POOL_DEFAULTS, QcPool, descendantsOf, resolveChromePath } from '@edu-agents/qc-chrome-pool';
 import { pssKb } from '@edu-agents/e2e-support';
-import { accessSync, chmodSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -69,12 +69,13 @@ async function measure(arm: Arm): Promise<Start> {
 
 const DEBIAN_LAUNCHER = '/usr/bin/chromium';
 
-function isExecutable(path: string): boolean {
+/** Debian's launcher script, where it is here and is not what the others start anyway. */
+function debianLauncher(chrome: string): string | undefined {
+  if (chrome === DEBIAN_LAUNCHER) return undefined;
   try {
-    accessSync(path, constants.X_OK);
-    return true;
+    return resolveChromePath(DEBIAN_LAUNCHER);
   } catch {
-    return false;
+    return undefined; // not installed, or not executable
   }
 }
 
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'qc-start-cost-'));
   try {
     const chrome = resolveChromePath(process.env['CHROME_PATH']);
+    const launcher = debianLauncher(chrome);
     const arms: Arm[] = [
       { name: 'defaults', warmUpRender: true, chromePath: chrome },
       { name: 'no warm-up render', warmUpRender: false, chromePath: chrome },
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
       { name: 'with the omnibox popups', warmUpRender: true, chromePath: omniboxWrapper(dir, chrome) },
       // Debian's /usr/bin/chromium is a shell script that runs about a dozen commands, adds flags of its own and
       // execs the binary: what every start paid while it was the first candidate.
-      ...(chrome !== DEBIAN_LAUNCHER && isExecutable(DEBIAN_LAUNCHER) ? [{ name: "through Debian's launcher", warmUpRender: true, chromePath: DEBIAN_LAUNCHER }] : []),
+      ...(launcher ? [{ name: "through Debian's launcher", warmUpRender: true, chromePath: launcher }] : []),
     ];
     const runs: Start[] = [];
     // Taking turns, forward then backward, so that a busy moment of the machine lands on every set-up alike.

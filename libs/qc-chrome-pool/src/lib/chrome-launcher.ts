@@ -57,7 +57,7 @@ export const BASE_CHROME_ARGS = [
 const KILL_WAIT_MS = 3_000;
 
 /** Resolves once none of `pids` is a live process (zombies count as gone), or after `ms`. */
-async function waitGone(pids: number[], ms: number): Promise<void> {
+export async function waitGone(pids: number[], ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   const alive = () => pids.some((pid) => {
     const proc = readProc(pid);

@@ -217,8 +217,7 @@ export class QcPool {
    */
   setChromeNice(nice: number): ReniceResult {
     if (!validNice(nice)) throw new Error(`setChromeNice: nice must be an integer from 0 to ${MAX_NICE}, got ${String(nice)}`);
-    this.workers.setNice(nice);
-    return this.reniceBrowsers(nice);
+    return this.workers.setNice(nice);
   }
 
   /** Current counters, capacity and cache state. */

@@ -1,6 +1,6 @@
 import { BrowserWorker, type PoolSlot } from './browser-worker';
 import type { ChromePace, PacedTeardown } from './chrome-teardown';
-import { reniceTrees } from './chrome-priority';
+import { reniceTrees, type ReniceResult } from './chrome-priority';
 import type { PoolCounters, QcPoolStats } from './pool-stats';
 import type { QcPoolConfig } from './qc-config';
 import type { SlotEnv } from './qc-slot.types';
@@ -25,20 +25,23 @@ export class WorkerSet {
     this.nice = config.chromeNice;
   }
 
-  /** Browsers launched from now on (recycled, replaced after a crash) start at `nice`; the stats say it of the running ones (the caller renices them). */
-  setNice(nice: number): void {
+  /** Sets every running browser's tree to `nice` (see reniceTrees), and browsers launched from now on (recycled, replaced after a crash) start there. */
+  setNice(nice: number): ReniceResult {
     this.nice = nice;
-    for (const worker of this.workers) worker.chrome.priority = { ...worker.chrome.priority, nice };
+    return this.renice(this.workers, nice);
+  }
+
+  /** `workers`' trees to `nice`, and their stats say so. */
+  private renice(workers: BrowserWorker[], nice: number): ReniceResult {
+    for (const worker of workers) worker.chrome.priority = { ...worker.chrome.priority, nice };
+    return reniceTrees(workers.map((worker) => worker.chrome.pid), nice);
   }
 
   private async start(): Promise<BrowserWorker> {
     const nice = this.nice;
     const worker = await this.launch(nice);
     // setNice() came while this one launched: it joins the others (a lowering needs no privilege).
-    if (this.nice !== nice) {
-      reniceTrees([worker.chrome.pid], this.nice);
-      worker.chrome.priority = { ...worker.chrome.priority, nice: this.nice };
-    }
+    if (this.nice !== nice) this.renice([worker], this.nice);
     return worker;
   }
 
