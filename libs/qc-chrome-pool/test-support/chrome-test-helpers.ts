@@ -1,9 +1,30 @@
 import { QcPool, QC_POOL_DEFAULTS, type QcPoolConfig, type QcReport } from '../src/index';
 import { chromeProcsOf, listProcs } from '../src/lib/proc-tree';
 
+/**
+ * Set (to any value) by take-over-guards.chrome.spec.ts: {@link launchTestPool} returns a pool that
+ * took over another pool's running browser and warm pages, and {@link handOverIfTakingOver} passes
+ * a pool's browser on to a new one, so that the guard suites run on pages taken over.
+ */
+export const TAKE_OVER_ENV = 'QC_TEST_TAKE_OVER';
+
 /** A pool with small test-friendly bounds; close it in afterEach/afterAll. */
-export function launchTestPool(overrides: Partial<QcPoolConfig> = {}): Promise<QcPool> {
-  return QcPool.launch({ ...QC_POOL_DEFAULTS, browsers: 1, pagesPerBrowser: 2, jobTimeoutMs: 20_000, ...overrides });
+export async function launchTestPool(overrides: Partial<QcPoolConfig> = {}): Promise<QcPool> {
+  const pool = await QcPool.launch({ ...QC_POOL_DEFAULTS, browsers: 1, pagesPerBrowser: 2, jobTimeoutMs: 20_000, ...overrides });
+  return handOverIfTakingOver(pool, overrides);
+}
+
+/**
+ * Under {@link TAKE_OVER_ENV}: `pool` lets go of its browsers and a new pool of the same settings
+ * goes on with them (QcPool.letGo / adopt), as a handoff's successor does; otherwise `pool` itself.
+ */
+export async function handOverIfTakingOver(pool: QcPool, overrides: Partial<QcPoolConfig> = {}): Promise<QcPool> {
+  if (process.env[TAKE_OVER_ENV] === undefined) return pool;
+  const browsers = await pool.letGo();
+  const next = QcPool.awaiting({ ...QC_POOL_DEFAULTS, browsers: 1, pagesPerBrowser: 2, jobTimeoutMs: 20_000, ...overrides });
+  const adopted = await next.adopt(browsers);
+  if (adopted !== browsers.length) throw new Error(`took over ${adopted} of ${browsers.length} browsers`);
+  return next;
 }
 
 export const VIEWPORT = { width: 1280, height: 800 };

@@ -11,7 +11,9 @@
  * for the listener `listener` (an idle keep-alive connection handed over); `retiring`
  * once it lets go of what it holds, with the processes the successor may stop while
  * it does work whose latency counts (`targets`, as kill(2) takes them: -pgid a group;
- * none when it paces what it lets go of by the successor's `work` instead).
+ * none when it paces what it lets go of by the successor's `work` instead); `handle`, after
+ * `ready`, with anything else the app passes on as the message's handle (a pipe, a socket) and
+ * data of its own, under a `kind` the successor's app listens for.
  */
 export type ToPredecessor =
   | { type: 'hello'; pid: number }
@@ -20,7 +22,11 @@ export type ToPredecessor =
   | { type: 'ready' }
   | { type: 'work'; busy: boolean };
 
-export type ToSuccessor = { type: 'state'; data: unknown } | { type: 'connection'; listener: string } | { type: 'retiring'; targets: number[] };
+export type ToSuccessor =
+  | { type: 'state'; data: unknown }
+  | { type: 'connection'; listener: string }
+  | { type: 'retiring'; targets: number[] }
+  | { type: 'handle'; kind: string; data: unknown };
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -52,5 +58,6 @@ export function isToSuccessor(message: unknown): message is ToSuccessor {
   if (!tagged(message)) return false;
   if (message.type === 'state') return 'data' in message;
   if (message.type === 'retiring') return Array.isArray(message['targets']) && message['targets'].every((t) => Number.isInteger(t) && Math.abs(t as number) > 1);
+  if (message.type === 'handle') return typeof message['kind'] === 'string' && 'data' in message;
   return message.type === 'connection' && typeof message['listener'] === 'string';
 }

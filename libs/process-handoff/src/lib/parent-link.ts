@@ -58,7 +58,7 @@ export class ParentLink {
     /** The predecessor went away before this process was ready (after {@link lost} is set). */
     private readonly onLoss: () => void = () => undefined,
     /** After ready: the predecessor retires and offers these processes to stop (`retiring`); the channel closed (`closed`). */
-    private readonly afterReady: { retiring?: (targets: number[]) => void; closed?: () => void } = {},
+    private readonly afterReady: { retiring?: (targets: number[]) => void; closed?: () => void; handle?: (kind: string, data: unknown, handle: unknown) => void } = {},
   ) {}
 
   /** The predecessor died before this process was ready; undefined while it did not. */
@@ -152,6 +152,10 @@ export class ParentLink {
     if (!isToSuccessor(message)) return;
     if (message.type === 'connection') {
       if (handle !== undefined && handle !== null) this.onConnection(message.listener, handle);
+      return;
+    }
+    if (message.type === 'handle') {
+      if (handle !== undefined && handle !== null) this.afterReady.handle?.(message.kind, message.data, handle);
       return;
     }
     if (message.type === 'retiring') {

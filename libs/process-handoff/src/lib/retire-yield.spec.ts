@@ -29,6 +29,13 @@ describe('retirementTargets', () => {
     expect(retirementTargets(env, 100, 200, 2)).toEqual([-300, 400]);
   });
 
+  it('never offers the tree of a child passed on to the successor (a browser whose pipe it took over)', () => {
+    const env = withChildren();
+    env.procs.set(402, { ppid: 401, pgid: 100 });
+    expect(retirementTargets(env, 100, 200, 256, [400])).toEqual([-300]);
+    expect(retirementTargets(env, 100, 200, 256, [300])).toEqual([400, 401, 402]);
+  });
+
   it('reads the main threads\' children files where the kernel lists no other, and skips what is gone', () => {
     const env = withChildren();
     env.childrenFiles = false;

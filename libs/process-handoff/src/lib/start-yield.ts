@@ -206,13 +206,13 @@ function treeBy(root: number, children: (pid: number) => number[], limit: number
  * processes from threads other than its main one. This process itself never: it still serves
  * and shuts down. At most `limit` targets.
  */
-export function retirementTargets(env: Pick<ProcessEnvironment, 'readText' | 'readStat' | 'listChildren'>, self: number, successor: number | undefined, limit = 256): number[] {
+export function retirementTargets(env: Pick<ProcessEnvironment, 'readText' | 'readStat' | 'listChildren'>, self: number, successor: number | undefined, limit = 256, passedOn: readonly number[] = []): number[] {
   // Every thread's children where the kernel lists them, else the main thread's.
   const childrenOf = (pid: number) => env.listChildren?.(pid) ?? mainThreadChildren(env, pid);
   const ownGroup = tryStat(env, self)?.pgid;
   const targets: number[] = [];
   for (const child of childrenOf(self)) {
-    if (child === successor || targets.length >= limit) continue;
+    if (child === successor || passedOn.includes(child) || targets.length >= limit) continue;
     const pgid = tryStat(env, child)?.pgid; // undefined: gone, or unreadable (our fd limit): not offered
     if (pgid === undefined) continue;
     if (pgid === child && pgid !== ownGroup) targets.push(-child);

@@ -41,6 +41,10 @@ export class Upgrader implements HandoffUpgrader {
   readonly isSuccessor: boolean;
   readonly predecessorPid: number | undefined;
   private readonly runner: UpgradeRunner;
+  /** Children whose trees are the successor's now ({@link passOn}). */
+  private readonly passedOn = new Set<number>();
+  private readonly handleListeners = new Map<string, (data: unknown, handle: unknown) => void>();
+  private handlesWaiting: { kind: string; data: unknown; handle: unknown }[] = [];
   private readonly predecessorStart: number | undefined;
   private readying: Promise<void> | undefined;
   private restoring: Promise<void> | undefined;
@@ -87,7 +91,7 @@ export class Upgrader implements HandoffUpgrader {
         ? new ParentLink(
           channel, env, resolved.log, { pid: inheritance.parent, start: inheritance.start }, (name, handle) => adoptConnection(registry, name, handle, resolved.log),
           inheritance.yields ? () => continueAfterLoss(env.pid, resolved.log) : undefined,
-          { retiring: (targets) => upgrader.followRetirement(targets), closed: () => upgrader.endRetirement() },
+          { retiring: (targets) => upgrader.followRetirement(targets), closed: () => upgrader.endRetirement(), handle: (kind, data, handle) => upgrader.received(kind, data, handle) },
         )
         : undefined;
     const upgrader = new Upgrader(env, resolved, start, inheritance, link, registry);
@@ -208,6 +212,44 @@ export class Upgrader implements HandoffUpgrader {
     return handOverConnection(server, socket, (handle) => successor.sendHandle({ type: 'connection', listener: name }, handle));
   }
 
+  /**
+   * After a handoff: passes `handle` (a pipe's or a socket's end) to the successor with `data`,
+   * under `kind`, for its {@link onHandle}. This process's copy closes once sent. Rejects when
+   * there is no successor (no handoff happened, or it is gone) or the channel fails.
+   */
+  async sendHandle(kind: string, data: unknown, handle: unknown): Promise<void> {
+    const successor = this.runner.successor;
+    if (!successor) throw new Error(`no successor to pass a ${kind} to`);
+    await successor.sendHandle({ type: 'handle', kind, data }, handle);
+  }
+
+  /**
+   * After a handoff: the tree of this process's child `pid` is the successor's from now on (a
+   * browser whose pipe went over {@link sendHandle}). No step of this process's retirement touches
+   * it: it does not go to SCHED_IDLE with this tree, and it is not offered to be stopped.
+   */
+  passOn(pid: number): void {
+    this.passedOn.add(pid);
+  }
+
+  /**
+   * In a successor: calls `listener` with each handle the predecessor passes under `kind`
+   * ({@link sendHandle}), those that came before it was registered first.
+   */
+  onHandle(kind: string, listener: (data: unknown, handle: unknown) => void): void {
+    this.handleListeners.set(kind, listener);
+    const waiting = this.handlesWaiting.filter((h) => h.kind === kind);
+    this.handlesWaiting = this.handlesWaiting.filter((h) => h.kind !== kind);
+    for (const h of waiting) listener(h.data, h.handle);
+  }
+
+  /** A handle from the predecessor (ParentLink). */
+  private received(kind: string, data: unknown, handle: unknown): void {
+    const listener = this.handleListeners.get(kind);
+    if (listener) listener(data, handle);
+    else this.handlesWaiting.push({ kind, data, handle });
+  }
+
   /** A successor that got no channel (its app closed it before the upgrader ran) may only take over from a predecessor that is gone. */
   private refuseWithoutChannel(): void {
     const pid = this.predecessorPid;
@@ -259,7 +301,7 @@ export class Upgrader implements HandoffUpgrader {
     const support = idleSupport(environmentProbe(this.env));
     if (!support.ok) return { ok: false, reason: support.reason };
     try {
-      const result = await enterIdle(this.env.pid, support.chrt, '/proc', [successor]);
+      const result = await enterIdle(this.env.pid, support.chrt, '/proc', [successor, ...this.passedOn]);
       return { ok: true, processes: result.processes, failures: result.failures };
     } catch (error) {
       return { ok: false, reason: (error as Error).message };
@@ -286,7 +328,7 @@ export class Upgrader implements HandoffUpgrader {
     const offer = options.offer !== false;
     let targets: number[] = [];
     try {
-      if (offer) targets = retirementTargets(this.env, this.env.pid, successor.pid);
+      if (offer) targets = retirementTargets(this.env, this.env.pid, successor.pid, undefined, [...this.passedOn]);
     } catch (error) {
       this.options.log('warn', `could not list this process's children to offer them to the successor: ${(error as Error).message}`);
       return 0;

@@ -1,5 +1,7 @@
 import { Annotator } from './annotator';
-import { disposeChrome, launchChrome, type LaunchedChrome } from './chrome-launcher';
+import type { BrowserContext, Page } from 'puppeteer';
+import type { Readable, Writable } from 'node:stream';
+import { adoptChrome, disposeChrome, launchChrome, letGoOfChrome, type ChromeHandover, type LaunchedChrome } from './chrome-launcher';
 import type { ChromePace, PacedTeardown } from './chrome-teardown';
 import { lowerAutogroup, MAX_NICE, type ChromeSession } from './chrome-priority';
 import { ContextSlot } from './context.slot';
@@ -72,6 +74,9 @@ export class BrowserWorker {
   gone = false;
   /** Set by close(): the browser is going away on purpose. */
   closing = false;
+  /** Set by letGo(): another process goes on with the browser. */
+  private letGoing = false;
+  private annotator: Annotator | undefined;
 
   private constructor(readonly chrome: LaunchedChrome) {}
 
@@ -79,11 +84,51 @@ export class BrowserWorker {
     const chrome = await launchChrome(options.chromePath, {
       extraArgs: options.extraArgs, nice: options.nice, session: options.session, escapeMs: options.escapeMs, log: options.log,
     });
-    const worker = new BrowserWorker(chrome);
     const { priority } = chrome;
     const lowered = priority.nice === 0 || (priority.processes.startsWith('nice') && !priority.processes.includes('may raise') && !priority.autogroup.startsWith('failed'));
     options.log(lowered ? 'info' : 'warn', `Chrome started (pid ${chrome.pid}) at nice ${priority.nice}: processes ${priority.processes}, session autogroup ${priority.autogroup}`, { pid: chrome.pid, ...priority });
+    const worker = BrowserWorker.around(chrome, options, new Map());
+    try {
+      await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
+      if (options.warmUpRender) await Promise.all(worker.slots.map((s) => warmUpRender(s.slot, chrome.pid, options.log)));
+    } finally {
+      chrome.startDone();
+    }
+    // Warm now: from the lowest priority of its start up to the configured one (a group's nice may go back down to 0 without privilege).
+    if (priority.nice > 0 && priority.nice < MAX_NICE && (priority.autogroup === 'set' || priority.autogroup === 'off')) {
+      const raised = chrome.escape ? await chrome.escape.setLowNice(priority.nice) : await lowerAutogroup(chrome.pid, priority.nice);
+      if (raised !== undefined && raised !== 'set' && raised !== 'off') options.log('warn', `Chrome (pid ${chrome.pid}) stays at the autogroup nice of its start (${MAX_NICE}): ${raised}`, { pid: chrome.pid });
+    }
+    return worker;
+  }
+
+  /**
+   * Goes on with a Chromium another process let go of ({@link letGo}), over its pipe: each slot takes
+   * one of the warm contexts `contextIds` names and guards its page anew; every other context (an
+   * annotator's, a page of a job that was not let go) is closed. No warm-up render: its renderers are warm.
+   */
+  static async adopt(handover: ChromeHandover, toChrome: Writable, fromChrome: Readable, contextIds: string[], options: BrowserWorkerOptions): Promise<BrowserWorker> {
+    const chrome = await adoptChrome(handover, toChrome, fromChrome);
+    const contexts = new Map(chrome.browser.browserContexts().filter((c) => c.id !== undefined).map((c) => [c.id as string, c]));
+    const warm = new Map<number, { context: BrowserContext; page: Page }>();
+    for (const [i, id] of contextIds.slice(0, options.slots).entries()) {
+      const context = contexts.get(id);
+      const page = context ? (await context.pages())[0] : undefined;
+      if (context && page) warm.set(i, { context, page });
+    }
+    const kept = new Set([...warm.values()].map((w) => w.context));
+    await Promise.all([...contexts.values()].filter((c) => !kept.has(c)).map((c) => c.close().catch(() => undefined)));
+    const worker = BrowserWorker.around(chrome, options, warm);
+    await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
+    options.log('info', `took over Chrome (pid ${chrome.pid}) with ${warm.size} warm pages`, { pid: chrome.pid, warmPages: warm.size });
+    return worker;
+  }
+
+  /** A worker around a connected Chrome: its slots (taking `adopted` pages by index) and its crash handling. */
+  private static around(chrome: LaunchedChrome, options: BrowserWorkerOptions, adopted: Map<number, { context: BrowserContext; page: Page }>): BrowserWorker {
+    const worker = new BrowserWorker(chrome);
     const annotator = new Annotator(chrome.browser, options.log);
+    worker.annotator = annotator;
     const env: SlotEnv = {
       log: options.log,
       browserGone: () => worker.gone || worker.closing,
@@ -96,7 +141,7 @@ export class BrowserWorker {
           ? new WarmPageSlot(chrome.browser, env, {
               recycleAfterJobs: options.pageRecycleAfterJobs,
               resetTimeoutMs: options.pageResetTimeoutMs,
-            })
+            }, adopted.get(i))
           : new ContextSlot(chrome.browser, env);
       worker.slots.push({ worker, slot, busy: false });
     }
@@ -115,18 +160,20 @@ export class BrowserWorker {
       );
       options.onGone(worker);
     });
-    try {
-      await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
-      if (options.warmUpRender) await Promise.all(worker.slots.map((s) => warmUpRender(s.slot, chrome.pid, options.log)));
-    } finally {
-      chrome.startDone();
-    }
-    // Warm now: from the lowest priority of its start up to the configured one (a group's nice may go back down to 0 without privilege).
-    if (priority.nice > 0 && priority.nice < MAX_NICE && (priority.autogroup === 'set' || priority.autogroup === 'off')) {
-      const raised = chrome.escape ? await chrome.escape.setLowNice(priority.nice) : await lowerAutogroup(chrome.pid, priority.nice);
-      if (raised !== undefined && raised !== 'set' && raised !== 'off') options.log('warn', `Chrome (pid ${chrome.pid}) stays at the autogroup nice of its start (${MAX_NICE}): ${raised}`, { pid: chrome.pid });
-    }
     return worker;
+  }
+
+  /**
+   * With no job running: lets go of this Chrome for another process ({@link adopt}), which gets
+   * the pipe's two ends and the warm contexts' ids. This worker is closed from then on, and its
+   * close() leaves the browser alone.
+   */
+  async letGo(): Promise<{ handover: ChromeHandover; toChrome: Writable; fromChrome: Readable; contextIds: string[] }> {
+    this.closing = true;
+    this.letGoing = true;
+    await this.annotator?.close();
+    const contextIds = (await Promise.all(this.slots.map((s) => s.slot.letGo().catch(() => undefined)))).filter((id): id is string => id !== undefined);
+    return { ...(await letGoOfChrome(this.chrome)), contextIds };
   }
 
   /** True when new jobs may be leased here. */
@@ -142,6 +189,7 @@ export class BrowserWorker {
   /** Closes Chrome (politely up to `deadlineMs`, or paced: see `disposeChrome`), kills its process group and removes its profile. */
   async close(deadlineMs: number, pace?: ChromePace): Promise<PacedTeardown | undefined> {
     this.closing = true;
+    if (this.letGoing) return undefined;
     return disposeChrome(this.chrome, deadlineMs, pace);
   }
 }

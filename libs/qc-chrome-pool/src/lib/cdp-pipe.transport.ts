@@ -29,6 +29,8 @@ export class CdpPipeTransport implements ConnectionTransport {
   ) {
     if (leftover !== undefined && leftover.length > 0) this.pending.push(leftover);
     fromChrome.on('data', this.onData);
+    // A stream another transport of this process released was paused: a 'data' listener alone does not resume it.
+    fromChrome.resume();
     fromChrome.once('close', this.onClose);
     // A pipe error ends in 'close' above; the browser's 'disconnected' says the rest.
     fromChrome.on('error', () => undefined);
@@ -48,8 +50,14 @@ export class CdpPipeTransport implements ConnectionTransport {
     this.fromChrome.off('data', this.onData);
     this.fromChrome.off('close', this.onClose);
     this.fromChrome.pause();
-    // pause() alone lets a pipe go on reading into the stream's buffer: stop the reads themselves.
-    (this.fromChrome as Readable & { _handle?: { readStop?: () => void } })._handle?.readStop?.();
+    // pause() alone lets a pipe go on reading into the stream's buffer: stop the reads themselves
+    // (and say so, so that a transport of this process that goes on with the stream starts them again).
+    const handle = (this.fromChrome as Readable & { _handle?: { readStop?: () => void; reading?: boolean } })._handle;
+    handle?.readStop?.();
+    if (handle) handle.reading = false;
+    // The stream's own pending read would never complete now: clear it too, for the same reason.
+    const state = (this.fromChrome as Readable & { _readableState?: { reading?: boolean } })._readableState;
+    if (state) state.reading = false;
     for (let chunk = this.fromChrome.read() as Buffer | null; chunk !== null; chunk = this.fromChrome.read() as Buffer | null) this.receive(chunk);
     const rest = Buffer.concat(this.pending);
     this.pending = [];

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +9,7 @@ import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, setAutogroup, ty
 import { chromeProcsOf, listProcsAsync, readProc, type ProcInfo } from './proc-tree';
 import { teardownPaced, trySignal, type ChromePace, type PacedTeardown } from './chrome-teardown';
 import { PROFILE_PREFIX } from './orphan-cleanup';
-import { profileTmpDir, removeProfile, removeProfileAsync } from './profile-dir';
+import { profileTmpDir, removeProfile, removeProfileAsync, writeProfileOwner } from './profile-dir';
 import { NETWORK_GUARD_CHROME_ARGS, NETWORK_GUARD_PREFERENCES } from './network-guard';
 import { StarvationEscape } from './starvation-escape';
 
@@ -27,6 +27,73 @@ export interface LaunchedChrome {
   escape?: StarvationEscape;
   /** Ends the `start` the escape counts from spawn (the caller's warm-up is part of the start). */
   startDone: () => void;
+  /** Its DevTools pipe: what {@link letGoOfChrome} passes on to another process. */
+  pipe: ChromePipe;
+  /** Which file it was started from ({@link binaryIdentity} at its launch). */
+  binary: string;
+}
+
+/**
+ * The identity of the executable at `path` now (device, inode, size, modification time; links
+ * followed): a Chromium that another process started from another file (the package was upgraded
+ * since) is not one to go on with.
+ */
+export function binaryIdentity(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}:${st.size}:${Math.round(st.mtimeMs)}`;
+  } catch (error) {
+    return `unreadable: ${(error as Error).message}`;
+  }
+}
+
+/** Both ends of a Chromium's DevTools pipe as this process holds them, and the transport reading them. */
+export interface ChromePipe {
+  transport: CdpPipeTransport;
+  toChrome: Writable;
+  fromChrome: Readable;
+}
+
+/** What another process needs to go on with a running Chromium, besides the two ends of its pipe. */
+export interface ChromeHandover {
+  pid: number;
+  profileDir: string;
+  priority: ChromePriority;
+  /** Bytes read from Chromium but not yet a whole message (base64). */
+  leftover: string;
+  /** The executable it was started from ({@link binaryIdentity} at its launch). */
+  binary: string;
+}
+
+/**
+ * Lets go of `chrome` for another process to go on with it: no auto-attach or target discovery of
+ * this connection any more (turning auto-attach off detaches the sessions it attached, and with them
+ * their interception and scripts), then the pipe itself. Call it once no reply is awaited. The pipe's
+ * two ends are returned open, for the caller to pass on (`subprocess.send(message, end)`).
+ */
+export async function letGoOfChrome(chrome: LaunchedChrome): Promise<{ handover: ChromeHandover; toChrome: Writable; fromChrome: Readable }> {
+  chrome.escape?.stop();
+  const root = (chrome.browser as unknown as { _connection: { send(method: string, params: object): Promise<unknown> } })._connection;
+  await root.send('Target.setAutoAttach', { autoAttach: false, waitForDebuggerOnStart: false, flatten: true });
+  await root.send('Target.setDiscoverTargets', { discover: false });
+  const leftover = chrome.pipe.transport.release();
+  return {
+    handover: { pid: chrome.pid, profileDir: chrome.profileDir, priority: chrome.priority, leftover: leftover.toString('base64'), binary: chrome.binary },
+    toChrome: chrome.pipe.toChrome,
+    fromChrome: chrome.pipe.fromChrome,
+  };
+}
+
+/** Goes on with a Chromium another process let go of ({@link letGoOfChrome}), over the two ends of its pipe. */
+export async function adoptChrome(handover: ChromeHandover, toChrome: Writable, fromChrome: Readable): Promise<LaunchedChrome> {
+  const transport = new CdpPipeTransport(toChrome, fromChrome, Buffer.from(handover.leftover, 'base64'));
+  const browser = await puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 });
+  // Its profile is this process's now: an orphan cleanup leaves it alone while this process lives.
+  writeProfileOwner(handover.profileDir, process.pid);
+  return {
+    browser, pid: handover.pid, profileDir: handover.profileDir, priority: handover.priority, startDone: () => undefined,
+    pipe: { transport, toChrome, fromChrome }, binary: handover.binary,
+  };
 }
 
 /** Flags that work headless as root on a small Linux box, plus the network guard. */
@@ -99,6 +166,7 @@ export async function launchChrome(executablePath: string, options: LaunchOption
   const session = options.session ?? 'api';
   const own = session === 'own';
   const profileDir = mkdtempSync(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
+  const binary = binaryIdentity(executablePath);
   let child: ChildProcess | undefined;
   let escape: StarvationEscape | undefined;
   try {
@@ -127,7 +195,7 @@ export async function launchChrome(executablePath: string, options: LaunchOption
       : undefined;
     const startDone = escape?.begin('start') ?? (() => undefined);
     const stderr = tailOf(spawned);
-    const browser = await connectOverPipe(spawned, stderr);
+    const { browser, transport } = await connectOverPipe(spawned, stderr);
     const pid = spawned.pid as number;
     const priority = { nice, session, autogroup: await autogroup, processes: command.processes };
     // Nothing to raise back from where the group could not be lowered.
@@ -135,7 +203,8 @@ export async function launchChrome(executablePath: string, options: LaunchOption
       escape.stop();
       escape = undefined;
     }
-    return { browser, pid, profileDir, priority, ...(escape ? { escape } : {}), startDone };
+    const pipe = { transport, toChrome: spawned.stdio[3] as Writable, fromChrome: spawned.stdio[4] as Readable };
+    return { browser, pid, profileDir, priority, ...(escape ? { escape } : {}), startDone, pipe, binary };
   } catch (error) {
     escape?.stop();
     killChromeTree(child?.pid, profileDir, own);
@@ -170,7 +239,7 @@ function tailOf(child: ChildProcess): () => string {
 }
 
 /** Connects puppeteer to Chrome's DevTools pipe (fd 3 to Chrome, fd 4 from it); fails when Chrome exits or never answers. */
-async function connectOverPipe(child: ChildProcess, stderr: () => string): Promise<Browser> {
+async function connectOverPipe(child: ChildProcess, stderr: () => string): Promise<{ browser: Browser; transport: CdpPipeTransport }> {
   let timer: NodeJS.Timeout | undefined;
   let onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
   const failed = new Promise<never>((_, reject) => {
@@ -190,7 +259,7 @@ async function connectOverPipe(child: ChildProcess, stderr: () => string): Promi
   });
   try {
     const transport = new CdpPipeTransport(child.stdio[3] as Writable, child.stdio[4] as Readable);
-    return await Promise.race([puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 }), failed]);
+    return { browser: await Promise.race([puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 }), failed]), transport };
   } catch (error) {
     // A Chrome that dies closes its pipe as it goes: puppeteer may fail first ("Target closed")
     // and the exit event, which names the cause (its stderr), come a moment later. Wait for it, briefly.

@@ -55,4 +55,9 @@ export class ContextSlot implements QcSlot {
       this.env.log('warn', 'closing a QC browser context failed', { error: String(error) });
     });
   }
+
+  /** Nothing warm between jobs: a context lives for one job. */
+  async letGo(): Promise<string | undefined> {
+    return undefined;
+  }
 }

@@ -22,6 +22,11 @@ export interface GuardedPageOptions {
   log: Log;
   /** 'frame': jobs in iframes of a warm host page (isolation 'origin'); 'top': the page's own document. */
   mount: 'frame' | 'top';
+  /**
+   * The page was guarded by another process until it let go of it between jobs (BrowserWorker.adopt):
+   * its host document is loaded already, so it is kept rather than loaded again.
+   */
+  adopted?: boolean;
   /** Draws the report's elements onto a screenshot (annotated-screenshot jobs). */
   annotate: (png: Buffer, report: QcReport, scroll: DomCheckResult['scroll']) => Promise<Buffer>;
 }
@@ -71,7 +76,7 @@ export class GuardedPage {
       guarded.abort(new Error('the page crashed', { cause: error }));
     });
     page.on('close', () => guarded.abort(new Error('the page was closed under the job')));
-    await mount.prepare();
+    if (!options.adopted || options.mount !== 'frame') await mount.prepare();
     return guarded;
   }
 
@@ -167,6 +172,12 @@ export class GuardedPage {
       this.cdp.send('Storage.clearDataForOrigin', { origin: jobOrigin(lastJobId), storageTypes: JOB_STORAGE_TYPES }),
       this.cdp.send('Network.clearBrowserCookies'),
     ]);
+  }
+
+  /** Detaches this process's own session of the page (its auto-attached one goes with the connection's auto-attach). */
+  async detach(): Promise<void> {
+    this.collector = undefined;
+    await this.cdp.detach();
   }
 
   /** Stops the page's script now (even an endless loop) so closing it cannot wait on the renderer. */

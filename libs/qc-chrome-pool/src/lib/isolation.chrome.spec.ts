@@ -1,5 +1,5 @@
 import type { QcIsolation, QcPool, QcReport } from '../index';
-import { job, launchTestPool } from '../../test-support/chrome-test-helpers';
+import { handOverIfTakingOver, job, launchTestPool } from '../../test-support/chrome-test-helpers';
 
 // Reads back everything a job could leave behind. Shared by job A (positive control) and job B.
 const PROBE = `async function probe() {
@@ -70,6 +70,8 @@ describe.each<QcIsolation>(['origin', 'context'])('isolation between jobs (isola
     // of job A would certainly fire during B's 1.5 s.
     pool = await launchTestPool({ isolation, pagesPerBrowser: 1, settleMs: 1_500 });
     reportA = await pool.check(job(JOB_A));
+    // Under take-over-guards.chrome.spec.ts, job B runs in the pool that took the browser over.
+    pool = await handOverIfTakingOver(pool, { isolation, pagesPerBrowser: 1, settleMs: 1_500 });
     reportB = await pool.check(job(JOB_B));
     a = findings(reportA);
     b = findings(reportB);

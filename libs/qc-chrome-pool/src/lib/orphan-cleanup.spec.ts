@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanupOrphans, rememberSingletons, type OrphanCleanupDeps } from './orphan-cleanup';
+import { profileOwner, writeProfileOwner } from './profile-dir';
 
 describe('cleanupOrphans', () => {
   let dir: string;
@@ -52,5 +53,23 @@ describe('cleanupOrphans', () => {
     expect([existsSync(dead.socketDir), existsSync(live.socketDir), existsSync(live.profile)]).toEqual([false, true, true]);
     // Nothing left to remove: a second run says so by removing nothing.
     expect(cleanupOrphans(deps, undefined, remembered).removedSingletons).toEqual([]);
+  });
+
+  it('leaves a profile alone whose Chromium a live process took over, though its launcher is gone, with the singleton directory inside it', () => {
+    const profile = join(dir, 'edu-agents-qc-111-aaa');
+    const inside = join(profile, 't', 'org.chromium.Chromium.aaa');
+    mkdirSync(inside, { recursive: true });
+    writeProfileOwner(profile, 333);
+    expect(profileOwner(profile, 111)).toBe(333);
+    const kills: number[] = [];
+    const deps: OrphanCleanupDeps = {
+      tmpDir: dir, isAlive: (pid) => pid === 333, kill: (pid) => kills.push(pid), listChromeProcs: () => [{ pid: 500, pgid: 1 }],
+      removeDir: (d) => rmSync(d, { recursive: true }), ownerOf: profileOwner,
+    };
+    expect(cleanupOrphans(deps, undefined, [{ owner: 111, dir: inside }])).toEqual({ removedDirs: [], killedPids: [], removedSingletons: [] });
+    expect([kills, existsSync(inside)]).toEqual([[], true]);
+    // Once that process is gone too, the profile and its Chromium go.
+    expect(cleanupOrphans({ ...deps, isAlive: () => false }).removedDirs).toEqual([profile]);
+    expect(kills).toEqual([500]);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromeProcsOf, isAlive, listProcs } from './proc-tree';
-import { removeProfile, singletonDirOf } from './profile-dir';
+import { profileOwner, removeProfile, singletonDirOf } from './profile-dir';
 
 /** Prefix of every temporary Chrome profile the pool creates: `<prefix><ownerPid>-<random>`. */
 export const PROFILE_PREFIX = 'edu-agents-qc-';
@@ -14,6 +14,8 @@ export interface OrphanCleanupDeps {
   listChromeProcs: (profileDir: string) => { pid: number; pgid: number }[];
   /** Removes a profile (with its singleton directory) or a remembered singleton directory. */
   removeDir: (dir: string) => void;
+  /** Who holds a profile's Chromium: the pid in its name, unless another process took it over since (profileOwner). */
+  ownerOf?: (profileDir: string, launcher: number) => number;
 }
 
 export const defaultOrphanCleanupDeps = (): OrphanCleanupDeps => ({
@@ -22,6 +24,7 @@ export const defaultOrphanCleanupDeps = (): OrphanCleanupDeps => ({
   kill: (pid, signal) => process.kill(pid, signal),
   listChromeProcs: (dir) => chromeProcsOf(dir, undefined, listProcs()),
   removeDir: (dir) => removeProfile(dir),
+  ownerOf: (dir, launcher) => profileOwner(dir, launcher),
 });
 
 export interface OrphanCleanupResult {
@@ -75,12 +78,18 @@ export function cleanupOrphans(
 ): OrphanCleanupResult {
   const result: OrphanCleanupResult = { removedDirs: [], killedPids: [], removedSingletons: [] };
   const gone = (owner: number) => owner !== process.pid && !deps.isAlive(owner);
+  /** Profiles a live process holds, though another launched them: their singleton directories stay too. */
+  const held: string[] = [];
   for (const name of readdirSync(deps.tmpDir)) {
     const match = new RegExp(`^${PROFILE_PREFIX}(\\d+)-`).exec(name);
     if (!match) continue;
-    const owner = Number(match[1]);
-    if (!gone(owner)) continue;
     const dir = join(deps.tmpDir, name);
+    const launcher = Number(match[1]);
+    const owner = deps.ownerOf?.(dir, launcher) ?? launcher;
+    if (!gone(owner)) {
+      if (owner !== launcher) held.push(dir);
+      continue;
+    }
     for (const proc of deps.listChromeProcs(dir)) {
       // Only a group leader's group is ours to kill (puppeteer starts Chrome detached).
       const targets = proc.pgid === proc.pid ? [-proc.pgid, proc.pid] : [proc.pid];
@@ -97,7 +106,7 @@ export function cleanupOrphans(
     result.removedDirs.push(dir);
   }
   for (const { owner, dir } of remembered) {
-    if (!gone(owner) || !existsSync(dir)) continue;
+    if (!gone(owner) || !existsSync(dir) || held.some((profile) => dir.startsWith(`${profile}/`))) continue;
     deps.removeDir(dir);
     result.removedSingletons.push(dir);
   }

@@ -1,4 +1,4 @@
-import { readlinkSync, rmSync } from 'node:fs';
+import { readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -51,4 +51,24 @@ export async function removeProfileAsync(profileDir: string): Promise<void> {
   const singleton = singletonDirOf(profileDir);
   if (singleton !== undefined) await rm(singleton, { recursive: true, force: true });
   await rm(profileDir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** A file in a profile naming the process that holds its Chromium now, once one took it over from the process that launched it. */
+const OWNER_FILE = 'edu-agents-owner';
+
+/** Records (atomically) that `pid` holds the profile's Chromium now: its launcher's pid in the name no longer says who. */
+export function writeProfileOwner(profileDir: string, pid: number): void {
+  const file = join(profileDir, OWNER_FILE);
+  writeFileSync(`${file}.${pid}.tmp`, `${pid}\n`);
+  renameSync(`${file}.${pid}.tmp`, file);
+}
+
+/** The pid that holds the profile's Chromium: the one {@link writeProfileOwner} recorded, else `launcher` (the pid in its name). */
+export function profileOwner(profileDir: string, launcher: number): number {
+  try {
+    const pid = Number(readFileSync(join(profileDir, OWNER_FILE), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : launcher;
+  } catch {
+    return launcher;
+  }
 }

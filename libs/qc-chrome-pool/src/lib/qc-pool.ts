@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { BASE_CHROME_ARGS } from './chrome-launcher';
+import { NETWORK_GUARD_PREFERENCES } from './network-guard';
 import { treeCpuByPid, untilQuiet, type QuietOptions, type QuietResult } from './browser-quiet';
 import { MAX_NICE, reniceTrees, validNice, type ReniceResult } from './chrome-priority';
 import type { PoolSlot } from './browser-worker';
@@ -12,7 +15,7 @@ import type { QcJobInput } from './qc-input';
 import type { QcJobKind } from './qc-job.types';
 import type { QcReport } from './qc-report.types';
 import { ResultCache, type CacheEntry, type QcCacheExport, type QcCacheImport } from './result-cache';
-import { WorkerSet } from './worker-set';
+import { WorkerSet, type AdoptableBrowser } from './worker-set';
 
 /** What close() did. */
 export interface QcCloseSummary {
@@ -45,6 +48,8 @@ export class QcPool {
   private active = 0;
   private idleWaiters: (() => void)[] = [];
   private closing: Promise<QcCloseSummary> | undefined;
+  /** Browsers are on their way ({@link awaiting}): taken over or launched. */
+  private arriving = false;
   private readonly flights = new Map<string, Flight<CacheEntry>>();
 
   private constructor(private readonly config: QcPoolConfig) {
@@ -68,6 +73,78 @@ export class QcPool {
       throw error;
     }
     return pool;
+  }
+
+  /**
+   * What a Chromium of a pool with `config` is started with: the executable's path, every flag, its
+   * preferences, the isolation and the priority. Two processes whose fingerprints are equal may pass
+   * their browsers on ({@link letGo}, {@link adopt}); a change in any of these asks for a launch.
+   */
+  static chromeFingerprint(config: QcPoolConfig): string {
+    const chrome = {
+      path: resolveChromePath(config.chromePath), args: [...BASE_CHROME_ARGS, ...(config.extraChromeArgs ?? [])], preferences: NETWORK_GUARD_PREFERENCES,
+      isolation: config.isolation, pagesPerBrowser: config.pagesPerBrowser, session: config.chromeSession, nice: config.chromeNice,
+    };
+    return createHash('sha256').update(JSON.stringify(chrome)).digest('hex').slice(0, 16);
+  }
+
+  /**
+   * A pool with no browser yet, for a process that takes over another's running Chromium
+   * ({@link adopt}), or launches its own ({@link launchOwn}) when none comes. Jobs wait in the
+   * queue meanwhile (up to `acquireTimeoutMs`), and health() counts the browsers on their way as up.
+   */
+  static awaiting(config: QcPoolConfig): QcPool {
+    validateQcPoolConfig(config);
+    const pool = new QcPool(config);
+    pool.arriving = true;
+    return pool;
+  }
+
+  /**
+   * Goes on with browsers another process's pool let go of ({@link letGo}); the configured
+   * number is made up with launches. Resolves with how many were taken over.
+   */
+  async adopt(browsers: AdoptableBrowser[]): Promise<number> {
+    // Job origins come from job ids: none the adopted browsers have seen is used again.
+    this.nextJobId = Math.max(this.nextJobId, ...browsers.map((b) => b.nextJobId));
+    try {
+      const adopted = await this.workers.adoptAll(browsers);
+      await this.workers.launchUpTo(this.config.browsers);
+      return adopted;
+    } finally {
+      this.arriving = false;
+    }
+  }
+
+  /** Launches the configured browsers (an {@link awaiting} pool to which none came). */
+  async launchOwn(): Promise<void> {
+    try {
+      await this.workers.launchUpTo(this.config.browsers);
+    } finally {
+      this.arriving = false;
+    }
+  }
+
+  /**
+   * Once no job runs (jobs still queued fail with PoolClosedError): lets go of every browser, with
+   * its warm pages, for another process to go on with ({@link adopt}); their pipes' ends are
+   * returned, to pass on. The pool is closed from then on.
+   */
+  async letGo(): Promise<AdoptableBrowser[]> {
+    let release!: (summary: QcCloseSummary) => void;
+    if (this.closing) throw new Error('letGo: the pool is closing already');
+    const started = Date.now();
+    this.closing = new Promise((resolve) => (release = resolve));
+    const queuedRejected = this.queue.rejectAll(new PoolClosedError());
+    const activeAtClose = this.active;
+    await new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.notifyIdle();
+    });
+    const browsers = await this.workers.letGoAll(this.nextJobId);
+    this.cache.clear();
+    release({ activeAtClose, cutOff: 0, queuedRejected, browsersClosed: 0, durationMs: Date.now() - started });
+    return browsers;
   }
 
   /**
@@ -242,6 +319,7 @@ export class QcPool {
   health(): { up: boolean; browsers: number; message?: string } {
     const browsers = this.workers.liveCount();
     if (this.closing) return { up: false, browsers, message: 'QC pool is closed' };
+    if (browsers === 0 && this.arriving) return { up: true, browsers, message: 'taking over or launching Chrome' };
     if (browsers === 0) return { up: false, browsers, message: 'no Chrome browser is running; replacement pending' };
     return { up: true, browsers };
   }

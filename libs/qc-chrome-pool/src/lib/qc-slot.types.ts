@@ -25,4 +25,10 @@ export interface QcSlot {
   release(): Promise<void>;
   /** The browser went away: fail the running job now. */
   browserGone(error: Error): void;
+  /**
+   * Between jobs, before the browser goes to another process: detaches what this process attached
+   * to the slot's page, and returns the id of the browser context a successor may go on with
+   * (undefined: nothing warm to pass on).
+   */
+  letGo(): Promise<string | undefined>;
 }

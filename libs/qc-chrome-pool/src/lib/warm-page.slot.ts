@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext } from 'puppeteer';
+import type { Browser, BrowserContext, Page } from 'puppeteer';
 import { GuardedPage } from './guarded-page';
 import { classifyJobError, withCancel } from './job-deadline';
 import { ContentNavigatedError } from './qc-errors';
@@ -26,14 +26,37 @@ export class WarmPageSlot implements QcSlot {
     private readonly browser: Browser,
     private readonly env: SlotEnv,
     private readonly options: { recycleAfterJobs: number; resetTimeoutMs: number },
+    /** A warm page another process let go of (its context's only page): prepared again here instead of a new one. */
+    private adopted?: { context: BrowserContext; page: Page },
   ) {}
 
   async warmUp(): Promise<void> {
     try {
+      if (this.adopted) await this.adopt(this.adopted);
       await this.ensurePage();
     } catch (error) {
       this.env.log('warn', 'could not pre-create a warm QC page; the next job will try again', { error: String(error) });
     }
+  }
+
+  /** Guards an adopted page anew (its host document, loaded by the process that let go, is kept); on failure its context goes and a new page follows. */
+  private async adopt({ context, page }: { context: BrowserContext; page: Page }): Promise<void> {
+    this.adopted = undefined;
+    try {
+      const guarded = await GuardedPage.prepare(page, { log: this.env.log, mount: 'frame', annotate: this.env.annotate, adopted: true });
+      this.warm = { context, guarded, jobs: 0 };
+    } catch (error) {
+      this.env.log('warn', 'could not guard an adopted QC page; opening a new one', { error: String(error) });
+      await context.close().catch(() => undefined);
+    }
+  }
+
+  async letGo(): Promise<string | undefined> {
+    const warm = this.warm;
+    this.warm = undefined;
+    if (!warm || warm.guarded.crashed) return undefined;
+    await warm.guarded.detach();
+    return warm.context.id;
   }
 
   private async ensurePage(): Promise<WarmPage> {

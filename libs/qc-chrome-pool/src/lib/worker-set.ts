@@ -1,9 +1,39 @@
-import { BrowserWorker, type PoolSlot } from './browser-worker';
+import type { Readable, Writable } from 'node:stream';
+import { BrowserWorker, type BrowserWorkerOptions, type PoolSlot } from './browser-worker';
+import { binaryIdentity, disposeChrome, killChromeTreeAsync, waitGone, type ChromeHandover } from './chrome-launcher';
+import { removeProfileAsync } from './profile-dir';
 import type { ChromePace, PacedTeardown } from './chrome-teardown';
 import { reniceTrees, type ReniceResult } from './chrome-priority';
 import type { PoolCounters, QcPoolStats } from './pool-stats';
 import type { QcPoolConfig } from './qc-config';
 import type { SlotEnv } from './qc-slot.types';
+
+/** A browser another process let go of, as this one receives it. */
+export interface AdoptableBrowser {
+  handover: ChromeHandover;
+  toChrome: Writable;
+  fromChrome: Readable;
+  contextIds: string[];
+  /**
+   * The first job id the pool that let go had not used: each job's origin comes from its id, and
+   * an origin the browser saw before must never be a later job's (QcPool.adopt goes on from here).
+   */
+  nextJobId: number;
+}
+
+/**
+ * Ends a browser that was let go of and that nobody goes on with: its pipe's ends are closed, its
+ * processes killed (waited for, at most 3 s) and its profile removed.
+ */
+export async function discardBrowser({ handover, toChrome, fromChrome }: AdoptableBrowser): Promise<void> {
+  toChrome.destroy();
+  fromChrome.destroy();
+  await waitGone(await killChromeTreeAsync(handover.pid, handover.profileDir, handover.priority.session === 'own'), 3_000);
+  await removeProfileAsync(handover.profileDir);
+}
+
+/** What letting go of a browser gives the process that goes on with it. */
+export type LetGo = AdoptableBrowser;
 
 const RELAUNCH_BACKOFF_MS = [250, 1000, 2000, 5000];
 
@@ -11,6 +41,8 @@ const RELAUNCH_BACKOFF_MS = [250, 1000, 2000, 5000];
 export class WorkerSet {
   private workers: BrowserWorker[] = [];
   private readonly launching = new Set<Promise<void>>();
+  /** Slots being cleaned after their job (see {@link release}). */
+  private readonly releasing = new Set<Promise<void>>();
   private closed = false;
   /** The nice value browsers launch at from now on: the config's, until {@link setNice}. */
   private nice: number;
@@ -46,7 +78,11 @@ export class WorkerSet {
   }
 
   private launch(nice: number): Promise<BrowserWorker> {
-    return BrowserWorker.start({
+    return BrowserWorker.start(this.options(nice));
+  }
+
+  private options(nice: number): BrowserWorkerOptions {
+    return {
       chromePath: this.chromePath,
       extraArgs: this.config.extraChromeArgs ?? [],
       nice,
@@ -60,7 +96,7 @@ export class WorkerSet {
       log: this.log,
       onPageRecycled: () => (this.counters.pageRecycles += 1),
       onGone: (worker) => this.onGone(worker),
-    });
+    };
   }
 
   /** Starts the configured browsers in parallel; if one fails, the others are closed too. */
@@ -69,6 +105,65 @@ export class WorkerSet {
     for (const result of results) if (result.status === 'fulfilled') this.workers.push(result.value);
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw (failure as PromiseRejectedResult).reason;
+  }
+
+  /** Browsers that another process let go of (see BrowserWorker.adopt) join the set; their slots go to the queue. */
+  async adoptAll(browsers: AdoptableBrowser[]): Promise<number> {
+    const binary = binaryIdentity(this.chromePath);
+    const results = await Promise.allSettled(browsers.map(async (b) => {
+      if (b.handover.binary !== binary) throw new Error(`it was started from another ${this.chromePath} than the one there now (${b.handover.binary}, now ${binary})`);
+      return BrowserWorker.adopt(b.handover, b.toChrome, b.fromChrome, b.contextIds, this.options(this.nice));
+    }));
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'fulfilled') {
+        this.join(result.value);
+        continue;
+      }
+      const browser = browsers[i] as AdoptableBrowser;
+      this.log('warn', `not taking over Chrome (pid ${browser.handover.pid}): ${String(result.reason)}; it goes, and one is launched`, { pid: browser.handover.pid });
+      await discardBrowser(browser);
+    }
+    return results.filter((r) => r.status === 'fulfilled').length;
+  }
+
+  /** Launches browsers until there are `count` (a pool that took over fewer than it is configured for); their slots go to the queue. */
+  async launchUpTo(count: number): Promise<void> {
+    const missing = Math.max(0, count - this.workers.length);
+    const results = await Promise.allSettled(Array.from({ length: missing }, () => this.start()));
+    for (const result of results) if (result.status === 'fulfilled') this.join(result.value);
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+  }
+
+  private join(worker: BrowserWorker): void {
+    if (this.closed) {
+      void worker.close(0);
+      return;
+    }
+    this.workers.push(worker);
+    for (const slot of worker.slots) this.offer(slot);
+  }
+
+  /**
+   * With no job running: lets go of every browser for another process (see BrowserWorker.letGo).
+   * The set is closed from then on; a browser that cannot be let go of is closed here.
+   */
+  async letGoAll(nextJobId: number): Promise<LetGo[]> {
+    this.closed = true;
+    // A slot still being cleaned after its job would pass on what that job left.
+    await Promise.allSettled([...this.launching, ...this.releasing]);
+    const all = this.workers;
+    this.workers = [];
+    const out: LetGo[] = [];
+    for (const worker of all) {
+      try {
+        out.push({ ...(await worker.letGo()), nextJobId });
+      } catch (error) {
+        this.log('warn', `could not let go of Chrome (pid ${worker.chrome.pid}); closing it`, { error: String(error) });
+        await disposeChrome(worker.chrome, 0).catch(() => undefined);
+      }
+    }
+    return out;
   }
 
   /** Leases an idle slot of a usable browser, or undefined when all are busy. */
@@ -85,7 +180,14 @@ export class WorkerSet {
   }
 
   /** After a job: clean the slot, retire its browser if due, then offer the slot to the queue. */
-  async release(slot: PoolSlot): Promise<void> {
+  release(slot: PoolSlot): Promise<void> {
+    const releasing = this.releaseSlot(slot);
+    this.releasing.add(releasing);
+    void releasing.finally(() => this.releasing.delete(releasing)).catch(() => undefined);
+    return releasing;
+  }
+
+  private async releaseSlot(slot: PoolSlot): Promise<void> {
     const { worker } = slot;
     try {
       await slot.slot.release();
