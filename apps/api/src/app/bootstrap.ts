@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Upgrader, type ListenTarget } from '@edu-agents/process-handoff';
-import { cleanupOrphans, rememberSingletons } from '@edu-agents/qc-chrome-pool';
+import { cleanupOrphans, QcPool, rememberSingletons } from '@edu-agents/qc-chrome-pool';
 import { InFlightRegistry, SHUTDOWN_DEFAULTS, ShutdownCoordinator, processShutdownDeps } from '@edu-agents/shutdown-state';
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
@@ -25,7 +25,8 @@ import { readV8Options, withFastTierUp } from './runtime/warm-tier-up';
 import type { Logger } from './logging/logger';
 import { nestLogger } from './logging/nest-logger';
 import { logShutdownEvent } from './logging/shutdown-log';
-import { launchPool } from './runtime/launch-qc-pool';
+import { launchPool, qcPoolConfig } from './runtime/launch-qc-pool';
+import { offeredChrome, passOnChrome, receiveChrome, type ChromeOffer } from './handoff/chrome-take-over';
 import { reportLifecycleToSystemd } from './runtime/drain-reporter';
 import { removePidFile, writePidFile } from './runtime/pid-file';
 import { evictForeignSignalHandlers, installSignalHandlers } from './runtime/signals';
@@ -103,7 +104,20 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   const started: { server?: Server; app?: INestApplication } = {};
   // A successor's Chromium starts above its steady priority, and goes to it once the predecessor has exited (below).
   const successorChromeNice = upgrader.isSuccessor && config.qc.chromeSession === 'api' ? config.handoff.successorChromeNice : config.qc.chromeNice;
-  const launching = config.qc.enabled ? launchPool(config, logger, () => upgrader.yieldStart(), successorChromeNice) : Promise.resolve(null);
+  // HANDOFF_TAKE_OVER_CHROME: a predecessor that started its Chromium with the same settings passes
+  // it on at the switch (handoff/chrome-take-over.ts); the pool waits for it instead of launching.
+  const takeOver = config.qc.enabled && config.handoff.enabled && config.handoff.takeOverChrome && config.qc.chromeSession === 'api';
+  const poolConfig = qcPoolConfig(config, logger, () => upgrader.yieldStart(), successorChromeNice);
+  const fingerprint = takeOver ? QcPool.chromeFingerprint(poolConfig) : undefined;
+  let awaitingChrome = false;
+  if (upgrader.isSuccessor && fingerprint !== undefined) {
+    const offer = offeredChrome(await upgrader.inheritedState(5_000), fingerprint);
+    awaitingChrome = offer.ok;
+    logger.info(offer.ok ? 'handoff: taking over the predecessor\'s Chromium at the switch' : `handoff: launching Chromium: ${offer.reason}`);
+  }
+  const launching = !config.qc.enabled ? Promise.resolve(null)
+    : awaitingChrome ? Promise.resolve(QcPool.awaiting(poolConfig))
+      : launchPool(config, logger, () => upgrader.yieldStart(), successorChromeNice);
   coordinator.addHook({ name: 'http-server', run: () => (started.server ? closeHttpServer(started.server, 1_000) : undefined), timeoutMs: 3_000 });
   // After a handoff (HANDOFF_RETIRE_YIELD): waits until the successor renders nothing. Whichever
   // closes the pool first (this hook or releaseAfterSwitch below), it goes paced by it.
@@ -125,7 +139,8 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // arrives while our Chromium starts; a first process gets nothing.
   const inherited: InheritedState = takeOverState(await upgrader.inheritedState(5_000), pool, logger);
   const socketHeldBySystemd = fd !== undefined || inherited.socketHeldBySystemd;
-  upgrader.provideState(() => ({ socketHeldBySystemd, qcCache: pool?.exportCache() }));
+  upgrader.provideState(() => ({ socketHeldBySystemd, qcCache: pool?.exportCache(), ...(pool && fingerprint !== undefined ? { chrome: { fingerprint } satisfies ChromeOffer } : {}) }));
+  const receiving = awaitingChrome && pool ? receiveChrome(pool, upgrader, logger, config.qc.jobTimeoutMs + 2_000) : undefined;
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
@@ -161,7 +176,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // A new Chromium goes on working for a while after its pages are ready. A successor lets that
   // work end here, at the start-up's lower priority, rather than beside its predecessor's clients
   // once it listens at theirs (tools/bench/README.md, "Chromium's after-start work").
-  if (upgrader.isSuccessor && pool && config.handoff.settleMs > 0) {
+  if (upgrader.isSuccessor && pool && !awaitingChrome && config.handoff.settleMs > 0) {
     const settled = await pool.untilQuiet({ deadlineMs: config.handoff.settleMs });
     logger.info(settled.quiet ? 'handoff: Chromium is quiet' : `handoff: Chromium still busy after ${config.handoff.settleMs} ms; listening anyway`, { ...settled, waitedMs: Math.round(settled.waitedMs) });
     if (coordinator.state !== 'starting') return;
@@ -192,6 +207,10 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     // Everything else is answered here, on the warm process it reached: passing a request on at
     // the switch, while both processes are busiest, made it the restart's slowest
     // (tools/bench/README.md, "The requests passed on at the switch").
+    // HANDOFF_TAKE_OVER_CHROME: the successor goes on with this process's Chromium and its warm pages.
+    ...(pool && fingerprint !== undefined ? {
+      passOnChrome: () => passOnChrome(pool, upgrader, () => gate.whenNoLocalQc(), logger).then(() => undefined),
+    } : {}),
     forwardToSuccessor: () => gate.forwardTo(successorProxy(successorTarget(address), (error) => logger.warn('handed over: a request passed to the successor failed', { error: error.message })), isQcWork),
     moveConnections: () => {
       gate.keepConnectionsOpen(true);
@@ -242,6 +261,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   coordinator.markStarted();
   await notifier.flush();
   await upgrader.ready();
+  receiving?.armFallback(upgrader.predecessorGone());
   // The renders beside the old process's retirement are what the higher priority was for.
   if (pool && successorChromeNice !== config.qc.chromeNice) {
     void upgrader.predecessorGone().then(() => {

@@ -93,6 +93,12 @@ export interface ApiConfig {
      * not only its own process's (process-handoff's `yieldDir`).
      */
     yieldDir: string | undefined;
+    /**
+     * The successor goes on with the old process's running Chromium and its warm pages, passed over the
+     * handoff's channel at the switch, instead of launching its own (HANDOFF_TAKE_OVER_CHROME, default
+     * false). Only where both run the same Chromium with the same settings; otherwise it launches as before.
+     */
+    takeOverChrome: boolean;
   };
   qc: {
     enabled: boolean;
@@ -149,7 +155,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // The old process retires 1.5 s after the switch, at SCHED_IDLE: its Chromium's exit at the switch made the
   // successor's first renders 1.5-2.1x steady, and at its own priority 2.3x whenever it came (tools/bench/README.md,
   // "A quiet retirement").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, helpersIdleMs: 3_000, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, successorChromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, helpersIdleMs: 3_000, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, successorChromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined, takeOverChrome: false }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -206,6 +212,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       startYield: r.bool('HANDOFF_START_YIELD', d.handoff.startYield),
       retireYield: r.bool('HANDOFF_RETIRE_YIELD', d.handoff.retireYield),
       yieldDir: r.string('HANDOFF_YIELD_DIR', d.handoff.yieldDir, /^\//, 'an absolute path to a directory the instances share'),
+      takeOverChrome: r.bool('HANDOFF_TAKE_OVER_CHROME', d.handoff.takeOverChrome),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),

@@ -12,6 +12,8 @@ export interface HandoffServing {
   connections: { readonly count: number; onClose(listener: () => void): () => void };
   /** From the switch on, QC work that still starts here goes to the successor (so this process's Chromium takes no new job); other requests are answered here. */
   forwardToSuccessor?(): void;
+  /** At the switch, once no QC request of its own is in flight: passes its Chromium on to the successor (HANDOFF_TAKE_OVER_CHROME). */
+  passOnChrome?(): Promise<void>;
   /** From the switch on, client connections move to the successor as soon as each is idle. */
   moveConnections?(): void;
   /**
@@ -149,6 +151,7 @@ export class HotHandoff {
     notifier.close();
     void serving.stopAccepting();
     serving.forwardToSuccessor?.();
+    void serving.passOnChrome?.().catch((error: unknown) => logger.warn('handed over: passing Chromium to the successor failed; it launches its own', { error: String(error) }));
     serving.moveConnections?.();
     logger.info(`handed over: stopped accepting; moving the connections accepted before the switch to the successor, then retiring in ${retireAfterMs} ms`, {
       successorPid, connections: serving.connections.count,

@@ -1,4 +1,4 @@
-import { QcPool, QC_POOL_DEFAULTS } from '@edu-agents/qc-chrome-pool';
+import { QcPool, QC_POOL_DEFAULTS, type QcPoolConfig } from '@edu-agents/qc-chrome-pool';
 import type { ApiConfig } from '../config/api-config';
 import type { Logger } from '../logging/logger';
 
@@ -7,8 +7,13 @@ import type { Logger } from '../logging/logger';
  * (default QC_CHROME_NICE): what its Chromium starts at (a handoff's successor, until its predecessor exited).
  */
 export function launchPool(config: ApiConfig, logger: Logger, onRender?: () => () => void, chromeNice = config.qc.chromeNice): Promise<QcPool> {
+  return QcPool.launch(qcPoolConfig(config, logger, onRender, chromeNice));
+}
+
+/** The QC pool's configuration from the API's (see {@link launchPool}). */
+export function qcPoolConfig(config: ApiConfig, logger: Logger, onRender?: () => () => void, chromeNice = config.qc.chromeNice): QcPoolConfig {
   const qc = config.qc;
-  return QcPool.launch({
+  return {
     ...QC_POOL_DEFAULTS,
     chromePath: qc.chromePath,
     browsers: qc.browsers,
@@ -26,5 +31,5 @@ export function launchPool(config: ApiConfig, logger: Logger, onRender?: () => (
     chromeEscapeMs: qc.chromeEscapeMs,
     log: (level, message, fields) => logger[level](`qc: ${message}`, fields),
     onRender,
-  });
+  };
 }

@@ -1,0 +1,69 @@
+import { killLeftoverApis, startApi, waitFor, waitReady } from '@edu-agents/e2e-support';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadsSchedOf } from '../support/chrome-procs';
+import { handOff, isRunning, logLines } from './handoff-support';
+
+// HANDOFF_TAKE_OVER_CHROME: at the switch the old process passes its running Chromium, with its
+// warm pages, over the handoff's channel; the successor goes on with it instead of launching one.
+// Real API processes, real Chromium, real signals; QC requests run all through both handoffs.
+const SCHED_IDLE = 5;
+
+interface QcStats {
+  browsers: number;
+  browserProcesses: { pid: number; profileDir: string }[];
+}
+
+describe('a successor takes over the old process\'s Chromium (HANDOFF_TAKE_OVER_CHROME)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'edu-handoff-take-over-'));
+  });
+  afterEach(async () => {
+    await killLeftoverApis();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('goes on with the same browser through two handoffs, fails no QC request, keeps it out of the old process\'s SCHED_IDLE, and closes it at the end', async () => {
+    const pidFile = join(dir, 'api.pid');
+    const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_TAKE_OVER_CHROME: 'true', HANDOFF_RETIRE_AFTER_MS: '300' }, { pidFile, timeoutMs: 60_000 });
+    await waitReady(api.port);
+    const base = `http://127.0.0.1:${api.port}`;
+    const stats = async () => (await (await fetch(`${base}/qc-stats`)).json()) as QcStats;
+    const [chrome] = (await stats()).browserProcesses;
+    expect(chrome).toBeDefined();
+
+    // QC requests one after another (each a new lesson, so none comes from the cache) through both handoffs.
+    let stop = false;
+    const answers: { status: number; blocked: number }[] = [];
+    const checking = (async () => {
+      for (let i = 0; !stop; i += 1) {
+        const html = `<main><h1>Lesson ${i}</h1><img src="https://example.com/${i}.png" alt="figure"></main>`;
+        const response = await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html }) });
+        const body = (await response.json()) as { blockedRequests?: unknown[] };
+        answers.push({ status: response.status, blocked: body.blockedRequests?.length ?? -1 });
+      }
+    })();
+    const first = await handOff(api, pidFile);
+    const second = await handOff(api, pidFile);
+    await waitFor('a few QC answers after the second handoff', () => answers.length > 10 || undefined, 30_000);
+    stop = true;
+    await checking;
+
+    // Every answer came, each with the lesson's blocked image: the network guard held on the pages taken over.
+    expect(answers.filter((a) => a.status !== 200 || a.blocked !== 1)).toEqual([]);
+    expect((await stats()).browserProcesses).toEqual([expect.objectContaining({ pid: chrome?.pid, profileDir: chrome?.profileDir })]);
+    const lines = logLines(api);
+    for (const { oldPid, newPid } of [first, second]) {
+      expect(lines.filter((l) => l.pid === oldPid).map((l) => l.msg)).toContainEqual(expect.stringMatching(/^handed over: passed 1 Chromium with their warm pages to the successor$/));
+      expect(lines.filter((l) => l.pid === newPid).map((l) => l.msg)).toContainEqual('handoff: took over 1 of the predecessor\'s Chromium at the switch');
+    }
+    // The old processes went to SCHED_IDLE as they retired; the browser they passed on did not.
+    expect(threadsSchedOf(chrome?.pid as number).filter((t) => t.policy === SCHED_IDLE)).toEqual([]);
+
+    process.kill(second.newPid, 'SIGTERM');
+    await waitFor('the last process to exit', () => !isRunning(second.newPid) || undefined, 30_000);
+    await waitFor('the taken-over Chromium to be gone with its profile', () => (!isRunning(chrome?.pid as number) && !existsSync(chrome?.profileDir as string)) || undefined, 15_000);
+  }, 240_000);
+});

@@ -1,0 +1,96 @@
+import type { AdoptableBrowser, QcPool } from '@edu-agents/qc-chrome-pool';
+import { PassThrough } from 'node:stream';
+import type { Logger } from '../logging/logger';
+import { offeredChrome, passOnChrome, receiveChrome, type ChromeChannel } from './chrome-take-over';
+
+// The orchestration around QcPool.letGo/adopt, with a fake channel and pool; the real thing runs in
+// apps/api/e2e/handoff/handoff-take-over.e2e-spec.ts.
+const logger = () => {
+  const lines: string[] = [];
+  const log = (message: string) => void lines.push(message);
+  return { lines, logger: { info: log, warn: log, error: log, debug: log } as unknown as Logger };
+};
+const handover = (pid: number) => ({ pid, profileDir: `/nonexistent/edu-agents-qc-${pid}`, priority: { nice: 19, session: 'api' as const, autogroup: 'shared with the API', processes: 'nice' }, leftover: '', binary: 'b' });
+
+describe('offeredChrome', () => {
+  it('takes an offer of the same fingerprint only, and says why not otherwise', () => {
+    expect(offeredChrome({ chrome: { fingerprint: 'f1' } }, 'f1')).toEqual({ ok: true });
+    expect(offeredChrome({ chrome: { fingerprint: 'f0' } }, 'f1')).toEqual({ ok: false, reason: expect.stringContaining('fingerprint f0, here f1') });
+    expect(offeredChrome({ qcCache: {} }, 'f1')).toEqual({ ok: false, reason: expect.stringContaining('offers none') });
+    expect(offeredChrome(undefined, 'f1').ok).toBe(false);
+  });
+});
+
+describe('receiveChrome', () => {
+  function setUp() {
+    let listener: ((data: unknown, handle: unknown) => void) | undefined;
+    const channel: ChromeChannel = { sendHandle: async () => undefined, passOn: () => undefined, onHandle: (_kind, l) => void (listener = l) };
+    const adopted: AdoptableBrowser[][] = [];
+    const pool = { adopt: async (browsers: AdoptableBrowser[]) => (adopted.push(browsers), browsers.length) } as unknown as QcPool;
+    const log = logger();
+    const send = (pid: number, end: 'to-chrome' | 'from-chrome', total: number) => {
+      const stream = new PassThrough();
+      listener?.({ end, total, handover: handover(pid), contextIds: ['c'], nextJobId: 7 }, stream);
+      return stream;
+    };
+    return { channel, pool, adopted, send, ...log };
+  }
+
+  it('adopts once both ends of every browser came, each with its own ends and the next job id', async () => {
+    const { channel, pool, adopted, send, logger: log } = setUp();
+    receiveChrome(pool, channel, log, 60_000);
+    const to1 = send(11, 'to-chrome', 2);
+    const from1 = send(11, 'from-chrome', 2);
+    const to2 = send(12, 'to-chrome', 2);
+    expect(adopted).toEqual([]);
+    const from2 = send(12, 'from-chrome', 2);
+    await new Promise(setImmediate);
+    expect(adopted.map((list) => list.map((b) => [b.handover.pid, b.toChrome === to1 || b.toChrome === to2, b.fromChrome === from1 || b.fromChrome === from2, b.nextJobId]))).toEqual([[[11, true, true, 7], [12, true, true, 7]]]);
+  });
+
+  it('falls back when the predecessor exits before every browser came: adopts those that did, closes a lone end, and closes ends that come later', async () => {
+    const { channel, pool, adopted, send, logger: log, lines } = setUp();
+    const { armFallback } = receiveChrome(pool, channel, log, 60_000);
+    send(11, 'to-chrome', 2);
+    send(11, 'from-chrome', 2);
+    const lone = send(12, 'to-chrome', 2);
+    let gone!: () => void;
+    armFallback(new Promise<void>((resolve) => (gone = resolve)));
+    gone();
+    await new Promise(setImmediate);
+    expect(adopted.map((list) => list.map((b) => b.handover.pid))).toEqual([[11]]);
+    expect(lone.destroyed).toBe(true);
+    expect(lines).toContainEqual(expect.stringMatching(/predecessor exited with 1 of 2 of its Chromium here; launching the rest/));
+    expect(send(12, 'from-chrome', 2).destroyed).toBe(true);
+  });
+
+  it('falls back after its wait when nothing comes: the pool launches its own', async () => {
+    jest.useFakeTimers();
+    try {
+      const { channel, pool, adopted, logger: log } = setUp();
+      receiveChrome(pool, channel, log, 5_000).armFallback(new Promise(() => undefined));
+      jest.advanceTimersByTime(4_999);
+      expect(adopted).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(adopted).toEqual([[]]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('passOnChrome', () => {
+  it('waits for the last QC request of its own, passes both ends of each browser, and marks its tree as the successor\'s', async () => {
+    const sent: [unknown, unknown][] = [];
+    const passed: number[] = [];
+    const order: string[] = [];
+    const browser = { handover: handover(21), toChrome: new PassThrough(), fromChrome: new PassThrough(), contextIds: ['c1', 'c2'], nextJobId: 40 };
+    const pool = { letGo: async () => (order.push('letGo'), [browser]) } as unknown as QcPool;
+    const channel: ChromeChannel = { sendHandle: async (_kind, data, handle) => void sent.push([data, handle]), passOn: (pid) => void passed.push(pid), onHandle: () => undefined };
+    const n = await passOnChrome(pool, channel, async () => void order.push('no local QC'), logger().logger);
+    expect(n).toBe(1);
+    expect(order).toEqual(['no local QC', 'letGo']);
+    expect(passed).toEqual([21]);
+    expect(sent.map(([data, handle]) => [(data as { end: string }).end, handle === browser.toChrome || handle === browser.fromChrome, (data as { nextJobId: number }).nextJobId])).toEqual([['to-chrome', true, 40], ['from-chrome', true, 40]]);
+  });
+});
