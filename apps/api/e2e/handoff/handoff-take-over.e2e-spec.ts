@@ -1,9 +1,9 @@
-import { killLeftoverApis, startApi, waitFor, waitReady } from '@edu-agents/e2e-support';
+import { ApiRelease, killLeftoverApis, startApi, waitFor, waitReady } from '@edu-agents/e2e-support';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadsSchedOf } from '../support/chrome-procs';
-import { handOff, isRunning, logLines } from './handoff-support';
+import { handOff, handoffDetails, health, isRunning, logLines } from './handoff-support';
 
 // HANDOFF_TAKE_OVER_CHROME: at the switch the old process passes its running Chromium, with its
 // warm pages, over the handoff's channel; the successor goes on with it instead of launching one.
@@ -65,5 +65,35 @@ describe('a successor takes over the old process\'s Chromium (HANDOFF_TAKE_OVER_
     process.kill(second.newPid, 'SIGTERM');
     await waitFor('the last process to exit', () => !isRunning(second.newPid) || undefined, 30_000);
     await waitFor('the taken-over Chromium to be gone with its profile', () => (!isRunning(chrome?.pid as number) && !existsSync(chrome?.profileDir as string)) || undefined, 15_000);
+  }, 240_000);
+
+  it('a build that fails to start takes nothing: the old process keeps its Chromium and renders on, and the next good build takes it over', async () => {
+    const release = new ApiRelease('take-over-broken');
+    try {
+      const pidFile = join(dir, 'api.pid');
+      const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_TAKE_OVER_CHROME: 'true', HANDOFF_TIMEOUT_MS: 20_000 }, { main: release.main, pidFile, timeoutMs: 60_000 });
+      await waitReady(api.port);
+      const base = `http://127.0.0.1:${api.port}`;
+      const check = async (title: string) => (await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html: `<main><h1>${title}</h1></main>` }) })).status;
+      const chromePid = async () => ((await (await fetch(`${base}/qc-stats`)).json()) as QcStats).browserProcesses[0]?.pid;
+      const before = await chromePid();
+
+      release.deployBroken("throw new Error('broken build: the lesson store driver is missing');\n");
+      api.signal('SIGHUP');
+      await waitFor('the broken build\'s attempt to fail', async () => {
+        const h = await handoffDetails(api);
+        return h.attempts === 1 && h.state === 'idle' ? true : undefined;
+      }, 60_000);
+      expect(await health(api)).toMatchObject({ state: 'ready', pid: api.pid });
+      expect([await chromePid(), await check('after the broken build')]).toEqual([before, 200]);
+      expect(logLines(api).map((l) => l.msg).filter((m) => /passed \d+ Chromium/.test(m))).toEqual([]);
+
+      release.deployGood();
+      const { newPid } = await handOff(api, pidFile);
+      expect([await chromePid(), await check('after the good build')]).toEqual([before, 200]);
+      expect(logLines(api).filter((l) => l.pid === newPid).map((l) => l.msg)).toContain('handoff: took over 1 of the predecessor\'s Chromium at the switch');
+    } finally {
+      release.remove();
+    }
   }, 240_000);
 });

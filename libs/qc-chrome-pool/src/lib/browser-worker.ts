@@ -45,7 +45,7 @@ const WARM_UP_TIMEOUT_MS = 10_000;
  * switch of a handoff: 500-700 ms against 65 ms), and those should not be a client's. A
  * failure costs only the warmth: the slot discards its page and the first job makes a new one.
  */
-async function warmUpRender(slot: QcSlot, pid: number, log: SlotEnv['log']): Promise<void> {
+export async function warmUpRender(slot: QcSlot, pid: number, log: SlotEnv['log']): Promise<void> {
   const started = performance.now();
   try {
     await slot.run({ id: WARM_UP_JOB_ID, kind: 'check', input: { html: WARM_UP_LESSON, viewport: { ...QC_DEFAULT_VIEWPORT }, timeoutMs: WARM_UP_TIMEOUT_MS }, settleMs: 0 }, AbortSignal.timeout(WARM_UP_TIMEOUT_MS));
