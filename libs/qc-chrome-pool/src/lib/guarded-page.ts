@@ -5,6 +5,7 @@ import { FrameMount, TopLevelMount, type JobMount } from './job-mount';
 import { decideRequest, JOB_ORIGIN_PATTERN, jobOrigin } from './network-guard';
 import { installPageGuard } from './page-guard.page-script';
 import { ContentNavigatedError } from './qc-errors';
+import { QC_DEFAULT_VIEWPORT } from './qc-input';
 import { QcReportCollector } from './qc-report.collector';
 import type { QcReport } from './qc-report.types';
 import type { QcJob, QcJobOutput } from './qc-job.types';
@@ -77,6 +78,9 @@ export class GuardedPage {
     });
     page.on('close', () => guarded.abort(new Error('the page was closed under the job')));
     if (!options.adopted || options.mount !== 'frame') await mount.prepare();
+    // The viewport a job sets is the session's own: an adopted page is back at the window's size.
+    // Set the usual one now rather than in the first job after the take-over.
+    if (options.adopted) await guarded.setViewport(QC_DEFAULT_VIEWPORT);
     return guarded;
   }
 
@@ -105,6 +109,12 @@ export class GuardedPage {
     }
   }
 
+  private async setViewport(viewport: QcJob['input']['viewport']): Promise<void> {
+    if (this.viewport?.width === viewport.width && this.viewport?.height === viewport.height) return;
+    await this.page.setViewport(viewport);
+    this.viewport = viewport;
+  }
+
   /** Fails the running job at once (crash, timeout, browser gone). */
   abort(error: Error): void {
     this.failRun?.(error);
@@ -128,10 +138,7 @@ export class GuardedPage {
 
   private async render(job: QcJob, collector: QcReportCollector): Promise<QcJobOutput> {
     const { viewport } = job.input;
-    if (this.viewport?.width !== viewport.width || this.viewport?.height !== viewport.height) {
-      await this.page.setViewport(viewport);
-      this.viewport = viewport;
-    }
+    await this.setViewport(viewport);
     const started = performance.now();
     await this.mount.mount(collector.origin);
     await collector.loaded;
