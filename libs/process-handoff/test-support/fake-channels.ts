@@ -11,7 +11,7 @@ export class FakeChild implements SpawnedChild {
   exited = false;
   sendFails = false;
   /** Where sent messages go besides `sent` (a connected {@link FakeParentChannel}). */
-  peer: ((message: ToSuccessor) => void) | undefined;
+  peer: ((message: ToSuccessor, handle?: unknown) => void) | undefined;
 
   constructor(
     readonly pid: number | undefined,
@@ -19,15 +19,15 @@ export class FakeChild implements SpawnedChild {
     private readonly handlers: ChildHandlers,
   ) {}
 
-  async send(message: ToSuccessor): Promise<void> {
+  async send(message: ToSuccessor, handle?: unknown): Promise<void> {
     if (this.sendFails || this.disconnected) throw new Error('channel closed');
     this.sent.push(message);
     const peer = this.peer;
-    if (peer) void Promise.resolve().then(() => peer(message));
+    if (peer) void Promise.resolve().then(() => peer(message, handle));
   }
 
   async sendHandle(message: ToSuccessor, handle: unknown): Promise<void> {
-    await this.send(message);
+    await this.send(message, handle);
     this.handles.push(handle);
   }
 

@@ -205,7 +205,7 @@ export function successorEnvironment(predecessor: FakeEnvironment, child: FakeCh
   env.procs.set(predecessor.pid, predecessor.procs.get(predecessor.pid) as FakeProc);
   const channel = new FakeParentChannel();
   channel.peer = (message) => child.says(message);
-  child.peer = (message) => channel.deliver(message);
+  child.peer = (message, handle) => channel.deliver(message, handle);
   env.channel = channel;
   return env;
 }

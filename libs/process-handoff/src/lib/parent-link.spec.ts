@@ -193,4 +193,25 @@ describe('the whole protocol in memory', () => {
     successorEnv.channel?.drop();
     expect(successorEnv.channel?.listening).toBe(false);
   });
+
+  it('passes handles with data after the switch: those that came before the successor listened for their kind first, then each as it comes; none without a successor', async () => {
+    const { env, upgrader } = await predecessorSetup();
+    await expect(upgrader.sendHandle('pipe', {}, {})).rejects.toThrow(/no successor to pass a pipe to/);
+    const outcome = upgrader.upgrade();
+    const child = env.lastChild;
+    const successor = Upgrader.create({ environment: successorEnvironment(env, child), log: () => undefined });
+    await successor.ready();
+    await expect(outcome).resolves.toMatchObject({ ok: true });
+    const [first, second, other] = [{ end: 'to' }, { end: 'from' }, { end: 'x' }];
+    await upgrader.sendHandle('pipe', { n: 1 }, first);
+    await upgrader.sendHandle('other', { n: 0 }, other);
+    await settle();
+    const got: [unknown, unknown][] = [];
+    successor.onHandle('pipe', (data, handle) => got.push([data, handle]));
+    expect(got).toEqual([[{ n: 1 }, first]]);
+    await upgrader.sendHandle('pipe', { n: 2 }, second);
+    await settle();
+    expect(got).toEqual([[{ n: 1 }, first], [{ n: 2 }, second]]);
+    expect(child.sent.filter((m) => m.type === 'handle')).toEqual([{ type: 'handle', kind: 'pipe', data: { n: 1 } }, { type: 'handle', kind: 'other', data: { n: 0 } }, { type: 'handle', kind: 'pipe', data: { n: 2 } }]);
+  });
 });

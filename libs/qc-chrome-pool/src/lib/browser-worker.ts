@@ -45,7 +45,7 @@ const WARM_UP_TIMEOUT_MS = 10_000;
  * switch of a handoff: 500-700 ms against 65 ms), and those should not be a client's. A
  * failure costs only the warmth: the slot discards its page and the first job makes a new one.
  */
-export async function warmUpRender(slot: QcSlot, pid: number, log: SlotEnv['log']): Promise<void> {
+async function warmUpRender(slot: QcSlot, pid: number, log: SlotEnv['log']): Promise<void> {
   const started = performance.now();
   try {
     await slot.run({ id: WARM_UP_JOB_ID, kind: 'check', input: { html: WARM_UP_LESSON, viewport: { ...QC_DEFAULT_VIEWPORT }, timeoutMs: WARM_UP_TIMEOUT_MS }, settleMs: 0 }, AbortSignal.timeout(WARM_UP_TIMEOUT_MS));
@@ -171,8 +171,8 @@ export class BrowserWorker {
   async letGo(): Promise<{ handover: ChromeHandover; toChrome: Writable; fromChrome: Readable; contextIds: string[] }> {
     this.closing = true;
     this.letGoing = true;
-    await this.annotator?.close();
-    const contextIds = (await Promise.all(this.slots.map((s) => s.slot.letGo().catch(() => undefined)))).filter((id): id is string => id !== undefined);
+    const [, ...ids] = await Promise.all([this.annotator?.close(), ...this.slots.map((s) => s.slot.letGo().catch(() => undefined))]);
+    const contextIds = ids.filter((id): id is string => id !== undefined);
     return { ...(await letGoOfChrome(this.chrome)), contextIds };
   }
 

@@ -74,8 +74,11 @@ export interface ChromeHandover {
 export async function letGoOfChrome(chrome: LaunchedChrome): Promise<{ handover: ChromeHandover; toChrome: Writable; fromChrome: Readable }> {
   chrome.escape?.stop();
   const root = (chrome.browser as unknown as { _connection: { send(method: string, params: object): Promise<unknown> } })._connection;
-  await root.send('Target.setAutoAttach', { autoAttach: false, waitForDebuggerOnStart: false, flatten: true });
-  await root.send('Target.setDiscoverTargets', { discover: false });
+  // Both at once: the browser answers them in order, and the pipe is released after the last answer.
+  await Promise.all([
+    root.send('Target.setAutoAttach', { autoAttach: false, waitForDebuggerOnStart: false, flatten: true }),
+    root.send('Target.setDiscoverTargets', { discover: false }),
+  ]);
   const leftover = chrome.pipe.transport.release();
   return {
     handover: { pid: chrome.pid, profileDir: chrome.profileDir, priority: chrome.priority, leftover: leftover.toString('base64'), binary: chrome.binary },

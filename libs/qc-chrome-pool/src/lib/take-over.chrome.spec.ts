@@ -40,11 +40,8 @@ describe('taking over a running Chromium (QcPool.letGo / QcPool.adopt)', () => {
     expect(await second.adopt(browsers)).toBe(1);
     expect(second.stats().browserProcesses.map((p) => p.pid)).toEqual([chrome?.pid]);
     await expect(queued).resolves.toMatchObject({ ok: true });
-    // This process renders the sample lesson once on one slot (its render path is cold here), the
-    // other slot taking jobs meanwhile; no launch.
-    expect(await waitFor(() => lines.some((l) => /^warm-up render on Chrome \(pid \d+\) took \d+ ms$/.test(l)), 10_000, 20)).toBe(true);
-    expect(lines.filter((l) => /warm-up render/.test(l))).toHaveLength(1);
-    expect(lines.filter((l) => /Chrome started/.test(l))).toEqual([]);
+    // No launch, and no warm-up render: the first jobs take the slots at once.
+    expect(lines.filter((l) => /Chrome started|warm-up render/.test(l))).toEqual([]);
 
     const report = await second.check(job('<main><h1>After</h1><img src="https://example.com/x.png" alt="x"><script>fetch("https://example.com/beacon")</script></main>'));
     expect(report.blockedRequests.map((b) => b.url).sort()).toEqual(['https://example.com/beacon', 'https://example.com/x.png']);

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { BrowserWorker, warmUpRender, type BrowserWorkerOptions, type PoolSlot } from './browser-worker';
+import { BrowserWorker, type BrowserWorkerOptions, type PoolSlot } from './browser-worker';
 import { binaryIdentity, disposeChrome, killChromeTreeAsync, waitGone, type ChromeHandover } from './chrome-launcher';
 import { removeProfileAsync } from './profile-dir';
 import type { ChromePace, PacedTeardown } from './chrome-teardown';
@@ -41,7 +41,7 @@ const RELAUNCH_BACKOFF_MS = [250, 1000, 2000, 5000];
 export class WorkerSet {
   private workers: BrowserWorker[] = [];
   private readonly launching = new Set<Promise<void>>();
-  /** Slots being cleaned after their job (see {@link release}), or rendering an adopted browser's warm-up. */
+  /** Slots being cleaned after their job (see {@link release}). */
   private readonly releasing = new Set<Promise<void>>();
   private closed = false;
   /** The nice value browsers launch at from now on: the config's, until {@link setNice}. */
@@ -116,7 +116,7 @@ export class WorkerSet {
     }));
     for (const [i, result] of results.entries()) {
       if (result.status === 'fulfilled') {
-        this.joinAdopted(result.value);
+        this.join(result.value);
         continue;
       }
       const browser = browsers[i] as AdoptableBrowser;
@@ -135,35 +135,13 @@ export class WorkerSet {
     if (failure) throw (failure as PromiseRejectedResult).reason;
   }
 
-  /**
-   * An adopted browser's pages are warm, but this process has not run a render yet: its first one
-   * compiles the render path (puppeteer's and the guards' code) as it goes. With `warmUpRender`,
-   * one slot renders the sample lesson first while the others take jobs at once.
-   */
-  private joinAdopted(worker: BrowserWorker): void {
-    const [first, ...rest] = worker.slots;
-    if (this.config.warmUpRender === false || !first || this.closed) {
-      this.join(worker);
-      return;
-    }
-    first.busy = true;
-    this.join(worker, rest);
-    const warming = warmUpRender(first.slot, worker.chrome.pid, this.log).finally(() => {
-      first.busy = false;
-      if (worker.usable && !this.closed) this.offer(first);
-    });
-    // Counted with the slots being cleaned: a later letGoAll() waits for it too.
-    this.releasing.add(warming);
-    void warming.finally(() => this.releasing.delete(warming));
-  }
-
-  private join(worker: BrowserWorker, offered = worker.slots): void {
+  private join(worker: BrowserWorker): void {
     if (this.closed) {
       void worker.close(0);
       return;
     }
     this.workers.push(worker);
-    for (const slot of offered) this.offer(slot);
+    for (const slot of worker.slots) this.offer(slot);
   }
 
   /**

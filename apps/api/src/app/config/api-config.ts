@@ -242,6 +242,10 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       String(config.handoff.successorChromeNice),
     );
   }
+  // A Chromium in a session of its own has a starvation escape of its launcher's, which cannot move.
+  if (config.handoff.takeOverChrome && config.qc.chromeSession !== 'api') {
+    r.problem('HANDOFF_TAKE_OVER_CHROME', `false with QC_CHROME_SESSION=${config.qc.chromeSession}: only a Chromium in the API's session (QC_CHROME_SESSION=api) is taken over`, 'true');
+  }
   if (config.headersTimeoutMs <= config.keepAliveTimeoutMs) {
     r.problem('HEADERS_TIMEOUT_MS', `greater than KEEP_ALIVE_TIMEOUT_MS (${config.keepAliveTimeoutMs})`, String(config.headersTimeoutMs));
   }
