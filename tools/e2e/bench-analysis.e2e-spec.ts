@@ -200,6 +200,22 @@ describe('the restart analysis scripts of tools/bench', () => {
     });
   });
 
+  it('renders-by-retirement --after-ready puts the renders sent in the first spans after the ready in their span', () => {
+    const requests = [
+      { label: 'POST /qc/check', sentMs: -5, latencyMs: 40 }, // before the ready: left out
+      { label: 'POST /qc/check', sentMs: 0, latencyMs: 120 }, // 0-100
+      { label: 'GET /qc-stats', sentMs: 10, latencyMs: 90 }, // not a render
+      { label: 'POST /qc/check', sentMs: 150, latencyMs: 60 }, // 100-200
+      { label: 'POST /qc/check', sentMs: 299, latencyMs: 40 }, // 200-300
+      { label: 'POST /qc/check', sentMs: 300, latencyMs: 40 }, // past the third span
+    ];
+    const result = evaluate(`
+      import { rendersAfterReady } from './tools/bench/renders-by-retirement.mjs';
+      console.log(JSON.stringify(rendersAfterReady(${JSON.stringify(requests)}, ${JSON.stringify(MARKERS)}, 'successor ready', 40, 100)));
+    `);
+    expect(result).toEqual([{ span: 0, ratio: 3 }, { span: 100, ratio: 1.5 }, { span: 200, ratio: 1 }]);
+  });
+
   it('renders-by-retirement says what it needs when given no run, and names a missing marker', () => {
     const usage = spawnSync('node', ['tools/bench/renders-by-retirement.mjs'], { cwd: ROOT, encoding: 'utf8' });
     expect(usage.status).toBe(2);
