@@ -1,4 +1,4 @@
-import { ApiRelease, killLeftoverApis, startApi, waitFor, waitReady } from '@edu-agents/e2e-support';
+import { API_MAIN, ApiRelease, killLeftoverApis, startApi, waitFor, waitReady, WORKSPACE } from '@edu-agents/e2e-support';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,29 @@ describe('a successor takes over the old process\'s Chromium (HANDOFF_TAKE_OVER_
       const { newPid } = await handOff(api, pidFile);
       expect([await chromePid(), await check('after the good build')]).toEqual([before, 200]);
       expect(logLines(api).filter((l) => l.pid === newPid).map((l) => l.msg)).toContain('handoff: took over 1 of the predecessor\'s Chromium at the switch');
+    } finally {
+      release.remove();
+    }
+  }, 240_000);
+
+  it('a successor whose Chromium settings differ launches its own: nothing is passed, and the old Chromium goes with the old process', async () => {
+    const release = new ApiRelease('take-over-settings');
+    try {
+      const pidFile = join(dir, 'api.pid');
+      const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_TAKE_OVER_CHROME: 'true', HANDOFF_RETIRE_AFTER_MS: '300' }, { main: release.main, pidFile, timeoutMs: 60_000 });
+      await waitReady(api.port);
+      const base = `http://127.0.0.1:${api.port}`;
+      const [old] = ((await (await fetch(`${base}/qc-stats`)).json()) as QcStats).browserProcesses;
+      // The next build runs Chromium at another nice value: another fingerprint.
+      release.deployBroken(`process.env.QC_CHROME_NICE = '18';\nrequire(${JSON.stringify(join(WORKSPACE, API_MAIN, '..', 'api.js'))});\n`);
+      const { oldPid, newPid } = await handOff(api, pidFile);
+      const [now] = ((await (await fetch(`${base}/qc-stats`)).json()) as QcStats).browserProcesses;
+      expect(now?.pid).not.toBe(old?.pid);
+      const lines = logLines(api);
+      expect(lines.filter((l) => l.pid === newPid).map((l) => l.msg)).toContainEqual(expect.stringMatching(/^handoff: launching Chromium: its Chromium was started with other settings/));
+      expect(lines.filter((l) => l.pid === oldPid).map((l) => l.msg)).toContain('handed over: the successor launched its own Chromium; this one goes as this process retires');
+      await waitFor('the old Chromium to be gone with its process', () => (!isRunning(old?.pid as number) && !existsSync(old?.profileDir as string)) || undefined, 15_000);
+      expect((await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html: '<main><h1>Own Chromium</h1></main>' }) })).status).toBe(200);
     } finally {
       release.remove();
     }

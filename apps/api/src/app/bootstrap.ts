@@ -108,7 +108,8 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // it on at the switch (handoff/chrome-take-over.ts); the pool waits for it instead of launching.
   const takeOver = config.qc.enabled && config.handoff.enabled && config.handoff.takeOverChrome && config.qc.chromeSession === 'api';
   const poolConfig = qcPoolConfig(config, logger, () => upgrader.yieldStart(), successorChromeNice);
-  const fingerprint = takeOver ? QcPool.chromeFingerprint(poolConfig) : undefined;
+  // At QC_CHROME_NICE, whatever a successor's Chromium starts at: what it runs at for good.
+  const fingerprint = takeOver ? QcPool.chromeFingerprint({ ...poolConfig, chromeNice: config.qc.chromeNice }) : undefined;
   let awaitingChrome = false;
   if (upgrader.isSuccessor && fingerprint !== undefined) {
     const offer = offeredChrome(await upgrader.inheritedState(5_000), fingerprint);

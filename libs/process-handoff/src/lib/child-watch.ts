@@ -20,6 +20,8 @@ export type ChildWatchOptions = ResolvedUpgraderOptions & {
   onEvent: (event: HandoffEvent) => void;
   /** After ready: the successor's reports of its work whose latency counts (`work`). */
   onWork?: (busy: boolean) => void;
+  /** The successor takes handles of `kind` (it listens for them). */
+  onWants?: (kind: string) => void;
 };
 
 const { treeSampleMs, killWaitMs } = HANDOFF_TIMINGS;
@@ -182,6 +184,9 @@ export class ChildWatch {
         return this.succeed();
       case 'work':
         if (this.succeeded) this.options.onWork?.(message.busy);
+        return;
+      case 'wants':
+        this.options.onWants?.(message.kind);
         return;
     }
   }

@@ -3,7 +3,7 @@
  *
  * successor -> predecessor: `hello` as soon as its library runs, `output` (a copy
  * of what it writes to stdout/stderr until it is ready), `fatal` (an uncaught
- * exception), `ready` (it serves); after `retiring`, `work` each time its work whose
+ * exception), `wants` (it takes handles of that `kind`: see `handle` below), `ready` (it serves); after `retiring`, `work` each time its work whose
  * latency counts begins (`busy`) or ends, the first at once, until the predecessor
  * exits. predecessor -> successor: `state`, sent right
  * after `hello`, with the data of the app's state provider (or `undefined`); after
@@ -20,7 +20,8 @@ export type ToPredecessor =
   | { type: 'output'; stream: OutputStream; text: string }
   | { type: 'fatal'; text: string }
   | { type: 'ready' }
-  | { type: 'work'; busy: boolean };
+  | { type: 'work'; busy: boolean }
+  | { type: 'wants'; kind: string };
 
 export type ToSuccessor =
   | { type: 'state'; data: unknown }
@@ -48,6 +49,8 @@ export function isToPredecessor(message: unknown): message is ToPredecessor {
       return true;
     case 'work':
       return typeof message['busy'] === 'boolean';
+    case 'wants':
+      return typeof message['kind'] === 'string';
     default:
       return false;
   }

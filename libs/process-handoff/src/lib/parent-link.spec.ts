@@ -195,6 +195,7 @@ describe('the whole protocol in memory', () => {
   });
 
   it('passes handles with data after the switch: those that came before the successor listened for their kind first, then each as it comes; none without a successor', async () => {
+    // (The successor below registers after its ready here, to show the buffering; an app registers before, see the next test.)
     const { env, upgrader } = await predecessorSetup();
     await expect(upgrader.sendHandle('pipe', {}, {})).rejects.toThrow(/no successor to pass a pipe to/);
     const outcome = upgrader.upgrade();
@@ -202,6 +203,7 @@ describe('the whole protocol in memory', () => {
     const successor = Upgrader.create({ environment: successorEnvironment(env, child), log: () => undefined });
     await successor.ready();
     await expect(outcome).resolves.toMatchObject({ ok: true });
+    expect([upgrader.successorWants('pipe'), upgrader.successorWants('other')]).toEqual([false, false]);
     const [first, second, other] = [{ end: 'to' }, { end: 'from' }, { end: 'x' }];
     await upgrader.sendHandle('pipe', { n: 1 }, first);
     await upgrader.sendHandle('other', { n: 0 }, other);
@@ -213,5 +215,16 @@ describe('the whole protocol in memory', () => {
     await settle();
     expect(got).toEqual([[{ n: 1 }, first], [{ n: 2 }, second]]);
     expect(child.sent.filter((m) => m.type === 'handle')).toEqual([{ type: 'handle', kind: 'pipe', data: { n: 1 } }, { type: 'handle', kind: 'other', data: { n: 0 } }, { type: 'handle', kind: 'pipe', data: { n: 2 } }]);
+  });
+
+  it('tells the predecessor which kinds of handle the successor takes: those it listens for before its ready', async () => {
+    const { env, upgrader } = await predecessorSetup();
+    const outcome = upgrader.upgrade();
+    const successor = Upgrader.create({ environment: successorEnvironment(env, env.lastChild), log: () => undefined });
+    successor.onHandle('qc-chrome', () => undefined);
+    successor.onHandle('qc-chrome', () => undefined); // once is enough
+    await successor.ready();
+    await expect(outcome).resolves.toMatchObject({ ok: true });
+    expect([upgrader.successorWants('qc-chrome'), upgrader.successorWants('other')]).toEqual([true, false]);
   });
 });

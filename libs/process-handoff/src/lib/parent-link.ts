@@ -126,6 +126,12 @@ export class ParentLink {
     else this.close();
   }
 
+  /** Tells the predecessor that this process takes handles of `kind` (see Upgrader.onHandle). */
+  wants(kind: string): void {
+    if (this.finished) return;
+    void this.send({ type: 'wants', kind }).catch(() => undefined); // the predecessor is gone: it passes nothing
+  }
+
   /**
    * After ready, while the predecessor retires: tells it whether this process does work whose
    * latency counts now, so that it lets go of what it holds between such work. Nothing once the

@@ -25,6 +25,8 @@ export class UpgradeRunner {
   private successorPid: number | undefined;
   private last: LastUpgrade | undefined;
   private prepared: PreparedChild | undefined;
+  /** The kinds of handle the successor of the last upgrade listens for (its `onHandle`). */
+  readonly successorWants = new Set<string>();
   /** The successor's channel after a handoff: client connections are handed over through it. */
   successor: SpawnedChild | undefined;
   /** After a handoff: resolves when the successor's process has exited. */
@@ -123,8 +125,10 @@ export class UpgradeRunner {
     }
     const { request, restoreNice, idleChrt, yields } = built;
     const prepared = this.takePrepared(request);
+    this.successorWants.clear();
     this.watch = new ChildWatch(this.env, {
       ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event), onWork: (busy) => this.successorWork.report(busy),
+      onWants: (kind) => this.successorWants.add(kind),
     });
     let outcome: UpgradeOutcome;
     try {

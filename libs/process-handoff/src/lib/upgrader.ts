@@ -224,6 +224,14 @@ export class Upgrader implements HandoffUpgrader {
   }
 
   /**
+   * After a handoff: whether the successor listens for handles of `kind` (it called `onHandle(kind)`
+   * before its ready). Pass only what it takes: a handle nobody listens for waits in it unused.
+   */
+  successorWants(kind: string): boolean {
+    return this.runner.snapshot().state === 'handed-over' && this.runner.successorWants.has(kind);
+  }
+
+  /**
    * After a handoff: the tree of this process's child `pid` is the successor's from now on (a
    * browser whose pipe went over {@link sendHandle}). No step of this process's retirement touches
    * it: it does not go to SCHED_IDLE with this tree, and it is not offered to be stopped.
@@ -234,9 +242,11 @@ export class Upgrader implements HandoffUpgrader {
 
   /**
    * In a successor: calls `listener` with each handle the predecessor passes under `kind`
-   * ({@link sendHandle}), those that came before it was registered first.
+   * ({@link sendHandle}), those that came before it was registered first. Registering tells the
+   * predecessor that this process takes that kind ({@link successorWants}): register before ready.
    */
   onHandle(kind: string, listener: (data: unknown, handle: unknown) => void): void {
+    if (!this.handleListeners.has(kind)) this.link?.wants(kind);
     this.handleListeners.set(kind, listener);
     const waiting = this.handlesWaiting.filter((h) => h.kind === kind);
     this.handlesWaiting = this.handlesWaiting.filter((h) => h.kind !== kind);

@@ -67,7 +67,7 @@ export interface PoolSlot {
 /** One Chrome and its slots. Knows its age and job count; the pool decides when to retire it. */
 export class BrowserWorker {
   readonly slots: PoolSlot[] = [];
-  readonly startedAt = Date.now();
+
   jobsStarted = 0;
   active = 0;
   retiring = false;
@@ -78,7 +78,8 @@ export class BrowserWorker {
   private letGoing = false;
   private annotator: Annotator | undefined;
 
-  private constructor(readonly chrome: LaunchedChrome) {}
+  /** `startedAt`: when its pool launched the browser (a browser taken over keeps its age). */
+  private constructor(readonly chrome: LaunchedChrome, readonly startedAt = Date.now()) {}
 
   static async start(options: BrowserWorkerOptions): Promise<BrowserWorker> {
     const chrome = await launchChrome(options.chromePath, {
@@ -118,15 +119,16 @@ export class BrowserWorker {
     }
     const kept = new Set([...warm.values()].map((w) => w.context));
     await Promise.all([...contexts.values()].filter((c) => !kept.has(c)).map((c) => c.close().catch(() => undefined)));
-    const worker = BrowserWorker.around(chrome, options, warm);
+    const worker = BrowserWorker.around(chrome, options, warm, handover.launchedAt);
+    worker.jobsStarted = handover.jobs;
     await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
     options.log('info', `took over Chrome (pid ${chrome.pid}) with ${warm.size} warm pages`, { pid: chrome.pid, warmPages: warm.size });
     return worker;
   }
 
   /** A worker around a connected Chrome: its slots (taking `adopted` pages by index) and its crash handling. */
-  private static around(chrome: LaunchedChrome, options: BrowserWorkerOptions, adopted: Map<number, { context: BrowserContext; page: Page }>): BrowserWorker {
-    const worker = new BrowserWorker(chrome);
+  private static around(chrome: LaunchedChrome, options: BrowserWorkerOptions, adopted: Map<number, { context: BrowserContext; page: Page }>, startedAt?: number): BrowserWorker {
+    const worker = new BrowserWorker(chrome, startedAt);
     const annotator = new Annotator(chrome.browser, options.log);
     worker.annotator = annotator;
     const env: SlotEnv = {
@@ -173,7 +175,7 @@ export class BrowserWorker {
     this.letGoing = true;
     const [, ...ids] = await Promise.all([this.annotator?.close(), ...this.slots.map((s) => s.slot.letGo().catch(() => undefined))]);
     const contextIds = ids.filter((id): id is string => id !== undefined);
-    return { ...(await letGoOfChrome(this.chrome)), contextIds };
+    return { ...(await letGoOfChrome(this.chrome, { launchedAt: this.startedAt, jobs: this.jobsStarted })), contextIds };
   }
 
   /** True when new jobs may be leased here. */

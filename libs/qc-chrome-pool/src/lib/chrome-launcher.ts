@@ -63,6 +63,9 @@ export interface ChromeHandover {
   leftover: string;
   /** The executable it was started from ({@link binaryIdentity} at its launch). */
   binary: string;
+  /** When its pool started it (ms since the epoch) and how many jobs it has run: its recycling goes on from there. */
+  launchedAt: number;
+  jobs: number;
 }
 
 /**
@@ -71,7 +74,7 @@ export interface ChromeHandover {
  * their interception and scripts), then the pipe itself. Call it once no reply is awaited. The pipe's
  * two ends are returned open, for the caller to pass on (`subprocess.send(message, end)`).
  */
-export async function letGoOfChrome(chrome: LaunchedChrome): Promise<{ handover: ChromeHandover; toChrome: Writable; fromChrome: Readable }> {
+export async function letGoOfChrome(chrome: LaunchedChrome, age: { launchedAt: number; jobs: number }): Promise<{ handover: ChromeHandover; toChrome: Writable; fromChrome: Readable }> {
   chrome.escape?.stop();
   const root = (chrome.browser as unknown as { _connection: { send(method: string, params: object): Promise<unknown> } })._connection;
   // Both at once: the browser answers them in order, and the pipe is released after the last answer.
@@ -81,7 +84,7 @@ export async function letGoOfChrome(chrome: LaunchedChrome): Promise<{ handover:
   ]);
   const leftover = chrome.pipe.transport.release();
   return {
-    handover: { pid: chrome.pid, profileDir: chrome.profileDir, priority: chrome.priority, leftover: leftover.toString('base64'), binary: chrome.binary },
+    handover: { pid: chrome.pid, profileDir: chrome.profileDir, priority: chrome.priority, leftover: leftover.toString('base64'), binary: chrome.binary, ...age },
     toChrome: chrome.pipe.toChrome,
     fromChrome: chrome.pipe.fromChrome,
   };

@@ -137,14 +137,18 @@ export class QcPool {
     this.closing = new Promise((resolve) => (release = resolve));
     const queuedRejected = this.queue.rejectAll(new PoolClosedError());
     const activeAtClose = this.active;
-    await new Promise<void>((resolve) => {
-      this.idleWaiters.push(resolve);
-      this.notifyIdle();
-    });
-    const browsers = await this.workers.letGoAll(this.nextJobId);
-    this.cache.clear();
-    release({ activeAtClose, cutOff: 0, queuedRejected, browsersClosed: 0, durationMs: Date.now() - started });
-    return browsers;
+    try {
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        this.notifyIdle();
+      });
+      const browsers = await this.workers.letGoAll(this.nextJobId);
+      this.cache.clear();
+      return browsers;
+    } finally {
+      // close() from now on resolves with this (and finds nothing left to close).
+      release({ activeAtClose, cutOff: 0, queuedRejected, browsersClosed: 0, durationMs: Date.now() - started });
+    }
   }
 
   /**

@@ -73,4 +73,17 @@ describe('taking over a running Chromium (QcPool.letGo / QcPool.adopt)', () => {
     expect(await waitFor(() => browsers.every((b) => liveChromeProcs(b.handover.profileDir).length === 0), 10_000, 50)).toBe(true);
     for (const b of browsers) removeProfile(b.handover.profileDir);
   });
+
+  it('a browser taken over keeps its age and job count: it is recycled after its jobs in both pools together', async () => {
+    first = await launchTestPool({ pagesPerBrowser: 1, recycleAfterJobs: 3 });
+    await first.check(job('<p>one</p>'));
+    await first.check(job('<p>two</p>'));
+    const [before] = first.stats().browserProcesses;
+    const lines: string[] = [];
+    second = QcPool.awaiting({ ...QC_POOL_DEFAULTS, chromePath: process.env['CHROME_PATH'], pagesPerBrowser: 1, recycleAfterJobs: 3, log: (_level, message) => lines.push(message) });
+    await second.adopt(await first.letGo());
+    await second.check(job('<p>three</p>'));
+    expect(await waitFor(() => lines.includes('recycling a QC browser'), 10_000, 20)).toBe(true);
+    expect(await waitFor(() => second?.stats().browserProcesses.some((p) => p.pid !== before?.pid) === true, 30_000, 50)).toBe(true);
+  });
 });

@@ -10,7 +10,7 @@ const logger = () => {
   const log = (message: string) => void lines.push(message);
   return { lines, logger: { info: log, warn: log, error: log, debug: log } as unknown as Logger };
 };
-const handover = (pid: number) => ({ pid, profileDir: `/nonexistent/edu-agents-qc-${pid}`, priority: { nice: 19, session: 'api' as const, autogroup: 'shared with the API', processes: 'nice' }, leftover: '', binary: 'b' });
+const handover = (pid: number) => ({ pid, profileDir: `/nonexistent/edu-agents-qc-${pid}`, priority: { nice: 19, session: 'api' as const, autogroup: 'shared with the API', processes: 'nice' }, leftover: '', binary: 'b', launchedAt: 0, jobs: 0 });
 
 describe('offeredChrome', () => {
   it('takes an offer of the same fingerprint only, and says why not otherwise', () => {
@@ -24,7 +24,7 @@ describe('offeredChrome', () => {
 describe('receiveChrome', () => {
   function setUp() {
     let listener: ((data: unknown, handle: unknown) => void) | undefined;
-    const channel: ChromeChannel = { sendHandle: async () => undefined, passOn: () => undefined, onHandle: (_kind, l) => void (listener = l) };
+    const channel: ChromeChannel = { sendHandle: async () => undefined, passOn: () => undefined, successorWants: () => true, onHandle: (_kind, l) => void (listener = l) };
     const adopted: AdoptableBrowser[][] = [];
     const pool = { adopt: async (browsers: AdoptableBrowser[]) => (adopted.push(browsers), browsers.length) } as unknown as QcPool;
     const log = logger();
@@ -86,11 +86,21 @@ describe('passOnChrome', () => {
     const order: string[] = [];
     const browser = { handover: handover(21), toChrome: new PassThrough(), fromChrome: new PassThrough(), contextIds: ['c1', 'c2'], nextJobId: 40 };
     const pool = { letGo: async () => (order.push('letGo'), [browser]) } as unknown as QcPool;
-    const channel: ChromeChannel = { sendHandle: async (_kind, data, handle) => void sent.push([data, handle]), passOn: (pid) => void passed.push(pid), onHandle: () => undefined };
+    const channel: ChromeChannel = { sendHandle: async (_kind, data, handle) => void sent.push([data, handle]), passOn: (pid) => void passed.push(pid), successorWants: (kind) => kind === 'qc-chrome', onHandle: () => undefined };
     const n = await passOnChrome(pool, channel, async () => void order.push('no local QC'), logger().logger);
     expect(n).toBe(1);
     expect(order).toEqual(['no local QC', 'letGo']);
     expect(passed).toEqual([21]);
     expect(sent.map(([data, handle]) => [(data as { end: string }).end, handle === browser.toChrome || handle === browser.fromChrome, (data as { nextJobId: number }).nextJobId])).toEqual([['to-chrome', true, 40], ['from-chrome', true, 40]]);
+  });
+
+  it('passes nothing, and keeps its browser, when the successor does not wait for it (it launched its own)', async () => {
+    const calls: string[] = [];
+    const pool = { letGo: async () => (calls.push('letGo'), []) } as unknown as QcPool;
+    const channel: ChromeChannel = { sendHandle: async () => void calls.push('send'), passOn: () => void calls.push('passOn'), successorWants: () => false, onHandle: () => undefined };
+    const { lines, logger: log } = logger();
+    expect(await passOnChrome(pool, channel, async () => void calls.push('no local QC'), log)).toBe(0);
+    expect(calls).toEqual([]);
+    expect(lines).toEqual(['handed over: the successor launched its own Chromium; this one goes as this process retires']);
   });
 });

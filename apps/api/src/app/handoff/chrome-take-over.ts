@@ -25,6 +25,8 @@ export interface ChromeChannel {
   sendHandle(kind: string, data: unknown, handle: unknown): Promise<void>;
   /** The browser's tree is the successor's: this process's retirement leaves it alone. */
   passOn(pid: number): void;
+  /** Whether the successor listens for this kind of handle (it waits for the browser rather than launching). */
+  successorWants(kind: string): boolean;
   onHandle(kind: string, listener: (data: unknown, handle: unknown) => void): void;
 }
 
@@ -37,11 +39,17 @@ export function offeredChrome(state: unknown, fingerprint: string): { ok: true }
 }
 
 /**
- * The old process at the switch: once no QC request of its own is in flight (new ones go to the
- * successor by then), lets go of its pool's browsers and passes each one's pipe over the handoff's
- * channel. A browser that cannot be passed is ended here. Resolves with how many were passed.
+ * The old process at the switch, when the successor waits for its Chromium: once no QC request of
+ * its own is in flight (new ones go to the successor by then), lets go of its pool's browsers and
+ * passes each one's pipe over the handoff's channel. A browser that cannot be passed is ended here.
+ * Resolves with how many were passed.
  */
 export async function passOnChrome(pool: QcPool, channel: ChromeChannel, whenNoLocalQc: () => Promise<void>, logger: Logger): Promise<number> {
+  // A successor of other settings (or a build without the take-over) launched its own: nothing to pass.
+  if (!channel.successorWants(CHROME_HANDLE)) {
+    logger.info('handed over: the successor launched its own Chromium; this one goes as this process retires');
+    return 0;
+  }
   await whenNoLocalQc();
   const started = performance.now();
   const browsers = await pool.letGo();
