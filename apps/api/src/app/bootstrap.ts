@@ -25,7 +25,7 @@ import { readV8Options, withFastTierUp } from './runtime/warm-tier-up';
 import type { Logger } from './logging/logger';
 import { nestLogger } from './logging/nest-logger';
 import { logShutdownEvent } from './logging/shutdown-log';
-import { launchPool, qcPoolConfig } from './runtime/launch-qc-pool';
+import { qcPoolConfig } from './runtime/launch-qc-pool';
 import { offeredChrome, passOnChrome, receiveChrome, type ChromeOffer } from './handoff/chrome-take-over';
 import { reportLifecycleToSystemd } from './runtime/drain-reporter';
 import { removePidFile, writePidFile } from './runtime/pid-file';
@@ -118,7 +118,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   }
   const launching = !config.qc.enabled ? Promise.resolve(null)
     : awaitingChrome ? Promise.resolve(QcPool.awaiting(poolConfig))
-      : launchPool(config, logger, () => upgrader.yieldStart(), successorChromeNice);
+      : QcPool.launch(poolConfig);
   coordinator.addHook({ name: 'http-server', run: () => (started.server ? closeHttpServer(started.server, 1_000) : undefined), timeoutMs: 3_000 });
   // After a handoff (HANDOFF_RETIRE_YIELD): waits until the successor renders nothing. Whichever
   // closes the pool first (this hook or releaseAfterSwitch below), it goes paced by it.

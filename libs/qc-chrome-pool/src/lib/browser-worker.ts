@@ -1,13 +1,13 @@
 import { Annotator } from './annotator';
 import type { BrowserContext, Page } from 'puppeteer';
-import type { Readable, Writable } from 'node:stream';
-import { adoptChrome, disposeChrome, launchChrome, letGoOfChrome, type ChromeHandover, type LaunchedChrome } from './chrome-launcher';
+import { adoptChrome, disposeChrome, launchChrome, letGoOfChrome, type LaunchedChrome } from './chrome-launcher';
 import type { ChromePace, PacedTeardown } from './chrome-teardown';
 import { lowerAutogroup, MAX_NICE, type ChromeSession } from './chrome-priority';
 import { ContextSlot } from './context.slot';
 import type { QcIsolation } from './qc-config';
 import { QC_DEFAULT_VIEWPORT } from './qc-input';
 import type { QcSlot, SlotEnv } from './qc-slot.types';
+import type { AdoptableBrowser } from './worker-set';
 import { WarmPageSlot } from './warm-page.slot';
 
 export interface BrowserWorkerOptions {
@@ -108,7 +108,7 @@ export class BrowserWorker {
    * one of the warm contexts `contextIds` names and guards its page anew; every other context (an
    * annotator's, a page of a job that was not let go) is closed. No warm-up render: its renderers are warm.
    */
-  static async adopt(handover: ChromeHandover, toChrome: Writable, fromChrome: Readable, contextIds: string[], options: BrowserWorkerOptions): Promise<BrowserWorker> {
+  static async adopt({ handover, toChrome, fromChrome, contextIds }: Omit<AdoptableBrowser, 'nextJobId'>, options: BrowserWorkerOptions): Promise<BrowserWorker> {
     const chrome = await adoptChrome(handover, toChrome, fromChrome);
     const contexts = new Map(chrome.browser.browserContexts().filter((c) => c.id !== undefined).map((c) => [c.id as string, c]));
     const warm = new Map<number, { context: BrowserContext; page: Page }>();
@@ -170,7 +170,7 @@ export class BrowserWorker {
    * the pipe's two ends and the warm contexts' ids. This worker is closed from then on, and its
    * close() leaves the browser alone.
    */
-  async letGo(): Promise<{ handover: ChromeHandover; toChrome: Writable; fromChrome: Readable; contextIds: string[] }> {
+  async letGo(): Promise<Omit<AdoptableBrowser, 'nextJobId'>> {
     this.closing = true;
     this.letGoing = true;
     const [, ...ids] = await Promise.all([this.annotator?.close(), ...this.slots.map((s) => s.slot.letGo().catch(() => undefined))]);

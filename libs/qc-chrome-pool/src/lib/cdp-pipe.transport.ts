@@ -23,8 +23,10 @@ export class CdpPipeTransport implements ConnectionTransport {
    * whole message when it let go ({@link release}); they come before anything read here.
    */
   constructor(
-    private readonly toChrome: Writable,
-    private readonly fromChrome: Readable,
+    /** The pipe's end this transport writes to (Chromium's fd 3); {@link release} leaves it open. */
+    readonly toChrome: Writable,
+    /** The pipe's end this transport reads from (Chromium's fd 4). */
+    readonly fromChrome: Readable,
     leftover?: Buffer,
   ) {
     if (leftover !== undefined && leftover.length > 0) this.pending.push(leftover);

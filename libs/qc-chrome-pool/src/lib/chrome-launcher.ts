@@ -27,8 +27,8 @@ export interface LaunchedChrome {
   escape?: StarvationEscape;
   /** Ends the `start` the escape counts from spawn (the caller's warm-up is part of the start). */
   startDone: () => void;
-  /** Its DevTools pipe: what {@link letGoOfChrome} passes on to another process. */
-  pipe: ChromePipe;
+  /** The transport over its DevTools pipe, with the pipe's two ends: what {@link letGoOfChrome} passes on. */
+  transport: CdpPipeTransport;
   /** Which file it was started from ({@link binaryIdentity} at its launch). */
   binary: string;
 }
@@ -45,13 +45,6 @@ export function binaryIdentity(path: string): string {
   } catch (error) {
     return `unreadable: ${(error as Error).message}`;
   }
-}
-
-/** Both ends of a Chromium's DevTools pipe as this process holds them, and the transport reading them. */
-export interface ChromePipe {
-  transport: CdpPipeTransport;
-  toChrome: Writable;
-  fromChrome: Readable;
 }
 
 /** What another process needs to go on with a running Chromium, besides the two ends of its pipe. */
@@ -82,23 +75,24 @@ export async function letGoOfChrome(chrome: LaunchedChrome, age: { launchedAt: n
     root.send('Target.setAutoAttach', { autoAttach: false, waitForDebuggerOnStart: false, flatten: true }),
     root.send('Target.setDiscoverTargets', { discover: false }),
   ]);
-  const leftover = chrome.pipe.transport.release();
+  const { transport } = chrome;
+  const leftover = transport.release();
   return {
     handover: { pid: chrome.pid, profileDir: chrome.profileDir, priority: chrome.priority, leftover: leftover.toString('base64'), binary: chrome.binary, ...age },
-    toChrome: chrome.pipe.toChrome,
-    fromChrome: chrome.pipe.fromChrome,
+    toChrome: transport.toChrome,
+    fromChrome: transport.fromChrome,
   };
 }
 
 /** Goes on with a Chromium another process let go of ({@link letGoOfChrome}), over the two ends of its pipe. */
 export async function adoptChrome(handover: ChromeHandover, toChrome: Writable, fromChrome: Readable): Promise<LaunchedChrome> {
   const transport = new CdpPipeTransport(toChrome, fromChrome, Buffer.from(handover.leftover, 'base64'));
-  const browser = await puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 });
+  const browser = await connectTransport(transport);
   // Its profile is this process's now: an orphan cleanup leaves it alone while this process lives.
   writeProfileOwner(handover.profileDir, process.pid);
   return {
     browser, pid: handover.pid, profileDir: handover.profileDir, priority: handover.priority, startDone: () => undefined,
-    pipe: { transport, toChrome, fromChrome }, binary: handover.binary,
+    transport, binary: handover.binary,
   };
 }
 
@@ -209,8 +203,7 @@ export async function launchChrome(executablePath: string, options: LaunchOption
       escape.stop();
       escape = undefined;
     }
-    const pipe = { transport, toChrome: spawned.stdio[3] as Writable, fromChrome: spawned.stdio[4] as Readable };
-    return { browser, pid, profileDir, priority, ...(escape ? { escape } : {}), startDone, pipe, binary };
+    return { browser, pid, profileDir, priority, ...(escape ? { escape } : {}), startDone, transport, binary };
   } catch (error) {
     escape?.stop();
     killChromeTree(child?.pid, profileDir, own);
@@ -244,6 +237,9 @@ function tailOf(child: ChildProcess): () => string {
   return () => lines.join('\n');
 }
 
+/** puppeteer over a DevTools pipe, as the pool uses it: the viewport is each job's, a call may take 30 s. */
+const connectTransport = (transport: CdpPipeTransport): Promise<Browser> => puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 });
+
 /** Connects puppeteer to Chrome's DevTools pipe (fd 3 to Chrome, fd 4 from it); fails when Chrome exits or never answers. */
 async function connectOverPipe(child: ChildProcess, stderr: () => string): Promise<{ browser: Browser; transport: CdpPipeTransport }> {
   let timer: NodeJS.Timeout | undefined;
@@ -265,7 +261,7 @@ async function connectOverPipe(child: ChildProcess, stderr: () => string): Promi
   });
   try {
     const transport = new CdpPipeTransport(child.stdio[3] as Writable, child.stdio[4] as Readable);
-    return { browser: await Promise.race([puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 }), failed]), transport };
+    return { browser: await Promise.race([connectTransport(transport), failed]), transport };
   } catch (error) {
     // A Chrome that dies closes its pipe as it goes: puppeteer may fail first ("Target closed")
     // and the exit event, which names the cause (its stderr), come a moment later. Wait for it, briefly.

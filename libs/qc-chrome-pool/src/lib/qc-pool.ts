@@ -67,7 +67,7 @@ export class QcPool {
     cleanupOrphans(undefined, (message, fields) => config.log?.('warn', message, fields));
     const pool = new QcPool(config);
     try {
-      await pool.workers.startAll();
+      await pool.workers.launchUpTo(config.browsers);
     } catch (error) {
       await pool.close({ deadlineMs: 0 });
       throw error;
@@ -116,13 +116,9 @@ export class QcPool {
     }
   }
 
-  /** Launches the configured browsers (an {@link awaiting} pool to which none came). */
+  /** Launches the configured browsers (an {@link awaiting} pool to which none came): {@link adopt} of none. */
   async launchOwn(): Promise<void> {
-    try {
-      await this.workers.launchUpTo(this.config.browsers);
-    } finally {
-      this.arriving = false;
-    }
+    await this.adopt([]);
   }
 
   /**
@@ -138,10 +134,7 @@ export class QcPool {
     const queuedRejected = this.queue.rejectAll(new PoolClosedError());
     const activeAtClose = this.active;
     try {
-      await new Promise<void>((resolve) => {
-        this.idleWaiters.push(resolve);
-        this.notifyIdle();
-      });
+      await this.untilIdle();
       const browsers = await this.workers.letGoAll(this.nextJobId);
       this.cache.clear();
       return browsers;
@@ -250,6 +243,14 @@ export class QcPool {
     return Math.max(1, Math.ceil(((this.queue.length + 1) * perJobMs) / slots / 1000));
   }
 
+  /** Resolves once no job runs. */
+  private untilIdle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.notifyIdle();
+    });
+  }
+
   private notifyIdle(): void {
     if (this.active > 0) return;
     for (const wake of this.idleWaiters.splice(0)) wake();
@@ -346,10 +347,7 @@ export class QcPool {
     const queuedRejected = this.queue.rejectAll(new PoolClosedError()); // counted as rejected by render()
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      new Promise<void>((resolve) => {
-        this.idleWaiters.push(resolve);
-        this.notifyIdle();
-      }),
+      this.untilIdle(),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, deadlineMs);
       }),

@@ -32,9 +32,6 @@ export async function discardBrowser({ handover, toChrome, fromChrome }: Adoptab
   await removeProfileAsync(handover.profileDir);
 }
 
-/** What letting go of a browser gives the process that goes on with it. */
-export type LetGo = AdoptableBrowser;
-
 const RELAUNCH_BACKOFF_MS = [250, 1000, 2000, 5000];
 
 /** The pool's browsers: start, lease slots, recycle by age/jobs, replace after a crash, close. */
@@ -99,24 +96,16 @@ export class WorkerSet {
     };
   }
 
-  /** Starts the configured browsers in parallel; if one fails, the others are closed too. */
-  async startAll(): Promise<void> {
-    const results = await Promise.allSettled(Array.from({ length: this.config.browsers }, () => this.start()));
-    for (const result of results) if (result.status === 'fulfilled') this.workers.push(result.value);
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure) throw (failure as PromiseRejectedResult).reason;
-  }
-
   /** Browsers that another process let go of (see BrowserWorker.adopt) join the set; their slots go to the queue. */
   async adoptAll(browsers: AdoptableBrowser[]): Promise<number> {
     const binary = binaryIdentity(this.chromePath);
     const results = await Promise.allSettled(browsers.map(async (b) => {
       if (b.handover.binary !== binary) throw new Error(`it was started from another ${this.chromePath} than the one there now (${b.handover.binary}, now ${binary})`);
-      return BrowserWorker.adopt(b.handover, b.toChrome, b.fromChrome, b.contextIds, this.options(this.nice));
+      return BrowserWorker.adopt(b, this.options(this.nice));
     }));
     for (const [i, result] of results.entries()) {
       if (result.status === 'fulfilled') {
-        this.join(result.value);
+        await this.join(result.value);
         continue;
       }
       const browser = browsers[i] as AdoptableBrowser;
@@ -126,35 +115,41 @@ export class WorkerSet {
     return results.filter((r) => r.status === 'fulfilled').length;
   }
 
-  /** Launches browsers until there are `count` (a pool that took over fewer than it is configured for); their slots go to the queue. */
+  /**
+   * Launches browsers in parallel until there are `count` (all of them at a pool's launch; the rest
+   * where fewer were taken over); their slots go to the queue. The first failure is thrown once all
+   * ended (the pool's launch then closes the others).
+   */
   async launchUpTo(count: number): Promise<void> {
     const missing = Math.max(0, count - this.workers.length);
     const results = await Promise.allSettled(Array.from({ length: missing }, () => this.start()));
-    for (const result of results) if (result.status === 'fulfilled') this.join(result.value);
+    for (const result of results) if (result.status === 'fulfilled') await this.join(result.value);
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw (failure as PromiseRejectedResult).reason;
   }
 
-  private join(worker: BrowserWorker): void {
+  /** A started or adopted browser joins the set and offers its slots; once the set is closed it is closed instead (false). */
+  private async join(worker: BrowserWorker): Promise<boolean> {
     if (this.closed) {
-      void worker.close(0);
-      return;
+      await worker.close(0);
+      return false;
     }
     this.workers.push(worker);
     for (const slot of worker.slots) this.offer(slot);
+    return true;
   }
 
   /**
    * With no job running: lets go of every browser for another process (see BrowserWorker.letGo).
    * The set is closed from then on; a browser that cannot be let go of is closed here.
    */
-  async letGoAll(nextJobId: number): Promise<LetGo[]> {
+  async letGoAll(nextJobId: number): Promise<AdoptableBrowser[]> {
     this.closed = true;
     // A slot still being cleaned after its job would pass on what that job left.
     await Promise.allSettled([...this.launching, ...this.releasing]);
     const all = this.workers;
     this.workers = [];
-    const out: LetGo[] = [];
+    const out: AdoptableBrowser[] = [];
     for (const worker of all) {
       try {
         out.push({ ...(await worker.letGo()), nextJobId });
@@ -221,14 +216,7 @@ export class WorkerSet {
     const task = (async () => {
       for (let attempt = 0; !this.closed; attempt += 1) {
         try {
-          const worker = await this.start();
-          if (this.closed) {
-            await worker.close(0);
-            return;
-          }
-          this.workers.push(worker);
-          if (afterCrash) this.counters.browserRestarts += 1;
-          for (const slot of worker.slots) this.offer(slot);
+          if ((await this.join(await this.start())) && afterCrash) this.counters.browserRestarts += 1;
           return;
         } catch (error) {
           const waitMs = RELAUNCH_BACKOFF_MS[Math.min(attempt, RELAUNCH_BACKOFF_MS.length - 1)];

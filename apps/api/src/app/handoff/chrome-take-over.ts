@@ -1,4 +1,4 @@
-import { discardBrowser, type AdoptableBrowser, type ChromeHandover, type QcPool } from '@edu-agents/qc-chrome-pool';
+import { discardBrowser, type AdoptableBrowser, type QcPool } from '@edu-agents/qc-chrome-pool';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../logging/logger';
 
@@ -10,14 +10,11 @@ export interface ChromeOffer {
   fingerprint: string;
 }
 
-/** One end of a browser's pipe, as it travels: the data beside the handle. */
-interface ChromeEnd {
+/** One end of a browser's pipe, as it travels: the data beside the handle (the browser without its ends). */
+interface ChromeEnd extends Omit<AdoptableBrowser, 'toChrome' | 'fromChrome'> {
   end: 'to-chrome' | 'from-chrome';
   /** How many browsers come in all. */
   total: number;
-  handover: ChromeHandover;
-  contextIds: string[];
-  nextJobId: number;
 }
 
 /** The parts of the upgrader this needs (process-handoff's Upgrader). */
@@ -55,11 +52,11 @@ export async function passOnChrome(pool: QcPool, channel: ChromeChannel, whenNoL
   const browsers = await pool.letGo();
   let passed = 0;
   for (const browser of browsers) {
-    const data = { total: browsers.length, handover: browser.handover, contextIds: browser.contextIds, nextJobId: browser.nextJobId };
+    const { toChrome, fromChrome, ...data } = browser;
     channel.passOn(browser.handover.pid);
     try {
-      await channel.sendHandle(CHROME_HANDLE, { ...data, end: 'to-chrome' } satisfies ChromeEnd, browser.toChrome);
-      await channel.sendHandle(CHROME_HANDLE, { ...data, end: 'from-chrome' } satisfies ChromeEnd, browser.fromChrome);
+      await channel.sendHandle(CHROME_HANDLE, { ...data, total: browsers.length, end: 'to-chrome' } satisfies ChromeEnd, toChrome);
+      await channel.sendHandle(CHROME_HANDLE, { ...data, total: browsers.length, end: 'from-chrome' } satisfies ChromeEnd, fromChrome);
       passed += 1;
     } catch (error) {
       logger.warn(`handed over: could not pass Chromium (pid ${browser.handover.pid}) to the successor; ending it`, { error: String(error) });
@@ -81,7 +78,7 @@ export function receiveChrome(pool: QcPool, channel: ChromeChannel, logger: Logg
   let total: number | undefined;
   let done = false;
   const complete = (): AdoptableBrowser[] =>
-    [...ends.values()].flatMap((e) => (e.toChrome && e.fromChrome ? [{ handover: e.data.handover, contextIds: e.data.contextIds, nextJobId: e.data.nextJobId, toChrome: e.toChrome, fromChrome: e.fromChrome }] : []));
+    [...ends.values()].flatMap(({ data: { handover, contextIds, nextJobId }, toChrome, fromChrome }) => (toChrome && fromChrome ? [{ handover, contextIds, nextJobId, toChrome, fromChrome }] : []));
   const adopt = (why: string) => {
     if (done) return;
     done = true;

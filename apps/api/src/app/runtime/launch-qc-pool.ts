@@ -1,16 +1,11 @@
-import { QcPool, QC_POOL_DEFAULTS, type QcPoolConfig } from '@edu-agents/qc-chrome-pool';
+import { QC_POOL_DEFAULTS, type QcPoolConfig } from '@edu-agents/qc-chrome-pool';
 import type { ApiConfig } from '../config/api-config';
 import type { Logger } from '../logging/logger';
 
 /**
- * Launches the QC pool from the API's configuration; resolves once its browsers are up. `chromeNice`
- * (default QC_CHROME_NICE): what its Chromium starts at (a handoff's successor, until its predecessor exited).
+ * The QC pool's configuration from the API's. `chromeNice` (default QC_CHROME_NICE): what its Chromium
+ * starts at (a handoff's successor's, until its predecessor exited).
  */
-export function launchPool(config: ApiConfig, logger: Logger, onRender?: () => () => void, chromeNice = config.qc.chromeNice): Promise<QcPool> {
-  return QcPool.launch(qcPoolConfig(config, logger, onRender, chromeNice));
-}
-
-/** The QC pool's configuration from the API's (see {@link launchPool}). */
 export function qcPoolConfig(config: ApiConfig, logger: Logger, onRender?: () => () => void, chromeNice = config.qc.chromeNice): QcPoolConfig {
   const qc = config.qc;
   return {
