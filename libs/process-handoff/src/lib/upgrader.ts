@@ -44,7 +44,6 @@ export class Upgrader implements HandoffUpgrader {
   /** Children whose trees are the successor's now ({@link passOn}). */
   private readonly passedOn = new Set<number>();
   private readonly handleListeners = new Map<string, (data: unknown, handle: unknown) => void>();
-  private handlesWaiting: { kind: string; data: unknown; handle: unknown }[] = [];
   private readonly predecessorStart: number | undefined;
   private readying: Promise<void> | undefined;
   private restoring: Promise<void> | undefined;
@@ -215,18 +214,18 @@ export class Upgrader implements HandoffUpgrader {
   /**
    * After a handoff: passes `handle` (a pipe's or a socket's end) to the successor with `data`,
    * under `kind`, for its {@link onHandle}. This process's copy closes once sent. Rejects when
-   * there is no successor (no handoff happened, or it is gone) or the channel fails.
+   * there is no successor (no handoff happened, or it is gone), when it does not take `kind`
+   * ({@link successorWants}: a handle nobody listens for would stay open in it, unused), or when
+   * the channel fails.
    */
   async sendHandle(kind: string, data: unknown, handle: unknown): Promise<void> {
     const successor = this.runner.successor;
     if (!successor) throw new Error(`no successor to pass a ${kind} to`);
+    if (!this.successorWants(kind)) throw new Error(`the successor takes no ${kind}: it did not listen for it (onHandle) before its ready`);
     await successor.sendHandle({ type: 'handle', kind, data }, handle);
   }
 
-  /**
-   * After a handoff: whether the successor listens for handles of `kind` (it called `onHandle(kind)`
-   * before its ready). Pass only what it takes: a handle nobody listens for waits in it unused.
-   */
+  /** After a handoff: whether the successor listens for handles of `kind` (it called `onHandle(kind)` before its ready). */
   successorWants(kind: string): boolean {
     return this.runner.snapshot().state === 'handed-over' && this.runner.successorWants.has(kind);
   }
@@ -242,22 +241,22 @@ export class Upgrader implements HandoffUpgrader {
 
   /**
    * In a successor: calls `listener` with each handle the predecessor passes under `kind`
-   * ({@link sendHandle}), those that came before it was registered first. Registering tells the
-   * predecessor that this process takes that kind ({@link successorWants}): register before ready.
+   * ({@link sendHandle}). Registering tells the predecessor that this process takes that kind
+   * ({@link successorWants}), so none comes before its listener: register before ready.
    */
   onHandle(kind: string, listener: (data: unknown, handle: unknown) => void): void {
     if (!this.handleListeners.has(kind)) this.link?.wants(kind);
     this.handleListeners.set(kind, listener);
-    const waiting = this.handlesWaiting.filter((h) => h.kind === kind);
-    this.handlesWaiting = this.handlesWaiting.filter((h) => h.kind !== kind);
-    for (const h of waiting) listener(h.data, h.handle);
   }
 
-  /** A handle from the predecessor (ParentLink). */
+  /** A handle from the predecessor (ParentLink); one of a kind nobody listens for is closed. */
   private received(kind: string, data: unknown, handle: unknown): void {
     const listener = this.handleListeners.get(kind);
-    if (listener) listener(data, handle);
-    else this.handlesWaiting.push({ kind, data, handle });
+    if (listener) return listener(data, handle);
+    this.options.log('warn', `the predecessor passed a ${kind}, which this process does not listen for; closed`);
+    const closable = handle as { destroy?: () => void; close?: () => void };
+    if (closable.destroy) closable.destroy();
+    else closable.close?.();
   }
 
   /** A successor that got no channel (its app closed it before the upgrader ran) may only take over from a predecessor that is gone. */
