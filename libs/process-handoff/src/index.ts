@@ -30,3 +30,4 @@ export type {
   SpawnRequest,
 } from './lib/process-environment';
 export type { OutputStream, ToPredecessor, ToSuccessor } from './lib/handoff-messages';
+export type { SuccessorPeer } from './lib/child-watch';

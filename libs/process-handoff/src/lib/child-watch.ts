@@ -22,7 +22,18 @@ export type ChildWatchOptions = ResolvedUpgraderOptions & {
   onWork?: (busy: boolean) => void;
   /** The successor takes handles of `kind` (it listens for them). */
   onWants?: (kind: string) => void;
+  /** A message of the successor's app (`message`), with the means to answer that successor. */
+  onAppMessage?: (kind: string, data: unknown, from: SuccessorPeer) => void;
 };
+
+/** A starting (or serving) successor as an app's conversation with it sees it. */
+export interface SuccessorPeer {
+  readonly pid: number;
+  /** Sends a message of the app's own under `kind` (the successor's `onPredecessorMessage`); rejects once the channel is gone. */
+  send(kind: string, data: unknown): Promise<void>;
+  /** Resolves once the successor's process has exited (a failed start's too). */
+  readonly exited: Promise<void>;
+}
 
 const { treeSampleMs, killWaitMs } = HANDOFF_TIMINGS;
 const NO_OUTPUT = 'no output captured before exit; its own output went to the same stdout/stderr as this process';
@@ -188,7 +199,15 @@ export class ChildWatch {
       case 'wants':
         this.options.onWants?.(message.kind);
         return;
+      case 'message':
+        this.options.onAppMessage?.(message.kind, message.data, this.peer());
+        return;
     }
+  }
+
+  private peer(): SuccessorPeer {
+    const child = this.child as SpawnedChild;
+    return { pid: this.pid as number, send: (kind, data) => child.send({ type: 'message', kind, data }), exited: this.exited };
   }
 
   private async sendState(): Promise<void> {

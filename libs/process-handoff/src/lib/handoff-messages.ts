@@ -13,7 +13,9 @@
  * it does work whose latency counts (`targets`, as kill(2) takes them: -pgid a group;
  * none when it paces what it lets go of by the successor's `work` instead); `handle`, after
  * `ready`, with anything else the app passes on as the message's handle (a pipe, a socket) and
- * data of its own, under a `kind` the successor's app listens for.
+ * data of its own, under a `kind` the successor's app listens for. Both ways, at any time from
+ * `hello` on: `message`, data of the apps' own under a `kind` (a conversation the two apps hold
+ * beside the handoff's, such as a DevTools session the predecessor relays for the successor).
  */
 export type ToPredecessor =
   | { type: 'hello'; pid: number }
@@ -21,13 +23,15 @@ export type ToPredecessor =
   | { type: 'fatal'; text: string }
   | { type: 'ready' }
   | { type: 'work'; busy: boolean }
-  | { type: 'wants'; kind: string };
+  | { type: 'wants'; kind: string }
+  | { type: 'message'; kind: string; data: unknown };
 
 export type ToSuccessor =
   | { type: 'state'; data: unknown }
   | { type: 'connection'; listener: string }
   | { type: 'retiring'; targets: number[] }
-  | { type: 'handle'; kind: string; data: unknown };
+  | { type: 'handle'; kind: string; data: unknown }
+  | { type: 'message'; kind: string; data: unknown };
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -51,6 +55,8 @@ export function isToPredecessor(message: unknown): message is ToPredecessor {
       return typeof message['busy'] === 'boolean';
     case 'wants':
       return typeof message['kind'] === 'string';
+    case 'message':
+      return typeof message['kind'] === 'string' && 'data' in message;
     default:
       return false;
   }
@@ -61,6 +67,6 @@ export function isToSuccessor(message: unknown): message is ToSuccessor {
   if (!tagged(message)) return false;
   if (message.type === 'state') return 'data' in message;
   if (message.type === 'retiring') return Array.isArray(message['targets']) && message['targets'].every((t) => Number.isInteger(t) && Math.abs(t as number) > 1);
-  if (message.type === 'handle') return typeof message['kind'] === 'string' && 'data' in message;
+  if (message.type === 'handle' || message.type === 'message') return typeof message['kind'] === 'string' && 'data' in message;
   return message.type === 'connection' && typeof message['listener'] === 'string';
 }

@@ -213,6 +213,45 @@ describe('the whole protocol in memory', () => {
     expect(child.sent.filter((m) => m.type === 'handle')).toEqual([{ type: 'handle', kind: 'pipe', data: { n: 1 } }, { type: 'handle', kind: 'pipe', data: { n: 2 } }]);
   });
 
+  it('carries the apps\' own messages both ways from the successor\'s start, with the successor to answer and its exit', async () => {
+    const { env, upgrader } = await predecessorSetup();
+    const heard: unknown[] = [];
+    let exited = false;
+    upgrader.onSuccessorMessage('relay', (data, from) => {
+      heard.push([data, from.pid]);
+      void from.exited.then(() => (exited = true));
+      void from.send('relay', { echo: data });
+    });
+    const outcome = upgrader.upgrade();
+    const child = env.lastChild;
+    const successor = Upgrader.create({ environment: successorEnvironment(env, child), log: () => undefined });
+    const answers: unknown[] = [];
+    successor.onPredecessorMessage('relay', (data) => answers.push(data));
+    await successor.sendToPredecessor('relay', { n: 1 });
+    await settle();
+    expect(heard).toEqual([[{ n: 1 }, child.pid]]);
+    expect(answers).toEqual([{ echo: { n: 1 } }]);
+    await successor.ready();
+    await expect(outcome).resolves.toMatchObject({ ok: true });
+    await successor.sendToPredecessor('relay', { n: 2 });
+    await settle();
+    expect(answers).toEqual([{ echo: { n: 1 } }, { echo: { n: 2 } }]);
+    expect(exited).toBe(false);
+    child.exit(0);
+    await settle();
+    expect(exited).toBe(true);
+  });
+
+  it('refuses an app message without a predecessor, and ignores a kind nobody listens for with a warning', async () => {
+    const { env, upgrader, logs } = await predecessorSetup();
+    await expect(upgrader.sendToPredecessor('relay', {})).rejects.toThrow(/no predecessor to send a relay message to/);
+    void upgrader.upgrade();
+    const successor = Upgrader.create({ environment: successorEnvironment(env, env.lastChild), log: () => undefined });
+    await successor.sendToPredecessor('unknown', { n: 1 });
+    await settle();
+    expect(logs.map((l) => l.message)).toContainEqual(expect.stringMatching(/ignored a unknown message from successor \d+: nothing here listens for it/));
+  });
+
   it('tells the predecessor which kinds of handle the successor takes: those it listens for before its ready', async () => {
     const { env, upgrader } = await predecessorSetup();
     const outcome = upgrader.upgrade();

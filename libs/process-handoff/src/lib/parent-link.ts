@@ -47,6 +47,8 @@ export class ParentLink {
   /** Stopped at ready: the output copy and the fatal report. */
   private readonly stops: (() => void)[] = [];
   private stopListening: (() => void) | undefined;
+  /** The app's listeners for the predecessor's messages, by kind (Upgrader.onPredecessorMessage). */
+  readonly appListeners = new Map<string, (data: unknown) => void>();
 
   constructor(
     private readonly channel: ParentChannel,
@@ -132,6 +134,12 @@ export class ParentLink {
     void this.send({ type: 'wants', kind }).catch(() => undefined); // the predecessor is gone: it passes nothing
   }
 
+  /** Sends a message of the app's own to the predecessor; rejects once the channel is gone (or closed here). */
+  async message(kind: string, data: unknown): Promise<void> {
+    if (this.finished) throw new Error('the handoff channel to the predecessor is closed');
+    await this.send({ type: 'message', kind, data });
+  }
+
   /**
    * After ready, while the predecessor retires: tells it whether this process does work whose
    * latency counts now, so that it lets go of what it holds between such work. Nothing once the
@@ -162,6 +170,12 @@ export class ParentLink {
     }
     if (message.type === 'handle') {
       if (handle !== undefined && handle !== null) this.afterReady.handle?.(message.kind, message.data, handle);
+      return;
+    }
+    if (message.type === 'message') {
+      const listener = this.appListeners.get(message.kind);
+      if (listener) listener(message.data);
+      else this.log('warn', `ignored a ${message.kind} message from the predecessor: nothing here listens for it`);
       return;
     }
     if (message.type === 'retiring') {

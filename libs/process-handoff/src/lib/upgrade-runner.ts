@@ -1,4 +1,4 @@
-import { ChildWatch } from './child-watch';
+import { ChildWatch, type SuccessorPeer } from './child-watch';
 import { transition, triggerVerdict, type HandoffEvent, type HandoffState } from './handoff-state';
 import type { ListenerRegistry, PassableListeners } from './listener-registry';
 import { basename } from 'node:path';
@@ -33,6 +33,8 @@ export class UpgradeRunner {
   successorExited: Promise<void> | undefined;
   /** After a handoff: the successor's work as it reports it while this process retires. */
   readonly successorWork: SuccessorWork;
+  /** The app's listeners for its successors' messages, by kind (Upgrader.onSuccessorMessage). */
+  readonly appListeners = new Map<string, (data: unknown, from: SuccessorPeer) => void>();
 
   constructor(
     private readonly env: ProcessEnvironment,
@@ -129,6 +131,11 @@ export class UpgradeRunner {
     this.watch = new ChildWatch(this.env, {
       ...this.options, stateProvider: this.stateProvider, onEvent: (event) => this.apply(event), onWork: (busy) => this.successorWork.report(busy),
       onWants: (kind) => this.successorWants.add(kind),
+      onAppMessage: (kind, data, from) => {
+        const listener = this.appListeners.get(kind);
+        if (listener) listener(data, from);
+        else this.options.log('warn', `ignored a ${kind} message from successor ${from.pid}: nothing here listens for it`);
+      },
     });
     let outcome: UpgradeOutcome;
     try {

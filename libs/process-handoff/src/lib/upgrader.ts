@@ -11,6 +11,7 @@ import type { ProcessEnvironment } from './process-environment';
 import { captureStart, unsupportedBecause, type StartSnapshot } from './successor-launch';
 import { describeExit, isGone, tryStat, type ProcStat } from './proc-stat';
 import { UpgradeRunner } from './upgrade-runner';
+import type { SuccessorPeer } from './child-watch';
 import { PeerYield } from './peer-yield';
 import { continueStoppedTree, logStartYield, retirementTargets, START_YIELD_BOUNDS, StartYield, YieldGate } from './start-yield';
 import { HANDOFF_TIMINGS, resolveUpgraderOptions, type ResolvedUpgraderOptions, type UpgraderOptions } from './upgrader-options';
@@ -247,6 +248,30 @@ export class Upgrader implements HandoffUpgrader {
   onHandle(kind: string, listener: (data: unknown, handle: unknown) => void): void {
     if (!this.handleListeners.has(kind)) this.link?.wants(kind);
     this.handleListeners.set(kind, listener);
+  }
+
+  /**
+   * Calls `listener` with each message a successor's app sends under `kind`
+   * ({@link sendToPredecessor}), from its start on, with that successor to answer (`from.send`)
+   * and its exit (`from.exited`: a start that fails ends with it). One listener per kind.
+   */
+  onSuccessorMessage(kind: string, listener: (data: unknown, from: SuccessorPeer) => void): void {
+    this.runner.appListeners.set(kind, listener);
+  }
+
+  /**
+   * In a successor: sends `data` under `kind` to the predecessor's {@link onSuccessorMessage}, at
+   * any time from this process's start. Rejects without a predecessor, or once the channel to it
+   * is gone (it exited).
+   */
+  async sendToPredecessor(kind: string, data: unknown): Promise<void> {
+    if (!this.link) throw new Error(`no predecessor to send a ${kind} message to`);
+    await this.link.message(kind, data);
+  }
+
+  /** In a successor: calls `listener` with each message the predecessor sends under `kind` (`from.send` of {@link onSuccessorMessage}). */
+  onPredecessorMessage(kind: string, listener: (data: unknown) => void): void {
+    this.link?.appListeners.set(kind, listener);
   }
 
   /** A handle from the predecessor (ParentLink); one of a kind nobody listens for is closed. */
