@@ -1,6 +1,6 @@
-export { QcPool, type QcCloseSummary } from './lib/qc-pool';
+export { QcPool, type LentBrowser, type QcCloseSummary } from './lib/qc-pool';
 export { discardBrowser, type AdoptableBrowser } from './lib/worker-set';
-export type { ChromeHandover } from './lib/chrome-launcher';
+export type { ChromeHandover, ChromeLoan } from './lib/chrome-launcher';
 export type { ChromePace, PacedTeardown } from './lib/chrome-teardown';
 export { QUIET_DEFAULTS, type QuietOptions, type QuietResult } from './lib/browser-quiet';
 export {

@@ -1,6 +1,8 @@
 import { Annotator } from './annotator';
 import type { BrowserContext, Page } from 'puppeteer';
-import { adoptChrome, disposeChrome, launchChrome, letGoOfChrome, type LaunchedChrome } from './chrome-launcher';
+import { adoptChrome, borrowChrome, disposeChrome, launchChrome, letGoOfChrome, takePipe, type ChromeLoan, type LaunchedChrome } from './chrome-launcher';
+import { ChromeRelayHost, RelayedTransport } from './cdp-relay';
+import type { Readable, Writable } from 'node:stream';
 import type { ChromePace, PacedTeardown } from './chrome-teardown';
 import { lowerAutogroup, MAX_NICE, type ChromeSession } from './chrome-priority';
 import { ContextSlot } from './context.slot';
@@ -90,8 +92,7 @@ export class BrowserWorker {
     options.log(lowered ? 'info' : 'warn', `Chrome started (pid ${chrome.pid}) at nice ${priority.nice}: processes ${priority.processes}, session autogroup ${priority.autogroup}`, { pid: chrome.pid, ...priority });
     const worker = BrowserWorker.around(chrome, options, new Map());
     try {
-      await Promise.all(worker.slots.map((s) => s.slot.warmUp()));
-      if (options.warmUpRender) await Promise.all(worker.slots.map((s) => warmUpRender(s.slot, chrome.pid, options.log)));
+      await worker.warm(options);
     } finally {
       chrome.startDone();
     }
@@ -101,6 +102,63 @@ export class BrowserWorker {
       if (raised !== undefined && raised !== 'set' && raised !== 'off') options.log('warn', `Chrome (pid ${chrome.pid}) stays at the autogroup nice of its start (${MAX_NICE}): ${raised}`, { pid: chrome.pid });
     }
     return worker;
+  }
+
+  /**
+   * Uses a Chromium another process lends (`loan`, see cdp-relay.ts) through `transport`, its relay:
+   * its slots open pages of their own in it and warm them as after a launch, while the lender goes on
+   * with its own. The pipe comes later ({@link takePipe}); until then close() closes only what this
+   * worker opened.
+   */
+  static async borrow(loan: ChromeLoan, transport: RelayedTransport, options: BrowserWorkerOptions): Promise<BrowserWorker> {
+    const chrome = await borrowChrome(loan, transport);
+    const worker = BrowserWorker.around(chrome, options, new Map(), loan.launchedAt);
+    worker.jobsStarted = loan.jobs;
+    try {
+      await worker.warm(options);
+    } catch (error) {
+      await worker.close(0);
+      throw error;
+    }
+    options.log('info', `borrowed Chrome (pid ${chrome.pid}) from the process that holds it, with pages of its own`, { pid: chrome.pid });
+    return worker;
+  }
+
+  /** A borrowed Chromium's pipe came (see chrome-launcher's takePipe): this worker holds it from now on. */
+  takePipe(toChrome: Writable, fromChrome: Readable, leftover: Buffer): void {
+    takePipe(this.chrome, toChrome, fromChrome, leftover);
+  }
+
+  /** Each slot's page, then a warm-up render on each (`warmUpRender`). */
+  private async warm(options: BrowserWorkerOptions): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.slot.warmUp()));
+    if (options.warmUpRender) await Promise.all(this.slots.map((s) => warmUpRender(s.slot, this.chrome.pid, options.log)));
+  }
+
+  /** The relay while this Chromium is lent to another process ({@link lend}); it is not recycled meanwhile. */
+  lentTo: ChromeRelayHost | undefined;
+
+  /** Lends this Chromium to another process: opens a browser-level session for it, whose messages go to `forward`. Resolves with what that process needs. */
+  async lend(forward: (batch: string[]) => void): Promise<ChromeLoan> {
+    const pipe = this.chrome.transport;
+    if (pipe === undefined || this.lentTo) throw new Error(`Chrome (pid ${this.chrome.pid}) cannot be lent: ${pipe === undefined ? 'it is borrowed itself' : 'it is lent already'}`);
+    const host = new ChromeRelayHost(pipe, forward);
+    this.lentTo = host;
+    try {
+      const sessionId = await host.open();
+      const { pid, profileDir, priority, binary } = this.chrome;
+      return { pid, profileDir, priority, binary, launchedAt: this.startedAt, jobs: this.jobsStarted, sessionId };
+    } catch (error) {
+      this.lentTo = undefined;
+      throw error;
+    }
+  }
+
+  /** The borrower went away without taking the pipe: what it opened here goes (ChromeRelayHost.end). */
+  async endLoan(): Promise<void> {
+    const host = this.lentTo;
+    this.lentTo = undefined;
+    await host?.end();
   }
 
   /**
@@ -170,12 +228,19 @@ export class BrowserWorker {
    * the pipe's two ends and the warm contexts' ids. This worker is closed from then on, and its
    * close() leaves the browser alone.
    */
-  async letGo(): Promise<Omit<AdoptableBrowser, 'nextJobId'>> {
+  async letGo(beforeRelease?: () => Promise<void>): Promise<Omit<AdoptableBrowser, 'nextJobId'>> {
     this.closing = true;
     this.letGoing = true;
     const [, ...ids] = await Promise.all([this.annotator?.close(), ...this.slots.map((s) => s.slot.letGo().catch(() => undefined))]);
     const contextIds = ids.filter((id): id is string => id !== undefined);
-    return { ...(await letGoOfChrome(this.chrome, { launchedAt: this.startedAt, jobs: this.jobsStarted })), contextIds };
+    const host = this.lentTo;
+    try {
+      return { ...(await letGoOfChrome(this.chrome, { launchedAt: this.startedAt, jobs: this.jobsStarted }, beforeRelease)), contextIds };
+    } finally {
+      // What the relay read for the borrower goes to it before the pipe does.
+      host?.stop();
+      this.lentTo = undefined;
+    }
   }
 
   /** True when new jobs may be leased here. */
@@ -185,6 +250,7 @@ export class BrowserWorker {
 
   /** True when the worker has done its share and should be replaced. */
   dueForRecycle(maxJobs: number, maxAgeMs: number, now = Date.now()): boolean {
+    if (this.lentTo) return false; // another process uses it
     return this.jobsStarted >= maxJobs || now - this.startedAt >= maxAgeMs;
   }
 

@@ -10,6 +10,11 @@ import type { ConnectionTransport } from 'puppeteer';
 export class CdpPipeTransport implements ConnectionTransport {
   onmessage?: (message: string) => void;
   onclose?: () => void;
+  /**
+   * Sees each message as it is read, before `onmessage`; one it returns true for is not delivered
+   * here (a relay takes it: see cdp-relay.ts).
+   */
+  divert?: (message: string) => boolean;
   private pending: Buffer[] = [];
   private closed = false;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
@@ -85,9 +90,10 @@ export class CdpPipeTransport implements ConnectionTransport {
     let start = 0;
     for (let end = data.indexOf(0); end !== -1; end = data.indexOf(0, start)) {
       const message = data.toString('utf8', start, end);
+      start = end + 1;
+      if (this.divert?.(message)) continue;
       // Like puppeteer's transport: one message per macrotask, so a burst cannot starve the loop.
       setImmediate(() => this.onmessage?.(message));
-      start = end + 1;
     }
     this.pending = start < data.length ? [data.subarray(start)] : [];
   }

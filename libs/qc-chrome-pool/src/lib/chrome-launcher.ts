@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import puppeteer, { type Browser } from 'puppeteer';
+import puppeteer, { type Browser, type ConnectionTransport } from 'puppeteer';
 import { CdpPipeTransport } from './cdp-pipe.transport';
+import type { RelayedTransport } from './cdp-relay';
 import { hasSysNice, lowerAutogroup, MAX_NICE, priorityCommand, setAutogroup, type ChromePriority, type ChromeSession } from './chrome-priority';
 import { chromeProcsOf, listProcsAsync, readProc, type ProcInfo } from './proc-tree';
 import { teardownPaced, trySignal, type ChromePace, type PacedTeardown } from './chrome-teardown';
@@ -27,8 +28,17 @@ export interface LaunchedChrome {
   escape?: StarvationEscape;
   /** Ends the `start` the escape counts from spawn (the caller's warm-up is part of the start). */
   startDone: () => void;
-  /** The transport over its DevTools pipe, with the pipe's two ends: what {@link letGoOfChrome} passes on. */
-  transport: CdpPipeTransport;
+  /**
+   * The transport over its DevTools pipe, with the pipe's two ends: what {@link letGoOfChrome} passes
+   * on. Undefined while another process holds the pipe ({@link borrowed}).
+   */
+  transport: CdpPipeTransport | undefined;
+  /**
+   * A Chromium another process holds the pipe of, used through that process's relay (see
+   * cdp-relay.ts) until the pipe comes ({@link takePipe}). Closing it closes only what this process
+   * opened in it.
+   */
+  borrowed?: RelayedTransport;
   /** Which file it was started from ({@link binaryIdentity} at its launch). */
   binary: string;
 }
@@ -61,21 +71,55 @@ export interface ChromeHandover {
   jobs: number;
 }
 
+/** A browser-level DevTools command on `chrome`'s connection (puppeteer has no public way to send one). */
+export function browserCommand(chrome: LaunchedChrome, method: string, params: object): Promise<unknown> {
+  const root = (chrome.browser as unknown as { _connection: { send(method: string, params: object): Promise<unknown> } })._connection;
+  return root.send(method, params);
+}
+
+/** A running Chromium lent to another process (see cdp-relay.ts): what it needs besides the relay, and the browser-level session opened for it. */
+export interface ChromeLoan extends Omit<ChromeHandover, 'leftover'> {
+  sessionId: string;
+}
+
+/** Uses a Chromium another process lends (`loan`) through `transport`, the relay to that process. */
+export async function borrowChrome(loan: ChromeLoan, transport: RelayedTransport): Promise<LaunchedChrome> {
+  const browser = await connectTransport(transport);
+  return { browser, pid: loan.pid, profileDir: loan.profileDir, priority: loan.priority, startDone: () => undefined, transport: undefined, borrowed: transport, binary: loan.binary };
+}
+
+/** A borrowed Chromium's pipe came (`leftover`: what the lender had read of it): from now on it is this process's, as if launched here. */
+export function takePipe(chrome: LaunchedChrome, toChrome: Writable, fromChrome: Readable, leftover: Buffer): void {
+  const relayed = chrome.borrowed;
+  if (relayed === undefined) throw new Error(`Chrome (pid ${chrome.pid}) is not borrowed: it has its pipe already`);
+  relayed.moveTo(toChrome, fromChrome, leftover);
+  chrome.transport = relayed.pipe;
+  chrome.borrowed = undefined;
+  // Its profile is this process's now: an orphan cleanup leaves it alone while this process lives.
+  writeProfileOwner(chrome.profileDir, process.pid);
+}
+
 /**
  * Lets go of `chrome` for another process to go on with it: no auto-attach or target discovery of
  * this connection any more (turning auto-attach off detaches the sessions it attached, and with them
  * their interception and scripts), then the pipe itself. Call it once no reply is awaited. The pipe's
  * two ends are returned open, for the caller to pass on (`subprocess.send(message, end)`).
  */
-export async function letGoOfChrome(chrome: LaunchedChrome, age: { launchedAt: number; jobs: number }): Promise<{ handover: ChromeHandover; toChrome: Writable; fromChrome: Readable }> {
+export async function letGoOfChrome(
+  chrome: LaunchedChrome,
+  age: { launchedAt: number; jobs: number },
+  /** Awaited right before the pipe is released (a borrower holds its commands back then). */
+  beforeRelease?: () => Promise<void>,
+): Promise<{ handover: ChromeHandover; toChrome: Writable; fromChrome: Readable }> {
+  const { transport } = chrome;
+  if (transport === undefined) throw new Error(`Chrome (pid ${chrome.pid}) is borrowed: its pipe is another process's to pass on`);
   chrome.escape?.stop();
-  const root = (chrome.browser as unknown as { _connection: { send(method: string, params: object): Promise<unknown> } })._connection;
   // Both at once: the browser answers them in order, and the pipe is released after the last answer.
   await Promise.all([
-    root.send('Target.setAutoAttach', { autoAttach: false, waitForDebuggerOnStart: false, flatten: true }),
-    root.send('Target.setDiscoverTargets', { discover: false }),
+    browserCommand(chrome, 'Target.setAutoAttach', { autoAttach: false, waitForDebuggerOnStart: false, flatten: true }),
+    browserCommand(chrome, 'Target.setDiscoverTargets', { discover: false }),
   ]);
-  const { transport } = chrome;
+  await beforeRelease?.();
   const leftover = transport.release();
   return {
     handover: { pid: chrome.pid, profileDir: chrome.profileDir, priority: chrome.priority, leftover: leftover.toString('base64'), binary: chrome.binary, ...age },
@@ -238,7 +282,7 @@ function tailOf(child: ChildProcess): () => string {
 }
 
 /** puppeteer over a DevTools pipe, as the pool uses it: the viewport is each job's, a call may take 30 s. */
-const connectTransport = (transport: CdpPipeTransport): Promise<Browser> => puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 });
+const connectTransport = (transport: ConnectionTransport): Promise<Browser> => puppeteer.connect({ transport, defaultViewport: null, protocolTimeout: 30_000 });
 
 /** Connects puppeteer to Chrome's DevTools pipe (fd 3 to Chrome, fd 4 from it); fails when Chrome exits or never answers. */
 async function connectOverPipe(child: ChildProcess, stderr: () => string): Promise<{ browser: Browser; transport: CdpPipeTransport }> {
@@ -310,6 +354,13 @@ function killChromeProcs(procs: ProcInfo[], already: number[]): number[] {
  */
 export async function disposeChrome(chrome: LaunchedChrome, deadlineMs: number, pace?: ChromePace): Promise<PacedTeardown | undefined> {
   chrome.escape?.stop();
+  if (chrome.borrowed) {
+    // Another process's Chromium: only what this process opened in it goes.
+    const own = new Set(chrome.borrowed.contexts);
+    await Promise.all(chrome.browser.browserContexts().filter((c) => c.id !== undefined && own.has(c.id)).map((c) => c.close().catch(() => undefined)));
+    await chrome.browser.disconnect().catch(() => undefined);
+    return undefined;
+  }
   let timer: NodeJS.Timeout | undefined;
   let paced: PacedTeardown | undefined;
   try {

@@ -16,6 +16,10 @@ import type { QcJobKind } from './qc-job.types';
 import type { QcReport } from './qc-report.types';
 import { ResultCache, type CacheEntry, type QcCacheExport, type QcCacheImport } from './result-cache';
 import { WorkerSet, type AdoptableBrowser } from './worker-set';
+import type { ChromeLoan } from './chrome-launcher';
+
+/** A browser one pool lends another process's pool (QcPool.lend, QcPool.borrow); `index` names it in their messages. */
+export type LentBrowser = ChromeLoan & { index: number };
 
 /** What close() did. */
 export interface QcCloseSummary {
@@ -101,6 +105,65 @@ export class QcPool {
   }
 
   /**
+   * Uses browsers another process's pool lends this one ({@link lend}) instead of launching its
+   * own (an {@link awaiting} pool): each gets pages of its own, warmed as after a launch, while the
+   * lender goes on with its pages in the same Chromium. `send` carries each browser's DevTools
+   * commands to the lender, and {@link fromLender} takes what it passes back (from the moment this
+   * is called). The pipes come later ({@link takePipes}); a browser that cannot be borrowed, or one
+   * that goes with its lender ({@link lenderGone}), is launched here. Resolves with how many were borrowed.
+   */
+  async borrow(loans: LentBrowser[], send: (index: number, batch: string[]) => void): Promise<number> {
+    try {
+      const borrowed = await this.workers.borrowAll(loans, send);
+      await this.workers.launchUpTo(this.config.browsers);
+      return borrowed;
+    } finally {
+      this.arriving = false;
+    }
+  }
+
+  /** What the lender passed on for the browser it lent under `index` (its `forward`, see {@link lend}). */
+  fromLender(index: number, batch: string[]): void {
+    this.workers.fromLender(index, batch);
+  }
+
+  /** The borrowed browsers' commands wait from now on until their pipes come (the lender is about to let go of them). */
+  holdBorrowed(): void {
+    this.workers.holdBorrowed();
+  }
+
+  /** The pipes of the borrowed browsers, as the lender let go of them ({@link letGo}): this pool holds them from now on. Resolves with how many it took. */
+  async takePipes(browsers: AdoptableBrowser[]): Promise<number> {
+    return this.workers.takePipes(browsers);
+  }
+
+  /** The lender went away before it passed the pipes: its browsers went with it, and this pool launches its own. */
+  lenderGone(): void {
+    this.workers.lenderGone();
+  }
+
+  /**
+   * Lends this pool's browsers to another process's pool ({@link borrow}): each opens a
+   * browser-level DevTools session for it, whose messages go to `forward`. This pool goes on
+   * rendering meanwhile; its browsers are not recycled. Then either {@link letGo} passes the pipes,
+   * or {@link endLoans} takes back what the borrower opened.
+   */
+  async lend(forward: (index: number, batch: string[]) => void): Promise<LentBrowser[]> {
+    if (this.closing) throw new Error('lend: the pool is closing');
+    return this.workers.lendAll(forward);
+  }
+
+  /** The borrower's commands for the browser lent under `index`. */
+  fromBorrower(index: number, batch: string[]): void {
+    this.workers.fromBorrower(index, batch);
+  }
+
+  /** The borrower went away without the pipes: the browser contexts it opened are closed and its sessions detached. */
+  async endLoans(): Promise<void> {
+    await this.workers.endLoans();
+  }
+
+  /**
    * Goes on with browsers another process's pool let go of ({@link letGo}); the configured
    * number is made up with launches. Resolves with how many were taken over.
    */
@@ -124,9 +187,11 @@ export class QcPool {
   /**
    * Once no job runs (jobs still queued fail with PoolClosedError): lets go of every browser, with
    * its warm pages, for another process to go on with ({@link adopt}); their pipes' ends are
-   * returned, to pass on. The pool is closed from then on.
+   * returned, to pass on. The pool is closed from then on. A browser lent ({@link lend}) awaits
+   * `beforeRelease` right before its pipe is released (the borrower holds its commands back then),
+   * and what its relay read for the borrower is passed on (`forward`) before this resolves.
    */
-  async letGo(): Promise<AdoptableBrowser[]> {
+  async letGo(beforeRelease?: () => Promise<void>): Promise<AdoptableBrowser[]> {
     let release!: (summary: QcCloseSummary) => void;
     if (this.closing) throw new Error('letGo: the pool is closing already');
     const started = Date.now();
@@ -135,7 +200,7 @@ export class QcPool {
     const activeAtClose = this.active;
     try {
       await this.untilIdle();
-      const browsers = await this.workers.letGoAll(this.nextJobId);
+      const browsers = await this.workers.letGoAll(this.nextJobId, beforeRelease);
       this.cache.clear();
       return browsers;
     } finally {

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { BrowserWorker, type BrowserWorkerOptions, type PoolSlot } from './browser-worker';
-import { binaryIdentity, disposeChrome, killChromeTreeAsync, waitGone, type ChromeHandover } from './chrome-launcher';
+import { binaryIdentity, browserCommand, disposeChrome, killChromeTreeAsync, waitGone, type ChromeHandover, type ChromeLoan } from './chrome-launcher';
+import { RelayedTransport } from './cdp-relay';
 import { removeProfileAsync } from './profile-dir';
 import type { ChromePace, PacedTeardown } from './chrome-teardown';
 import { reniceTrees, type ReniceResult } from './chrome-priority';
@@ -41,6 +42,10 @@ export class WorkerSet {
   /** Slots being cleaned after their job (see {@link release}). */
   private readonly releasing = new Set<Promise<void>>();
   private closed = false;
+  /** Browsers lent to another process, by the index the loan gave them ({@link lendAll}). */
+  private lent = new Map<number, BrowserWorker>();
+  /** Relays to the browsers this set borrowed, by the lender's index ({@link borrowAll}). */
+  private borrowed = new Map<number, RelayedTransport>();
   /** The nice value browsers launch at from now on: the config's, until {@link setNice}. */
   private nice: number;
 
@@ -116,6 +121,104 @@ export class WorkerSet {
   }
 
   /**
+   * Lends every browser to another process (see cdp-relay.ts): each opens a browser-level session
+   * for it, whose messages go to `forward` with the browser's index. Resolves with the loans, in
+   * that order; a browser that cannot be lent is left out.
+   */
+  async lendAll(forward: (index: number, batch: string[]) => void): Promise<(ChromeLoan & { index: number })[]> {
+    const loans: (ChromeLoan & { index: number })[] = [];
+    for (const [index, worker] of this.workers.entries()) {
+      if (!worker.usable) continue;
+      try {
+        loans.push({ ...(await worker.lend((batch) => forward(index, batch))), index });
+        this.lent.set(index, worker);
+      } catch (error) {
+        this.log('warn', `could not lend Chrome (pid ${worker.chrome.pid}) to the successor`, { error: String(error) });
+      }
+    }
+    return loans;
+  }
+
+  /** Commands of the borrower for the browser lent under `index`. */
+  fromBorrower(index: number, batch: string[]): void {
+    this.lent.get(index)?.lentTo?.fromClient(batch);
+  }
+
+  /** The borrower went away without taking the browsers: what it opened in them goes. */
+  async endLoans(): Promise<void> {
+    const lent = [...this.lent.values()];
+    this.lent.clear();
+    await Promise.all(lent.map((worker) => worker.endLoan()));
+  }
+
+  /**
+   * Browsers another process lends (see BrowserWorker.borrow) join the set, each with pages of its
+   * own warmed as after a launch; `send` carries the commands to the lender. Resolves with how many
+   * joined; the configured number is made up by the caller (launchUpTo).
+   */
+  async borrowAll(loans: (ChromeLoan & { index: number })[], send: (index: number, batch: string[]) => void): Promise<number> {
+    const binary = binaryIdentity(this.chromePath);
+    const results = await Promise.allSettled(loans.map(async (loan) => {
+      if (loan.binary !== binary) throw new Error(`it was started from another ${this.chromePath} than the one there now (${loan.binary}, now ${binary})`);
+      const transport = new RelayedTransport(loan.sessionId, (batch) => send(loan.index, batch));
+      this.borrowed.set(loan.index, transport);
+      return BrowserWorker.borrow(loan, transport, this.options(this.nice));
+    }));
+    let joined = 0;
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'fulfilled') {
+        if (await this.join(result.value)) joined += 1;
+        continue;
+      }
+      const loan = loans[i] as ChromeLoan & { index: number };
+      this.borrowed.delete(loan.index);
+      this.log('warn', `not using the lent Chrome (pid ${loan.pid}): ${String(result.reason)}; one is launched`, { pid: loan.pid });
+    }
+    return joined;
+  }
+
+  /** What the lender passed on for the browser it lent under `index`. */
+  fromLender(index: number, batch: string[]): void {
+    this.borrowed.get(index)?.deliver(batch);
+  }
+
+  /** Borrowed browsers' commands wait from now on until their pipes come ({@link takePipes}). */
+  holdBorrowed(): void {
+    for (const transport of this.borrowed.values()) transport.hold();
+  }
+
+  /**
+   * The pipes of borrowed browsers came (the lender let go of them, QcPool.letGo): this set holds
+   * them from now on. The contexts the lender's pages were in (`contextIds`) are closed. Resolves
+   * with how many it took; a browser this set did not borrow is discarded.
+   */
+  async takePipes(browsers: AdoptableBrowser[]): Promise<number> {
+    let taken = 0;
+    const closing: Promise<unknown>[] = [];
+    for (const browser of browsers) {
+      const worker = this.workers.find((w) => w.chrome.borrowed && w.chrome.pid === browser.handover.pid);
+      if (!worker) {
+        this.log('warn', `the lender passed Chrome (pid ${browser.handover.pid}), which this pool did not borrow; it goes`, { pid: browser.handover.pid });
+        await discardBrowser(browser);
+        continue;
+      }
+      worker.takePipe(browser.toChrome, browser.fromChrome, Buffer.from(browser.handover.leftover, 'base64'));
+      taken += 1;
+      // By id: puppeteer here knows only the contexts that existed when it connected.
+      closing.push(...browser.contextIds.map((browserContextId) => browserCommand(worker.chrome, 'Target.disposeBrowserContext', { browserContextId }).catch(() => undefined)));
+    }
+    for (const [index, transport] of this.borrowed) if (transport.pipe) this.borrowed.delete(index);
+    await Promise.all(closing);
+    return taken;
+  }
+
+  /** The lender went away before passing the pipes: the borrowed browsers are gone for this set (each is replaced as after a crash). */
+  lenderGone(): void {
+    for (const transport of this.borrowed.values()) transport.lost();
+    this.borrowed.clear();
+  }
+
+  /**
    * Launches browsers in parallel until there are `count` (all of them at a pool's launch; the rest
    * where fewer were taken over); their slots go to the queue. The first failure is thrown once all
    * ended (the pool's launch then closes the others).
@@ -143,8 +246,9 @@ export class WorkerSet {
    * With no job running: lets go of every browser for another process (see BrowserWorker.letGo).
    * The set is closed from then on; a browser that cannot be let go of is closed here.
    */
-  async letGoAll(nextJobId: number): Promise<AdoptableBrowser[]> {
+  async letGoAll(nextJobId: number, beforeRelease?: () => Promise<void>): Promise<AdoptableBrowser[]> {
     this.closed = true;
+    this.lent.clear();
     // A slot still being cleaned after its job would pass on what that job left.
     await Promise.allSettled([...this.launching, ...this.releasing]);
     const all = this.workers;
@@ -152,7 +256,7 @@ export class WorkerSet {
     const out: AdoptableBrowser[] = [];
     for (const worker of all) {
       try {
-        out.push({ ...(await worker.letGo()), nextJobId });
+        out.push({ ...(await worker.letGo(worker.lentTo ? beforeRelease : undefined)), nextJobId });
       } catch (error) {
         this.log('warn', `could not let go of Chrome (pid ${worker.chrome.pid}); closing it`, { error: String(error) });
         await disposeChrome(worker.chrome, 0).catch(() => undefined);
