@@ -26,7 +26,7 @@ import type { Logger } from './logging/logger';
 import { nestLogger } from './logging/nest-logger';
 import { logShutdownEvent } from './logging/shutdown-log';
 import { qcPoolConfig } from './runtime/launch-qc-pool';
-import { offeredChrome, passOnChrome, receiveChrome, type ChromeOffer } from './handoff/chrome-take-over';
+import { borrowChrome, lendChrome, offeredChrome, passOnChrome, receiveChrome, type ChromeOffer } from './handoff/chrome-take-over';
 import { reportLifecycleToSystemd } from './runtime/drain-reporter';
 import { removePidFile, writePidFile } from './runtime/pid-file';
 import { evictForeignSignalHandlers, installSignalHandlers } from './runtime/signals';
@@ -106,18 +106,22 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   const successorChromeNice = upgrader.isSuccessor && config.qc.chromeSession === 'api' ? config.handoff.successorChromeNice : config.qc.chromeNice;
   // HANDOFF_TAKE_OVER_CHROME: a predecessor that started its Chromium with the same settings passes
   // it on at the switch (handoff/chrome-take-over.ts); the pool waits for it instead of launching.
-  const takeOver = config.qc.enabled && config.handoff.enabled && config.handoff.takeOverChrome && config.qc.chromeSession === 'api';
+  // HANDOFF_BORROW_CHROME: the successor borrows it while it starts instead, and only the pipe moves at the switch.
+  const borrow = config.handoff.borrowChrome;
+  const takeOver = config.qc.enabled && config.handoff.enabled && (config.handoff.takeOverChrome || borrow) && config.qc.chromeSession === 'api';
   const poolConfig = qcPoolConfig(config, logger, () => upgrader.yieldStart(), successorChromeNice);
   // At QC_CHROME_NICE, whatever a successor's Chromium starts at: what it runs at for good.
   const fingerprint = takeOver ? QcPool.chromeFingerprint({ ...poolConfig, chromeNice: config.qc.chromeNice }) : undefined;
   let awaitingChrome = false;
   if (upgrader.isSuccessor && fingerprint !== undefined) {
-    const offer = offeredChrome(await upgrader.inheritedState(5_000), fingerprint);
+    const offer = offeredChrome(await upgrader.inheritedState(5_000), fingerprint, borrow);
     awaitingChrome = offer.ok;
-    logger.info(offer.ok ? 'handoff: taking over the predecessor\'s Chromium at the switch' : `handoff: launching Chromium: ${offer.reason}`);
+    logger.info(!offer.ok ? `handoff: launching Chromium: ${offer.reason}`
+      : borrow ? 'handoff: borrowing the predecessor\'s Chromium, with pages of its own; its pipe comes at the switch' : 'handoff: taking over the predecessor\'s Chromium at the switch');
   }
+  const borrowing = async (pool: QcPool) => (await borrowChrome(pool, upgrader, logger), pool);
   const launching = !config.qc.enabled ? Promise.resolve(null)
-    : awaitingChrome ? Promise.resolve(QcPool.awaiting(poolConfig))
+    : awaitingChrome ? (borrow ? borrowing(QcPool.awaiting(poolConfig)) : Promise.resolve(QcPool.awaiting(poolConfig)))
       : QcPool.launch(poolConfig);
   coordinator.addHook({ name: 'http-server', run: () => (started.server ? closeHttpServer(started.server, 1_000) : undefined), timeoutMs: 3_000 });
   // After a handoff (HANDOFF_RETIRE_YIELD): waits until the successor renders nothing. Whichever
@@ -140,8 +144,9 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
   // arrives while our Chromium starts; a first process gets nothing.
   const inherited: InheritedState = takeOverState(await upgrader.inheritedState(5_000), pool, logger);
   const socketHeldBySystemd = fd !== undefined || inherited.socketHeldBySystemd;
-  upgrader.provideState(() => ({ socketHeldBySystemd, qcCache: pool?.exportCache(), ...(pool && fingerprint !== undefined ? { chrome: { fingerprint } satisfies ChromeOffer } : {}) }));
-  const receiving = awaitingChrome && pool ? receiveChrome(pool, upgrader, logger, config.qc.jobTimeoutMs + 2_000) : undefined;
+  upgrader.provideState(() => ({ socketHeldBySystemd, qcCache: pool?.exportCache(), ...(pool && fingerprint !== undefined ? { chrome: { fingerprint, ...(borrow ? { lends: true } : {}) } satisfies ChromeOffer } : {}) }));
+  const receiving = awaitingChrome && pool ? receiveChrome(pool, upgrader, logger, config.qc.jobTimeoutMs + 2_000, borrow) : undefined;
+  const lending = pool && fingerprint !== undefined && borrow ? lendChrome(pool, upgrader, logger) : undefined;
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
@@ -210,7 +215,7 @@ export async function startApi(config: ApiConfig, logger: Logger, env: NodeJS.Pr
     // (tools/bench/README.md, "The requests passed on at the switch").
     // HANDOFF_TAKE_OVER_CHROME: the successor goes on with this process's Chromium and its warm pages.
     ...(pool && fingerprint !== undefined ? {
-      passOnChrome: () => passOnChrome(pool, upgrader, () => gate.whenNoLocalQc(), logger).then(() => undefined),
+      passOnChrome: () => passOnChrome(pool, upgrader, () => gate.whenNoLocalQc(), logger, lending?.hold).then(() => undefined),
     } : {}),
     forwardToSuccessor: () => gate.forwardTo(successorProxy(successorTarget(address), (error) => logger.warn('handed over: a request passed to the successor failed', { error: error.message })), isQcWork),
     moveConnections: () => {

@@ -56,6 +56,7 @@ export class ChildWatch {
   private request: SpawnRequest | undefined;
   private entry: string | undefined;
   private greeted = false;
+  private successorPeer: SuccessorPeer | undefined;
   private settled = false;
   private succeeded = false;
   private exit: UpgradeFailure['exit'];
@@ -205,9 +206,11 @@ export class ChildWatch {
     }
   }
 
+  /** The successor to its app's conversation: one object for all its messages. */
   private peer(): SuccessorPeer {
     const child = this.child as SpawnedChild;
-    return { pid: this.pid as number, send: (kind, data) => child.send({ type: 'message', kind, data }), exited: this.exited };
+    this.successorPeer ??= { pid: this.pid as number, send: (kind, data) => child.send({ type: 'message', kind, data }), exited: this.exited };
+    return this.successorPeer;
   }
 
   private async sendState(): Promise<void> {

@@ -216,9 +216,11 @@ describe('the whole protocol in memory', () => {
   it('carries the apps\' own messages both ways from the successor\'s start, with the successor to answer and its exit', async () => {
     const { env, upgrader } = await predecessorSetup();
     const heard: unknown[] = [];
+    const peers = new Set<unknown>();
     let exited = false;
     upgrader.onSuccessorMessage('relay', (data, from) => {
       heard.push([data, from.pid]);
+      peers.add(from);
       void from.exited.then(() => (exited = true));
       void from.send('relay', { echo: data });
     });
@@ -236,6 +238,7 @@ describe('the whole protocol in memory', () => {
     await successor.sendToPredecessor('relay', { n: 2 });
     await settle();
     expect(answers).toEqual([{ echo: { n: 1 } }, { echo: { n: 2 } }]);
+    expect(peers.size).toBe(1); // one successor, one peer: an app may tell its successors apart by it
     expect(exited).toBe(false);
     child.exit(0);
     await settle();

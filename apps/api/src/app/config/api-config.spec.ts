@@ -11,11 +11,11 @@ describe('resolveApiConfig', () => {
       PORT: '8001', HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '9000', SHUTDOWN_DELAY_MS: '5000', KEEP_ALIVE_TIMEOUT_MS: '65000',
       HEADERS_TIMEOUT_MS: '66000', LOG_FORMAT: 'JSON', LOG_LEVEL: 'warn', PID_FILE: 'run/api.pid', QC_ENABLED: 'no', QC_BROWSERS: '3',
       QC_PAGES_PER_BROWSER: '4', QC_QUEUE_MAX: '0', QC_ACQUIRE_TIMEOUT_MS: '1500', QC_JOB_TIMEOUT_MS: '2000', QC_CACHE_MAX_ENTRIES: '10', QC_WARM_UP_RENDER: 'false', QC_ISOLATION: 'context', QC_CHROME_NICE: '10', QC_CHROME_SESSION: 'own', QC_CHROME_ESCAPE_MS: '1500', CHROME_PATH: '/opt/chrome',
-      HANDOFF_ENABLED: 'false', HANDOFF_TIMEOUT_MS: '15000', HANDOFF_SUCCESSOR_NICE: '12', HANDOFF_SUCCESSOR_ESCAPE_MS: '4000', HANDOFF_SUCCESSOR_IDLE: 'false', HANDOFF_HELPERS_IDLE_MS: '0', HANDOFF_PREPARE_SUCCESSOR: 'false', HANDOFF_WARM_REQUESTS: '50', HANDOFF_WARM_TIER_UP: 'false', HANDOFF_SETTLE_MS: '1500', HANDOFF_COLLECT_GARBAGE: 'false', HANDOFF_CHROME_NICE: '4', HANDOFF_SUCCESSOR_CHROME_NICE: '7', HANDOFF_RETIRE_AFTER_MS: '800', HANDOFF_RETIRE_IDLE: 'false', HANDOFF_START_YIELD: 'false', HANDOFF_RETIRE_YIELD: 'false', HANDOFF_YIELD_DIR: '/run/edu_agents', HANDOFF_TAKE_OVER_CHROME: 'false',
+      HANDOFF_ENABLED: 'false', HANDOFF_TIMEOUT_MS: '15000', HANDOFF_SUCCESSOR_NICE: '12', HANDOFF_SUCCESSOR_ESCAPE_MS: '4000', HANDOFF_SUCCESSOR_IDLE: 'false', HANDOFF_HELPERS_IDLE_MS: '0', HANDOFF_PREPARE_SUCCESSOR: 'false', HANDOFF_WARM_REQUESTS: '50', HANDOFF_WARM_TIER_UP: 'false', HANDOFF_SETTLE_MS: '1500', HANDOFF_COLLECT_GARBAGE: 'false', HANDOFF_CHROME_NICE: '4', HANDOFF_SUCCESSOR_CHROME_NICE: '7', HANDOFF_RETIRE_AFTER_MS: '800', HANDOFF_RETIRE_IDLE: 'false', HANDOFF_START_YIELD: 'false', HANDOFF_RETIRE_YIELD: 'false', HANDOFF_YIELD_DIR: '/run/edu_agents', HANDOFF_TAKE_OVER_CHROME: 'false', HANDOFF_BORROW_CHROME: 'false',
     });
     expect(config).toMatchObject({
       port: 8001, host: '127.0.0.1', shutdownTimeoutMs: 9000, shutdownDelayMs: 5000, keepAliveTimeoutMs: 65000, headersTimeoutMs: 66000,
-      logFormat: 'json', logLevel: 'warn', pidFile: 'run/api.pid', handoff: { enabled: false, timeoutMs: 15000, successorNice: 12, successorEscapeMs: 4000, successorIdle: false, helpersIdleMs: 0, prepareSuccessor: false, warmRequests: 50, warmTierUp: false, settleMs: 1500, collectGarbage: false, chromeNice: 4, successorChromeNice: 7, retireAfterMs: 800, retireIdle: false, startYield: false, retireYield: false, yieldDir: '/run/edu_agents', takeOverChrome: false },
+      logFormat: 'json', logLevel: 'warn', pidFile: 'run/api.pid', handoff: { enabled: false, timeoutMs: 15000, successorNice: 12, successorEscapeMs: 4000, successorIdle: false, helpersIdleMs: 0, prepareSuccessor: false, warmRequests: 50, warmTierUp: false, settleMs: 1500, collectGarbage: false, chromeNice: 4, successorChromeNice: 7, retireAfterMs: 800, retireIdle: false, startYield: false, retireYield: false, yieldDir: '/run/edu_agents', takeOverChrome: false, borrowChrome: false },
       qc: { enabled: false, browsers: 3, pagesPerBrowser: 4, queueMax: 0, acquireTimeoutMs: 1500, jobTimeoutMs: 2000, cacheMaxEntries: 10, warmUpRender: false, isolation: 'context', chromeNice: 10, chromeSession: 'own', chromeEscapeMs: 1500, chromePath: '/opt/chrome' },
     });
   });
@@ -39,6 +39,10 @@ describe('resolveApiConfig', () => {
     expect(resolveApiConfig({ HANDOFF_TAKE_OVER_CHROME: 'true' }).handoff.takeOverChrome).toBe(true);
     expect(() => resolveApiConfig({ HANDOFF_TAKE_OVER_CHROME: 'sometimes' })).toThrow(/HANDOFF_TAKE_OVER_CHROME="sometimes"/);
     expect(() => resolveApiConfig({ HANDOFF_TAKE_OVER_CHROME: 'true', QC_CHROME_SESSION: 'own' })).toThrow(/HANDOFF_TAKE_OVER_CHROME.*QC_CHROME_SESSION=own/);
+    expect(resolveApiConfig({}).handoff.borrowChrome).toBe(false);
+    expect(resolveApiConfig({ HANDOFF_BORROW_CHROME: 'true' }).handoff.borrowChrome).toBe(true);
+    expect(() => resolveApiConfig({ HANDOFF_BORROW_CHROME: 'true', QC_CHROME_SESSION: 'own' })).toThrow(/HANDOFF_BORROW_CHROME.*QC_CHROME_SESSION=own/);
+    expect(() => resolveApiConfig({ HANDOFF_BORROW_CHROME: 'true', HANDOFF_TAKE_OVER_CHROME: 'true' })).toThrow(/HANDOFF_BORROW_CHROME.*either borrows/);
     expect(() => resolveApiConfig({ HANDOFF_RETIRE_YIELD: 'maybe' })).toThrow(/HANDOFF_RETIRE_YIELD="maybe"/);
   });
 

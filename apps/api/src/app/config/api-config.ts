@@ -99,6 +99,13 @@ export interface ApiConfig {
      * false). Only where both run the same Chromium with the same settings; otherwise it launches as before.
      */
     takeOverChrome: boolean;
+    /**
+     * The successor borrows the old process's running Chromium while it starts: it opens and warms
+     * pages of its own in it through a DevTools session the old process relays over the handoff's
+     * channel, and at the switch only the pipe moves to it (HANDOFF_BORROW_CHROME, default false).
+     * Same conditions as {@link takeOverChrome}, and not with it.
+     */
+    borrowChrome: boolean;
   };
   qc: {
     enabled: boolean;
@@ -155,7 +162,7 @@ export const API_CONFIG_DEFAULTS: Readonly<ApiConfig> = Object.freeze({
   // The old process retires 1.5 s after the switch, at SCHED_IDLE: its Chromium's exit at the switch made the
   // successor's first renders 1.5-2.1x steady, and at its own priority 2.3x whenever it came (tools/bench/README.md,
   // "A quiet retirement").
-  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, helpersIdleMs: 3_000, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, successorChromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined, takeOverChrome: false }),
+  handoff: Object.freeze({ enabled: true, timeoutMs: HANDOFF_DEFAULTS.readyTimeoutMs, successorNice: 5, successorEscapeMs: HANDOFF_DEFAULTS.successorEscapeMs, successorIdle: true, helpersIdleMs: 3_000, prepareSuccessor: true, warmRequests: 200, warmTierUp: true, settleMs: 3_000, collectGarbage: true, chromeNice: QC_POOL_DEFAULTS.chromeNice, successorChromeNice: QC_POOL_DEFAULTS.chromeNice, retireAfterMs: 1_500, retireIdle: true, startYield: true, retireYield: true, yieldDir: undefined, takeOverChrome: false, borrowChrome: false }),
   qc: Object.freeze({
     enabled: true,
     browsers: QC_POOL_DEFAULTS.browsers,
@@ -213,6 +220,7 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
       retireYield: r.bool('HANDOFF_RETIRE_YIELD', d.handoff.retireYield),
       yieldDir: r.string('HANDOFF_YIELD_DIR', d.handoff.yieldDir, /^\//, 'an absolute path to a directory the instances share'),
       takeOverChrome: r.bool('HANDOFF_TAKE_OVER_CHROME', d.handoff.takeOverChrome),
+      borrowChrome: r.bool('HANDOFF_BORROW_CHROME', d.handoff.borrowChrome),
     },
     qc: {
       enabled: r.bool('QC_ENABLED', d.qc.enabled),
@@ -245,6 +253,12 @@ export function resolveApiConfig(env: Record<string, string | undefined>): ApiCo
   // A Chromium in a session of its own has a starvation escape of its launcher's, which cannot move.
   if (config.handoff.takeOverChrome && config.qc.chromeSession !== 'api') {
     r.problem('HANDOFF_TAKE_OVER_CHROME', `false with QC_CHROME_SESSION=${config.qc.chromeSession}: only a Chromium in the API's session (QC_CHROME_SESSION=api) is taken over`, 'true');
+  }
+  if (config.handoff.borrowChrome && config.qc.chromeSession !== 'api') {
+    r.problem('HANDOFF_BORROW_CHROME', `false with QC_CHROME_SESSION=${config.qc.chromeSession}: only a Chromium in the API's session (QC_CHROME_SESSION=api) is lent`, 'true');
+  }
+  if (config.handoff.borrowChrome && config.handoff.takeOverChrome) {
+    r.problem('HANDOFF_BORROW_CHROME', 'false with HANDOFF_TAKE_OVER_CHROME=true: a successor either borrows the Chromium during its start or takes it over at the switch', 'true');
   }
   if (config.headersTimeoutMs <= config.keepAliveTimeoutMs) {
     r.problem('HEADERS_TIMEOUT_MS', `greater than KEEP_ALIVE_TIMEOUT_MS (${config.keepAliveTimeoutMs})`, String(config.headersTimeoutMs));

@@ -1,7 +1,8 @@
 import type { AdoptableBrowser, QcPool } from '@edu-agents/qc-chrome-pool';
 import { PassThrough } from 'node:stream';
 import type { Logger } from '../logging/logger';
-import { offeredChrome, passOnChrome, receiveChrome, type ChromeChannel } from './chrome-take-over';
+import type { SuccessorPeer } from '@edu-agents/process-handoff';
+import { borrowChrome, lendChrome, offeredChrome, passOnChrome, receiveChrome, type BorrowerChannel, type ChromeChannel, type LenderChannel } from './chrome-take-over';
 
 // The orchestration around QcPool.letGo/adopt, with a fake channel and pool; the real thing runs in
 // apps/api/e2e/handoff/handoff-take-over.e2e-spec.ts.
@@ -18,6 +19,94 @@ describe('offeredChrome', () => {
     expect(offeredChrome({ chrome: { fingerprint: 'f0' } }, 'f1')).toEqual({ ok: false, reason: expect.stringContaining('fingerprint f0, here f1') });
     expect(offeredChrome({ qcCache: {} }, 'f1')).toEqual({ ok: false, reason: expect.stringContaining('offers none') });
     expect(offeredChrome(undefined, 'f1').ok).toBe(false);
+  });
+
+  it('takes a lent Chromium only when borrowing, and one passed at the switch only when not', () => {
+    expect(offeredChrome({ chrome: { fingerprint: 'f1', lends: true } }, 'f1', true)).toEqual({ ok: true });
+    expect(offeredChrome({ chrome: { fingerprint: 'f1', lends: true } }, 'f1')).toEqual({ ok: false, reason: expect.stringContaining('lends its Chromium during a start') });
+    expect(offeredChrome({ chrome: { fingerprint: 'f1' } }, 'f1', true)).toEqual({ ok: false, reason: expect.stringContaining('passes its Chromium at the switch') });
+  });
+});
+
+describe('lendChrome and borrowChrome (HANDOFF_BORROW_CHROME)', () => {
+  const loan = { index: 0, pid: 11, profileDir: '/nonexistent/p', priority: handover(11).priority, binary: 'b', launchedAt: 0, jobs: 3, sessionId: 'S' };
+
+  function lender() {
+    let listener: ((data: unknown, from: SuccessorPeer) => void) | undefined;
+    const channel: LenderChannel = { onSuccessorMessage: (_kind, l) => void (listener = l) };
+    const calls: unknown[] = [];
+    const pool = {
+      lend: async (forward: (index: number, batch: string[]) => void) => (calls.push('lend'), forward(0, ['{"from":"chrome"}']), [loan]),
+      fromBorrower: (index: number, batch: string[]) => void calls.push(['fromBorrower', index, batch]),
+      endLoans: async () => void calls.push('endLoans'),
+    } as unknown as QcPool;
+    const successor = (pid: number) => {
+      const sent: unknown[] = [];
+      let exit!: () => void;
+      const peer: SuccessorPeer = { pid, send: async (_kind, data) => void sent.push(data), exited: new Promise((resolve) => (exit = resolve)) };
+      return { peer, sent, exit, say: (data: unknown) => listener?.(data, peer) };
+    };
+    return { channel, pool, calls, successor, ...logger() };
+  }
+
+  it('the old process lends to the successor that asks, relays its commands, and takes back what it opened when it exits without the pipe', async () => {
+    const { channel, pool, calls, successor, logger: log, lines } = lender();
+    lendChrome(pool, channel, log);
+    const first = successor(21);
+    first.say({ type: 'borrow' });
+    await new Promise(setImmediate);
+    expect(first.sent).toEqual([{ type: 'cdp', index: 0, batch: ['{"from":"chrome"}'] }, { type: 'loans', loans: [loan] }]);
+    first.say({ type: 'cdp', index: 0, batch: ['{"id":1}'] });
+    successor(22).say({ type: 'cdp', index: 0, batch: ['{"id":2}'] }); // not the borrower: ignored
+    expect(calls).toEqual(['lend', ['fromBorrower', 0, ['{"id":1}']]]);
+    first.exit();
+    await new Promise(setImmediate);
+    expect(calls.at(-1)).toBe('endLoans');
+    expect(lines).toContain('handoff: successor 21 exited with Chromium lent; took back what it opened');
+  });
+
+  it('before the pipe moves, the old process has the successor hold its commands back, and does not take back a loan it passes', async () => {
+    const { channel, pool, calls, successor, logger: log } = lender();
+    const { hold } = lendChrome(pool, channel, log);
+    await expect(hold()).rejects.toThrow(/no successor borrows/);
+    const borrower = successor(21);
+    borrower.say({ type: 'borrow' });
+    await new Promise(setImmediate);
+    let held = false;
+    const holding = hold().then(() => (held = true));
+    await new Promise(setImmediate);
+    expect([borrower.sent.at(-1), held]).toEqual([{ type: 'hold' }, false]);
+    borrower.say({ type: 'held' });
+    await holding;
+    borrower.exit();
+    await new Promise(setImmediate);
+    expect(calls).not.toContain('endLoans');
+  });
+
+  it('the successor asks, borrows what is lent, relays both ways and holds when asked; it launches when the old process lends none', async () => {
+    const heard: ((data: unknown) => void)[] = [];
+    const sent: unknown[] = [];
+    const channel: BorrowerChannel = { sendToPredecessor: async (_kind, data) => void sent.push(data), onPredecessorMessage: (_kind, l) => void heard.push(l) };
+    const calls: unknown[] = [];
+    const pool = {
+      borrow: async (loans: unknown[], send: (index: number, batch: string[]) => void) => (calls.push(['borrow', loans]), send(0, ['{"id":1}']), loans.length),
+      fromLender: (index: number, batch: string[]) => void calls.push(['fromLender', index, batch]),
+      holdBorrowed: () => void calls.push('holdBorrowed'),
+    } as unknown as QcPool;
+    const { logger: log, lines } = logger();
+    const borrowing = borrowChrome(pool, channel, log);
+    expect(sent).toEqual([{ type: 'borrow' }]);
+    heard[0]?.({ type: 'loans', loans: [loan] });
+    await expect(borrowing).resolves.toBe(1);
+    heard[0]?.({ type: 'cdp', index: 0, batch: ['{"id":1,"result":{}}'] });
+    heard[0]?.({ type: 'hold' });
+    expect(calls).toEqual([['borrow', [loan]], ['fromLender', 0, ['{"id":1,"result":{}}']], 'holdBorrowed']);
+    expect(sent).toEqual([{ type: 'borrow' }, { type: 'cdp', index: 0, batch: ['{"id":1}'] }, { type: 'held' }]);
+
+    const refused = borrowChrome(pool, channel, log);
+    heard[1]?.({ type: 'refused', reason: 'lend: the pool is closing' });
+    await expect(refused).resolves.toBe(0);
+    expect(lines).toContain('handoff: the predecessor lends no Chromium (lend: the pool is closing); launching one');
   });
 });
 
