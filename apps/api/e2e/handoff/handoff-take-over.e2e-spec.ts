@@ -1,5 +1,5 @@
-import { API_MAIN, ApiRelease, killLeftoverApis, startApi, waitFor, waitReady, WORKSPACE } from '@edu-agents/e2e-support';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { API_MAIN, ApiRelease, isAlive, killLeftoverApis, processTree, startApi, waitFor, waitReady, WORKSPACE } from '@edu-agents/e2e-support';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadsSchedOf } from '../support/chrome-procs';
@@ -116,6 +116,116 @@ describe('a successor takes over the old process\'s Chromium (HANDOFF_TAKE_OVER_
       expect(lines.filter((l) => l.pid === oldPid).map((l) => l.msg)).toContain('handed over: the successor launched its own Chromium; this one goes as this process retires');
       await waitFor('the old Chromium to be gone with its process', () => (!isRunning(old?.pid as number) && !existsSync(old?.profileDir as string)) || undefined, 15_000);
       expect((await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html: '<main><h1>Own Chromium</h1></main>' }) })).status).toBe(200);
+    } finally {
+      release.remove();
+    }
+  }, 240_000);
+});
+
+/** Live renderer processes of the Chromium `pid`. */
+function renderersOf(pid: number): number[] {
+  return processTree(pid).filter((p) => {
+    try {
+      return isAlive(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--type=renderer');
+    } catch {
+      return false; // gone while we looked
+    }
+  });
+}
+
+// HANDOFF_BORROW_CHROME: the old process lends its running Chromium to the successor while it starts;
+// the successor opens and warms pages of its own in it through a DevTools session the old process
+// relays, and at the switch only the pipe moves. Real API processes, real Chromium, real signals.
+describe('a successor borrows the old process\'s Chromium while it starts (HANDOFF_BORROW_CHROME)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'edu-handoff-borrow-'));
+  });
+  afterEach(async () => {
+    await killLeftoverApis();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renders through two handoffs on one Chromium that no successor launched, fails no QC request, and closes it at the end', async () => {
+    const pidFile = join(dir, 'api.pid');
+    const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_BORROW_CHROME: 'true', HANDOFF_RETIRE_AFTER_MS: '300' }, { pidFile, timeoutMs: 60_000 });
+    await waitReady(api.port);
+    const base = `http://127.0.0.1:${api.port}`;
+    const stats = async () => (await (await fetch(`${base}/qc-stats`)).json()) as QcStats;
+    const [chrome] = (await stats()).browserProcesses;
+    expect(chrome).toBeDefined();
+
+    let stop = false;
+    const answers: { status: number; blocked: number; body?: unknown }[] = [];
+    const checking = (async () => {
+      for (let i = 0; !stop; i += 1) {
+        const html = `<main><h1>Lesson ${i}</h1><img src="https://example.com/${i}.png" alt="figure"></main>`;
+        const response = await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html }) });
+        const body = (await response.json()) as { blockedRequests?: unknown[] };
+        answers.push({ status: response.status, blocked: body.blockedRequests?.length ?? -1, ...(response.status === 200 ? {} : { body }) });
+      }
+    })();
+    const first = await handOff(api, pidFile);
+    const second = await handOff(api, pidFile);
+    const atSecond = answers.length;
+    await waitFor('a few QC answers after the second handoff', () => answers.length >= atSecond + 3 || undefined, 30_000);
+    stop = true;
+    await checking;
+
+    // Every answer came, each with the lesson's blocked image: the successors' own pages were guarded.
+    expect(answers.filter((a) => a.status !== 200 || a.blocked !== 1)).toEqual([]);
+    expect((await stats()).browserProcesses).toEqual([expect.objectContaining({ pid: chrome?.pid, profileDir: chrome?.profileDir })]);
+    const lines = logLines(api);
+    for (const { oldPid, newPid } of [first, second]) {
+      const own = (pid: number) => lines.filter((l) => l.pid === pid).map((l) => l.msg);
+      expect(own(oldPid)).toContainEqual(expect.stringMatching(/^handoff: lent 1 Chromium to successor \d+ while it starts$/));
+      expect(own(oldPid)).toContain('handed over: passed the pipes of 1 Chromium it lent to the successor');
+      expect(own(newPid)).toContain('handoff: borrowed 1 of the predecessor\'s Chromium, with pages of its own');
+      expect(own(newPid)).toContain('handoff: holds the pipes of 1 borrowed Chromium at the switch');
+      expect(own(newPid).filter((m) => /Chrome started/.test(m))).toEqual([]);
+    }
+    expect(threadsSchedOf(chrome?.pid as number).filter((t) => t.policy === SCHED_IDLE)).toEqual([]);
+
+    process.kill(second.newPid, 'SIGTERM');
+    await waitFor('the last process to exit', () => !isRunning(second.newPid) || undefined, 30_000);
+    await waitFor('the borrowed Chromium to be gone with its profile', () => (!isRunning(chrome?.pid as number) && !existsSync(chrome?.profileDir as string)) || undefined, 15_000);
+  }, 240_000);
+
+  it('a build that fails after it borrowed leaves the old process\'s Chromium as it was: its pages are taken back, and the next good build borrows', async () => {
+    const release = new ApiRelease('borrow-broken');
+    try {
+      const pidFile = join(dir, 'api.pid');
+      const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_BORROW_CHROME: 'true', HANDOFF_TIMEOUT_MS: 20_000 }, { main: release.main, pidFile, timeoutMs: 60_000 });
+      await waitReady(api.port);
+      const base = `http://127.0.0.1:${api.port}`;
+      const check = async (title: string) => (await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html: `<main><h1>${title}</h1></main>` }) })).status;
+      const chromePid = async () => ((await (await fetch(`${base}/qc-stats`)).json()) as QcStats).browserProcesses[0]?.pid as number;
+      const before = await chromePid();
+      const renderers = renderersOf(before).length;
+
+      // This build dies right after it borrowed (its pages are open in the old process's Chromium), before its ready.
+      const main = JSON.stringify(join(WORKSPACE, API_MAIN, '..', 'api.js'));
+      release.deployBroken(`const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => {
+  if (String(chunk).includes('borrowed 1 of the predecessor')) setImmediate(() => process.exit(3));
+  return write(chunk, ...rest);
+};
+require(${main});
+`);
+      api.signal('SIGHUP');
+      await waitFor('the borrowing build\'s attempt to fail', async () => {
+        const h = await handoffDetails(api);
+        return h.attempts === 1 && h.state === 'idle' ? true : undefined;
+      }, 60_000);
+      await waitFor('the old process to take back what the build opened', () => logLines(api).some((l) => /^handoff: successor \d+ exited with Chromium lent; took back what it opened$/.test(l.msg)) || undefined, 15_000);
+      expect(await health(api)).toMatchObject({ state: 'ready', pid: api.pid });
+      expect([await chromePid(), await check('after the broken build')]).toEqual([before, 200]);
+      await waitFor('the broken build\'s pages to be gone', () => renderersOf(before).length <= renderers || undefined, 15_000);
+
+      release.deployGood();
+      const { newPid } = await handOff(api, pidFile);
+      expect([await chromePid(), await check('after the good build')]).toEqual([before, 200]);
+      expect(logLines(api).filter((l) => l.pid === newPid).map((l) => l.msg)).toContain('handoff: holds the pipes of 1 borrowed Chromium at the switch');
     } finally {
       release.remove();
     }

@@ -46,16 +46,20 @@ describe('lending a running Chromium to another pool (QcPool.lend / borrow / tak
 
     const pool = borrower;
     let held = 0;
-    const browsers = await lender.letGo(async () => {
+    // Renders of the borrower go on through the relay while the lender lets go (it waits for its own
+    // render first), and those of its commands that come while the pipe moves wait for it.
+    const lenderLast = lender.check(job('<main><h1>The lender\'s last</h1></main>'));
+    const renders = Array.from({ length: 4 }, (_, i) => borrower?.check(job(`<main><h1>While the pipe moves ${i}</h1></main>`)));
+    const letting = lender.letGo(async () => {
       held += 1;
       pool.holdBorrowed();
     });
+    await expect(lenderLast).resolves.toMatchObject({ ok: true });
+    const browsers = await letting;
     expect(held).toBe(1);
-    // A command sent while the pipe moves waits for it, and is answered over it.
-    const during = borrower.check(job('<main><h1>While the pipe moves</h1></main>'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await borrower.takePipes(browsers)).toBe(1);
-    await expect(during).resolves.toMatchObject({ ok: true });
+    for (const render of renders) await expect(render).resolves.toMatchObject({ ok: true });
     await lender.close({ deadlineMs: 1_000 });
     lender = undefined;
     expect(liveChromeProcs(chrome?.profileDir as string).length).toBeGreaterThan(0);

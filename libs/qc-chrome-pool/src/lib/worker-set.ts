@@ -248,7 +248,6 @@ export class WorkerSet {
    */
   async letGoAll(nextJobId: number, beforeRelease?: () => Promise<void>): Promise<AdoptableBrowser[]> {
     this.closed = true;
-    this.lent.clear();
     // A slot still being cleaned after its job would pass on what that job left.
     await Promise.allSettled([...this.launching, ...this.releasing]);
     const all = this.workers;
@@ -262,6 +261,8 @@ export class WorkerSet {
         await disposeChrome(worker.chrome, 0).catch(() => undefined);
       }
     }
+    // A borrower's commands kept coming until it held them back (beforeRelease): relayed up to then.
+    this.lent.clear();
     return out;
   }
 
