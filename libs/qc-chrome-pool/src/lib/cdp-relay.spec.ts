@@ -42,6 +42,15 @@ describe('RelayedTransport (the borrower\'s side)', () => {
     ]);
   });
 
+  it('never has the browser\'s new pages wait for it (browser-wide auto-attach without waitForDebuggerOnStart); what its pages attach to still does', async () => {
+    const sent: string[][] = [];
+    const transport = new RelayedTransport(BROWSER, (batch) => sent.push(batch));
+    transport.send('{"method":"Target.setAutoAttach","params":{"waitForDebuggerOnStart":true,"flatten":true,"autoAttach":true},"id":4}');
+    transport.send(`{"method":"Target.setAutoAttach","params":{"waitForDebuggerOnStart":true,"flatten":true,"autoAttach":true},"id":5,"sessionId":"${PAGE}"}`);
+    await Promise.resolve();
+    expect(sent.flat().map((m) => JSON.parse(m) as { id: number; params: { waitForDebuggerOnStart: boolean }; sessionId: string }).map((m) => [m.id, m.params.waitForDebuggerOnStart, m.sessionId])).toEqual([[4, false, BROWSER], [5, true, PAGE]]);
+  });
+
   it('holds its commands while the pipe moves and writes them to the pipe, after what the host had read, once it came', async () => {
     const sent: string[][] = [];
     const transport = new RelayedTransport(BROWSER, (batch) => sent.push(batch));

@@ -34,9 +34,10 @@ export function sessionOf(message: string): string | undefined {
  */
 class ClientSessions {
   readonly ids: Set<string>;
-  readonly contexts = new Set<string>();
   /** Ids of its `Target.createBrowserContext` commands whose answer has not come yet. */
   private readonly creating = new Set<number>();
+
+  readonly contexts = new Set<string>();
 
   constructor(readonly root: string) {
     this.ids = new Set([root]);
@@ -74,6 +75,21 @@ class ClientSessions {
   wrap(message: string): string {
     return message.endsWith('}') && !SESSION_TAIL.test(message.slice(-TAIL_CHARS)) ? `${message.slice(0, -1)},"sessionId":"${this.root}"}` : message;
   }
+}
+
+/**
+ * A client's browser-wide auto-attach (a `Target.setAutoAttach` that names no session) without
+ * `waitForDebuggerOnStart`. With it, every new page of the browser, the other client's too, waits
+ * until this client has let it run: a borrower stopped while its lender renders (a starting
+ * successor yields to its predecessor's renders) held up each page the lender opened meanwhile. The
+ * client's own pages are set up before they load anything anyway (they open on about:blank), and
+ * what they attach to in turn (their frames, their workers) still waits for it.
+ */
+function noPauseForBrowser(message: string): string {
+  if (!message.includes('"Target.setAutoAttach"')) return message;
+  const command = JSON.parse(message) as { method: string; sessionId?: string; params?: { waitForDebuggerOnStart?: boolean } };
+  if (command.method !== 'Target.setAutoAttach' || command.sessionId !== undefined || command.params?.waitForDebuggerOnStart !== true) return message;
+  return JSON.stringify({ ...command, params: { ...command.params, waitForDebuggerOnStart: false } });
 }
 
 /** Ids of the host's own commands: far above puppeteer's (which count from 1), below Chromium's 32-bit limit. */
@@ -214,7 +230,7 @@ export class RelayedTransport implements ConnectionTransport {
 
   send(message: string): void {
     if (this.closed) return;
-    const wrapped = this.client.wrap(message);
+    const wrapped = this.client.wrap(noPauseForBrowser(message));
     this.client.sent(wrapped);
     if (this.piped) this.piped.send(wrapped);
     else if (this.held) this.held.push(wrapped);

@@ -92,6 +92,33 @@ describe('lending a running Chromium to another pool (QcPool.lend / borrow / tak
     expect(liveChromeProcs(chrome?.profileDir as string)).toEqual([]);
   });
 
+  it('a borrower that does not answer holds up none of the lender\'s renders: no page the lender opens waits for it', async () => {
+    // A browser context per job: each of the lender's renders opens a new page, which every client
+    // auto-attached to the browser's pages would have to let run.
+    lender = await launchTestPool({ pagesPerBrowser: 1, isolation: 'context' });
+    // Messages to the borrower wait here while it "is stopped" (a starting successor yields to its predecessor's renders).
+    let paused: (() => void)[] | undefined;
+    const toBorrower = (deliver: () => void) => (paused ? paused.push(deliver) : later(deliver));
+    const loans = await lender.lend((index, batch) => toBorrower(() => borrower?.fromLender(index, structuredClone(batch))));
+    const from = lender;
+    borrower = QcPool.awaiting({ ...CONFIG, pagesPerBrowser: 1, isolation: 'context' });
+    await borrower.borrow(loans, (index, batch) => later(() => from.fromBorrower(index, structuredClone(batch))));
+    await expect(borrower.check(job('<p>warm</p>'))).resolves.toMatchObject({ ok: true });
+
+    paused = [];
+    const order: string[] = [];
+    // A lesson with a frame of another site: a frame of its own in the browser, attached to by whoever is attached to its page.
+    const rendered = lender.check(job('<main><h1>While the borrower sleeps</h1><iframe src="data:text/html,<p>inner</p>"></iframe><iframe src="https://example.org/quiz"></iframe></main>')).then((report) => (order.push('lender rendered'), report));
+    await waitFor(() => order.length > 0, 20_000, 50);
+    order.push('borrower woke');
+    const backlog = paused;
+    paused = undefined;
+    backlog.forEach((deliver) => later(deliver));
+    expect((await rendered).blockedRequests.map((b) => b.url)).toEqual(['https://example.org/quiz']);
+    expect(order).toEqual(['lender rendered', 'borrower woke']);
+    await expect(borrower.check(job('<p>the borrower goes on</p>'))).resolves.toMatchObject({ ok: true });
+  });
+
   it('a borrower that goes away leaves the lender as it was: endLoans closes what it opened, and the borrower launches its own', async () => {
     lender = await launchTestPool({ pagesPerBrowser: 1 });
     const [chrome] = lender.stats().browserProcesses;
