@@ -2,9 +2,11 @@ import { QcPool, QC_POOL_DEFAULTS, type QcPoolConfig, type QcReport } from '../s
 import { chromeProcsOf, listProcs } from '../src/lib/proc-tree';
 
 /**
- * Set (to any value) by take-over-guards.chrome.spec.ts: {@link launchTestPool} returns a pool that
- * took over another pool's running browser and warm pages, and {@link handOverIfTakingOver} passes
- * a pool's browser on to a new one, so that the guard suites run on pages taken over.
+ * Set by take-over-guards.chrome.spec.ts (`adopt`) and borrow-guards.chrome.spec.ts (`borrow`):
+ * {@link launchTestPool} returns a pool that went on with another pool's running browser, and
+ * {@link handOverIfTakingOver} passes a pool's browser on to a new one, so that the guard suites
+ * run on pages taken over (`adopt`: the old pool's warm pages, QcPool.letGo / adopt) or on a
+ * borrower's own pages after the pipe moved (`borrow`: QcPool.lend / borrow / takePipes).
  */
 export const TAKE_OVER_ENV = 'QC_TEST_TAKE_OVER';
 
@@ -19,11 +21,26 @@ export async function launchTestPool(overrides: Partial<QcPoolConfig> = {}): Pro
  * goes on with them (QcPool.letGo / adopt), as a handoff's successor does; otherwise `pool` itself.
  */
 export async function handOverIfTakingOver(pool: QcPool, overrides: Partial<QcPoolConfig> = {}): Promise<QcPool> {
-  if (process.env[TAKE_OVER_ENV] === undefined) return pool;
-  const browsers = await pool.letGo();
+  const mode = process.env[TAKE_OVER_ENV];
+  if (mode === undefined) return pool;
   const next = QcPool.awaiting({ ...QC_POOL_DEFAULTS, browsers: 1, pagesPerBrowser: 2, jobTimeoutMs: 20_000, ...overrides });
+  if (mode === 'borrow') return borrowFrom(pool, next);
+  const browsers = await pool.letGo();
   const adopted = await next.adopt(browsers);
   if (adopted !== browsers.length) throw new Error(`took over ${adopted} of ${browsers.length} browsers`);
+  return next;
+}
+
+/** `next` borrows `lender`'s browsers through an in-process relay, takes their pipes, and the lender is closed: a handoff's successor with HANDOFF_BORROW_CHROME after its switch. */
+async function borrowFrom(lender: QcPool, next: QcPool): Promise<QcPool> {
+  const later = (deliver: () => void) => void setImmediate(deliver);
+  const loans = await lender.lend((index, batch) => later(() => next.fromLender(index, structuredClone(batch))));
+  const borrowed = await next.borrow(loans, (index, batch) => later(() => lender.fromBorrower(index, structuredClone(batch))));
+  if (borrowed !== loans.length) throw new Error(`borrowed ${borrowed} of ${loans.length} browsers`);
+  const browsers = await lender.letGo(async () => next.holdBorrowed());
+  const taken = await next.takePipes(browsers);
+  if (taken !== browsers.length) throw new Error(`took the pipes of ${taken} of ${browsers.length} browsers`);
+  await lender.close({ deadlineMs: 1_000 });
   return next;
 }
 
