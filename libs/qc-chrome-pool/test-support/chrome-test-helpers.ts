@@ -69,3 +69,22 @@ export async function waitFor(probe: () => boolean | Promise<boolean>, deadlineM
 export function liveChromeProcs(profileDir: string, pgid?: number): number[] {
   return chromeProcsOf(profileDir, pgid, listProcs()).map((p) => p.pid);
 }
+
+/**
+ * Registers the guard suites (the network guard, the sockets, navigation, and what one job leaves
+ * the next) again under `title`, each on a pool that went on with another pool's browser in `mode`
+ * (see {@link TAKE_OVER_ENV}). Call it at the top of a spec file: Jest gives each file its own
+ * modules, so the suites register once per file.
+ */
+export function guardSuitesAfterHandOver(mode: 'adopt' | 'borrow', title: string): void {
+  process.env[TAKE_OVER_ENV] = mode;
+  describe(title, () => {
+    afterAll(() => {
+      delete process.env[TAKE_OVER_ENV];
+    });
+    require('../src/lib/network-guard.chrome.spec');
+    require('../src/lib/network-guard-sockets.chrome.spec');
+    require('../src/lib/navigation.chrome.spec');
+    require('../src/lib/isolation.chrome.spec');
+  });
+}

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadsSchedOf } from '../support/chrome-procs';
-import { handOff, handoffDetails, health, isRunning, logLines } from './handoff-support';
+import { handOff, handoffDetails, health, isRunning, logLines, type LogLine } from './handoff-support';
 
 // HANDOFF_TAKE_OVER_CHROME: at the switch the old process passes its running Chromium, with its
 // warm pages, over the handoff's channel; the successor goes on with it instead of launching one.
@@ -15,63 +15,79 @@ interface QcStats {
   browserProcesses: { pid: number; profileDir: string }[];
 }
 
-describe('a successor takes over the old process\'s Chromium (HANDOFF_TAKE_OVER_CHROME)', () => {
-  let dir: string;
+/** A temporary directory per test, and no API left after it. */
+function tempDirPerTest(prefix: string): () => string {
+  let dir = '';
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'edu-handoff-take-over-'));
+    dir = mkdtempSync(join(tmpdir(), prefix));
   });
   afterEach(async () => {
     await killLeftoverApis();
     rmSync(dir, { recursive: true, force: true });
   });
+  return () => dir;
+}
+
+/**
+ * An API with `env` through two handoffs, with QC requests one after another all through them (each
+ * a new lesson, so none comes from the cache): every answer came with the lesson's blocked image
+ * (the network guard held), and one Chromium served all along, out of the old processes'
+ * SCHED_IDLE. Then the last process's SIGTERM ends it with its profile. `check` looks at the
+ * processes' logs before that, given each handoff's old and new pid.
+ */
+async function twoHandoffsUnderQc(dir: string, env: Record<string, string>, check: (lines: LogLine[], handoffs: { oldPid: number; newPid: number }[]) => void): Promise<void> {
+  const pidFile = join(dir, 'api.pid');
+  const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_RETIRE_AFTER_MS: '300', ...env }, { pidFile, timeoutMs: 60_000 });
+  await waitReady(api.port);
+  const base = `http://127.0.0.1:${api.port}`;
+  const stats = async () => (await (await fetch(`${base}/qc-stats`)).json()) as QcStats;
+  const [chrome] = (await stats()).browserProcesses;
+  expect(chrome).toBeDefined();
+
+  let stop = false;
+  const answers: { status: number; blocked: number; body?: unknown }[] = [];
+  const checking = (async () => {
+    for (let i = 0; !stop; i += 1) {
+      const html = `<main><h1>Lesson ${i}</h1><img src="https://example.com/${i}.png" alt="figure"></main>`;
+      const response = await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html }) });
+      const body = (await response.json()) as { blockedRequests?: unknown[] };
+      answers.push({ status: response.status, blocked: body.blockedRequests?.length ?? -1, ...(response.status === 200 ? {} : { body }) });
+    }
+  })();
+  const first = await handOff(api, pidFile);
+  const second = await handOff(api, pidFile);
+  const atSecond = answers.length;
+  await waitFor('a few QC answers after the second handoff', () => answers.length >= atSecond + 3 || undefined, 30_000);
+  stop = true;
+  await checking;
+
+  expect(answers.filter((a) => a.status !== 200 || a.blocked !== 1)).toEqual([]);
+  expect((await stats()).browserProcesses).toEqual([expect.objectContaining({ pid: chrome?.pid, profileDir: chrome?.profileDir })]);
+  check(logLines(api), [first, second]);
+  // The old processes went to SCHED_IDLE as they retired; the browser they passed on did not.
+  expect(threadsSchedOf(chrome?.pid as number).filter((t) => t.policy === SCHED_IDLE)).toEqual([]);
+
+  process.kill(second.newPid, 'SIGTERM');
+  await waitFor('the last process to exit', () => !isRunning(second.newPid) || undefined, 30_000);
+  await waitFor('the Chromium to be gone with its profile', () => (!isRunning(chrome?.pid as number) && !existsSync(chrome?.profileDir as string)) || undefined, 15_000);
+}
+
+describe('a successor takes over the old process\'s Chromium (HANDOFF_TAKE_OVER_CHROME)', () => {
+  const tempDir = tempDirPerTest('edu-handoff-take-over-');
 
   it('goes on with the same browser through two handoffs, fails no QC request, keeps it out of the old process\'s SCHED_IDLE, and closes it at the end', async () => {
-    const pidFile = join(dir, 'api.pid');
-    const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_TAKE_OVER_CHROME: 'true', HANDOFF_RETIRE_AFTER_MS: '300' }, { pidFile, timeoutMs: 60_000 });
-    await waitReady(api.port);
-    const base = `http://127.0.0.1:${api.port}`;
-    const stats = async () => (await (await fetch(`${base}/qc-stats`)).json()) as QcStats;
-    const [chrome] = (await stats()).browserProcesses;
-    expect(chrome).toBeDefined();
-
-    // QC requests one after another (each a new lesson, so none comes from the cache) through both handoffs.
-    let stop = false;
-    const answers: { status: number; blocked: number }[] = [];
-    const checking = (async () => {
-      for (let i = 0; !stop; i += 1) {
-        const html = `<main><h1>Lesson ${i}</h1><img src="https://example.com/${i}.png" alt="figure"></main>`;
-        const response = await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html }) });
-        const body = (await response.json()) as { blockedRequests?: unknown[] };
-        answers.push({ status: response.status, blocked: body.blockedRequests?.length ?? -1 });
+    await twoHandoffsUnderQc(tempDir(), { HANDOFF_TAKE_OVER_CHROME: 'true' }, (lines, handoffs) => {
+      for (const { oldPid, newPid } of handoffs) {
+        expect(lines.filter((l) => l.pid === oldPid).map((l) => l.msg)).toContainEqual(expect.stringMatching(/^handed over: passed 1 Chromium with their warm pages to the successor$/));
+        expect(lines.filter((l) => l.pid === newPid).map((l) => l.msg)).toContainEqual('handoff: took over 1 of the predecessor\'s Chromium at the switch');
       }
-    })();
-    const first = await handOff(api, pidFile);
-    const second = await handOff(api, pidFile);
-    const atSecond = answers.length;
-    await waitFor('a few QC answers after the second handoff', () => answers.length >= atSecond + 3 || undefined, 30_000);
-    stop = true;
-    await checking;
-
-    // Every answer came, each with the lesson's blocked image: the network guard held on the pages taken over.
-    expect(answers.filter((a) => a.status !== 200 || a.blocked !== 1)).toEqual([]);
-    expect((await stats()).browserProcesses).toEqual([expect.objectContaining({ pid: chrome?.pid, profileDir: chrome?.profileDir })]);
-    const lines = logLines(api);
-    for (const { oldPid, newPid } of [first, second]) {
-      expect(lines.filter((l) => l.pid === oldPid).map((l) => l.msg)).toContainEqual(expect.stringMatching(/^handed over: passed 1 Chromium with their warm pages to the successor$/));
-      expect(lines.filter((l) => l.pid === newPid).map((l) => l.msg)).toContainEqual('handoff: took over 1 of the predecessor\'s Chromium at the switch');
-    }
-    // The old processes went to SCHED_IDLE as they retired; the browser they passed on did not.
-    expect(threadsSchedOf(chrome?.pid as number).filter((t) => t.policy === SCHED_IDLE)).toEqual([]);
-
-    process.kill(second.newPid, 'SIGTERM');
-    await waitFor('the last process to exit', () => !isRunning(second.newPid) || undefined, 30_000);
-    await waitFor('the taken-over Chromium to be gone with its profile', () => (!isRunning(chrome?.pid as number) && !existsSync(chrome?.profileDir as string)) || undefined, 15_000);
+    });
   }, 240_000);
 
   it('a build that fails to start takes nothing: the old process keeps its Chromium and renders on, and the next good build takes it over', async () => {
     const release = new ApiRelease('take-over-broken');
     try {
-      const pidFile = join(dir, 'api.pid');
+      const pidFile = join(tempDir(), 'api.pid');
       const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_TAKE_OVER_CHROME: 'true', HANDOFF_TIMEOUT_MS: 20_000 }, { main: release.main, pidFile, timeoutMs: 60_000 });
       await waitReady(api.port);
       const base = `http://127.0.0.1:${api.port}`;
@@ -101,7 +117,7 @@ describe('a successor takes over the old process\'s Chromium (HANDOFF_TAKE_OVER_
   it('a successor whose Chromium settings differ launches its own: nothing is passed, and the old Chromium goes with the old process', async () => {
     const release = new ApiRelease('take-over-settings');
     try {
-      const pidFile = join(dir, 'api.pid');
+      const pidFile = join(tempDir(), 'api.pid');
       const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_TAKE_OVER_CHROME: 'true', HANDOFF_RETIRE_AFTER_MS: '300' }, { main: release.main, pidFile, timeoutMs: 60_000 });
       await waitReady(api.port);
       const base = `http://127.0.0.1:${api.port}`;
@@ -137,64 +153,25 @@ function renderersOf(pid: number): number[] {
 // the successor opens and warms pages of its own in it through a DevTools session the old process
 // relays, and at the switch only the pipe moves. Real API processes, real Chromium, real signals.
 describe('a successor borrows the old process\'s Chromium while it starts (HANDOFF_BORROW_CHROME)', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'edu-handoff-borrow-'));
-  });
-  afterEach(async () => {
-    await killLeftoverApis();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const tempDir = tempDirPerTest('edu-handoff-borrow-');
 
   it('renders through two handoffs on one Chromium that no successor launched, fails no QC request, and closes it at the end', async () => {
-    const pidFile = join(dir, 'api.pid');
-    const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_BORROW_CHROME: 'true', HANDOFF_RETIRE_AFTER_MS: '300' }, { pidFile, timeoutMs: 60_000 });
-    await waitReady(api.port);
-    const base = `http://127.0.0.1:${api.port}`;
-    const stats = async () => (await (await fetch(`${base}/qc-stats`)).json()) as QcStats;
-    const [chrome] = (await stats()).browserProcesses;
-    expect(chrome).toBeDefined();
-
-    let stop = false;
-    const answers: { status: number; blocked: number; body?: unknown }[] = [];
-    const checking = (async () => {
-      for (let i = 0; !stop; i += 1) {
-        const html = `<main><h1>Lesson ${i}</h1><img src="https://example.com/${i}.png" alt="figure"></main>`;
-        const response = await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html }) });
-        const body = (await response.json()) as { blockedRequests?: unknown[] };
-        answers.push({ status: response.status, blocked: body.blockedRequests?.length ?? -1, ...(response.status === 200 ? {} : { body }) });
+    await twoHandoffsUnderQc(tempDir(), { HANDOFF_BORROW_CHROME: 'true' }, (lines, handoffs) => {
+      for (const { oldPid, newPid } of handoffs) {
+        const own = (pid: number) => lines.filter((l) => l.pid === pid).map((l) => l.msg);
+        expect(own(oldPid)).toContainEqual(expect.stringMatching(/^handoff: lent 1 Chromium to successor \d+ while it starts$/));
+        expect(own(oldPid)).toContain('handed over: passed the pipes of 1 Chromium it lent to the successor');
+        expect(own(newPid)).toContain('handoff: borrowed 1 of the predecessor\'s Chromium, with pages of its own');
+        expect(own(newPid)).toContain('handoff: holds the pipes of 1 borrowed Chromium at the switch');
+        expect(own(newPid).filter((m) => /Chrome started/.test(m))).toEqual([]);
       }
-    })();
-    const first = await handOff(api, pidFile);
-    const second = await handOff(api, pidFile);
-    const atSecond = answers.length;
-    await waitFor('a few QC answers after the second handoff', () => answers.length >= atSecond + 3 || undefined, 30_000);
-    stop = true;
-    await checking;
-
-    // Every answer came, each with the lesson's blocked image: the successors' own pages were guarded.
-    expect(answers.filter((a) => a.status !== 200 || a.blocked !== 1)).toEqual([]);
-    expect((await stats()).browserProcesses).toEqual([expect.objectContaining({ pid: chrome?.pid, profileDir: chrome?.profileDir })]);
-    const lines = logLines(api);
-    for (const { oldPid, newPid } of [first, second]) {
-      const own = (pid: number) => lines.filter((l) => l.pid === pid).map((l) => l.msg);
-      expect(own(oldPid)).toContainEqual(expect.stringMatching(/^handoff: lent 1 Chromium to successor \d+ while it starts$/));
-      expect(own(oldPid)).toContain('handed over: passed the pipes of 1 Chromium it lent to the successor');
-      expect(own(newPid)).toContain('handoff: borrowed 1 of the predecessor\'s Chromium, with pages of its own');
-      expect(own(newPid)).toContain('handoff: holds the pipes of 1 borrowed Chromium at the switch');
-      expect(own(newPid).filter((m) => /Chrome started/.test(m))).toEqual([]);
-    }
-    expect(threadsSchedOf(chrome?.pid as number).filter((t) => t.policy === SCHED_IDLE)).toEqual([]);
-
-    process.kill(second.newPid, 'SIGTERM');
-    await waitFor('the last process to exit', () => !isRunning(second.newPid) || undefined, 30_000);
-    await waitFor('the borrowed Chromium to be gone with its profile', () => (!isRunning(chrome?.pid as number) && !existsSync(chrome?.profileDir as string)) || undefined, 15_000);
+    });
   }, 240_000);
 
   it('a build that fails after it borrowed leaves the old process\'s Chromium as it was: its pages are taken back, and the next good build borrows', async () => {
     const release = new ApiRelease('borrow-broken');
     try {
-      const pidFile = join(dir, 'api.pid');
+      const pidFile = join(tempDir(), 'api.pid');
       const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_BORROW_CHROME: 'true', HANDOFF_TIMEOUT_MS: 20_000 }, { main: release.main, pidFile, timeoutMs: 60_000 });
       await waitReady(api.port);
       const base = `http://127.0.0.1:${api.port}`;
