@@ -28,6 +28,17 @@ function tempDirPerTest(prefix: string): () => string {
   return () => dir;
 }
 
+/** An API of `release` with QC and `env`, ready; with a QC check of a small lesson (its status) and its Chromium's pid. */
+async function startRelease(release: ApiRelease, dir: string, env: Record<string, string>) {
+  const pidFile = join(dir, 'api.pid');
+  const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_TIMEOUT_MS: 20_000, ...env }, { main: release.main, pidFile, timeoutMs: 60_000 });
+  await waitReady(api.port);
+  const base = `http://127.0.0.1:${api.port}`;
+  const check = async (title: string) => (await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html: `<main><h1>${title}</h1></main>` }) })).status;
+  const chromePid = async () => ((await (await fetch(`${base}/qc-stats`)).json()) as QcStats).browserProcesses[0]?.pid as number;
+  return { api, pidFile, check, chromePid };
+}
+
 /**
  * An API with `env` through two handoffs, with QC requests one after another all through them (each
  * a new lesson, so none comes from the cache): every answer came with the lesson's blocked image
@@ -87,12 +98,7 @@ describe('a successor takes over the old process\'s Chromium (HANDOFF_TAKE_OVER_
   it('a build that fails to start takes nothing: the old process keeps its Chromium and renders on, and the next good build takes it over', async () => {
     const release = new ApiRelease('take-over-broken');
     try {
-      const pidFile = join(tempDir(), 'api.pid');
-      const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_TAKE_OVER_CHROME: 'true', HANDOFF_TIMEOUT_MS: 20_000 }, { main: release.main, pidFile, timeoutMs: 60_000 });
-      await waitReady(api.port);
-      const base = `http://127.0.0.1:${api.port}`;
-      const check = async (title: string) => (await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html: `<main><h1>${title}</h1></main>` }) })).status;
-      const chromePid = async () => ((await (await fetch(`${base}/qc-stats`)).json()) as QcStats).browserProcesses[0]?.pid;
+      const { api, pidFile, check, chromePid } = await startRelease(release, tempDir(), { HANDOFF_TAKE_OVER_CHROME: 'true' });
       const before = await chromePid();
 
       release.deployBroken("throw new Error('broken build: the lesson store driver is missing');\n");
@@ -171,12 +177,7 @@ describe('a successor borrows the old process\'s Chromium while it starts (HANDO
   it('a build that fails after it borrowed leaves the old process\'s Chromium as it was: its pages are taken back, and the next good build borrows', async () => {
     const release = new ApiRelease('borrow-broken');
     try {
-      const pidFile = join(tempDir(), 'api.pid');
-      const api = await startApi({ LOG_FORMAT: 'json', LOG_LEVEL: 'info', QC_ENABLED: 'true', HANDOFF_BORROW_CHROME: 'true', HANDOFF_TIMEOUT_MS: 20_000 }, { main: release.main, pidFile, timeoutMs: 60_000 });
-      await waitReady(api.port);
-      const base = `http://127.0.0.1:${api.port}`;
-      const check = async (title: string) => (await fetch(`${base}/qc/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ html: `<main><h1>${title}</h1></main>` }) })).status;
-      const chromePid = async () => ((await (await fetch(`${base}/qc-stats`)).json()) as QcStats).browserProcesses[0]?.pid as number;
+      const { api, pidFile, check, chromePid } = await startRelease(release, tempDir(), { HANDOFF_BORROW_CHROME: 'true' });
       const before = await chromePid();
       const renderers = renderersOf(before).length;
 

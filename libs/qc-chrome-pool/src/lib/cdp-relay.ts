@@ -34,10 +34,9 @@ export function sessionOf(message: string): string | undefined {
  */
 class ClientSessions {
   readonly ids: Set<string>;
+  readonly contexts = new Set<string>();
   /** Ids of its `Target.createBrowserContext` commands whose answer has not come yet. */
   private readonly creating = new Set<number>();
-
-  readonly contexts = new Set<string>();
 
   constructor(readonly root: string) {
     this.ids = new Set([root]);
@@ -132,7 +131,7 @@ export class ChromeRelayHost {
   }
 
   /** Passes on at once what is waiting to go (before the pipe itself is passed on, so that it comes first). */
-  flush(): void {
+  private flush(): void {
     if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
@@ -172,8 +171,9 @@ export class ChromeRelayHost {
       if (this.outbox.push(message) === 1) queueMicrotask(() => this.flush());
       return true;
     }
-    if (this.waiting.size > 0 && message.startsWith('{"id":2') && sessionOf(message) === undefined) {
-      const id = Number(/^\{"id":(\d+)/.exec(message)?.[1]);
+    // An answer to one of this host's own commands: the connection's own (no session), under one of its ids.
+    if (this.waiting.size > 0 && sessionOf(message) === undefined) {
+      const id = Number(/^\{"id":(\d+),/.exec(message)?.[1]);
       const waiter = this.waiting.get(id);
       if (waiter) {
         this.waiting.delete(id);

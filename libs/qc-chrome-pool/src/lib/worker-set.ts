@@ -103,22 +103,31 @@ export class WorkerSet {
 
   /** Browsers that another process let go of (see BrowserWorker.adopt) join the set; their slots go to the queue. */
   async adoptAll(browsers: AdoptableBrowser[]): Promise<number> {
-    const binary = binaryIdentity(this.chromePath);
-    const results = await Promise.allSettled(browsers.map(async (b) => {
-      if (b.handover.binary !== binary) throw new Error(`it was started from another ${this.chromePath} than the one there now (${b.handover.binary}, now ${binary})`);
-      return BrowserWorker.adopt(b, this.options(this.nice));
-    }));
-    for (const [i, result] of results.entries()) {
-      if (result.status === 'fulfilled') {
-        await this.join(result.value);
-        continue;
-      }
-      const browser = browsers[i] as AdoptableBrowser;
-      this.log('warn', `not taking over Chrome (pid ${browser.handover.pid}): ${String(result.reason)}; it goes, and one is launched`, { pid: browser.handover.pid });
+    return this.joinRunning(browsers, (b) => b.handover.binary, (b) => BrowserWorker.adopt(b, this.options(this.nice)), async (browser, why) => {
+      this.log('warn', `not taking over Chrome (pid ${browser.handover.pid}): ${why}; it goes, and one is launched`, { pid: browser.handover.pid });
       await discardBrowser(browser);
-    }
-    return results.filter((r) => r.status === 'fulfilled').length;
+    });
   }
+
+  /**
+   * Browsers another process started join the set, each through `start`, in parallel; one started
+   * from another file than the one at `chromePath` now (`binaryOf`, see binaryIdentity) is refused.
+   * Each that could not join goes to `failed` with why. Resolves with how many joined.
+   */
+  private async joinRunning<T>(running: T[], binaryOf: (item: T) => string, start: (item: T) => Promise<BrowserWorker>, failed: (item: T, why: string) => Promise<void> | void): Promise<number> {
+    const binary = binaryIdentity(this.chromePath);
+    const results = await Promise.allSettled(running.map(async (item) => {
+      if (binaryOf(item) !== binary) throw new Error(`it was started from another ${this.chromePath} than the one there now (${binaryOf(item)}, now ${binary})`);
+      return start(item);
+    }));
+    let joined = 0;
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'fulfilled') joined += (await this.join(result.value)) ? 1 : 0;
+      else await failed(running[i] as T, String(result.reason));
+    }
+    return joined;
+  }
+
 
   /**
    * Lends every browser to another process (see cdp-relay.ts): each opens a browser-level session
@@ -157,25 +166,16 @@ export class WorkerSet {
    * joined; the configured number is made up by the caller (launchUpTo).
    */
   async borrowAll(loans: (ChromeLoan & { index: number })[], send: (index: number, batch: string[]) => void): Promise<number> {
-    const binary = binaryIdentity(this.chromePath);
-    const results = await Promise.allSettled(loans.map(async (loan) => {
-      if (loan.binary !== binary) throw new Error(`it was started from another ${this.chromePath} than the one there now (${loan.binary}, now ${binary})`);
+    return this.joinRunning(loans, (loan) => loan.binary, (loan) => {
       const transport = new RelayedTransport(loan.sessionId, (batch) => send(loan.index, batch));
       this.borrowed.set(loan.index, transport);
       return BrowserWorker.borrow(loan, transport, this.options(this.nice));
-    }));
-    let joined = 0;
-    for (const [i, result] of results.entries()) {
-      if (result.status === 'fulfilled') {
-        if (await this.join(result.value)) joined += 1;
-        continue;
-      }
-      const loan = loans[i] as ChromeLoan & { index: number };
+    }, (loan, why) => {
       this.borrowed.delete(loan.index);
-      this.log('warn', `not using the lent Chrome (pid ${loan.pid}): ${String(result.reason)}; one is launched`, { pid: loan.pid });
-    }
-    return joined;
+      this.log('warn', `not using the lent Chrome (pid ${loan.pid}): ${why}; one is launched`, { pid: loan.pid });
+    });
   }
+
 
   /** What the lender passed on for the browser it lent under `index`. */
   fromLender(index: number, batch: string[]): void {
